@@ -1,13 +1,86 @@
+using System.Net;
+using MadBase.Edge.Auth;
+using MadBase.Edge.Hosting.Migrations;
+using MadBase.Edge.Logging;
+using Npgsql;
+
 namespace MadBase.Edge.Hosting;
 
 internal static class Program
 {
     public static int Main(string[] args)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
-        var app = builder.Build();
-        app.MapGet("/health", () => "ok");
+        if (args.Length > 0 && args[0] is "--help" or "-h")
+        {
+            Console.Out.Write(HelpText.Render());
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "token")
+        {
+            return DevTokens.Run(args.AsSpan(1), Environment.GetEnvironmentVariable);
+        }
+
+        EdgeOptions options;
+        try
+        {
+            options = EdgeOptionsParser.Parse(args, Environment.GetEnvironmentVariable);
+        }
+        catch (ConfigurationException ex)
+        {
+            Console.Error.WriteLine("madbase-edge: " + ex.Message);
+            return 2;
+        }
+
+        var app = Build(options);
         app.Run();
         return 0;
+    }
+
+    private static WebApplication Build(EdgeOptions options)
+    {
+        // Flags were consumed by EdgeOptionsParser; the host must not see them as configuration.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (options.Listen.Host == "localhost")
+            {
+                kestrel.ListenLocalhost(options.Listen.Port);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Parse(options.Listen.Host.Trim('[', ']')), options.Listen.Port);
+            }
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new Jwt(options.JwtSecret, TimeProvider.System));
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.DatabaseConnectionString).Build());
+        services.AddSingleton<EdgeMetrics>();
+        services.AddSingleton<Readiness>();
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<MigrationService>();
+        services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
+
+        var app = builder.Build();
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MadBase.Edge");
+        lifetime.ApplicationStarted.Register(() => Log.Listening(logger, options.Listen.ToString(), options.StorageBackend.ToString().ToLowerInvariant()));
+        lifetime.ApplicationStopping.Register(() => Log.ShuttingDown(logger, options.ShutdownTimeout.TotalSeconds));
+
+        app.UseMiddleware<RequestMetricsMiddleware>();
+        app.MapHealthEndpoints();
+        return app;
     }
 }

@@ -1,0 +1,64 @@
+# MadBase Edge — the two README commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BIN := artifacts/publish/madbase-edge
+PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
+                  Directory.Build.props Directory.Packages.props global.json
+
+.PHONY: help build run stop test test-unit publish aot-check footprint bench load docker lint clean
+
+help:
+	@echo "make run        start PostgreSQL (./.madbase/pg, port 54322) and the AOT server on 127.0.0.1:54321"
+	@echo "make stop       stop both"
+	@echo "make test       install/start PostgreSQL, the S3 test server and npm clients; unit + end-to-end tests"
+	@echo "make aot-check  publish src/Edge for linux-x64; fail on any IL2xxx/IL3xxx warning; print the size"
+	@echo "make footprint  binary size and idle RSS after start"
+	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
+	@echo "make load       end-to-end load scenarios against peers (load/)"
+
+build:
+	dotnet build MadBase.sln -c Release
+
+$(BIN): $(PUBLISH_INPUTS)
+	@mkdir -p .madbase
+	@echo "publishing the Native AOT binary (about a minute)…"
+	@dotnet publish src/Edge -c Release -r linux-x64 -o artifacts/publish >.madbase/publish.log 2>&1 \
+	  || { tail -30 .madbase/publish.log; exit 1; }
+	@touch $(BIN)
+
+publish: $(BIN)
+
+run: $(BIN)
+	@scripts/run.sh
+
+stop:
+	@scripts/stop.sh
+
+test:
+	@scripts/test.sh
+
+test-unit:
+	dotnet test --project tests/Protocol.Tests -c Release
+
+aot-check:
+	@scripts/aot-check.sh
+
+footprint: $(BIN)
+	@scripts/footprint.sh
+
+bench:
+	dotnet run -c Release --project tests/Protocol.Benchmarks -- --filter '*' --memory
+
+load: $(BIN)
+	@scripts/load.sh
+
+docker:
+	docker build -f Dockerfile.aot -t madbase-edge .
+
+lint:
+	dotnet format MadBase.sln --verify-no-changes
+
+clean:
+	rm -rf artifacts
+	find . -name bin -o -name obj -type d -prune -exec rm -rf {} +

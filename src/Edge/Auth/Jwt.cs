@@ -1,0 +1,190 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace MadBase.Edge.Auth;
+
+/// <summary>
+/// HS256 JSON Web Tokens (RFC 7519 / RFC 7515 compact form): <c>base64url(header).base64url(claims).base64url(hmac)</c>.
+/// Only HS256 is accepted — <c>alg: none</c> and every other algorithm are refused, so a token can never choose
+/// how it is checked.
+/// </summary>
+internal sealed class Jwt(byte[] secret, TimeProvider time)
+{
+    private const int MaxTokenLength = 16 * 1024; // Tokens are headers and query strings; nothing legitimate is larger.
+    private static readonly byte[] s_headerHs256 = """{"alg":"HS256","typ":"JWT"}"""u8.ToArray();
+
+    public bool TryValidate(string? token, out JwtClaims claims, out string error)
+    {
+        claims = null!;
+        if (string.IsNullOrEmpty(token))
+        {
+            error = "missing token";
+            return false;
+        }
+
+        if (token.Length > MaxTokenLength)
+        {
+            error = "token too long";
+            return false;
+        }
+
+        var firstDot = token.IndexOf('.', StringComparison.Ordinal);
+        var lastDot = token.LastIndexOf('.');
+        if (firstDot <= 0 || lastDot == firstDot || token.IndexOf('.', firstDot + 1) != lastDot)
+        {
+            error = "malformed token";
+            return false;
+        }
+
+        var header = DecodeSegment(token.AsSpan(0, firstDot));
+        var payload = DecodeSegment(token.AsSpan(firstDot + 1, lastDot - firstDot - 1));
+        var signature = DecodeSegment(token.AsSpan(lastDot + 1));
+        if (header is null || payload is null || signature is null)
+        {
+            error = "malformed token encoding";
+            return false;
+        }
+
+        if (!HeaderIsHs256(header))
+        {
+            error = "unsupported token algorithm (only HS256)";
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        var signedLength = Encoding.ASCII.GetByteCount(token.AsSpan(0, lastDot));
+        var signed = ArrayPool<byte>.Shared.Rent(signedLength);
+        try
+        {
+            Encoding.ASCII.GetBytes(token.AsSpan(0, lastDot), signed);
+            HMACSHA256.HashData(secret, signed.AsSpan(0, signedLength), expected);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(signed);
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(expected, signature))
+        {
+            error = "invalid signature";
+            return false;
+        }
+
+        return TryReadClaims(payload, out claims, out error);
+    }
+
+    /// <summary>Signs a claims object (already JSON) — used for development tokens and signed URLs.</summary>
+    public string Sign(ReadOnlySpan<byte> claimsJson)
+    {
+        var head = Base64Url.EncodeToString(s_headerHs256) + "." + Base64Url.EncodeToString(claimsJson);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(secret, Encoding.ASCII.GetBytes(head), mac);
+        return head + "." + Base64Url.EncodeToString(mac);
+    }
+
+    private bool TryReadClaims(byte[] payload, out JwtClaims claims, out string error)
+    {
+        claims = null!;
+        string? role = null, sub = null, email = null;
+        long? exp = null;
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = "claims are not a JSON object";
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.ValueSpan;
+                reader.Read();
+                if (name.SequenceEqual("role"u8) && reader.TokenType == JsonTokenType.String)
+                {
+                    role = reader.GetString();
+                }
+                else if (name.SequenceEqual("sub"u8) && reader.TokenType == JsonTokenType.String)
+                {
+                    sub = reader.GetString();
+                }
+                else if (name.SequenceEqual("email"u8) && reader.TokenType == JsonTokenType.String)
+                {
+                    email = reader.GetString();
+                }
+                else if (name.SequenceEqual("exp"u8) && reader.TokenType == JsonTokenType.Number)
+                {
+                    exp = reader.TryGetInt64(out var e) ? e : (long)reader.GetDouble();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            error = "claims are not valid JSON";
+            return false;
+        }
+
+        DateTimeOffset? expiresAt = exp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799)) : null;
+        if (expiresAt is { } at && at <= time.GetUtcNow())
+        {
+            error = "token has expired";
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(role))
+        {
+            error = "token has no role claim";
+            return false;
+        }
+
+        claims = new JwtClaims(role, sub, email, expiresAt, Encoding.UTF8.GetString(payload));
+        error = "";
+        return true;
+    }
+
+    private static bool HeaderIsHs256(byte[] header)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(header);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            var alg = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isAlg = reader.ValueTextEquals("alg"u8);
+                reader.Read();
+                if (isAlg)
+                {
+                    alg = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("HS256"u8);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return alg;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[]? DecodeSegment(ReadOnlySpan<char> segment)
+    {
+        var buffer = new byte[Base64Url.GetMaxDecodedLength(segment.Length)];
+        return Base64Url.TryDecodeFromChars(segment, buffer, out var written) ? buffer.AsSpan(0, written).ToArray() : null;
+    }
+}

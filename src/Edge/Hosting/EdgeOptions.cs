@@ -1,0 +1,40 @@
+namespace MadBase.Edge.Hosting;
+
+/// <summary>
+/// The validated configuration. Names are a public contract: each property comes from one <c>MADBASE_*</c>
+/// environment variable or its <c>--kebab-case</c> flag (see <see cref="EdgeOptionsParser"/>).
+/// </summary>
+internal sealed class EdgeOptions
+{
+    public required Uri Listen { get; init; }
+
+    /// <summary>An Npgsql connection string (postgres:// URLs are converted on parse).</summary>
+    public required string DatabaseConnectionString { get; init; }
+
+    public required byte[] JwtSecret { get; init; }
+
+    public required StorageBackendKind StorageBackend { get; init; }
+
+    public required string StorageDir { get; init; }
+
+    public required string ScratchDir { get; init; }
+
+    public Uri? S3Endpoint { get; init; }
+
+    public required string S3Region { get; init; }
+
+    public string? S3Bucket { get; init; }
+
+    public string? S3AccessKey { get; init; }
+
+    public string? S3SecretKey { get; init; }
+
+    public required bool S3ForcePathStyle { get; init; }
+
+    public required string Publication { get; init; }
+
+    public required string Slot { get; init; }
+
+    /// <summary>How long in-flight requests may run after SIGTERM before the process exits anyway.</summary>
+    public required TimeSpan ShutdownTimeout { get; init; }
+}

@@ -1,0 +1,30 @@
+namespace MadBase.Edge.Hosting;
+
+/// <summary>One configuration entry: its environment variable, the matching flag, a default and a help line.</summary>
+internal sealed record EdgeSetting(string Variable, string? Default, string Help)
+{
+    /// <summary><c>MADBASE_S3_FORCE_PATH_STYLE</c> → <c>--s3-force-path-style</c>.</summary>
+    public string Flag => "--" + Variable["MADBASE_".Length..].ToLowerInvariant().Replace('_', '-');
+
+    public static readonly EdgeSetting Listen = new("MADBASE_LISTEN", "http://127.0.0.1:54321", "http://host:port to listen on");
+    public static readonly EdgeSetting DatabaseUrl = new("MADBASE_DATABASE_URL", "postgres://postgres@127.0.0.1:54322/postgres", "postgres:// URL or Npgsql connection string");
+    public static readonly EdgeSetting JwtSecret = new("MADBASE_JWT_SECRET", null, "HS256 secret for JWTs (at least 32 characters); required");
+    public static readonly EdgeSetting StorageBackend = new("MADBASE_STORAGE_BACKEND", "file", "file | s3");
+    public static readonly EdgeSetting StorageDir = new("MADBASE_STORAGE_DIR", "./.madbase/storage", "object directory of the file backend");
+    public static readonly EdgeSetting ScratchDir = new("MADBASE_SCRATCH_DIR", "./.madbase/scratch", "scratch directory for resumable uploads");
+    public static readonly EdgeSetting S3Endpoint = new("MADBASE_S3_ENDPOINT", null, "S3 endpoint URL (required for s3)");
+    public static readonly EdgeSetting S3Region = new("MADBASE_S3_REGION", "us-east-1", "S3 region");
+    public static readonly EdgeSetting S3Bucket = new("MADBASE_S3_BUCKET", null, "S3 bucket holding all objects (required for s3)");
+    public static readonly EdgeSetting S3AccessKey = new("MADBASE_S3_ACCESS_KEY", null, "S3 access key (required for s3)");
+    public static readonly EdgeSetting S3SecretKey = new("MADBASE_S3_SECRET_KEY", null, "S3 secret key (required for s3)");
+    public static readonly EdgeSetting S3ForcePathStyle = new("MADBASE_S3_FORCE_PATH_STYLE", "true", "true | false: path-style S3 addressing");
+    public static readonly EdgeSetting Publication = new("MADBASE_PUBLICATION", "madbase_pub", "publication the replication stream reads");
+    public static readonly EdgeSetting Slot = new("MADBASE_SLOT", "madbase_slot", "permanent logical replication slot");
+    public static readonly EdgeSetting ShutdownTimeout = new("MADBASE_SHUTDOWN_TIMEOUT", "10", "seconds to finish in-flight requests after SIGTERM");
+
+    public static IReadOnlyList<EdgeSetting> All { get; } =
+    [
+        Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
+        S3AccessKey, S3SecretKey, S3ForcePathStyle, Publication, Slot, ShutdownTimeout,
+    ];
+}

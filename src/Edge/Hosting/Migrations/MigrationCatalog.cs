@@ -1,0 +1,11 @@
+namespace MadBase.Edge.Hosting.Migrations;
+
+/// <summary>Every migration, in order. Append new steps at the end with the next version number.</summary>
+internal static class MigrationCatalog
+{
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "roles-and-auth-functions", Migration0001Auth.Sql),
+        new(2, "storage-schema", Migration0002Storage.Sql),
+    ];
+}

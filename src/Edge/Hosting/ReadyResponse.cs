@@ -1,0 +1,3 @@
+namespace MadBase.Edge.Hosting;
+
+internal sealed record ReadyResponse(string Status, Dictionary<string, string> Checks);

@@ -1,0 +1,7 @@
+namespace MadBase.Edge.Hosting;
+
+internal enum StorageBackendKind
+{
+    File,
+    S3,
+}

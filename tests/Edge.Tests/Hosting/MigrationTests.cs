@@ -1,0 +1,124 @@
+using MadBase.Edge.Tests.Infrastructure;
+using Npgsql;
+
+namespace MadBase.Edge.Tests.Hosting;
+
+public sealed class MigrationTests
+{
+    [Fact]
+    public async Task Start_TwoProcessesAtOnce_ApplyEachMigrationExactlyOnce()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+
+        var first = EdgeProcess.StartAsync(database);
+        var second = EdgeProcess.StartAsync(database);
+        await using var a = await first;
+        await using var b = await second;
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        var versions = await QueryListAsync<int>(connection, "select version from madbase.schema_migrations order by version");
+        Assert.Equal(versions.Distinct().Count(), versions.Count);
+        Assert.Equal(Enumerable.Range(1, versions.Count), versions);
+        Assert.Contains("Applied migration", a.Log + b.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_SecondTime_AppliesNothingAndStaysReady()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        await using (var edge = await EdgeProcess.StartAsync(database))
+        {
+            Assert.Equal(0, await edge.StopAsync(TimeSpan.FromSeconds(15)));
+        }
+
+        await using var again = await EdgeProcess.StartAsync(database);
+        Assert.DoesNotContain("Applied migration", again.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_FreshDatabase_CreatesSupabaseStorageSchemaRolesAndPublication()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        await using var edge = await EdgeProcess.StartAsync(database, env => env["MADBASE_PUBLICATION"] = "custom_pub");
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        var objectColumns = await QueryListAsync<string>(
+            connection,
+            "select column_name || ':' || udt_name from information_schema.columns where table_schema = 'storage' and table_name = 'objects'");
+        foreach (var expected in new[]
+        {
+            "id:uuid", "bucket_id:text", "name:text", "owner:uuid", "created_at:timestamptz", "updated_at:timestamptz",
+            "last_accessed_at:timestamptz", "metadata:jsonb", "path_tokens:_text", "version:text", "owner_id:text",
+            "user_metadata:jsonb",
+        })
+        {
+            Assert.Contains(expected, objectColumns);
+        }
+
+        var bucketColumns = await QueryListAsync<string>(
+            connection,
+            "select column_name || ':' || udt_name from information_schema.columns where table_schema = 'storage' and table_name = 'buckets'");
+        foreach (var expected in new[] { "id:text", "name:text", "public:bool", "file_size_limit:int8", "allowed_mime_types:_text", "owner_id:text" })
+        {
+            Assert.Contains(expected, bucketColumns);
+        }
+
+        Assert.Equal(3, await ScalarAsync<long>(connection, "select count(*) from pg_roles where rolname in ('anon', 'authenticated', 'service_role')"));
+        Assert.True(await ScalarAsync<bool>(connection, "select rolbypassrls from pg_roles where rolname = 'service_role'"));
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "select count(*) from pg_publication where pubname = 'custom_pub'"));
+        Assert.True(await ScalarAsync<bool>(connection, "select relrowsecurity from pg_class where oid = 'storage.objects'::regclass"));
+        Assert.Equal(new[] { "a", "b" }, await ScalarAsync<string[]>(connection, "select storage.foldername('a/b/c.png')"));
+        Assert.Equal("gz", await ScalarAsync<string>(connection, "select storage.extension('x.tar.gz')"));
+
+        // auth.uid() reads the claims the server sets per request.
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var set = new NpgsqlCommand("select set_config('request.jwt.claims', '{\"sub\":\"7f9c6e43-7a2b-4a8e-9d2c-1f0e5a6b3c4d\",\"role\":\"authenticated\"}', true)", connection, transaction))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using var uid = new NpgsqlCommand("select auth.uid()::text || ' ' || auth.role()", connection, transaction);
+        Assert.Equal("7f9c6e43-7a2b-4a8e-9d2c-1f0e5a6b3c4d authenticated", await uid.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Start_ExistingAuthUid_KeepsUsersFunction()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand(
+                "create schema auth; create function auth.uid() returns uuid language sql stable as $$ select '00000000-0000-0000-0000-000000000001'::uuid $$",
+                connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var edge = await EdgeProcess.StartAsync(database);
+
+        await using var check = new NpgsqlConnection(database);
+        await check.OpenAsync();
+        Assert.Equal("00000000-0000-0000-0000-000000000001", await ScalarAsync<string>(check, "select auth.uid()::text"));
+    }
+
+    private static async Task<List<T>> QueryListAsync<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var list = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            list.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return list;
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}

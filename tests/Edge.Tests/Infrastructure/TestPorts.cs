@@ -1,0 +1,16 @@
+namespace MadBase.Edge.Tests.Infrastructure;
+
+/// <summary>
+/// Fixed, unique ports below 32768 (the ephemeral range starts there, and load runs' client sockets take those).
+/// The test run owns 21000–28999.
+/// </summary>
+internal static class TestPorts
+{
+    private static int s_next = 21000;
+
+    public static int Next()
+    {
+        var port = Interlocked.Increment(ref s_next);
+        return port < 29000 ? port : throw new InvalidOperationException("test port range exhausted");
+    }
+}
