@@ -24,13 +24,13 @@ const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const MAX_PARTS = 1000; // S3's own cap on one ListParts page
 
 const xmlEscape = s => String(s).replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
-const xml = (tag, fields) =>
-  `<${tag}>${Object.entries(fields).map(([k, v]) => (typeof v === 'object' ? v.raw : `<${k}>${xmlEscape(v)}</${k}>`)).join('')}</${tag}>`;
+const leaves = fields => Object.entries(fields).map(([tag, value]) => `<${tag}>${xmlEscape(value)}</${tag}>`).join('');
 
 // s3rver keeps an in-progress upload under <dir>/<bucket>/._S3rver_uploads/<uploadId>/ with files `key`,
 // `metadata`, and `<n>` + `<n>.md5` per part. An upload exists iff that folder exists and names this key.
 async function findUpload(dir, bucket, key, uploadId) {
-  if (!/^[0-9a-f]+$/i.test(uploadId)) return null; // also keeps '..' and '/' out of the path
+  // s3rver ids are hex; both checks also keep '..' and '/' out of the path built below.
+  if (!/^[0-9a-f]+$/i.test(uploadId) || !/^[A-Za-z0-9._-]+$/.test(bucket) || /^\.\.?$/.test(bucket)) return null;
   const uploadDir = join(dir, bucket, '._S3rver_uploads', uploadId);
   const storedKey = await readFile(join(uploadDir, 'key'), 'utf8').catch(() => null);
   return storedKey === key ? uploadDir : null;
@@ -53,16 +53,16 @@ async function listParts(ctx, uploadDir, bucket, key, uploadId) {
   const parts = await Promise.all(
     page.map(async n => {
       const [info, md5] = await Promise.all([stat(join(uploadDir, `${n}`)), readFile(join(uploadDir, `${n}.md5`), 'utf8')]);
-      return xml('Part', { PartNumber: n, LastModified: info.mtime.toISOString(), ETag: `"${md5.trim()}"`, Size: info.size });
+      return `<Part>${leaves({ PartNumber: n, LastModified: info.mtime.toISOString(), ETag: `"${md5.trim()}"`, Size: info.size })}</Part>`;
     }),
   );
-  const body = xml('ListPartsResult', {
+  const summary = leaves({
     Bucket: bucket, Key: key, UploadId: uploadId, StorageClass: 'STANDARD',
     PartNumberMarker: marker, NextPartNumberMarker: page.length ? page[page.length - 1] : marker,
-    MaxParts: maxParts, IsTruncated: numbers.length > page.length, Parts: { raw: parts.join('') },
-  }).replace('<ListPartsResult>', `<ListPartsResult xmlns="${S3_NS}">`);
+    MaxParts: maxParts, IsTruncated: numbers.length > page.length,
+  });
   ctx.type = 'application/xml';
-  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="${S3_NS}">${summary}${parts.join('')}</ListPartsResult>`;
 }
 
 // aws-chunked (SigV4 streaming, signed or unsigned, optional trailers):
@@ -148,15 +148,18 @@ function decodeAwsChunked(ctx) {
 
 function shim(dir) {
   return async function s3rverPlus(ctx, next) {
-    const [, bucket, ...rest] = ctx.path.split('/');
-    const key = rest.map(decodeURIComponent).join('/');
     const uploadId = ctx.query.uploadId;
-    if (bucket && key && uploadId !== undefined) {
-      const uploadDir = await findUpload(dir, decodeURIComponent(bucket), key, String(uploadId));
+    // Path-style: /<bucket>/<key…>. Only decoded for uploadId requests so that every other path keeps reaching
+    // the stock router exactly as it arrived.
+    const [, rawBucket, ...rawKey] = ctx.path.split('/');
+    if (uploadId !== undefined && rawBucket && rawKey.join('')) {
+      const bucket = decodeURIComponent(rawBucket);
+      const key = rawKey.map(decodeURIComponent).join('/');
+      const uploadDir = await findUpload(dir, bucket, key, String(uploadId));
       if (!uploadDir) {
         throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
       }
-      if (ctx.method === 'GET') return listParts(ctx, uploadDir, decodeURIComponent(bucket), key, uploadId);
+      if (ctx.method === 'GET') return listParts(ctx, uploadDir, bucket, key, uploadId);
       if (ctx.method === 'DELETE') {
         await rm(uploadDir, { recursive: true, force: true });
         ctx.status = 204;
