@@ -122,6 +122,18 @@ public sealed class PhoenixBinaryTests
     }
 
     [Fact]
+    public void ParseUserBroadcastPush_OnV1Socket_ThrowsBinaryNotSupported1003()
+    {
+        byte[] frame = Convert.FromHexString(ClientBinaryJsonPush);
+
+        var ex = Assert.Throws<ProtocolException>(() => PhoenixBinary.ParseUserBroadcastPush(frame, PhoenixVersion.V1));
+
+        Assert.Equal(PhoenixError.BinaryNotSupported, ex.ReasonAs<PhoenixError>());
+        Assert.Equal(1003, PhoenixError.BinaryNotSupported.ToCloseStatus());
+        Assert.Equal("7"u8.ToArray(), PhoenixBinary.ParseUserBroadcastPush(frame, PhoenixVersion.V2).Ref.ToArray());
+    }
+
+    [Fact]
     public void ParseUserBroadcastPush_RawPayloadWithAnyBytes_IsAccepted()
     {
         byte[] frame = Convert.FromHexString("03000000000000c328ff00");
