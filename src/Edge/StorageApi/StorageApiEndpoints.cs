@@ -60,6 +60,7 @@ internal static class StorageApiEndpoints
         catch (StorageException ex) when (!context.Response.HasStarted)
         {
             Log.StorageRequestRefused(services.Logger, method, context.Request.Path, ex.Status, ex.Message);
+            services.Refusals.Increment();
             ResetForError(context);
             await StorageHttp.WriteErrorAsync(context, ex, realStatus: ex.Code == "AccessDenied" && ex.Message.StartsWith("Access denied: Invalid role", StringComparison.Ordinal));
         }
