@@ -218,6 +218,39 @@ public sealed class PgOutputDecoderStreamingTests
         Assert.Equal(0U, decoder.StreamXid);
     }
 
+    public static TheoryData<string> SyntheticMessages => ["A25", "c", "S", "E", "b", "P", "K", "r", "p"];
+
+    [Theory]
+    [MemberData(nameof(SyntheticMessages))]
+    public void Decode_EveryStrictPrefixOfStreamAndTwoPhaseMessage_ThrowsTruncated(string which)
+    {
+        // Kinds the PG15 capture cannot produce (parallel Stream Abort) or only produces a few of.
+        var decoder = NewDecoder(4, PgOutputStreamingMode.Parallel);
+        if (which == "E")
+        {
+            DecodeOne(decoder, E.StreamStart(TopXid, true));
+        }
+
+        var message = which switch
+        {
+            "A25" => E.StreamAbort(TopXid, SubXid, (0x1234, 0x5678)),
+            "c" => E.StreamCommit(TopXid, 1, 2, 3),
+            "S" => E.StreamStart(TopXid, true),
+            "E" => E.StreamStop(),
+            "b" => E.BeginPrepare(1, 2, 3, 4, "gid"),
+            "K" => E.CommitPrepared(1, 2, 3, 4, "gid"),
+            "r" => E.RollbackPrepared(1, 2, 3, 4, 5, "gid"),
+            _ => E.Prepare(which[0], 1, 2, 3, 4, "gid"),
+        };
+
+        for (var cut = 0; cut < message.Length; cut++)
+        {
+            AssertRejected(decoder, message[..cut], PgOutputError.Truncated);
+        }
+
+        DecodeOne(decoder, message);
+    }
+
     [Fact]
     public void Decode_TwoPhaseMessages_ReportAllFields()
     {
