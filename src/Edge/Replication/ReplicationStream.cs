@@ -217,7 +217,7 @@ internal sealed class ReplicationStream(
 
         var transaction = assembler.Build(changes, commitTimestamp, endLsn, acks.Dispatched);
         _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
-        await feed.Writer.WriteAsync(transaction, cancellationToken);
+        await feed.WriteAsync(transaction, cancellationToken);
         state.Transactions.Increment();
         state.Events.Add(changes.Count);
     }
