@@ -2,6 +2,7 @@ using System.Net;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Replication;
 using Npgsql;
 
 namespace MadBase.Edge.Hosting;
@@ -72,6 +73,7 @@ internal static class Program
         services.AddSingleton<Migrator>();
         services.AddSingleton<MigrationService>();
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
+        services.AddReplication();
 
         var app = builder.Build();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
