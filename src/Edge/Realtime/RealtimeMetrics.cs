@@ -15,6 +15,8 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
 
     public Counter ChangeDeliveries { get; } = metrics.Counter("madbase_realtime_deliveries_total", "Messages queued to subscribers, by kind.", "kind=\"postgres_changes\"");
 
+    public Counter TokenRefreshes { get; } = metrics.Counter("madbase_realtime_token_refreshes_total", "access_token pushes that re-authorized a channel.");
+
     public Counter Transactions { get; } = metrics.Counter("madbase_realtime_transactions_routed_total", "Committed transactions routed to subscribers.");
 
     public Counter RlsProbes { get; } = metrics.Counter("madbase_realtime_rls_probes_total", "Set-based RLS visibility probes run (one per identity, table and transaction).");

@@ -13,7 +13,7 @@ internal sealed class RealtimeOptions
     public int MaxMessageBytes { get; init; } = 1024 * 1024;
 
     /// <summary>Frames waiting for one slow client before new frames are dropped (each slot is one shared frame).</summary>
-    public int OutboundQueueCapacity { get; init; } = 1024;
+    public int OutboundQueueCapacity { get; init; } = 4096;
 
     /// <summary>How long a client's queue may stay full before the socket is closed with 1008.</summary>
     public TimeSpan OutboundFullGrace { get; init; } = TimeSpan.FromSeconds(5);

@@ -157,6 +157,7 @@ internal sealed partial class RealtimeSession
         }
 
         channel.UpdateAuth(claims, token);
+        _hub.Metrics.TokenRefreshes.Increment();
         Log.ChannelReauthorized(_hub.Logger, channel.Topic, claims.Role);
     }
 

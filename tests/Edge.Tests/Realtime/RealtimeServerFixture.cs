@@ -26,6 +26,7 @@ public sealed class RealtimeServerFixture : IAsyncLifetime
     {
         environment["MADBASE_REALTIME_IDLE_TIMEOUT_MS"] = "4000";
         environment["MADBASE_REALTIME_JOIN_ERROR_DELAY_MS"] = "200";
+        environment["MADBASE_REALTIME_TOKEN_GRACE_MS"] = "500";
         environment["MADBASE_REALTIME_MAX_MESSAGE_BYTES"] = MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }

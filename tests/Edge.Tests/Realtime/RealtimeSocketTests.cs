@@ -216,6 +216,28 @@ public sealed class RealtimeSocketTests(RealtimeServerFixture server) : IClassFi
     }
 
     [Fact]
+    public async Task AccessToken_ExpiresWhileJoined_SystemErrorThenPhxClose()
+    {
+        await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path());
+        var shortLived = Tokens.Create("authenticated", Guid.NewGuid().ToString(), expiresAt: DateTimeOffset.UtcNow.AddSeconds(2));
+        await socket.SendTextAsync($$"""["4","4","realtime:exp","phx_join",{"config":{},"access_token":"{{shortLived}}"}]""");
+        Assert.Contains("\"status\":\"ok\"", await socket.ReadTextContainingAsync("phx_reply", s_timeout), StringComparison.Ordinal);
+        var heartbeats = Task.Run(async () =>
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                await Task.Delay(1000);
+                await socket.SendTextAsync("""[null,"9","phoenix","heartbeat",{}]""");
+            }
+        });
+
+        var system = await socket.ReadTextContainingAsync("\"system\"", s_timeout);
+        Assert.Matches("""^\["4",null,"realtime:exp","system",\{"extension":"system","status":"error","message":"Token has expired \d+ seconds ago","channel":"exp"\}\]$""", system);
+        Assert.Equal("""["4","4","realtime:exp","phx_close",{}]""", await socket.ReadTextContainingAsync("phx_close", s_timeout));
+        await heartbeats;
+    }
+
+    [Fact]
     public async Task Metrics_AfterSockets_ExposesRealtimeSeries()
     {
         await using (var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path()))
