@@ -43,6 +43,7 @@ internal static partial class EdgeOptionsParser
             Publication = ParseIdentifier(EdgeSetting.Publication, Get(EdgeSetting.Publication)),
             Slot = ParseIdentifier(EdgeSetting.Slot, Get(EdgeSetting.Slot)),
             ShutdownTimeout = ParseSeconds(EdgeSetting.ShutdownTimeout, Get(EdgeSetting.ShutdownTimeout)),
+            ChangeLogPath = GetOptional(EdgeSetting.ChangeLog) is { } changeLog ? ParseDirectory(EdgeSetting.ChangeLog, changeLog) : null,
         };
 
         if (backend == StorageBackendKind.S3)
@@ -159,7 +160,7 @@ internal static partial class EdgeOptionsParser
     {
         if (value.Length == 0 || value.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ConfigurationException(setting.Variable, "must be a directory path");
+            throw new ConfigurationException(setting.Variable, "must be a path");
         }
 
         return Path.GetFullPath(value);
