@@ -145,14 +145,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
             await scope.CommitAsync(cancellationToken);
         }
 
-        foreach (var row in deleted)
-        {
-            if (row.Version is { } version)
-            {
-                await DeleteBytesAsync(ObjectKeys.For(row.BucketId, row.Name, version));
-            }
-        }
-
+        await DeleteBytesAsync([.. deleted.Where(r => r.Version is not null).Select(r => ObjectKeys.For(r.BucketId, r.Name, r.Version!))]);
         return deleted;
     }
 
@@ -227,6 +220,24 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
         {
             Log.OrphanedBytes(logger, key, ex.Message);
+        }
+    }
+
+    /// <summary>Batch form of <see cref="DeleteBytesAsync(string)"/>: one store call per 1000 keys on S3.</summary>
+    public async Task DeleteBytesAsync(IReadOnlyList<string> keys)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.DeleteManyAsync(keys, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        {
+            Log.OrphanedBytes(logger, keys.Count + " keys from " + keys[0], ex.Message);
         }
     }
 
