@@ -2,7 +2,8 @@
 # Storage download load: MadBase Edge (public object route, file backend) vs nginx serving the same bytes from disk,
 # for 1 KiB, 1 MiB and 100 MiB objects. Drives both with wrk and prints requests/s, MiB/s and p50/p99 latency.
 #   scripts/load-storage.sh [SECONDS per case, default 10] [CONNECTIONS, default 16]
-# Uses its own PostgreSQL (./.madbase/load-pg, port 54362), edge on 127.0.0.1:24321 and nginx on 127.0.0.1:24322.
+# Uses a PostgreSQL cluster from scripts/pg.sh (LOAD_PG_DIR, default ./.madbase/load-pg; LOAD_PG_PORT, default 54362;
+# an already running cluster is reused), the edge on 127.0.0.1:24321 and nginx on 127.0.0.1:24322.
 # Client and servers share the machine, so numbers compare the two servers, not absolute capacity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ duration=${1:-10}
 connections=${2:-16}
 state=$(pwd)/.madbase/load-storage
 bin=$(pwd)/artifacts/publish/madbase-edge
-pg_port=54362 edge_port=24321 nginx_port=24322
+pg_dir=${LOAD_PG_DIR:-$(pwd)/.madbase/load-pg} pg_port=${LOAD_PG_PORT:-54362} edge_port=24321 nginx_port=24322
 secret=load-secret-load-secret-load-secret-0123456789
 
 need() {
@@ -25,7 +26,7 @@ need nginx nginx-light
 [ -x "$bin" ] || { echo "load-storage.sh: build the binary first (make publish)"; exit 1; }
 
 rm -rf "$state" && mkdir -p "$state/www/bench" "$state/nginx"
-scripts/pg.sh start "$(pwd)/.madbase/load-pg" "$pg_port" >/dev/null
+scripts/pg.sh start "$pg_dir" "$pg_port" >/dev/null
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "drop database if exists load_storage" -c "create database load_storage"
 
 pids=()

@@ -107,8 +107,20 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
     /// <summary>The row if <paramref name="actor"/> may SELECT it (null actor: the server sees every row).</summary>
     public async Task<ObjectRecord?> FindAsync(string bucketId, string name, JwtClaims? actor, string operation, CancellationToken cancellationToken)
     {
+        const string sql = $"select {ObjectRecord.Columns} from storage.objects where bucket_id = $1 and name = $2";
+        if (actor is null)
+        {
+            // The server's own reads (public and signed downloads) see every row: no role switch, no transaction,
+            // one round trip instead of four — this is the hot path of public object serving.
+            await using var direct = dataSource.CreateCommand(sql);
+            direct.Parameters.Add(new NpgsqlParameter { Value = bucketId });
+            direct.Parameters.Add(new NpgsqlParameter { Value = name });
+            await using var directReader = await direct.ExecuteReaderAsync(cancellationToken);
+            return await directReader.ReadAsync(cancellationToken) ? ObjectRecord.Read(directReader) : null;
+        }
+
         await using var scope = await StorageDb.BeginAsync(dataSource, actor, operation, cancellationToken);
-        await using var command = scope.CreateCommand($"select {ObjectRecord.Columns} from storage.objects where bucket_id = $1 and name = $2");
+        await using var command = scope.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter { Value = bucketId });
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
