@@ -2,6 +2,7 @@ using System.Net;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
+using MadBase.Edge.StorageApi;
 using Npgsql;
 
 namespace MadBase.Edge.Hosting;
@@ -72,6 +73,7 @@ internal static class Program
         services.AddSingleton<Migrator>();
         services.AddSingleton<MigrationService>();
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
+        services.AddStorage(options);
 
         var app = builder.Build();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -81,6 +83,7 @@ internal static class Program
 
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.MapHealthEndpoints();
+        app.MapStorageApi();
         return app;
     }
 }
