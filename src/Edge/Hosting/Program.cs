@@ -3,6 +3,7 @@ using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
 using MadBase.Edge.StorageApi;
+using MadBase.Edge.Uploads;
 using Npgsql;
 
 namespace MadBase.Edge.Hosting;
@@ -74,6 +75,7 @@ internal static class Program
         services.AddSingleton<MigrationService>();
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
         services.AddStorage(options);
+        services.AddUploads();
 
         var app = builder.Build();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -84,6 +86,7 @@ internal static class Program
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.MapHealthEndpoints();
         app.MapStorageApi();
+        app.MapTusUploads();
         return app;
     }
 }
