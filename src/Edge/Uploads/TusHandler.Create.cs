@@ -88,7 +88,7 @@ internal sealed partial class TusHandler
         if (hasBody || length == 0)
         {
             // creation-with-upload: the POST body is the first chunk (also completes a zero-byte upload at once).
-            var result = await WriteChunkAsync(context, record, caller, 0);
+            var result = await WriteChunkAsync(context, record, 0, requireBodyType: hasBody);
             context.Response.StatusCode = StatusCodes.Status201Created;
             TusResponses.SetOffset(context, result.Offset);
             if (!result.Completed)

@@ -12,14 +12,14 @@ internal sealed partial class TusHandler
     /// <summary>PATCH: append one chunk at <c>Upload-Offset</c> (409 on mismatch), then complete when the last byte is in.</summary>
     private async Task PatchAsync(HttpContext context, bool signedRoute, string id)
     {
-        var (record, caller) = await LoadAsync(context, signedRoute, id);
+        var (record, _) = await LoadAsync(context, signedRoute, id);
         if (record.IsFinal)
         {
             ProtocolException.Throw(TusError.ConcatenatedUploadModification, "A final concatenated upload cannot be patched");
         }
 
         var offset = TusNumericHeaders.ParseUploadOffset(context.Request.Headers[TusHeaderNames.UploadOffset].ToString());
-        var result = await WriteChunkAsync(context, record, caller, offset);
+        var result = await WriteChunkAsync(context, record, offset);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
         TusResponses.SetOffset(context, result.Offset);
         if (result.Completed)
@@ -38,10 +38,11 @@ internal sealed partial class TusHandler
     /// crash could lose. A chunk with <c>Upload-Checksum</c> only counts when its digest matches (else 460, offset
     /// unchanged); a chunk without one keeps whatever arrived before the connection broke.
     /// </summary>
-    private async Task<ChunkResult> WriteChunkAsync(HttpContext context, UploadRecord stale, UploadCaller caller, long offset)
+    private async Task<ChunkResult> WriteChunkAsync(HttpContext context, UploadRecord stale, long offset, bool requireBodyType = true)
     {
+        // A zero-byte upload's POST carries no body and so no Content-Type; every other chunk must say what it is.
         var request = context.Request;
-        if (!string.Equals(request.ContentType, TusHeaderNames.OffsetOctetStream, StringComparison.OrdinalIgnoreCase))
+        if (requireBodyType && !string.Equals(request.ContentType, TusHeaderNames.OffsetOctetStream, StringComparison.OrdinalIgnoreCase))
         {
             ProtocolException.Throw(TusError.UnsupportedContentType, "Content-Type must be application/offset+octet-stream");
         }

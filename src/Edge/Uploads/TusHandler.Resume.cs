@@ -24,6 +24,17 @@ internal sealed partial class TusHandler
             }
         }
 
+        // A completed upload whose object was since deleted or replaced answers 404, so a client holding a stale
+        // fingerprint uploads again instead of reporting a phantom success (storage-tus.md §8 item 2).
+        if (record.IsCompleted && !record.IsPartial)
+        {
+            var row = await objects.FindAsync(record.BucketId!, record.ObjectName!, null, UploadCompletion.Operation, context.RequestAborted);
+            if (row?.Version != record.Version.ToString())
+            {
+                throw UploadException.NotFound();
+            }
+        }
+
         var headers = context.Response.Headers;
         headers.CacheControl = "no-store";
         TusResponses.SetOffset(context, record.Offset);

@@ -132,7 +132,10 @@ internal sealed partial class TusHandler(
             return UploadCaller.FromSignedToken(signed);
         }
 
-        var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
+        // Like the REST API: the apikey header stands in when there is no Authorization (Supabase's gateway accepts it).
+        var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim()
+            : authorization.Length == 0 && headers["apikey"] is [{ Length: > 0 } apikey] ? apikey
+            : null;
         if (!jwt.TryValidate(token, out var claims, out var error))
         {
             throw UploadException.Unauthorized(error);

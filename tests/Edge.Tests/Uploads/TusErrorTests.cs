@@ -269,6 +269,17 @@ public sealed class TusErrorTests(TusServerFixture fixture) : IClassFixture<TusS
         }
     }
 
+    [Fact]
+    public async Task Create_ZeroLengthWithoutBody_CompletesAtOnce()
+    {
+        var name = Name();
+        using var response = await Server.CreateAsync(name, 0);
+
+        Assert.Equal(201, (int)response.StatusCode);
+        Assert.Equal(0, TusServer.Offset(response));
+        Assert.Equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", await Server.DownloadSha256Async(name));
+    }
+
     private async Task UploadWholeAsync(string name, byte[] bytes)
     {
         var url = await Server.CreateUrlAsync(name, bytes.Length);
