@@ -27,7 +27,13 @@ scripts/pg.sh stop "$pg_dir" >/dev/null 2>&1 || true
 rm -rf "$pg_dir"
 scripts/pg.sh start "$pg_dir" "$PG_PORT" || exit 1
 # Tests do not need durability of the test cluster itself; the server under test still fsyncs its own files.
-echo "fsync = off" >>"$pg_dir/data/postgresql.conf"
+# Every test database gets its own permanent slot (slot names are cluster-wide), hence the generous limits.
+cat >>"$pg_dir/data/postgresql.conf" <<CONF
+fsync = off
+max_replication_slots = 400
+max_wal_senders = 80
+max_connections = 500
+CONF
 scripts/pg.sh stop "$pg_dir" >/dev/null && scripts/pg.sh start "$pg_dir" "$PG_PORT" >/dev/null || exit 1
 
 step "npm clients and the S3 test server (tests/js)"

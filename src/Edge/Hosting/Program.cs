@@ -2,6 +2,7 @@ using System.Net;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
 using MadBase.Edge.Uploads;
 using Npgsql;
@@ -74,6 +75,7 @@ internal static class Program
         services.AddSingleton<Migrator>();
         services.AddSingleton<MigrationService>();
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
+        services.AddReplication();
         services.AddStorage(options);
         services.AddUploads();
 

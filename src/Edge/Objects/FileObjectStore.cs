@@ -201,6 +201,7 @@ internal sealed class FileObjectStore : IObjectStore
         catch
         {
             TryDelete(temp);
+            PruneEmptyDirectories(dir);
             throw;
         }
     }

@@ -75,9 +75,9 @@ internal static class DownloadRoutes
         }
 
         response.ContentType = SafeContentType(metadata.MimeType);
-        if (request.Query.TryGetValue("download", out var download))
+        if (DownloadParameter(request) is { } download)
         {
-            headers.ContentDisposition = download.ToString() is { Length: > 0 } fileName
+            headers.ContentDisposition = download is { Length: > 0 } fileName
                 ? $"attachment; filename={Uri.EscapeDataString(fileName)}; filename*=UTF-8''{Uri.EscapeDataString(fileName)}"
                 : "attachment;";
         }
@@ -109,6 +109,18 @@ internal static class DownloadRoutes
         }
 
         await read.Body.CopyToAsync(response.Body, CopyBufferSize, context.RequestAborted);
+    }
+
+    /// <summary><c>?download=name</c>, <c>?download=</c> or a bare <c>?download</c> (which the query parser drops); null when absent.</summary>
+    private static string? DownloadParameter(HttpRequest request)
+    {
+        if (request.Query.TryGetValue("download", out var value))
+        {
+            return value.ToString();
+        }
+
+        var query = request.QueryString.Value ?? "";
+        return query.Split('?', '&').Any(p => p == "download") ? "" : null;
     }
 
     private static bool NotModified(HttpRequest request, string etag, DateTimeOffset lastModified)

@@ -10,8 +10,10 @@ namespace MadBase.Edge.StorageApi;
 /// <remarks>
 /// The level is walked as a loose index scan over <c>(bucket_id, name collate "C")</c>: each step seeks the first
 /// name after the previous entry, and after a folder <c>p/x/</c> it jumps straight to <c>p/x0</c> (<c>'0'</c> is the
-/// byte after <c>'/'</c>), so a folder with a million objects costs one index probe, not a million rows. For the
-/// default name-ascending order the walk stops after offset + limit entries; other orders sort the level's entries.
+/// byte after <c>'/'</c>), so a folder with a million objects costs one index probe, not a million rows: a listing
+/// costs one probe per entry of the level, never per object below it. Entries are then sorted as upstream does
+/// (name on <c>lower(name) collate "C"</c>); walk order cannot be used directly because <c>b-x.txt</c> sorts before the
+/// folder <c>b/</c> by bytes but after the entry <c>b</c>.
 /// </remarks>
 internal static class ListRoute
 {
@@ -75,9 +77,8 @@ internal static class ListRoute
         var descending = (sortBy.GetString("order") ?? "asc").Equals("desc", StringComparison.OrdinalIgnoreCase);
         var orderBy = column switch
         {
-            "name" when !descending => "", // walk order already is name order: the recursion stops at offset + limit
-            "name" => " order by entry collate \"C\" desc",
-            "updated_at" or "created_at" or "last_accessed_at" => $" order by {column} {(descending ? "desc" : "asc")} nulls first, entry collate \"C\"",
+            "name" => $" order by lower(entry) collate \"C\" {(descending ? "desc" : "asc")}, entry collate \"C\" {(descending ? "desc" : "asc")}",
+            "updated_at" or "created_at" or "last_accessed_at" => $" order by {column} {(descending ? "desc" : "asc")} nulls first, lower(entry) collate \"C\", entry collate \"C\"",
             _ => throw StorageException.InvalidRequest("sortBy.column must be name, updated_at, created_at or last_accessed_at"),
         };
 

@@ -52,7 +52,17 @@ internal sealed partial class EdgeProcess : IAsyncDisposable
             ["MADBASE_STORAGE_BACKEND"] = "file",
             ["MADBASE_STORAGE_DIR"] = Path.Combine(dir, "storage"),
             ["MADBASE_SCRATCH_DIR"] = Path.Combine(dir, "scratch"),
+
+            // Slot names are cluster-wide while every test owns a database: one slot per test database.
+            ["MADBASE_SLOT"] = SlotFor(databaseConnectionString),
         };
+    }
+
+    public static string SlotFor(string databaseConnectionString)
+    {
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(databaseConnectionString).Database ?? "postgres";
+        var name = new string(database.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+        return ("s_" + name)[..Math.Min(63, name.Length + 2)];
     }
 
     /// <summary>Starts the binary with <paramref name="configure"/> applied to the default environment and waits for /health.</summary>

@@ -1,0 +1,54 @@
+namespace MadBase.Edge.Replication;
+
+/// <summary>
+/// Decides which LSN may be reported as flushed (pgoutput.md §1.8). A transaction's <c>Commit.end_lsn</c> becomes
+/// ackable when the router has dispatched it; transactions are dispatched in commit order by one reader, so the
+/// latest dispatched end LSN covers everything before it. When nothing is pending — no transaction open in the
+/// stream, every written transaction dispatched — the latest received position (keepalive walEnd) is ackable too,
+/// so a quiet database never pins WAL.
+/// </summary>
+internal sealed class AckTracker
+{
+    private long _written;
+    private long _dispatched;
+
+    /// <summary>The stream wrote a transaction ending at <paramref name="endLsn"/> into the feed.</summary>
+    public void Written(ulong endLsn) => Interlocked.Exchange(ref _written, (long)endLsn);
+
+    /// <summary>The router dispatched the transaction ending at <paramref name="endLsn"/>.</summary>
+    public void Dispatched(ulong endLsn)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _dispatched);
+            if ((ulong)current >= endLsn)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _dispatched, (long)endLsn, current) != current);
+    }
+
+    public ulong LastDispatched => (ulong)Interlocked.Read(ref _dispatched);
+
+    /// <summary>End LSN of the last transaction handed to the feed: anything at or below it is a re-send.</summary>
+    public ulong LastWritten => (ulong)Interlocked.Read(ref _written);
+
+    /// <summary>
+    /// The position to report. <paramref name="lastReceived"/> counts only when nothing is pending; a message that
+    /// was received but not yet processed can only be a Begin here (an open transaction blocks the idle rule), and
+    /// acknowledging a Begin's LSN makes the server resend that transaction, never skip it.
+    /// </summary>
+    public ulong Ackable(bool transactionOpen, ulong lastReceived)
+    {
+        var dispatched = (ulong)Interlocked.Read(ref _dispatched);
+        var written = (ulong)Interlocked.Read(ref _written);
+        if (!transactionOpen && dispatched >= written)
+        {
+            return Math.Max(dispatched, lastReceived);
+        }
+
+        return dispatched;
+    }
+}

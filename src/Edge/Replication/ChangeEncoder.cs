@@ -1,0 +1,228 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using MadBase.Protocol.Replication;
+
+namespace MadBase.Edge.Replication;
+
+/// <summary>
+/// Turns a committed <see cref="PendingChange"/> into the immutable <see cref="ChangeEvent"/> with its Supabase
+/// <c>postgres_changes</c> <c>data</c> JSON, encoded once. Shape (realtime.md §4.3–4.5):
+/// <c>{"schema","table","commit_timestamp":"…Z","type":"INSERT","columns":[{"name","type"}],"record":{…},
+/// "old_record":{…},"errors":null}</c>.
+/// </summary>
+internal sealed class ChangeEncoder(ReplicationCatalog catalog)
+{
+    /// <summary>Supabase's cap: above it only fields whose text is at most 64 bytes are kept, and Error 413 is set.</summary>
+    public const int MaxPayloadBytes = 1024 * 1024;
+    private const int OversizeFieldLimit = 64;
+
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+
+    public ChangeEvent Encode(PendingChange change, DateTimeOffset commitTimestamp, ulong endLsn)
+    {
+        var relation = change.Relation;
+        var columns = new ChangeColumn[relation.Columns.Length];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var column = relation.Columns[i];
+            columns[i] = new ChangeColumn(column.Name, catalog.GetType(column.TypeOid).Name, column.TypeOid, catalog.IsPrimaryKey(relation.Id, column.Name));
+        }
+
+        var record = change.Record;
+        var oldRecord = change.OldRecord;
+        if (change.Kind == ChangeKind.Update)
+        {
+            oldRecord = CompleteOldRecord(columns, change.Record, change.OldRecord);
+            record = FillUnchangedToast(change.Record, change.OldRecord);
+        }
+
+        var hasKey = change.Kind == ChangeKind.Truncate || catalog.HasPrimaryKey(relation.Id);
+        var json = EncodeData(relation, change.Kind, commitTimestamp, columns, record, oldRecord, hasKey, fieldLimit: int.MaxValue);
+        if (json.Length > MaxPayloadBytes)
+        {
+            json = EncodeData(relation, change.Kind, commitTimestamp, columns, record, oldRecord, hasKey, OversizeFieldLimit);
+        }
+
+        return new ChangeEvent
+        {
+            Schema = relation.Namespace,
+            Table = relation.Name,
+            Kind = change.Kind,
+            CommitTimestamp = commitTimestamp,
+            CommitEndLsn = endLsn,
+            Columns = columns,
+            Record = record,
+            OldRecord = oldRecord,
+            DataJson = json,
+        };
+    }
+
+    /// <summary>
+    /// With REPLICA IDENTITY DEFAULT an UPDATE that keeps the key logs no old tuple; Supabase still sends the key
+    /// in <c>old_record</c>, so take it from the new tuple.
+    /// </summary>
+    private static ChangeValue[] CompleteOldRecord(ChangeColumn[] columns, ChangeValue[] record, ChangeValue[] oldRecord)
+    {
+        if (oldRecord.Length > 0)
+        {
+            return oldRecord;
+        }
+
+        var synthesized = new ChangeValue[columns.Length];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            synthesized[i] = columns[i].IsKey ? record[i] : ChangeValue.Absent;
+        }
+
+        return synthesized;
+    }
+
+    /// <summary>With REPLICA IDENTITY FULL the old tuple holds the values the new tuple marks as unchanged TOAST.</summary>
+    private static ChangeValue[] FillUnchangedToast(ChangeValue[] record, ChangeValue[] oldRecord)
+    {
+        if (oldRecord.Length == 0 || Array.TrueForAll(record, v => v.Kind != ChangeValueKind.UnchangedToast))
+        {
+            return record;
+        }
+
+        var filled = (ChangeValue[])record.Clone();
+        for (var i = 0; i < filled.Length; i++)
+        {
+            if (filled[i].Kind == ChangeValueKind.UnchangedToast && oldRecord[i].Kind is ChangeValueKind.Text or ChangeValueKind.Null)
+            {
+                filled[i] = oldRecord[i];
+            }
+        }
+
+        return filled;
+    }
+
+    private byte[] EncodeData(
+        RelationInfo relation,
+        ChangeKind kind,
+        DateTimeOffset commitTimestamp,
+        ChangeColumn[] columns,
+        ChangeValue[] record,
+        ChangeValue[] oldRecord,
+        bool hasKey,
+        int fieldLimit)
+    {
+        _buffer.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(_buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("schema"u8, relation.Namespace);
+            json.WriteString("table"u8, relation.Name);
+            if (hasKey)
+            {
+                json.WriteString("commit_timestamp"u8, commitTimestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                json.WriteNull("commit_timestamp"u8);
+            }
+
+            json.WriteString("type"u8, kind switch
+            {
+                ChangeKind.Insert => "INSERT",
+                ChangeKind.Update => "UPDATE",
+                ChangeKind.Delete => "DELETE",
+                _ => "TRUNCATE",
+            });
+
+            json.WriteStartArray("columns"u8);
+            if (hasKey)
+            {
+                foreach (var column in columns)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name"u8, column.Name);
+                    json.WriteString("type"u8, column.TypeName);
+                    json.WriteEndObject();
+                }
+            }
+
+            json.WriteEndArray();
+            if (kind is ChangeKind.Insert or ChangeKind.Update)
+            {
+                json.WritePropertyName("record"u8);
+                WriteRecord(json, relation, record, hasKey, fieldLimit);
+            }
+
+            if (kind is ChangeKind.Update or ChangeKind.Delete)
+            {
+                json.WritePropertyName("old_record"u8);
+                WriteRecord(json, relation, oldRecord, hasKey, fieldLimit);
+            }
+
+            WriteUnchangedToast(json, relation, record);
+            if (!hasKey)
+            {
+                json.WriteStartArray("errors"u8);
+                json.WriteStringValue("Error 400: Bad Request, no primary key");
+                json.WriteEndArray();
+            }
+            else if (fieldLimit != int.MaxValue)
+            {
+                json.WriteStartArray("errors"u8);
+                json.WriteStringValue("Error 413: Payload Too Large");
+                json.WriteEndArray();
+            }
+            else
+            {
+                json.WriteNull("errors"u8);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return _buffer.WrittenSpan.ToArray();
+    }
+
+    private void WriteRecord(Utf8JsonWriter json, RelationInfo relation, ChangeValue[] values, bool hasKey, int fieldLimit)
+    {
+        json.WriteStartObject();
+        if (hasKey)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                var value = values[i];
+                switch (value.Kind)
+                {
+                    case ChangeValueKind.Null:
+                        json.WriteNull(relation.Columns[i].Name);
+                        break;
+                    case ChangeValueKind.Text when value.Text!.Length <= fieldLimit:
+                        json.WritePropertyName(relation.Columns[i].Name);
+                        PgTextJsonWriter.Write(json, value.Text, catalog.GetType(relation.Columns[i].TypeOid), catalog);
+                        break;
+                    default:
+                        break; // Absent, unchanged TOAST (listed separately) or cut for size: omitted, never nulled.
+                }
+            }
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>MadBase addition: names of columns whose value was not sent because it is unchanged TOAST.</summary>
+    private static void WriteUnchangedToast(Utf8JsonWriter json, RelationInfo relation, ChangeValue[] record)
+    {
+        if (Array.TrueForAll(record, v => v.Kind != ChangeValueKind.UnchangedToast))
+        {
+            return;
+        }
+
+        json.WriteStartArray("unchanged_toast"u8);
+        for (var i = 0; i < record.Length; i++)
+        {
+            if (record[i].Kind == ChangeValueKind.UnchangedToast)
+            {
+                json.WriteStringValue(relation.Columns[i].Name);
+            }
+        }
+
+        json.WriteEndArray();
+    }
+}

@@ -1,0 +1,277 @@
+using System.Buffers;
+using MadBase.Edge.Hosting;
+using MadBase.Edge.Hosting.Migrations;
+using MadBase.Edge.Logging;
+using MadBase.Protocol;
+using MadBase.Protocol.Replication;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.Internal;
+using Npgsql.Replication.PgOutput;
+using NpgsqlTypes;
+
+namespace MadBase.Edge.Replication;
+
+/// <summary>
+/// Consumes the permanent pgoutput slot with Npgsql's raw logical replication connection (Npgsql owns the socket,
+/// <see cref="PgOutputDecoder"/> owns the bytes), and writes each committed transaction into the
+/// <see cref="ChangeFeed"/>. Acknowledges only what the router has dispatched, advances on keepalives while idle,
+/// reconnects with backoff, and lets only one process per slot stream (advisory lock).
+/// </summary>
+internal sealed class ReplicationStream(
+    EdgeOptions options,
+    NpgsqlDataSource dataSource,
+    MigrationService migrations,
+    ReplicationSlot slot,
+    ReplicationCatalog catalog,
+    ChangeFeed feed,
+    AckTracker acks,
+    ReplicationState state,
+    ILogger<ReplicationStream> logger) : BackgroundService
+{
+    private static readonly TimeSpan s_statusInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_lagInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_standbyRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(30);
+
+    // Read by the status task while the read loop runs: true from the moment a message is taken until its
+    // transaction (if it completed one) is in the feed, and while a transaction or stream is open.
+    private volatile bool _pending;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await migrations.Applied.WaitAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var streamed = false;
+            try
+            {
+                streamed = await RunOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (ProtocolException ex)
+            {
+                Log.ReplicationProtocolError(logger, ex, ex.Reason.ToString());
+            }
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
+            {
+                Log.ReplicationReconnecting(logger, ex.Message, backoff.TotalMilliseconds, new NpgsqlLogSequenceNumber(state.AckedLsn).ToString());
+            }
+            finally
+            {
+                state.SetConnected(false);
+            }
+
+            state.Reconnects.Increment();
+            backoff = streamed ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
+            try
+            {
+                await Task.Delay(backoff, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>One connection's life. Returns true if it streamed (so the next retry starts with a short delay).</summary>
+    private async Task<bool> RunOnceAsync(CancellationToken stoppingToken)
+    {
+        // Held for the whole session: a second MadBase process waits here instead of fighting for the slot.
+        await using var lockConnection = await dataSource.OpenConnectionAsync(stoppingToken);
+        if (!await TryLockSlotAsync(lockConnection, stoppingToken))
+        {
+            Log.SlotHeldElsewhere(logger, options.Slot);
+            await Task.Delay(s_standbyRetry, stoppingToken);
+            return false;
+        }
+
+        if (await ReadWalLevelAsync(lockConnection, stoppingToken) is var walLevel and not "logical")
+        {
+            Log.WalLevelNotLogical(logger, walLevel);
+            await Task.Delay(s_maxBackoff, stoppingToken);
+            return false;
+        }
+
+        await catalog.LoadTypesAsync(stoppingToken);
+        await using var replication = new LogicalReplicationConnection(ReplicationConnectionString());
+        await replication.Open(stoppingToken);
+        replication.WalReceiverStatusInterval = s_statusInterval;
+
+        switch (await slot.EnsureAsync(replication, stoppingToken))
+        {
+            case SlotStatus.Invalidated:
+                state.SetInvalidated(true);
+                await Task.Delay(s_maxBackoff, stoppingToken);
+                return false;
+            case SlotStatus.Mismatch:
+                await Task.Delay(s_maxBackoff, stoppingToken);
+                return false;
+        }
+
+        state.SetInvalidated(false);
+        var serverVersion = replication.PostgreSqlVersion;
+        var protocol = serverVersion.Major switch { <= 14 => 2, 15 => 3, _ => 4 };
+        var decodeOptions = new PgOutputDecodeOptions(protocol, MadBase.Protocol.Replication.PgOutputStreamingMode.On);
+        var decoder = new PgOutputDecoder(decodeOptions, new RelationCache());
+        var assembler = new TransactionAssembler(new ChangeEncoder(catalog));
+        var handler = new AssemblerHandler(assembler, decoder);
+        var pgOptions = new List<KeyValuePair<string, string?>>
+        {
+            new("proto_version", protocol.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("publication_names", $"\"{options.Publication}\""),
+            new("streaming", "on"),
+        };
+
+        using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var statusTask = ReportStatusAsync(replication, sessionCts.Token);
+        state.SetConnected(true);
+        Log.ReplicationStarted(logger, options.Slot, options.Publication, protocol, "on", serverVersion.ToString());
+
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            var pgSlot = new PgOutputReplicationSlot(options.Slot);
+            await foreach (var message in replication.StartLogicalReplication(pgSlot, sessionCts.Token, walLocation: null, options: pgOptions, bypassingStream: false))
+            {
+                _pending = true;
+                var length = checked((int)message.Data.Length);
+                if (length > buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(length);
+                }
+
+                // Synchronous: the payload is usually buffered already, and this loop owns its thread (pgoutput.md §4.2).
+                message.Data.ReadExactly(buffer, 0, length);
+                decoder.Decode(buffer.AsSpan(0, length), ref handler);
+
+                if (assembler.RelationsToRefresh.Count > 0)
+                {
+                    foreach (var relation in assembler.RelationsToRefresh)
+                    {
+                        await catalog.RefreshRelationAsync(relation.Id, relation.Columns.Select(c => c.TypeOid), sessionCts.Token);
+                    }
+
+                    assembler.RelationsToRefresh.Clear();
+                }
+
+                if (assembler.TakeCompleted() is { } completed)
+                {
+                    await HandOffAsync(assembler, completed.Changes, completed.CommitTimestamp, completed.EndLsn, sessionCts.Token);
+                }
+
+                _pending = assembler.HasOpenTransactions;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _pending = true;
+            await sessionCts.CancelAsync();
+            await statusTask;
+        }
+
+        return true;
+    }
+
+    private async Task HandOffAsync(TransactionAssembler assembler, List<PendingChange> changes, long commitTimestamp, ulong endLsn, CancellationToken cancellationToken)
+    {
+        if (endLsn <= acks.LastWritten)
+        {
+            // At-least-once delivery from the slot: after a reconnect the server resends what we had not acked.
+            Log.DuplicateTransactionSkipped(logger, new NpgsqlLogSequenceNumber(endLsn).ToString());
+            return;
+        }
+
+        // Recorded before the write so the status task never acks this LSN ahead of its dispatch.
+        acks.Written(endLsn);
+        if (changes.Count == 0)
+        {
+            acks.Dispatched(endLsn); // Nothing published changed (e.g. only other tables): nothing to fan out.
+            return;
+        }
+
+        var transaction = assembler.Build(changes, commitTimestamp, endLsn, acks.Dispatched);
+        await feed.Writer.WriteAsync(transaction, cancellationToken);
+        state.Transactions.Increment();
+        state.Events.Add(changes.Count);
+    }
+
+    /// <summary>Every second: report the ackable position (flush = apply); every 5 s: read the slot's lag.</summary>
+    private async Task ReportStatusAsync(LogicalReplicationConnection replication, CancellationToken cancellationToken)
+    {
+        ulong reported = 0;
+        var lastLag = DateTime.MinValue;
+        using var timer = new PeriodicTimer(s_statusInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var ackable = acks.Ackable(_pending, (ulong)replication.LastReceivedLsn);
+                if (ackable > reported)
+                {
+                    replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(ackable));
+                    await replication.SendStatusUpdate(cancellationToken);
+                    reported = ackable;
+                    state.SetAcked(ackable);
+                }
+
+                if (DateTime.UtcNow - lastLag >= s_lagInterval)
+                {
+                    lastLag = DateTime.UtcNow;
+                    if (await slot.ReadLagAsync(cancellationToken) is { } lag)
+                    {
+                        state.SetLag(lag.LagBytes);
+                        state.SetInvalidated(lag.WalStatus == "lost");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The read loop sees the same broken connection and reconnects; nothing to add here.
+        }
+    }
+
+    /// <summary>Pins the walsender's output formats (pgoutput.md §3): the JSON conversion depends on them.</summary>
+    private string ReplicationConnectionString()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(options.DatabaseConnectionString)
+        {
+            Timezone = "UTC",
+            Options = "-c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1 -c bytea_output=hex",
+            ApplicationName = "madbase-edge-replication",
+        };
+        return builder.ConnectionString;
+    }
+
+    private async Task<bool> TryLockSlotAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(hashtext('madbase.slot:' || $1))", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = options.Slot });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<string> ReadWalLevelAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("show wal_level", connection);
+        return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}

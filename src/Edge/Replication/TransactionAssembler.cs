@@ -1,0 +1,129 @@
+using System.Text;
+using MadBase.Protocol.Replication;
+
+namespace MadBase.Edge.Replication;
+
+/// <summary>
+/// Collects the changes of the transaction being received (and of streamed in-progress transactions, per xid)
+/// until its Commit / Stream Commit, then turns them into one <see cref="ChangeTransaction"/>. Aborted streamed
+/// (sub)transactions are dropped. Not thread-safe: it lives inside one replication connection's read loop.
+/// </summary>
+internal sealed class TransactionAssembler(ChangeEncoder encoder)
+{
+    private readonly List<PendingChange> _current = [];
+    private readonly Dictionary<uint, List<PendingChange>> _streams = [];
+    private readonly List<RelationInfo> _relationsToRefresh = [];
+    private bool _inTransaction;
+    private long _beginTimestamp;
+
+    /// <summary>True while a transaction or a streamed transaction is open: its LSNs must not be acknowledged.</summary>
+    public bool HasOpenTransactions => _inTransaction || _streams.Count > 0;
+
+    /// <summary>Relations announced since the last call; the caller refreshes their catalog facts before going on.</summary>
+    public List<RelationInfo> RelationsToRefresh => _relationsToRefresh;
+
+    /// <summary>Set when a Commit completes a transaction; the caller takes it with <see cref="TakeCompleted"/>.</summary>
+    public (List<PendingChange> Changes, long CommitTimestamp, ulong EndLsn)? Completed { get; private set; }
+
+    public (List<PendingChange> Changes, long CommitTimestamp, ulong EndLsn)? TakeCompleted()
+    {
+        var completed = Completed;
+        Completed = null;
+        return completed;
+    }
+
+    public ChangeTransaction Build(List<PendingChange> changes, long commitTimestamp, ulong endLsn, Action<ulong> onDispatched)
+    {
+        var at = new DateTimeOffset(PgTimestamp.ToDateTime(commitTimestamp));
+        var events = new ChangeEvent[changes.Count];
+        for (var i = 0; i < events.Length; i++)
+        {
+            events[i] = encoder.Encode(changes[i], at, endLsn);
+        }
+
+        return new ChangeTransaction(endLsn, at, events, onDispatched);
+    }
+
+    /// <summary>Forgets partial state on reconnect: the server re-sends every transaction not yet acknowledged.</summary>
+    public void Reset()
+    {
+        _current.Clear();
+        _streams.Clear();
+        _relationsToRefresh.Clear();
+        _inTransaction = false;
+        Completed = null;
+    }
+
+    internal void Begin(in BeginMessage message)
+    {
+        _current.Clear();
+        _inTransaction = true;
+        _beginTimestamp = message.CommitTimestamp;
+    }
+
+    internal void Commit(in CommitMessage message)
+    {
+        _inTransaction = false;
+        Completed = ([.. _current], message.CommitTimestamp == 0 ? _beginTimestamp : message.CommitTimestamp, message.EndLsn);
+        _current.Clear();
+    }
+
+    internal void StreamCommit(in StreamCommitMessage message)
+    {
+        var changes = _streams.Remove(message.Xid, out var list) ? list : [];
+        Completed = (changes, message.CommitTimestamp, message.EndLsn);
+    }
+
+    internal void StreamAbort(in StreamAbortMessage message)
+    {
+        if (message.IsTopLevelAbort)
+        {
+            _streams.Remove(message.Xid);
+        }
+        else if (_streams.TryGetValue(message.Xid, out var list))
+        {
+            var subXid = message.SubXid;
+            list.RemoveAll(c => c.SubTransactionXid == subXid);
+        }
+    }
+
+    internal void Add(uint messageXid, uint streamXid, PendingChange change)
+    {
+        if (streamXid == 0)
+        {
+            _current.Add(change);
+            return;
+        }
+
+        if (!_streams.TryGetValue(streamXid, out var list))
+        {
+            list = [];
+            _streams[streamXid] = list;
+        }
+
+        list.Add(change with { SubTransactionXid = messageXid });
+    }
+
+    internal static ChangeValue[] ReadTuple(TupleData tuple, RelationInfo relation, bool keyOnly)
+    {
+        var values = new ChangeValue[tuple.Count];
+        var i = 0;
+        foreach (var value in tuple)
+        {
+            values[i] = value.Kind switch
+            {
+                // In a key-only ('K') old tuple, 'n' on a non-key column means "not part of the key", not NULL.
+                TupleValueKind.Null when keyOnly && !relation.Columns[i].IsKey => ChangeValue.Absent,
+                TupleValueKind.Null => ChangeValue.Null,
+                TupleValueKind.UnchangedToast => ChangeValue.UnchangedToast,
+                TupleValueKind.Text => ChangeValue.FromText(Encoding.UTF8.GetString(value.Bytes)),
+
+                // The stream asks for text mode; a 'b' value can only mean a misconfigured connection.
+                _ => ChangeValue.FromText("\\x" + Convert.ToHexStringLower(value.Bytes)),
+            };
+            i++;
+        }
+
+        return values;
+    }
+}
