@@ -24,6 +24,18 @@ internal sealed class UploadSweeper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown; an interrupted sweep is simply repeated after the next start.
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         await migrations.Applied.WaitAsync(stoppingToken);
         var released = await uploads.ReleaseStaleLeasesAsync(locks.Instance, locks.Holder, stoppingToken);
         if (released > 0)

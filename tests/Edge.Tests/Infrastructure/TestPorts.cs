@@ -6,7 +6,8 @@ namespace MadBase.Edge.Tests.Infrastructure;
 /// </summary>
 internal static class TestPorts
 {
-    private static int s_next = 21000;
+    // MADBASE_TEST_PORT_BASE lets parallel test runs on one machine (several worktrees) use disjoint ports.
+    private static int s_next = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_PORT_BASE"), out var port) ? port : 21000;
 
     public static int Next()
     {

@@ -147,5 +147,20 @@ internal sealed class TusServer : IAsyncDisposable
     public static long Offset(HttpResponseMessage response) =>
         long.Parse(response.Headers.GetValues("Upload-Offset").Single(), System.Globalization.CultureInfo.InvariantCulture);
 
-    public async ValueTask DisposeAsync() => await Edge.DisposeAsync();
+    /// <summary>Stops the server, then drops its database and replication slot so long runs do not exhaust the cluster's slots.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Edge.DisposeAsync();
+        var name = new NpgsqlConnectionStringBuilder(Database).Database!;
+        await using var connection = new NpgsqlConnection(TestEnvironment.AdminConnectionString);
+        await connection.OpenAsync();
+        await using (var slots = new NpgsqlCommand("select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1 and not active", connection))
+        {
+            slots.Parameters.Add(new NpgsqlParameter { Value = name });
+            await slots.ExecuteNonQueryAsync();
+        }
+
+        await using var drop = new NpgsqlCommand($"drop database if exists {name} with (force)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
 }
