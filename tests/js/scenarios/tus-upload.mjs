@@ -11,6 +11,7 @@
 //   TUS_COUNT     uploads at once (concurrent)      TUS_PARALLEL  parallelUploads (parallel)
 //   TUS_ABORT_AFTER  bytes after which the first attempt is aborted (resume)
 //   TUS_RETRY_DELAYS comma list of ms (default 0,500,1000,2000,3000)
+//   TUS_PROGRESS_FILE  if set, bytes sent so far are written there on every progress event (for crash tests)
 // Output: one JSON line {ok, results:[{object, url, bytes}], resumedFrom?}
 import fs from 'node:fs'
 import { Readable } from 'node:stream'
@@ -73,7 +74,9 @@ const results = []
 let resumedFrom = null
 
 if (mode === 'single') {
-  const upload = await run(fs.createReadStream(file), options(objectName))
+  const progressFile = env.TUS_PROGRESS_FILE
+  const onProgress = progressFile ? (sent) => fs.writeFileSync(progressFile, String(sent)) : undefined
+  const upload = await run(fs.createReadStream(file), options(objectName, { onProgress }))
   results.push({ object: objectName, url: upload.url })
 } else if (mode === 'parallel') {
   const upload = await run(fs.createReadStream(file), options(objectName, {
