@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Uploads;
@@ -18,7 +19,7 @@ internal static class ScratchWriter
     public const int WriteThreshold = 256 * 1024;
 
     public static async Task<BodyWriteResult> WriteAsync(
-        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, CancellationToken cancellationToken)
+        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, IncrementalHash? digest, CancellationToken cancellationToken)
     {
         var segments = new List<ReadOnlyMemory<byte>>(64);
         long written = 0;
@@ -50,6 +51,7 @@ internal static class ScratchWriter
                 {
                     segments.Add(segment);
                     checksum?.Append(segment.Span);
+                    digest?.AppendData(segment.Span);
                 }
 
                 RandomAccess.Write(file, segments, offset + written);

@@ -26,6 +26,7 @@ internal static class TusEndpoints
         services.AddSingleton<ScratchFiles>();
         services.AddSingleton<UploadLocks>();
         services.AddSingleton<UploadMetrics>();
+        services.AddSingleton<UploadDigests>();
         services.AddSingleton<UploadCompletion>();
         services.AddSingleton<TusHandler>();
         services.AddHostedService<UploadSweeper>();

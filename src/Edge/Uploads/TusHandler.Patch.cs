@@ -93,9 +93,10 @@ internal sealed partial class TusHandler
         }
 
         BodyWriteResult body;
+        var digest = digests.Continue(record.Id, offset);
         using (var file = scratch.OpenWrite(record.Version))
         {
-            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, context.RequestAborted);
+            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, digest?.Hash, context.RequestAborted);
             if (body.Written > 0)
             {
                 RandomAccess.FlushToDisk(file); // before the offset is stored: see the summary
@@ -103,12 +104,22 @@ internal sealed partial class TusHandler
         }
 
         metrics.BytesReceived.Add(body.Written);
+        var chunkRejected = checksum is not null && (body.Interrupted || !checksum.Matches()); // Matches() consumes the hash: once
+        if (body.Exceeded || chunkRejected)
+        {
+            digests.Forget(record.Id); // it has seen bytes that will not count
+        }
+        else if (digest is not null)
+        {
+            digest.Offset = offset + body.Written;
+        }
+
         if (body.Exceeded)
         {
             throw UploadException.TooLarge(length ?? limit);
         }
 
-        if (checksum is not null && (body.Interrupted || !checksum.Matches()))
+        if (chunkRejected)
         {
             if (body.Interrupted)
             {

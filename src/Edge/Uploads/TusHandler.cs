@@ -22,6 +22,7 @@ internal sealed partial class TusHandler(
     UploadLocks locks,
     ScratchFiles scratch,
     UploadCompletion completion,
+    UploadDigests digests,
     UploadMetrics metrics,
     TimeProvider time,
     ILogger<TusHandler> logger)

@@ -20,7 +20,12 @@ namespace MadBase.Edge.Uploads;
 /// The final PATCH is answered only after step 4, so a client never sees success for bytes that are not durable.
 /// </summary>
 internal sealed class UploadCompletion(
-    ObjectsRepository objects, UploadRepository uploads, ScratchFiles scratch, EdgeOptions options, ILogger<UploadCompletion> logger)
+    ObjectsRepository objects,
+    UploadRepository uploads,
+    ScratchFiles scratch,
+    UploadDigests digests,
+    EdgeOptions options,
+    ILogger<UploadCompletion> logger)
 {
     public const string Operation = "storage.tus.upload.part";
 
@@ -41,31 +46,7 @@ internal sealed class UploadCompletion(
                 throw StorageException.Duplicate();
             }
 
-            var parts = await SourcesAsync(record, cancellationToken);
-            if (parts.Sum(p => p.Length ?? 0) != length)
-            {
-                throw new InvalidOperationException($"upload {record.Id}: its scratch parts no longer add up to {length} bytes");
-            }
-
-            StoredBytes bytes;
-            var handles = new List<(SafeFileHandle Handle, long Length)>(parts.Count);
-            try
-            {
-                foreach (var part in parts)
-                {
-                    handles.Add((scratch.OpenRead(part.Version), part.Length!.Value));
-                }
-
-                bytes = await StoreAsync(record, write, handles, length, cancellationToken);
-            }
-            finally
-            {
-                foreach (var (handle, _) in handles)
-                {
-                    handle.Dispose();
-                }
-            }
-
+            var bytes = await StoreAsync(record, write, length, cancellationToken);
             try
             {
                 await objects.FinishWriteAsync(write, bytes, UploadCaller.ActorOf(record), cancellationToken);
@@ -79,6 +60,7 @@ internal sealed class UploadCompletion(
         }
 
         await uploads.MarkCompletedAsync(record.Id, length, cancellationToken);
+        digests.Forget(record.Id);
         foreach (var part in await SourcesAsync(record, cancellationToken))
         {
             TryDeleteScratch(record.Id, part.Version);
@@ -94,6 +76,7 @@ internal sealed class UploadCompletion(
     /// <summary>Terminates an unfinished upload: aborts its multipart upload, deletes its scratch and its row.</summary>
     public async Task DiscardAsync(UploadRecord record, CancellationToken cancellationToken)
     {
+        digests.Forget(record.Id);
         await AbortMultipartAsync(record);
         if (!record.IsFinal)
         {
@@ -151,18 +134,46 @@ internal sealed class UploadCompletion(
         return parts;
     }
 
-    private async Task<StoredBytes> StoreAsync(
-        UploadRecord record, ObjectWrite write, IReadOnlyList<(SafeFileHandle Handle, long Length)> segments, long length, CancellationToken cancellationToken)
+    /// <summary>Step 2: the bytes under the version key. Scratch is fsynced already (every PATCH did it).</summary>
+    private async Task<StoredBytes> StoreAsync(UploadRecord record, ObjectWrite write, long length, CancellationToken cancellationToken)
     {
-        if (options.StorageBackend == StorageBackendKind.File || length <= options.S3PartSize)
+        if (objects.Store is FileObjectStore files && !record.IsFinal
+            && await files.AdoptAsync(write.StoreKey, scratch.PathFor(record.Version), length, digests.QuotedETag(record.Id, length), cancellationToken) is { } adopted)
         {
-            // File backend: one fsynced temp file renamed into place. Small S3 objects: one PutObject.
-            await using var source = new ScratchReadStream(segments, 0, length);
-            return await objects.Store.PutAsync(write.StoreKey, source, write.ContentType, cancellationToken);
+            return adopted; // one rename, no copy
         }
 
-        await AbortMultipartAsync(record); // an attempt that died half way: its parts are useless now
-        return await MultipartUploader.UploadAsync(
-            objects.Store, uploads, record.Id, write.StoreKey, write.ContentType, segments, length, options.S3PartSize, options.S3PartsInFlight, cancellationToken);
+        var parts = await SourcesAsync(record, cancellationToken);
+        if (parts.Sum(p => p.Length ?? 0) != length)
+        {
+            throw new InvalidOperationException($"upload {record.Id}: its scratch parts no longer add up to {length} bytes");
+        }
+
+        var segments = new List<(SafeFileHandle Handle, long Length)>(parts.Count);
+        try
+        {
+            foreach (var part in parts)
+            {
+                segments.Add((scratch.OpenRead(part.Version), part.Length!.Value));
+            }
+
+            if (options.StorageBackend == StorageBackendKind.File || length <= options.S3PartSize)
+            {
+                // Concatenated uploads on the file backend: one fsynced temp file renamed into place. Small S3 objects: one PutObject.
+                await using var source = new ScratchReadStream(segments, 0, length);
+                return await objects.Store.PutAsync(write.StoreKey, source, write.ContentType, cancellationToken);
+            }
+
+            await AbortMultipartAsync(record); // an attempt that died half way: its parts are useless now
+            return await MultipartUploader.UploadAsync(
+                objects.Store, uploads, record.Id, write.StoreKey, write.ContentType, segments, length, options.S3PartSize, options.S3PartsInFlight, cancellationToken);
+        }
+        finally
+        {
+            foreach (var (handle, _) in segments)
+            {
+                handle.Dispose();
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ internal sealed class UploadSweeper(
     UploadRepository uploads,
     UploadLocks locks,
     UploadCompletion completion,
+    UploadDigests digests,
     UploadMetrics metrics,
     EdgeOptions options,
     ILogger<UploadSweeper> logger) : BackgroundService
@@ -90,6 +91,7 @@ internal sealed class UploadSweeper(
                         metrics.Expired.Increment();
                     }
 
+                    digests.Forget(record.Id);
                     await uploads.MarkExpiredAsync(record.Id, cancellationToken);
                     swept++;
                 }

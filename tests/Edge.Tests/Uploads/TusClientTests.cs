@@ -29,6 +29,13 @@ public sealed class TusClientTests
         Assert.Equal("max-age=3600", (string?)await server.ScalarAsync("select metadata->>'cacheControl' from storage.objects where name = 'big/64mib.bin'"));
         Assert.Equal(64L * MiB, (long?)await server.ScalarAsync("select (metadata->>'size')::bigint from storage.objects where name = 'big/64mib.bin'"));
         Assert.Equal(0L, await server.ScalarAsync("select count(*) from madbase.tus_uploads where status <> 'completed'"));
+        if (backend == "file")
+        {
+            // Hashed while the chunks streamed in: the ETag is the MD5 of the whole object, as for REST uploads.
+            await using var file = File.OpenRead(path);
+            var md5 = "\"" + Convert.ToHexStringLower(await System.Security.Cryptography.MD5.HashDataAsync(file, TestContext.Current.CancellationToken)) + "\"";
+            Assert.Equal(md5, (string?)await server.ScalarAsync("select metadata->>'eTag' from storage.objects where name = 'big/64mib.bin'"));
+        }
     }
 
     [Theory]
