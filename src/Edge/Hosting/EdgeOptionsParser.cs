@@ -50,6 +50,7 @@ internal static partial class EdgeOptionsParser
             UploadSweepInterval = TimeSpan.FromSeconds(ParseLong(EdgeSetting.UploadSweepInterval, Get(EdgeSetting.UploadSweepInterval), 1, 86_400)),
             S3PartSize = ParseLong(EdgeSetting.S3PartSize, Get(EdgeSetting.S3PartSize), MinS3PartSize, MaxS3PartSize),
             S3PartsInFlight = (int)ParseLong(EdgeSetting.S3PartsInFlight, Get(EdgeSetting.S3PartsInFlight), 1, 16),
+            ChangeLogPath = GetOptional(EdgeSetting.ChangeLog) is { } changeLog ? ParseDirectory(EdgeSetting.ChangeLog, changeLog) : null,
         };
 
         if (backend == StorageBackendKind.S3)
@@ -166,7 +167,7 @@ internal static partial class EdgeOptionsParser
     {
         if (value.Length == 0 || value.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ConfigurationException(setting.Variable, "must be a directory path");
+            throw new ConfigurationException(setting.Variable, "must be a path");
         }
 
         return Path.GetFullPath(value);

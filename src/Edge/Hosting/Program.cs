@@ -2,6 +2,7 @@ using System.Net;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
 using MadBase.Edge.Uploads;
@@ -25,9 +26,11 @@ internal static class Program
         }
 
         EdgeOptions options;
+        RealtimeOptions realtime;
         try
         {
             options = EdgeOptionsParser.Parse(args, Environment.GetEnvironmentVariable);
+            realtime = RealtimeOptions.FromEnvironment(Environment.GetEnvironmentVariable);
         }
         catch (ConfigurationException ex)
         {
@@ -35,12 +38,12 @@ internal static class Program
             return 2;
         }
 
-        var app = Build(options);
+        var app = Build(options, realtime);
         app.Run();
         return 0;
     }
 
-    private static WebApplication Build(EdgeOptions options)
+    private static WebApplication Build(EdgeOptions options, RealtimeOptions realtime)
     {
         // Flags were consumed by EdgeOptionsParser; the host must not see them as configuration.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -76,6 +79,7 @@ internal static class Program
         services.AddSingleton<MigrationService>();
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
         services.AddReplication();
+        services.AddRealtime(realtime);
         services.AddStorage(options);
         services.AddUploads();
 
@@ -87,6 +91,7 @@ internal static class Program
 
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.MapHealthEndpoints();
+        app.MapRealtime();
         app.MapStorageApi();
         app.MapTusUploads();
         return app;

@@ -78,6 +78,14 @@ internal sealed partial class FileObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
+    public async Task DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        foreach (var key in keys)
+        {
+            await DeleteAsync(key, cancellationToken);
+        }
+    }
+
     public async Task CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
     {
         await using var source = await OpenReadAsync(sourceKey, null, cancellationToken) ?? throw StorageException.ObjectNotFound();

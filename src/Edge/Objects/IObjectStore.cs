@@ -20,6 +20,9 @@ internal interface IObjectStore
     /// <summary>Deletes the key; a missing key is not an error (deletes are retried and raced).</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>Deletes many keys (bucket empties, batch removes) in as few backend calls as the store allows.</summary>
+    Task DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
+
     /// <summary>Copies existing bytes to a new key inside the store (no round trip through this process for S3).</summary>
     Task CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken);
 

@@ -19,6 +19,10 @@ namespace MadBase.Edge.Objects;
 /// </summary>
 internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStore store, ILogger<ObjectsRepository> logger)
 {
+    private static readonly string s_findPublicSql =
+        $"select {string.Join(", ", ObjectRecord.Columns.Split(", ").Select(c => "o." + c))} from storage.buckets b "
+        + "left join storage.objects o on o.bucket_id = b.id and o.name = $2 where b.id = $1 and b.public";
+
     public NpgsqlDataSource DataSource => dataSource;
 
     public IObjectStore Store => store;
@@ -107,12 +111,43 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
     /// <summary>The row if <paramref name="actor"/> may SELECT it (null actor: the server sees every row).</summary>
     public async Task<ObjectRecord?> FindAsync(string bucketId, string name, JwtClaims? actor, string operation, CancellationToken cancellationToken)
     {
+        const string sql = $"select {ObjectRecord.Columns} from storage.objects where bucket_id = $1 and name = $2";
+        if (actor is null)
+        {
+            // The server's own reads (public and signed downloads) see every row: no role switch, no transaction,
+            // one round trip instead of four — this is the hot path of public object serving.
+            await using var direct = dataSource.CreateCommand(sql);
+            direct.Parameters.Add(new NpgsqlParameter { Value = bucketId });
+            direct.Parameters.Add(new NpgsqlParameter { Value = name });
+            await using var directReader = await direct.ExecuteReaderAsync(cancellationToken);
+            return await directReader.ReadAsync(cancellationToken) ? ObjectRecord.Read(directReader) : null;
+        }
+
         await using var scope = await StorageDb.BeginAsync(dataSource, actor, operation, cancellationToken);
-        await using var command = scope.CreateCommand($"select {ObjectRecord.Columns} from storage.objects where bucket_id = $1 and name = $2");
+        await using var command = scope.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter { Value = bucketId });
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ObjectRecord.Read(reader) : null;
+    }
+
+    /// <summary>
+    /// The row of <paramref name="name"/> if <paramref name="bucketId"/> is a public bucket, in one round trip (the
+    /// hot path of public downloads). <c>PublicBucket</c> is false for a private or missing bucket: both read as
+    /// "Bucket not found", revealing nothing.
+    /// </summary>
+    public async Task<(bool PublicBucket, ObjectRecord? Row)> FindPublicAsync(string bucketId, string name, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(s_findPublicSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = bucketId });
+        command.Parameters.Add(new NpgsqlParameter { Value = name });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return (false, null);
+        }
+
+        return (true, reader.IsDBNull(0) ? null : ObjectRecord.Read(reader));
     }
 
     /// <summary>
@@ -145,14 +180,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
             await scope.CommitAsync(cancellationToken);
         }
 
-        foreach (var row in deleted)
-        {
-            if (row.Version is { } version)
-            {
-                await DeleteBytesAsync(ObjectKeys.For(row.BucketId, row.Name, version));
-            }
-        }
-
+        await DeleteBytesAsync([.. deleted.Where(r => r.Version is not null).Select(r => ObjectKeys.For(r.BucketId, r.Name, r.Version!))]);
         return deleted;
     }
 
@@ -227,6 +255,24 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
         {
             Log.OrphanedBytes(logger, key, ex.Message);
+        }
+    }
+
+    /// <summary>Batch form of <see cref="DeleteBytesAsync(string)"/>: one store call per 1000 keys on S3.</summary>
+    public async Task DeleteBytesAsync(IReadOnlyList<string> keys)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.DeleteManyAsync(keys, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        {
+            Log.OrphanedBytes(logger, keys.Count + " keys from " + keys[0], ex.Message);
         }
     }
 

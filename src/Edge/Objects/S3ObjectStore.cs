@@ -114,6 +114,24 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    public async Task DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        // DeleteObjects takes at most 1000 keys per request.
+        foreach (var chunk in keys.Chunk(1000))
+        {
+            var response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
+            {
+                BucketName = _bucket,
+                Objects = [.. chunk.Select(k => new KeyVersion { Key = k })],
+                Quiet = true,
+            }, cancellationToken);
+            if (response.DeleteErrors is { Count: > 0 } errors)
+            {
+                throw new IOException($"S3 refused to delete {errors.Count} key(s), first {errors[0].Key}: {errors[0].Code} {errors[0].Message}");
+            }
+        }
+    }
+
     public async Task CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
     {
         try

@@ -49,13 +49,7 @@ internal static class BucketEmptyRoute
                 await scope.CommitAsync(context.RequestAborted);
             }
 
-            foreach (var (name, version) in batch)
-            {
-                if (version is not null)
-                {
-                    await services.Objects.DeleteBytesAsync(ObjectKeys.For(bucketId, name, version));
-                }
-            }
+            await services.Objects.DeleteBytesAsync([.. batch.Where(b => b.Version is not null).Select(b => ObjectKeys.For(bucketId, b.Name, b.Version!))]);
 
             if (batch.Count < BatchSize)
             {

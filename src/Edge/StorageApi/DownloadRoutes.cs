@@ -26,27 +26,47 @@ internal static class DownloadRoutes
             return;
         }
 
-        var row = await services.Objects.FindAsync(target.Bucket, target.Name, caller, "storage.object.get_authenticated", context.RequestAborted)
-            ?? throw StorageException.ObjectNotFound();
-        await ServeAsync(context, services, row, expires: null);
+        Task<ObjectRecord?> Find(CancellationToken ct) => services.Objects.FindAsync(target.Bucket, target.Name, caller, "storage.object.get_authenticated", ct);
+        var row = await Find(context.RequestAborted) ?? throw StorageException.ObjectNotFound();
+        await ServeAsync(context, services, row, expires: null, Find);
     }
 
     /// <summary><c>/object/public/B/P</c>: only public buckets (otherwise "Bucket not found", revealing nothing), read as the server.</summary>
     public static async Task PublicAsync(HttpContext context, StorageServices services, ObjectTarget target)
     {
-        var bucket = await services.Objects.GetBucketAsync(target.Bucket, context.RequestAborted);
-        if (bucket is not { Public: true })
+        var (isPublic, row) = await services.Objects.FindPublicAsync(target.Bucket, target.Name, context.RequestAborted);
+        if (!isPublic)
         {
             throw StorageException.BucketNotFound();
         }
 
-        var row = await services.Objects.FindAsync(target.Bucket, target.Name, null, "storage.object.get_public", context.RequestAborted)
-            ?? throw StorageException.ObjectNotFound();
-        await ServeAsync(context, services, row, expires: null);
+        Task<ObjectRecord?> Find(CancellationToken ct) => services.Objects.FindAsync(target.Bucket, target.Name, null, "storage.object.get_public", ct);
+        await ServeAsync(context, services, row ?? throw StorageException.ObjectNotFound(), expires: null, Find);
     }
 
-    /// <summary>Writes headers, answers 304/206/200 and streams the bytes (no body for HEAD).</summary>
-    public static async Task ServeAsync(HttpContext context, StorageServices services, ObjectRecord row, DateTimeOffset? expires)
+    /// <summary>
+    /// Writes headers, answers 304/206/200 and streams the bytes (no body for HEAD). An overwrite that commits between
+    /// reading the row and opening its bytes deletes the version just read; then the row is read again once
+    /// (<paramref name="reload"/>) and the new version served, so readers never see a spurious 404 during an overwrite.
+    /// </summary>
+    public static async Task ServeAsync(
+        HttpContext context, StorageServices services, ObjectRecord row, DateTimeOffset? expires, Func<CancellationToken, Task<ObjectRecord?>> reload)
+    {
+        if (await TryServeAsync(context, services, row, expires))
+        {
+            return;
+        }
+
+        var fresh = await reload(context.RequestAborted) ?? throw StorageException.ObjectNotFound();
+        if (fresh.Version == row.Version || !await TryServeAsync(context, services, fresh, expires))
+        {
+            Log.MissingBytes(services.Logger, fresh.BucketId, fresh.Name, fresh.Version);
+            throw new StorageException(404, "NoSuchKey", "Not found", "The resource was not found");
+        }
+    }
+
+    /// <summary>False only when the row's bytes are missing from the store (nothing has been written to the body yet).</summary>
+    private static async Task<bool> TryServeAsync(HttpContext context, StorageServices services, ObjectRecord row, DateTimeOffset? expires)
     {
         var request = context.Request;
         var response = context.Response;
@@ -71,7 +91,7 @@ internal static class DownloadRoutes
         if (NotModified(request, metadata.ETag, lastModified))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
-            return;
+            return true;
         }
 
         response.ContentType = SafeContentType(metadata.MimeType);
@@ -97,18 +117,19 @@ internal static class DownloadRoutes
 
         if (HttpMethods.IsHead(request.Method))
         {
-            return;
+            return true;
         }
 
         var key = ObjectKeys.For(row.BucketId, row.Name, row.Version ?? "");
         await using var read = await services.Store.OpenReadAsync(key, range, context.RequestAborted);
         if (read is null)
         {
-            Log.MissingBytes(services.Logger, row.BucketId, row.Name, row.Version);
-            throw new StorageException(404, "NoSuchKey", "Not found", "The resource was not found");
+            return false;
         }
 
         await read.Body.CopyToAsync(response.Body, CopyBufferSize, context.RequestAborted);
+        services.DownloadedBytes.Add(read.Length);
+        return true;
     }
 
     /// <summary><c>?download=name</c>, <c>?download=</c> or a bare <c>?download</c> (which the query parser drops); null when absent.</summary>

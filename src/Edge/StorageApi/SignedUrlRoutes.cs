@@ -130,9 +130,9 @@ internal static class SignedUrlRoutes
             throw StorageException.InvalidSignature(error);
         }
 
-        var row = await services.Objects.FindAsync(target.Bucket, target.Name, null, "storage.object.get_signed", context.RequestAborted)
-            ?? throw StorageException.ObjectNotFound();
-        await DownloadRoutes.ServeAsync(context, services, row, claims.ExpiresAt);
+        Task<ObjectRecord?> Find(CancellationToken ct) => services.Objects.FindAsync(target.Bucket, target.Name, null, "storage.object.get_signed", ct);
+        var row = await Find(context.RequestAborted) ?? throw StorageException.ObjectNotFound();
+        await DownloadRoutes.ServeAsync(context, services, row, claims.ExpiresAt, Find);
     }
 
     private static async Task CreateUploadUrlAsync(HttpContext context, StorageServices services, ObjectTarget target)

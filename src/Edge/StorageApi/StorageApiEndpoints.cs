@@ -60,6 +60,8 @@ internal static class StorageApiEndpoints
         catch (StorageException ex) when (!context.Response.HasStarted)
         {
             Log.StorageRequestRefused(services.Logger, method, context.Request.Path, ex.Status, ex.Message);
+            services.Refusals.Increment();
+            ResetForError(context);
             await StorageHttp.WriteErrorAsync(context, ex, realStatus: ex.Code == "AccessDenied" && ex.Message.StartsWith("Access denied: Invalid role", StringComparison.Ordinal));
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
@@ -67,8 +69,16 @@ internal static class StorageApiEndpoints
             var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? StorageException.EntityTooLarge(context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0)
                 : StorageException.InvalidRequest(ex.Message);
+            ResetForError(context);
             await StorageHttp.WriteErrorAsync(context, error);
         }
+    }
+
+    /// <summary>A download may have set Content-Length, ETag or Content-Range before failing; none of them describe the error body.</summary>
+    private static void ResetForError(HttpContext context)
+    {
+        context.Response.Clear();
+        Cors.AddResponseHeaders(context);
     }
 
     private static async Task<bool> RouteAsync(HttpContext context, StorageServices services, string method, string rest)

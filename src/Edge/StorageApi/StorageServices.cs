@@ -12,8 +12,15 @@ internal sealed class StorageServices(
     SignedUrlTokens signedUrls,
     EdgeOptions options,
     TimeProvider time,
+    EdgeMetrics metrics,
     ILogger<StorageServices> logger)
 {
+    public Counter UploadedBytes { get; } = metrics.Counter("madbase_storage_uploaded_bytes_total", "Object bytes stored by REST uploads.");
+
+    public Counter DownloadedBytes { get; } = metrics.Counter("madbase_storage_downloaded_bytes_total", "Object bytes sent by downloads.");
+
+    public Counter Refusals { get; } = metrics.Counter("madbase_storage_refusals_total", "Storage requests refused with a client error (limits, RLS, missing objects).");
+
     public ObjectsRepository Objects => objects;
 
     public IObjectStore Store => objects.Store;

@@ -81,6 +81,8 @@ internal static class UploadRoutes
             throw;
         }
 
-        return await services.Objects.FinishWriteAsync(write, stored, actor, cancellationToken);
+        var result = await services.Objects.FinishWriteAsync(write, stored, actor, cancellationToken);
+        services.UploadedBytes.Add(stored.Size);
+        return result;
     }
 }

@@ -2,12 +2,14 @@ namespace MadBase.Edge.Tests.Infrastructure;
 
 /// <summary>
 /// Fixed, unique ports below 32768 (the ephemeral range starts there, and load runs' client sockets take those).
-/// The test run owns 21000–28999.
+/// The test run owns 21000–28999; <c>MADBASE_TEST_PORT_BASE</c> moves the start so that concurrent runs on one
+/// machine (several worktrees) do not answer each other's health probes.
 /// </summary>
 internal static class TestPorts
 {
-    // MADBASE_TEST_PORT_BASE lets parallel test runs on one machine (several worktrees) use disjoint ports.
-    private static int s_next = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_PORT_BASE"), out var port) ? port : 21000;
+    private static int s_next = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_PORT_BASE"), out var start) && start is >= 21000 and < 28999
+        ? start
+        : 21000;
 
     public static int Next()
     {

@@ -62,6 +62,10 @@ public abstract class BucketRouteTests<TFixture>(TFixture fixture) : IClassFixtu
 
         (await fixture.SendAsync(HttpMethod.Post, "bucket/" + name + "/empty", content: Json("{}"))).EnsureSuccessStatusCode();
         Assert.Equal(0, await fixture.CountRowsAsync(name));
+        if (fixture is FileStorageFixture files)
+        {
+            Assert.False(Directory.Exists(Path.Combine(files.StorageDir, "objects", name)), "emptying deletes the bytes and prunes the directories");
+        }
         using var deleted = await fixture.SendAsync(HttpMethod.Delete, "bucket/" + name, content: Json("{}"));
         Assert.Equal("""{"message":"Successfully deleted"}""", await deleted.Content.ReadAsStringAsync());
         await StorageFixture.AssertErrorAsync(await fixture.SendAsync(HttpMethod.Get, "bucket/" + name), "404");

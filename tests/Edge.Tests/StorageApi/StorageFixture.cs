@@ -59,6 +59,14 @@ public abstract class StorageFixture : IAsyncLifetime
         if (_edge is not null)
         {
             await _edge.DisposeAsync();
+
+            // The server created a permanent replication slot for this database; left behind, it would pin WAL and
+            // use up max_replication_slots for later runs.
+            await using var connection = new NpgsqlConnection(Database);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = current_database() and not active", connection);
+            await command.ExecuteNonQueryAsync();
         }
 
         GC.SuppressFinalize(this);
