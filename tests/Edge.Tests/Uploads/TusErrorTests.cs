@@ -280,6 +280,50 @@ public sealed class TusErrorTests(TusServerFixture fixture) : IClassFixture<TusS
         Assert.Equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", await Server.DownloadSha256Async(name));
     }
 
+    [Fact]
+    public async Task Complete_TwoNonUpsertUploadsOfOneName_FirstWinsSecondGets409AndOneRowExists()
+    {
+        var name = Name();
+        var first = await Server.CreateUrlAsync(name, 10);
+        var second = await Server.CreateUrlAsync(name, 10); // both pass the probe: no row exists yet
+
+        using var won = await Server.PatchAsync(first, 0, TestFiles.Bytes(10));
+        using var lost = await Server.PatchAsync(second, 0, TestFiles.Bytes(10, seed: 8));
+
+        Assert.Equal(204, (int)won.StatusCode);
+        await AssertTextErrorAsync(lost, 409);
+        Assert.Equal(1L, await Server.ScalarAsync($"select count(*) from storage.objects where name = '{name}'"));
+        using var head = await Server.HeadAsync(second);
+        Assert.Equal(404, (int)head.StatusCode); // the loser's upload is gone, so tus-js-client starts over
+    }
+
+    [Fact]
+    public async Task Head_DeferredLength_ReportsDeferUntilPatchDeclaresLength()
+    {
+        using var created = await Server.CreateAsync(Name(), 0, configure: r =>
+        {
+            r.Headers.Remove("Upload-Length");
+            r.Headers.Add("Upload-Defer-Length", "1");
+        });
+        Assert.Equal(201, (int)created.StatusCode);
+        var url = created.Headers.Location!.ToString();
+        using (var patch = await Server.PatchAsync(url, 0, TestFiles.Bytes(6)))
+        {
+            Assert.Equal(204, (int)patch.StatusCode);
+        }
+
+        using (var head = await Server.HeadAsync(url))
+        {
+            Assert.Equal("1", head.Headers.GetValues("Upload-Defer-Length").Single());
+            Assert.False(head.Headers.Contains("Upload-Length"));
+            Assert.Equal(6, TusServer.Offset(head));
+        }
+
+        using var last = await Server.PatchAsync(url, 6, TestFiles.Bytes(4), configure: r => r.Headers.Add("Upload-Length", "10"));
+        Assert.Equal(204, (int)last.StatusCode);
+        Assert.Equal("1", last.Headers.GetValues("Tus-Complete").Single());
+    }
+
     private async Task UploadWholeAsync(string name, byte[] bytes)
     {
         var url = await Server.CreateUrlAsync(name, bytes.Length);
