@@ -3,7 +3,10 @@ using System.Text;
 
 namespace MadBase.Load.Realtime;
 
-/// <summary>One measured publish window plus its drain.</summary>
+/// <summary>
+/// One measured publish window plus its drain. CPU and busy figures cover the same window; "others" is machine busy
+/// time not spent in the server or the driver (for MadBase that includes PostgreSQL, the rest is other users).
+/// </summary>
 internal sealed record StepResult(
     double Rate,
     long Subscribers,
@@ -18,6 +21,7 @@ internal sealed record StepResult(
     double ServerCpuSeconds,
     double ClientCpuSeconds,
     double MachineBusyPercent,
+    double OtherBusyPercent,
     double MaxLagMs,
     double WindowSeconds,
     int ClosedDuringStep)
@@ -37,7 +41,7 @@ internal sealed record StepResult(
         CultureInfo.InvariantCulture,
         $"rate {Rate,7:F0}/s x {Subscribers} subs: {DeliveriesPerSecond,10:F0} deliveries/s, p50 {P50Ms,8:F1} ms, p99 {P99Ms,8:F1} ms, " +
         $"max {MaxMs,8:F1} ms, missing {Missing}, late {Late}, server {ServerCpuPerMillion,6:F2} CPU-s/1M, " +
-        $"client {ClientCpuPerMillion,6:F2} CPU-s/1M, machine {MachineBusyPercent:F0}% busy, publish lag max {MaxLagMs:F1} ms");
+        $"client {ClientCpuPerMillion,6:F2} CPU-s/1M, machine {MachineBusyPercent:F0}% busy ({OtherBusyPercent:F0}% others), publish lag max {MaxLagMs:F1} ms");
 
     /// <summary>One <c>key=value</c> line for scripts; keys are stable.</summary>
     public string ToResultLine(string mode, string label, params (string Key, string Value)[] extra)
@@ -47,7 +51,7 @@ internal sealed record StepResult(
         line.Append(CultureInfo.InvariantCulture, $"expected={Expected} received={Received} missing={Missing} late={Late} ");
         line.Append(CultureInfo.InvariantCulture, $"p50_ms={P50Ms:F2} p99_ms={P99Ms:F2} max_ms={MaxMs:F2} dps={DeliveriesPerSecond:F0} ");
         line.Append(CultureInfo.InvariantCulture, $"server_cpu_per_m={ServerCpuPerMillion:F3} client_cpu_per_m={ClientCpuPerMillion:F3} ");
-        line.Append(CultureInfo.InvariantCulture, $"busy_pct={MachineBusyPercent:F0} lag_ms={MaxLagMs:F1} window_s={WindowSeconds:F2} closed={ClosedDuringStep}");
+        line.Append(CultureInfo.InvariantCulture, $"busy_pct={MachineBusyPercent:F0} other_pct={OtherBusyPercent:F0} lag_ms={MaxLagMs:F1} window_s={WindowSeconds:F2} closed={ClosedDuringStep}");
         foreach (var (key, value) in extra)
         {
             line.Append(' ').Append(key).Append('=').Append(value);

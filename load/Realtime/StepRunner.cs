@@ -68,6 +68,7 @@ internal sealed class StepRunner(Target target, SubscriberPool pool, IPublisher 
             serverCpu,
             clientCpu,
             total1 > total0 ? (busy1 - busy0) / (total1 - total0) * 100 : double.NaN,
+            total1 > total0 ? Math.Max(0, busy1 - busy0 - serverCpu - clientCpu) / (total1 - total0) * 100 : double.NaN,
             schedule.MaxLagMicros / 1000.0,
             window,
             (int)(after.Closed - before.Closed));

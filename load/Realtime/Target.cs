@@ -53,7 +53,7 @@ internal sealed class Target
                 endpoint,
                 pid,
                 new PhoenixProtocol(options.GetString("apikey"), table),
-                publishes ? options.GetString("pg") : null,
+                options.GetString("pg", publishes ? null : ""),
                 table),
             _ => throw new ArgumentException($"--server must be 'peer' or 'madbase', not '{server}'."),
         };
