@@ -59,7 +59,7 @@ events=0
 deadline=$(( $(date +%s) + 600 ))
 while [ "$events" -lt "$ROWS" ]; do
   [ "$(date +%s)" -lt "$deadline" ] || { echo "edge did not drain within 600 s"; tail -20 "$dir/edge.log"; exit 1; }
-  events=$(curl -fs "http://127.0.0.1:$EDGE_PORT/metrics" 2>/dev/null | awk '/^madbase_replication_events_total /{print $2}')
+  events=$( (curl -fs "http://127.0.0.1:$EDGE_PORT/metrics" 2>/dev/null || true) | awk '/^madbase_replication_events_total /{print $2}')
   events=${events:-0}; events=${events%.*}
   sleep 0.02
 done

@@ -2,6 +2,7 @@ using System.Net;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
 using Npgsql;
 
@@ -23,9 +24,11 @@ internal static class Program
         }
 
         EdgeOptions options;
+        RealtimeOptions realtime;
         try
         {
             options = EdgeOptionsParser.Parse(args, Environment.GetEnvironmentVariable);
+            realtime = RealtimeOptions.FromEnvironment(Environment.GetEnvironmentVariable);
         }
         catch (ConfigurationException ex)
         {
@@ -33,12 +36,12 @@ internal static class Program
             return 2;
         }
 
-        var app = Build(options);
+        var app = Build(options, realtime);
         app.Run();
         return 0;
     }
 
-    private static WebApplication Build(EdgeOptions options)
+    private static WebApplication Build(EdgeOptions options, RealtimeOptions realtime)
     {
         // Flags were consumed by EdgeOptionsParser; the host must not see them as configuration.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -74,6 +77,7 @@ internal static class Program
         services.AddSingleton<MigrationService>();
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
         services.AddReplication();
+        services.AddRealtime(realtime);
 
         var app = builder.Build();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -83,6 +87,7 @@ internal static class Program
 
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.MapHealthEndpoints();
+        app.MapRealtime();
         return app;
     }
 }

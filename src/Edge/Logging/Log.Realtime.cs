@@ -1,0 +1,47 @@
+namespace MadBase.Edge.Logging;
+
+/// <summary>Realtime (WebSocket framing, Phoenix channels, change routing): event ids 3000–3999.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(3000, LogLevel.Debug, "Realtime socket opened (vsn {Vsn}, role {Role})")]
+    public static partial void SocketOpened(ILogger logger, string vsn, string role);
+
+    [LoggerMessage(3001, LogLevel.Information, "Realtime upgrade refused with {Status}: {Reason}")]
+    public static partial void UpgradeRefused(ILogger logger, int status, string reason);
+
+    [LoggerMessage(3002, LogLevel.Information, "WebSocket protocol error {Error}: {Detail}; closing")]
+    public static partial void WebSocketProtocolError(ILogger logger, string error, string detail);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Slow client closed with 1008: outbound queue full for {GraceMs} ms ({Dropped} frames dropped)")]
+    public static partial void SlowClientClosed(ILogger logger, long dropped, double graceMs);
+
+    [LoggerMessage(3004, LogLevel.Debug, "WebSocket write failed: {Reason}")]
+    public static partial void WebSocketWriteFailed(ILogger logger, string reason);
+
+    [LoggerMessage(3005, LogLevel.Error, "Realtime message handler failed; closing the socket with 1011")]
+    public static partial void WebSocketHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3006, LogLevel.Debug, "Closing realtime socket idle for more than {Seconds} s")]
+    public static partial void IdleConnectionClosed(ILogger logger, double seconds);
+
+    [LoggerMessage(3007, LogLevel.Debug, "Dropped malformed Phoenix frame ({Error}): {Detail}")]
+    public static partial void PhoenixFrameDropped(ILogger logger, string error, string detail);
+
+    [LoggerMessage(3008, LogLevel.Debug, "Joined {Topic} as {Role} with {Bindings} postgres_changes binding(s)")]
+    public static partial void ChannelJoined(ILogger logger, string topic, string role, int bindings);
+
+    [LoggerMessage(3009, LogLevel.Information, "Join of {Topic} refused: {Reason}")]
+    public static partial void JoinRefused(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(3010, LogLevel.Information, "Channel {Topic} closed by the server: {Reason}")]
+    public static partial void ChannelClosedByServer(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(3011, LogLevel.Debug, "Channel {Topic} re-authorized as {Role}")]
+    public static partial void ChannelReauthorized(ILogger logger, string topic, string role);
+
+    [LoggerMessage(3012, LogLevel.Error, "Change router failed on a transaction; it will retry the transaction")]
+    public static partial void ChangeRouterFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3013, LogLevel.Warning, "RLS probe on {Table} as {Role} failed ({Reason}); its rows are withheld from that identity")]
+    public static partial void RlsProbeFailed(ILogger logger, string table, string role, string reason);
+}

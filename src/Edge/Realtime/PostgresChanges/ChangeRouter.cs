@@ -1,0 +1,169 @@
+using MadBase.Edge.Auth;
+using MadBase.Edge.Logging;
+using MadBase.Edge.Replication;
+
+namespace MadBase.Edge.Realtime.PostgresChanges;
+
+/// <summary>
+/// The single reader of the <see cref="ChangeFeed"/>. Per committed transaction: match every change against the
+/// subscription index (no I/O), run one RLS probe per (identity, table) that needs one, then queue the frames in
+/// commit order and mark the transaction dispatched so replication can acknowledge it. Queueing never blocks; a
+/// slow client loses its own frames (and then its connection), never anyone else's.
+/// </summary>
+internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var transaction in feed.Reader.ReadAllAsync(stoppingToken))
+            {
+                await RouteAsync(transaction, stoppingToken);
+                transaction.MarkDispatched();
+                hub.Metrics.Transactions.Increment();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: undispatched transactions are not acknowledged and will be streamed again.
+        }
+    }
+
+    internal async Task RouteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    {
+        var matches = Match(transaction.Changes);
+        if (matches.Count == 0)
+        {
+            return;
+        }
+
+        var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
+        var delivered = 0;
+        for (var i = 0; i < matches.Count; i++)
+        {
+            var match = matches[i];
+            if (hidden is not null && hidden.Contains(i))
+            {
+                hub.Metrics.DroppedByRls.Increment();
+                continue;
+            }
+
+            var change = transaction.Changes[match.ChangeIndex];
+            var frame = PhoenixFrames.PostgresChange(match.Channel.Version, match.Channel.Topic, match.Ids, change.DataJson);
+            delivered += match.Channel.Send(frame) ? 1 : 0;
+        }
+
+        hub.Metrics.ChangeDeliveries.Add(delivered);
+    }
+
+    /// <summary>Every (change, channel) pair with the ids of that channel's bindings the change satisfies, in commit order.</summary>
+    private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes)
+    {
+        var matches = new List<Delivery>();
+        var candidates = new List<Subscription>();
+        var byChannel = new Dictionary<RealtimeChannel, List<int>>(ReferenceEqualityComparer.Instance);
+        var order = new List<RealtimeChannel>();
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var change = changes[i];
+            candidates.Clear();
+            hub.Subscriptions.Lookup(change.Schema, change.Table, candidates);
+            if (candidates.Count == 0)
+            {
+                continue;
+            }
+
+            byChannel.Clear();
+            order.Clear();
+            foreach (var (channel, binding) in candidates)
+            {
+                if (channel.IsClosed || !binding.Matches(change))
+                {
+                    continue;
+                }
+
+                if (!byChannel.TryGetValue(channel, out var ids))
+                {
+                    ids = [];
+                    byChannel[channel] = ids;
+                    order.Add(channel);
+                }
+
+                ids.Add(binding.Id);
+            }
+
+            foreach (var channel in order)
+            {
+                matches.Add(new Delivery(i, channel, [.. byChannel[channel]]));
+            }
+        }
+
+        return matches;
+    }
+
+    /// <summary>
+    /// Indexes into <paramref name="matches"/> that RLS hides, or null when nothing needed a probe. DELETEs and
+    /// service_role are never checked, and tables without RLS need no probe (realtime.md §4.5, §8).
+    /// </summary>
+    private async Task<HashSet<int>?> AuthorizeAsync(IReadOnlyList<ChangeEvent> changes, List<Delivery> matches, CancellationToken cancellationToken)
+    {
+        Dictionary<(string Identity, string Schema, string Table), ProbeGroup>? groups = null;
+        for (var i = 0; i < matches.Count; i++)
+        {
+            var change = changes[matches[i].ChangeIndex];
+            var claims = matches[i].Channel.Claims;
+            if (claims.IsServiceRole || change.Kind == ChangeKind.Delete)
+            {
+                continue;
+            }
+
+            var table = await rls.GetTableAsync(change, cancellationToken);
+            if (!table.RlsEnabled)
+            {
+                continue;
+            }
+
+            groups ??= [];
+            var groupKey = (claims.RawJson, change.Schema, change.Table);
+            if (!groups.TryGetValue(groupKey, out var group))
+            {
+                group = new ProbeGroup(claims, table);
+                groups[groupKey] = group;
+            }
+
+            group.Matches.Add((i, RlsProbe.RowKey(change, table)));
+        }
+
+        if (groups is null)
+        {
+            return null;
+        }
+
+        var hidden = new HashSet<int>();
+        foreach (var ((_, schema, tableName), group) in groups)
+        {
+            var keys = group.Matches.Where(m => m.Key is not null).Select(m => m.Key!).ToHashSet(StringComparer.Ordinal);
+            var visible = keys.Count == 0 ? [] : await rls.VisibleKeysAsync(group.Claims, schema, tableName, group.Table, keys, cancellationToken);
+            foreach (var (index, key) in group.Matches)
+            {
+                if (key is null || !visible.Contains(key))
+                {
+                    hidden.Add(index);
+                }
+            }
+        }
+
+        return hidden;
+    }
+
+    private readonly record struct Delivery(int ChangeIndex, RealtimeChannel Channel, int[] Ids);
+
+    private sealed class ProbeGroup(JwtClaims claims, TableSecurity table)
+    {
+        public JwtClaims Claims { get; } = claims;
+
+        public TableSecurity Table { get; } = table;
+
+        public List<(int Index, string? Key)> Matches { get; } = [];
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using MadBase.Edge.Replication;
+
+namespace MadBase.Edge.Realtime.PostgresChanges;
+
+/// <summary>
+/// One element of a join's <c>postgres_changes</c> list: which events of which table(s) a channel wants, with an
+/// optional row filter, and the integer id the client matches events by (realtime.md §4.2).
+/// </summary>
+internal sealed class PostgresBinding
+{
+    public const string Wildcard = "*";
+
+    private static int s_nextId;
+
+    private PostgresBinding(int id, string events, string schema, string table, ChangeFilter? filter, byte[] replyJson)
+    {
+        Id = id;
+        Events = events;
+        Schema = schema;
+        Table = table;
+        Filter = filter;
+        ReplyJson = replyJson;
+    }
+
+    /// <summary>Unique per binding in this process; any stable integer works as long as events carry the same one.</summary>
+    public int Id { get; }
+
+    /// <summary><c>*</c>, <c>INSERT</c>, <c>UPDATE</c> or <c>DELETE</c> (upper-cased; unknown values become <c>*</c>).</summary>
+    public string Events { get; }
+
+    public string Schema { get; }
+
+    /// <summary>A table name, or <c>*</c> for every table of <see cref="Schema"/>.</summary>
+    public string Table { get; }
+
+    public ChangeFilter? Filter { get; }
+
+    /// <summary>The element exactly as the client sent it plus <c>"id":N</c>, for the join reply.</summary>
+    public byte[] ReplyJson { get; }
+
+    /// <summary>
+    /// Parses one element. Returns null with <paramref name="error"/> set when the element is unusable; a filter
+    /// that does not parse still yields the binding's reply JSON through <paramref name="replyJson"/> so the
+    /// reply keeps the client's order (the error goes out as a <c>system</c> message, the channel stays joined).
+    /// </summary>
+    public static PostgresBinding? Parse(byte[] element, out byte[] replyJson, out string? error)
+    {
+        var id = Interlocked.Increment(ref s_nextId) & 0x7FFFFFF; // upstream ids are 0…2^27−1 (phash2 range)
+        replyJson = AppendId(element, id);
+        string? events = null, schema = null, table = null, filterText = null;
+        try
+        {
+            var reader = new Utf8JsonReader(element);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = "Unable to subscribe to changes with given parameters: each postgres_changes entry must be an object";
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+                switch (name)
+                {
+                    case "event":
+                        events = value;
+                        break;
+                    case "schema":
+                        schema = value;
+                        break;
+                    case "table":
+                        table = value;
+                        break;
+                    case "filter":
+                        filterText = value;
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            error = "Unable to subscribe to changes with given parameters: malformed postgres_changes entry";
+            return null;
+        }
+
+        if (string.IsNullOrEmpty(schema))
+        {
+            error = "Unable to subscribe to changes with given parameters: schema is required";
+            return null;
+        }
+
+        ChangeFilter? filter = null;
+        if (!string.IsNullOrEmpty(filterText) && !ChangeFilter.TryParse(filterText, out filter, out var filterError))
+        {
+            error = filterError;
+            return null;
+        }
+
+        var normalizedEvents = events?.ToUpperInvariant() switch
+        {
+            "INSERT" => "INSERT",
+            "UPDATE" => "UPDATE",
+            "DELETE" => "DELETE",
+            _ => Wildcard,
+        };
+        error = null;
+        return new PostgresBinding(id, normalizedEvents, schema, string.IsNullOrEmpty(table) ? Wildcard : table, filter, replyJson);
+    }
+
+    public bool Matches(ChangeEvent change)
+    {
+        if (change.Kind == ChangeKind.Truncate)
+        {
+            return false; // never delivered: the client only knows INSERT/UPDATE/DELETE
+        }
+
+        if (Events != Wildcard && !string.Equals(Events, KindName(change.Kind), StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return Filter is null || Filter.Matches(change);
+    }
+
+    public static string KindName(ChangeKind kind) => kind switch
+    {
+        ChangeKind.Insert => "INSERT",
+        ChangeKind.Update => "UPDATE",
+        ChangeKind.Delete => "DELETE",
+        _ => "TRUNCATE",
+    };
+
+    /// <summary><c>{…}</c> → <c>{…,"id":N}</c>, keeping every byte the client sent (the client compares fields).</summary>
+    private static byte[] AppendId(byte[] element, int id)
+    {
+        var text = element.AsSpan().TrimEnd(" \t\r\n"u8);
+        var idJson = System.Text.Encoding.ASCII.GetBytes("\"id\":" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}");
+        if (text.IsEmpty || text[^1] != (byte)'}')
+        {
+            return [.. "{"u8, .. idJson];
+        }
+
+        var body = text[..^1].TrimEnd(" \t\r\n"u8);
+        var empty = body.Length == 1; // just "{"
+        return [.. body, .. (empty ? ""u8 : ","u8), .. idJson];
+    }
+}

@@ -1,0 +1,79 @@
+using MadBase.Edge.Auth;
+using MadBase.Edge.Realtime.PostgresChanges;
+using MadBase.Edge.WebSockets;
+using MadBase.Protocol.Phoenix;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>
+/// One joined channel of one socket. Created and mutated by its socket's read loop; read concurrently by the
+/// broadcast fan-out and the change router, so everything they read is either immutable or volatile.
+/// </summary>
+internal sealed class RealtimeChannel
+{
+    private JwtClaims _claims;
+    private string? _token;
+    private volatile bool _presenceEnabled;
+    private volatile bool _closed;
+
+    public RealtimeChannel(string topic, string joinRef, PhoenixVersion version, OutboundQueue outbound, JoinConfig config, JwtClaims claims, string? token)
+    {
+        Topic = topic;
+        Name = topic.StartsWith(TopicPrefix, StringComparison.Ordinal) ? topic[TopicPrefix.Length..] : topic;
+        JoinRef = joinRef;
+        Version = version;
+        Outbound = outbound;
+        BroadcastSelf = config.BroadcastSelf;
+        BroadcastAck = config.BroadcastAck;
+        PresenceKey = string.IsNullOrEmpty(config.PresenceKey) ? Guid.NewGuid().ToString() : config.PresenceKey;
+        _presenceEnabled = config.PresenceEnabled;
+        _claims = claims;
+        _token = token;
+    }
+
+    public const string TopicPrefix = "realtime:";
+
+    public string Topic { get; }
+
+    /// <summary>The topic without <c>realtime:</c>, as <c>system</c> messages name the channel.</summary>
+    public string Name { get; }
+
+    public string JoinRef { get; }
+
+    public PhoenixVersion Version { get; }
+
+    public OutboundQueue Outbound { get; }
+
+    public bool BroadcastSelf { get; }
+
+    public bool BroadcastAck { get; }
+
+    public string PresenceKey { get; }
+
+    /// <summary>Presence events are sent to this channel (join config, or the first track).</summary>
+    public bool PresenceEnabled
+    {
+        get => _presenceEnabled;
+        set => _presenceEnabled = value;
+    }
+
+    public bool IsClosed => _closed;
+
+    /// <summary>Who this channel acts as for RLS; replaced by <c>access_token</c> pushes.</summary>
+    public JwtClaims Claims => Volatile.Read(ref _claims);
+
+    public string? Token => Volatile.Read(ref _token);
+
+    public PostgresBinding[] Bindings { get; set; } = [];
+
+    public void UpdateAuth(JwtClaims claims, string token)
+    {
+        Volatile.Write(ref _claims, claims);
+        Volatile.Write(ref _token, token);
+    }
+
+    public void MarkClosed() => _closed = true;
+
+    /// <summary>Queues a frame for this channel's socket; false when it was dropped (slow or closing client).</summary>
+    public bool Send(in OutboundFrame frame) => !_closed && Outbound.TryEnqueue(frame);
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using MadBase.Edge.Auth;
+using MadBase.Edge.Hosting;
+using MadBase.Edge.Realtime.PostgresChanges;
+using MadBase.Edge.WebSockets;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>
+/// The process-wide realtime state every socket session shares: topics, presence, the postgres_changes index and
+/// the set of live sessions (for the idle/expiry sweep and the 1001 close on shutdown).
+/// </summary>
+internal sealed class RealtimeHub : IDisposable
+{
+    private readonly ConcurrentDictionary<RealtimeSession, byte> _sessions = new();
+    private readonly ITimer _sweeper;
+    private volatile bool _stopping;
+
+    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers)
+    {
+        Options = options;
+        Jwt = jwt;
+        Time = time;
+        Metrics = new RealtimeMetrics(edgeMetrics);
+        SocketMetrics = new WebSocketMetrics(edgeMetrics);
+        Logger = loggers.CreateLogger("MadBase.Edge.Realtime");
+        Limits = new WebSocketLimits(options.MaxMessageBytes, options.OutboundQueueCapacity, options.OutboundFullGrace);
+        edgeMetrics.Gauge("madbase_realtime_connections", "Open realtime WebSocket connections.", () => _sessions.Count);
+        edgeMetrics.Gauge("madbase_realtime_channels", "Joined channels across all connections.", () => Topics.ChannelCount);
+        edgeMetrics.Gauge("madbase_realtime_topics", "Distinct topics with at least one channel.", () => Topics.TopicCount);
+        edgeMetrics.Gauge("madbase_realtime_postgres_bindings", "Registered postgres_changes bindings.", () => Subscriptions.Count);
+
+        // One timer for every socket instead of one per socket: idle sockets cost no timer memory.
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(options.IdleTimeout.TotalMilliseconds / 4, 250, 5000));
+        _sweeper = time.CreateTimer(_ => Sweep(), null, period, period);
+    }
+
+    public RealtimeOptions Options { get; }
+
+    public Jwt Jwt { get; }
+
+    public TimeProvider Time { get; }
+
+    public RealtimeMetrics Metrics { get; }
+
+    public WebSocketMetrics SocketMetrics { get; }
+
+    public ILogger Logger { get; }
+
+    public WebSocketLimits Limits { get; }
+
+    public TopicRegistry Topics { get; } = new();
+
+    public PresenceRegistry Presence { get; } = new();
+
+    public SubscriptionIndex Subscriptions { get; } = new();
+
+    public bool IsStopping => _stopping;
+
+    public int ConnectionCount => _sessions.Count;
+
+    public void Register(RealtimeSession session) => _sessions.TryAdd(session, 0);
+
+    public void Unregister(RealtimeSession session) => _sessions.TryRemove(session, out _);
+
+    /// <summary>ApplicationStopping: every socket gets Close 1001 so clients reconnect elsewhere (or after restart).</summary>
+    public void CloseAll()
+    {
+        _stopping = true;
+        foreach (var session in _sessions.Keys)
+        {
+            session.Connection.Close(Protocol.WebSockets.WebSocketCloseStatus.GoingAway, "server shutting down");
+        }
+    }
+
+    public void Dispose() => _sweeper.Dispose();
+
+    private void Sweep()
+    {
+        var now = Time.GetUtcNow();
+        foreach (var session in _sessions.Keys)
+        {
+            if (session.Connection.IdleFor > Options.IdleTimeout)
+            {
+                Logging.Log.IdleConnectionClosed(Logger, Options.IdleTimeout.TotalSeconds);
+                session.Connection.Close(Protocol.WebSockets.WebSocketCloseStatus.NormalClosure, "idle timeout");
+                continue;
+            }
+
+            session.CloseExpiredChannels(now);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using MadBase.Edge.Hosting;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>Realtime counters on <c>/metrics</c>; the connection/channel gauges are registered by <see cref="RealtimeHub"/>.</summary>
+internal sealed class RealtimeMetrics(EdgeMetrics metrics)
+{
+    public Counter Joins { get; } = metrics.Counter("madbase_realtime_joins_total", "Channel joins accepted.");
+
+    public Counter JoinsRefused { get; } = metrics.Counter("madbase_realtime_joins_refused_total", "Channel joins answered with an error.");
+
+    public Counter BroadcastDeliveries { get; } = metrics.Counter("madbase_realtime_deliveries_total", "Messages queued to subscribers, by kind.", "kind=\"broadcast\"");
+
+    public Counter PresenceDeliveries { get; } = metrics.Counter("madbase_realtime_deliveries_total", "Messages queued to subscribers, by kind.", "kind=\"presence\"");
+
+    public Counter ChangeDeliveries { get; } = metrics.Counter("madbase_realtime_deliveries_total", "Messages queued to subscribers, by kind.", "kind=\"postgres_changes\"");
+
+    public Counter TokenRefreshes { get; } = metrics.Counter("madbase_realtime_token_refreshes_total", "access_token pushes that re-authorized a channel.");
+
+    public Counter Transactions { get; } = metrics.Counter("madbase_realtime_transactions_routed_total", "Committed transactions routed to subscribers.");
+
+    public Counter RlsProbes { get; } = metrics.Counter("madbase_realtime_rls_probes_total", "Set-based RLS visibility probes run (one per identity, table and transaction).");
+
+    public Counter DroppedByRls { get; } = metrics.Counter("madbase_realtime_rls_hidden_total", "Change deliveries withheld because RLS hid the row from the subscriber.");
+}

@@ -1,0 +1,69 @@
+using System.Globalization;
+using MadBase.Edge.Hosting;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>
+/// Limits and timings of the realtime socket. Each has a <c>MADBASE_REALTIME_*</c> environment variable so tests
+/// and operators can tune them without code; the defaults follow upstream Supabase Realtime (realtime.md §1.1, §9).
+/// </summary>
+internal sealed class RealtimeOptions
+{
+    /// <summary>Largest data message (all fragments) a client may send; above it the socket closes with 1009.</summary>
+    public int MaxMessageBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Frames waiting for one slow client before new frames are dropped (each slot is one shared frame).</summary>
+    public int OutboundQueueCapacity { get; init; } = 4096;
+
+    /// <summary>How long a client's queue may stay full before the socket is closed with 1008.</summary>
+    public TimeSpan OutboundFullGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>No frame at all for this long closes the socket (clients heartbeat every 25–30 s).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Upstream delays join error replies by 5 s so failing clients do not hammer the server.</summary>
+    public TimeSpan JoinErrorDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long past <c>exp</c> a channel's token is still honoured: one heartbeat plus 30 s, because supabase-js
+    /// refreshes early and pushes the new token on its next heartbeat (realtime.md §3.5).
+    /// </summary>
+    public TimeSpan TokenExpiryGrace { get; init; } = TimeSpan.FromSeconds(55);
+
+    /// <summary>Channels one socket may join (upstream: 100, then ChannelRateLimitReached).</summary>
+    public int MaxChannelsPerConnection { get; init; } = 100;
+
+    public static RealtimeOptions FromEnvironment(Func<string, string?> environment)
+    {
+        var defaults = new RealtimeOptions();
+        return new RealtimeOptions
+        {
+            MaxMessageBytes = ReadInt(environment, "MADBASE_REALTIME_MAX_MESSAGE_BYTES", defaults.MaxMessageBytes, 1024),
+            OutboundQueueCapacity = ReadInt(environment, "MADBASE_REALTIME_OUTBOUND_QUEUE", defaults.OutboundQueueCapacity, 16),
+            OutboundFullGrace = ReadMilliseconds(environment, "MADBASE_REALTIME_OUTBOUND_GRACE_MS", defaults.OutboundFullGrace),
+            IdleTimeout = ReadMilliseconds(environment, "MADBASE_REALTIME_IDLE_TIMEOUT_MS", defaults.IdleTimeout),
+            JoinErrorDelay = ReadMilliseconds(environment, "MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", defaults.JoinErrorDelay),
+            TokenExpiryGrace = ReadMilliseconds(environment, "MADBASE_REALTIME_TOKEN_GRACE_MS", defaults.TokenExpiryGrace),
+            MaxChannelsPerConnection = ReadInt(environment, "MADBASE_REALTIME_MAX_CHANNELS", defaults.MaxChannelsPerConnection, 1),
+        };
+    }
+
+    private static int ReadInt(Func<string, string?> environment, string variable, int fallback, int minimum)
+    {
+        var text = environment(variable);
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < minimum)
+        {
+            throw new ConfigurationException(variable, $"'{text}' is not an integer >= {minimum}");
+        }
+
+        return value;
+    }
+
+    private static TimeSpan ReadMilliseconds(Func<string, string?> environment, string variable, TimeSpan fallback) =>
+        string.IsNullOrEmpty(environment(variable)) ? fallback : TimeSpan.FromMilliseconds(ReadInt(environment, variable, 0, 0));
+}

@@ -1,0 +1,161 @@
+using MadBase.Edge.Auth;
+using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.PostgresChanges;
+using MadBase.Protocol.Phoenix;
+
+namespace MadBase.Edge.Realtime;
+
+internal sealed partial class RealtimeSession
+{
+    /// <summary>
+    /// <c>phx_join</c> (realtime.md §3.1, §4.2, §4.6): authorize, register every subscription, and only then reply
+    /// ok, so <c>SUBSCRIBED</c> on the client means changes are already being routed to it.
+    /// </summary>
+    private void Join(in PhoenixMessage message, string topic)
+    {
+        if (topic.Length == 0 || topic == RealtimeChannel.TopicPrefix)
+        {
+            RefuseJoin(message, "TopicNameRequired: You must provide a topic name");
+            return;
+        }
+
+        if (_channels.TryGetValue(topic, out var previous))
+        {
+            // Phoenix closes the old channel of the same topic and joins again.
+            Send(PhoenixFrames.Message(Version, previous.JoinRef, previous.JoinRef, topic, "phx_close", PhoenixFrames.EmptyObject));
+            Leave(previous);
+        }
+
+        if (_channels.Count >= _hub.Options.MaxChannelsPerConnection)
+        {
+            RefuseJoin(message, $"ChannelRateLimitReached: Too many channels (limit {_hub.Options.MaxChannelsPerConnection})");
+            return;
+        }
+
+        if (!JoinConfig.TryParse(message.Payload, out var config))
+        {
+            RefuseJoin(message, "UnableToJoin: the join payload must be a JSON object");
+            return;
+        }
+
+        if (!TryAuthorize(config.AccessToken, out var claims, out var token, out var authError))
+        {
+            RefuseJoin(message, authError);
+            return;
+        }
+
+        if (config.Private && !claims.IsServiceRole)
+        {
+            // realtime.messages policies are not evaluated by this server, so a private channel is never opened to
+            // a role that RLS would have to authorize.
+            var name = topic.StartsWith(RealtimeChannel.TopicPrefix, StringComparison.Ordinal) ? topic[RealtimeChannel.TopicPrefix.Length..] : topic;
+            RefuseJoin(message, $"Unauthorized: You do not have permissions to read from this Channel topic: {name}");
+            return;
+        }
+
+        var joinRef = message.JoinRef.GetString() ?? message.Ref.GetString() ?? "";
+        var channel = new RealtimeChannel(topic, joinRef, Version, Connection.Outbound, config, claims, token);
+        var bindings = new List<PostgresBinding>(config.PostgresChanges.Count);
+        var replies = new List<byte[]>(config.PostgresChanges.Count);
+        var errors = new List<string>();
+        foreach (var element in config.PostgresChanges)
+        {
+            var binding = PostgresBinding.Parse(element, out var reply, out var error);
+            replies.Add(reply);
+            if (binding is not null)
+            {
+                bindings.Add(binding);
+            }
+            else if (error is not null)
+            {
+                errors.Add(error);
+            }
+        }
+
+        channel.Bindings = [.. bindings];
+        _channels[topic] = channel;
+        _hub.Topics.Add(channel);
+        _hub.Subscriptions.Add(channel, bindings);
+
+        Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, JoinResponse(config, replies)));
+        if (bindings.Count > 0)
+        {
+            Send(SystemMessage(channel, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
+        }
+
+        foreach (var error in errors)
+        {
+            Send(SystemMessage(channel, "postgres_changes", ok: false, error));
+        }
+
+        if (channel.PresenceEnabled)
+        {
+            Send(PhoenixFrames.Message(Version, joinRef, null, topic, "presence_state", _hub.Presence.State(topic)));
+        }
+
+        _hub.Metrics.Joins.Increment();
+        Log.ChannelJoined(_hub.Logger, topic, claims.Role, bindings.Count);
+    }
+
+    private void RefuseJoin(in PhoenixMessage message, string reason)
+    {
+        _hub.Metrics.JoinsRefused.Increment();
+        Log.JoinRefused(_hub.Logger, message.Topic.ToString(), reason);
+        var response = PhoenixFrames.Json(reason, static (json, r) =>
+        {
+            json.WriteStartObject();
+            json.WriteString("reason", r);
+            json.WriteEndObject();
+        });
+        SendDelayed(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, response));
+    }
+
+    /// <summary>
+    /// The join's own token if it sent one, else the socket's (supabase-js often joins before its session token
+    /// resolves, realtime.md §0.7). Opaque <c>sb_…</c> keys are not JWTs and keep the socket's identity.
+    /// </summary>
+    private bool TryAuthorize(string? joinToken, out JwtClaims claims, out string token, out string error)
+    {
+        if (string.IsNullOrEmpty(joinToken) || joinToken.StartsWith("sb_", StringComparison.Ordinal) || joinToken == _connectToken)
+        {
+            claims = _connectClaims;
+            token = _connectToken;
+            error = "";
+            return true;
+        }
+
+        token = joinToken;
+        if (_hub.Jwt.TryValidate(joinToken, out claims, out var problem))
+        {
+            error = "";
+            return true;
+        }
+
+        error = "InvalidJWTToken: " + problem;
+        return false;
+    }
+
+    private static byte[] JoinResponse(JoinConfig config, List<byte[]> replies)
+    {
+        if (config.PostgresChanges.Count == 0)
+        {
+            return """{"postgres_changes":[]}"""u8.ToArray();
+        }
+
+        var length = 24 + replies.Sum(r => r.Length + 1);
+        var buffer = new List<byte>(length);
+        buffer.AddRange("""{"postgres_changes":["""u8);
+        for (var i = 0; i < replies.Count; i++)
+        {
+            if (i > 0)
+            {
+                buffer.Add((byte)',');
+            }
+
+            buffer.AddRange(replies[i]);
+        }
+
+        buffer.AddRange("]}"u8);
+        return [.. buffer];
+    }
+}

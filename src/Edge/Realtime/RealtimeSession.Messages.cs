@@ -1,0 +1,261 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using MadBase.Edge.Logging;
+using MadBase.Protocol.Phoenix;
+
+namespace MadBase.Edge.Realtime;
+
+internal sealed partial class RealtimeSession
+{
+    /// <summary>
+    /// A text broadcast push: the payload bytes go to every channel of the topic untouched, one frame per serializer
+    /// version built once and shared (realtime.md §5).
+    /// </summary>
+    private void OnTextBroadcast(in PhoenixMessage message, RealtimeChannel sender)
+    {
+        if (sender.BroadcastAck)
+        {
+            // The ack precedes the self echo, as upstream sends them (realtime.md §12).
+            Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
+        }
+
+        byte[]? v2 = null, v1 = null;
+        var delivered = 0;
+        foreach (var channel in _hub.Topics.Get(sender.Topic))
+        {
+            if (ReferenceEquals(channel, sender) && !sender.BroadcastSelf)
+            {
+                continue;
+            }
+
+            var frame = channel.Version == PhoenixVersion.V2
+                ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, sender.Topic, "broadcast", message.Payload)
+                : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, sender.Topic, "broadcast", message.Payload);
+            delivered += channel.Send(new(frame)) ? 1 : 0;
+        }
+
+        _hub.Metrics.BroadcastDeliveries.Add(delivered);
+    }
+
+    /// <summary>
+    /// A kind-3 binary push (vsn 2.0.0): v2 subscribers get a kind-4 frame with the payload bytes untouched, v1
+    /// subscribers the JSON text form; raw-byte payloads cannot be expressed in v1 and are not sent there.
+    /// </summary>
+    private void OnBinaryBroadcast(PhoenixBroadcastPush push)
+    {
+        if (!Utf8.IsValid(push.Topic) || !_channels.TryGetValue(Encoding.UTF8.GetString(push.Topic), out var sender))
+        {
+            return; // an undecodable or unjoined topic is simply unmatched (realtime.md §1.4)
+        }
+
+        if (!push.JoinRef.IsEmpty && !push.JoinRef.SequenceEqual(Encoding.UTF8.GetBytes(sender.JoinRef)))
+        {
+            return;
+        }
+
+        if (sender.BroadcastAck && !push.Ref.IsEmpty)
+        {
+            Send(PhoenixFrames.Reply(Version, sender.JoinRef, Encoding.UTF8.GetString(push.Ref), sender.Topic, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
+        }
+
+        byte[]? v2 = null, v1 = null;
+        var delivered = 0;
+        foreach (var channel in _hub.Topics.Get(sender.Topic))
+        {
+            if (ReferenceEquals(channel, sender) && !sender.BroadcastSelf)
+            {
+                continue;
+            }
+
+            byte[] frame;
+            if (channel.Version == PhoenixVersion.V2)
+            {
+                frame = v2 ??= PhoenixFrames.BinaryBroadcast(push.Topic, push.Event, push.Metadata, push.Encoding, push.Payload);
+            }
+            else if (push.Encoding == PhoenixPayloadEncoding.Json)
+            {
+                frame = v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, sender.Topic, "broadcast", TextBroadcastPayload(push));
+            }
+            else
+            {
+                continue;
+            }
+
+            delivered += channel.Send(new(frame)) ? 1 : 0;
+        }
+
+        _hub.Metrics.BroadcastDeliveries.Add(delivered);
+    }
+
+    /// <summary><c>{"type":"presence","event":"track"|"untrack","payload":{…}}</c> (realtime.md §6).</summary>
+    private void OnPresence(in PhoenixMessage message, RealtimeChannel channel)
+    {
+        if (!TryReadPresencePush(message.Payload, out var isTrack, out var start, out var length))
+        {
+            Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, """{"reason":"Presence track payload must be a map"}"""u8));
+            return;
+        }
+
+        byte[]? diff;
+        if (isTrack)
+        {
+            channel.PresenceEnabled = true; // tracking turns presence on for the tracker too
+            diff = _hub.Presence.Track(channel, message.Payload.Slice(start, length));
+        }
+        else
+        {
+            diff = _hub.Presence.Untrack(channel);
+        }
+
+        Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
+        if (diff is not null)
+        {
+            FanOutPresenceDiff(channel.Topic, diff);
+        }
+    }
+
+    /// <summary>
+    /// <c>access_token</c> (realtime.md §3.5): no reply. A valid new token re-authorizes the channel (RLS for its
+    /// postgres_changes follows the new claims at once); an invalid one closes the channel.
+    /// </summary>
+    private void OnAccessToken(in PhoenixMessage message, RealtimeChannel channel)
+    {
+        string? token = null;
+        try
+        {
+            var reader = new Utf8JsonReader(message.Payload);
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isToken = reader.ValueTextEquals("access_token"u8);
+                    reader.Read();
+                    if (isToken && reader.TokenType == JsonTokenType.String)
+                    {
+                        token = reader.GetString();
+                    }
+
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(token) || token.StartsWith("sb_", StringComparison.Ordinal) || token == channel.Token)
+        {
+            return;
+        }
+
+        if (!_hub.Jwt.TryValidate(token, out var claims, out var problem))
+        {
+            CloseChannel(channel, problem == "token has expired" ? "Token has expired 0 seconds ago" : "Invalid JWT Token: " + problem);
+            return;
+        }
+
+        channel.UpdateAuth(claims, token);
+        _hub.Metrics.TokenRefreshes.Increment();
+        Log.ChannelReauthorized(_hub.Logger, channel.Topic, claims.Role);
+    }
+
+    private void FanOutPresenceDiff(string topic, byte[] diff)
+    {
+        byte[]? v2 = null, v1 = null;
+        var delivered = 0;
+        foreach (var channel in _hub.Topics.Get(topic))
+        {
+            if (!channel.PresenceEnabled)
+            {
+                continue;
+            }
+
+            var frame = channel.Version == PhoenixVersion.V2
+                ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, topic, "presence_diff", diff)
+                : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, topic, "presence_diff", diff);
+            delivered += channel.Send(new(frame)) ? 1 : 0;
+        }
+
+        _hub.Metrics.PresenceDeliveries.Add(delivered);
+    }
+
+    private static bool TryReadPresencePush(ReadOnlySpan<byte> payload, out bool isTrack, out int start, out int length)
+    {
+        isTrack = false;
+        start = 0;
+        length = 0;
+        var sawEvent = false;
+        var sawObject = false;
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("event"u8))
+                {
+                    reader.Read();
+                    sawEvent = true;
+                    isTrack = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("track"u8);
+                }
+                else if (reader.ValueTextEquals("payload"u8))
+                {
+                    reader.Read();
+                    start = (int)reader.TokenStartIndex;
+                    sawObject = reader.TokenType == JsonTokenType.StartObject;
+                    reader.Skip();
+                    length = (int)reader.BytesConsumed - start;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        if (!isTrack)
+        {
+            return sawEvent; // untrack needs no payload
+        }
+
+        if (!sawObject)
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    private static byte[] TextBroadcastPayload(PhoenixBroadcastPush push)
+    {
+        var eventName = Encoding.UTF8.GetString(push.Event);
+        var payload = push.Payload.ToArray();
+        var meta = push.Metadata.ToArray();
+        return PhoenixFrames.Json((eventName, payload, meta), static (json, p) =>
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "broadcast");
+            json.WriteString("event", p.eventName);
+            json.WritePropertyName("payload");
+            json.WriteRawValue(p.payload, skipInputValidation: true);
+            if (p.meta.Length > 0)
+            {
+                json.WritePropertyName("meta");
+                json.WriteRawValue(p.meta, skipInputValidation: true);
+            }
+
+            json.WriteEndObject();
+        });
+    }
+}

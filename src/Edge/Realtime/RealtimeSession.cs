@@ -1,0 +1,201 @@
+using System.Text;
+using MadBase.Edge.Auth;
+using MadBase.Edge.Logging;
+using MadBase.Edge.WebSockets;
+using MadBase.Protocol;
+using MadBase.Protocol.Phoenix;
+using MadBase.Protocol.WebSockets;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>
+/// The Phoenix channel protocol of one socket (realtime.md §2–§6). Messages arrive one at a time from the socket's
+/// read loop; the channel table is also touched by the hub's expiry sweep, hence the lock. Nothing here blocks:
+/// every frame goes to an <see cref="OutboundQueue"/>, including frames for other sockets.
+/// </summary>
+internal sealed partial class RealtimeSession : IWebSocketMessageHandler
+{
+    private readonly RealtimeHub _hub;
+    private readonly Dictionary<string, RealtimeChannel> _channels = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly JwtClaims _connectClaims;
+    private readonly string _connectToken;
+
+    public RealtimeSession(RealtimeHub hub, WebSocketConnection connection, PhoenixVersion version, JwtClaims claims, string token)
+    {
+        _hub = hub;
+        Connection = connection;
+        Version = version;
+        _connectClaims = claims;
+        _connectToken = token;
+    }
+
+    public WebSocketConnection Connection { get; }
+
+    public PhoenixVersion Version { get; }
+
+    public void OnMessage(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            if (opcode == WebSocketOpcode.Text)
+            {
+                var message = PhoenixSerializer.Parse(payload, Version);
+                lock (_gate)
+                {
+                    Dispatch(message);
+                }
+            }
+            else if (Version == PhoenixVersion.V2)
+            {
+                var push = PhoenixBinary.ParseUserBroadcastPush(payload);
+                lock (_gate)
+                {
+                    OnBinaryBroadcast(push);
+                }
+            }
+            else
+            {
+                Log.PhoenixFrameDropped(_hub.Logger, nameof(PhoenixError.BinaryNotSupported), "binary frame on a vsn 1.0.0 socket");
+            }
+        }
+        catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
+        {
+            // Upstream logs and drops malformed frames and keeps the socket (realtime.md §1.3).
+            Log.PhoenixFrameDropped(_hub.Logger, error.ToString(), ex.Message);
+        }
+    }
+
+    public void OnClosed()
+    {
+        lock (_gate)
+        {
+            foreach (var channel in _channels.Values.ToArray())
+            {
+                Leave(channel);
+            }
+        }
+
+        _hub.Unregister(this);
+    }
+
+    /// <summary>Closes channels whose token expired longer ago than the grace (realtime.md §3.5).</summary>
+    public void CloseExpiredChannels(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            foreach (var channel in _channels.Values.ToArray())
+            {
+                if (channel.Claims.ExpiresAt is { } expiresAt && now - expiresAt > _hub.Options.TokenExpiryGrace)
+                {
+                    var ago = (long)(now - expiresAt).TotalSeconds;
+                    CloseChannel(channel, $"Token has expired {ago} seconds ago");
+                }
+            }
+        }
+    }
+
+    private void Dispatch(in PhoenixMessage message)
+    {
+        if (message.Topic.ValueEquals("phoenix"u8))
+        {
+            if (message.Event.ValueEquals("heartbeat"u8))
+            {
+                Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
+            }
+
+            return;
+        }
+
+        var topic = message.Topic.GetString()!;
+        if (message.Event.ValueEquals("phx_join"u8))
+        {
+            Join(message, topic);
+            return;
+        }
+
+        if (!_channels.TryGetValue(topic, out var channel))
+        {
+            if (!message.Event.ValueEquals("access_token"u8) && !message.Ref.IsNull)
+            {
+                Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, """{"reason":"unmatched topic"}"""u8));
+            }
+
+            return;
+        }
+
+        if (!message.JoinRef.IsNull && !message.JoinRef.ValueEquals(Encoding.UTF8.GetBytes(channel.JoinRef)))
+        {
+            return; // a frame for a previous join of this topic (Phoenix ignores stale join refs)
+        }
+
+        if (message.Event.ValueEquals("phx_leave"u8))
+        {
+            Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
+            Send(PhoenixFrames.Message(Version, channel.JoinRef, channel.JoinRef, topic, "phx_close", PhoenixFrames.EmptyObject));
+            Leave(channel);
+        }
+        else if (message.Event.ValueEquals("broadcast"u8))
+        {
+            OnTextBroadcast(message, channel);
+        }
+        else if (message.Event.ValueEquals("presence"u8))
+        {
+            OnPresence(message, channel);
+        }
+        else if (message.Event.ValueEquals("access_token"u8))
+        {
+            OnAccessToken(message, channel);
+        }
+    }
+
+    /// <summary>Server-initiated close: a <c>system</c> error, then <c>phx_close</c> (the client will not rejoin).</summary>
+    private void CloseChannel(RealtimeChannel channel, string reason)
+    {
+        Send(SystemMessage(channel, "system", ok: false, reason));
+        Send(PhoenixFrames.Message(Version, channel.JoinRef, channel.JoinRef, channel.Topic, "phx_close", PhoenixFrames.EmptyObject));
+        Log.ChannelClosedByServer(_hub.Logger, channel.Topic, reason);
+        Leave(channel);
+    }
+
+    private void Leave(RealtimeChannel channel)
+    {
+        if (_channels.TryGetValue(channel.Topic, out var current) && ReferenceEquals(current, channel))
+        {
+            _channels.Remove(channel.Topic);
+        }
+
+        channel.MarkClosed();
+        _hub.Topics.Remove(channel);
+        _hub.Subscriptions.Remove(channel);
+        if (_hub.Presence.Untrack(channel) is { } diff)
+        {
+            FanOutPresenceDiff(channel.Topic, diff);
+        }
+    }
+
+    private byte[] SystemMessage(RealtimeChannel channel, string extension, bool ok, string message)
+    {
+        var payload = PhoenixFrames.Json((extension, ok, message, channel.Name), static (json, s) =>
+        {
+            json.WriteStartObject();
+            json.WriteString("extension", s.extension);
+            json.WriteString("status", s.ok ? "ok" : "error");
+            json.WriteString("message", s.message);
+            json.WriteString("channel", s.Name);
+            json.WriteEndObject();
+        });
+        return PhoenixFrames.Message(Version, channel.JoinRef, null, channel.Topic, "system", payload);
+    }
+
+    private void Send(byte[] frame) => Connection.Outbound.TryEnqueue(new OutboundFrame(frame));
+
+    /// <summary>Error replies wait (upstream: 5 s) so a client stuck in a rejoin loop cannot hammer the server.</summary>
+    private void SendDelayed(byte[] frame) => _ = SendLaterAsync(frame);
+
+    private async Task SendLaterAsync(byte[] frame)
+    {
+        await Task.Delay(_hub.Options.JoinErrorDelay, _hub.Time);
+        Send(frame);
+    }
+}
