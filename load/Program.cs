@@ -14,7 +14,7 @@ internal static class Program
           fanout  --subscribers N --rate R --seconds 10 --warmup-seconds 1 --drain-seconds 120
           ramp    --subscribers N --rates 20,50,… --step-seconds 3 --p99-ms 100 --max-lag-ms 100 --max-failures 2
         madbase:  --apikey JWT [--pg "Host=…;Port=…;Username=…;Database=…"] [--table ticks]
-        all:      --host 127.0.0.1 --label NAME --recv-threads 1 --poll-ms 1 (0 = block in epoll_wait)
+        all:      --host 127.0.0.1 --label NAME --receiver epoll|tasks --recv-threads 1 --poll-ms 1 (0 = block in epoll_wait)
         """;
 
     public static int Main(string[] args)

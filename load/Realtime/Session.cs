@@ -7,11 +7,22 @@ internal static class Session
     private static TimeSpan ConnectBudget(int count) => TimeSpan.FromSeconds(30 + (count / 50));
 
     /// <summary>
-    /// Builds a pool for up to <paramref name="capacity"/> subscribers (<c>--recv-threads</c>, default 1;
-    /// <c>--poll-ms</c>, default 1, see <see cref="ReceiveLoop"/>).
+    /// Builds a pool for up to <paramref name="capacity"/> subscribers: <c>--receiver epoll</c> (default) with
+    /// <c>--recv-threads</c> (default 1) and <c>--poll-ms</c> (default 1, see <see cref="EpollReceiver"/>), or
+    /// <c>--receiver tasks</c> (one async receive loop per socket, for comparison).
     /// </summary>
-    public static SubscriberPool CreatePool(Options options, Target target, int capacity) =>
-        new(target.Endpoint, target.Protocol, capacity, options.GetInt("recv-threads", 1), options.GetInt("poll-ms", 1));
+    public static SubscriberPool CreatePool(Options options, Target target, int capacity)
+    {
+        string receiver = options.GetString("receiver", "epoll");
+        int threads = options.GetInt("recv-threads", 1);
+        int pollMs = options.GetInt("poll-ms", 1);
+        return receiver switch
+        {
+            "epoll" when threads > 0 => new(target.Endpoint, target.Protocol, capacity, threads, pollMs),
+            "tasks" => new(target.Endpoint, target.Protocol, capacity, 0, pollMs),
+            _ => throw new ArgumentException("--receiver must be 'epoll' (with --recv-threads >= 1) or 'tasks'."),
+        };
+    }
 
     /// <summary>Opens connections up to <paramref name="count"/> and waits for their subscriptions; throws unless all are live.</summary>
     public static void OpenAll(SubscriberPool pool, Target target, int count)

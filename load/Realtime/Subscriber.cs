@@ -6,7 +6,7 @@ using MadBase.Protocol.WebSockets;
 namespace MadBase.Load.Realtime;
 
 /// <summary>
-/// One subscriber connection. Receive-side state is touched only by the owning <see cref="ReceiveLoop"/> thread;
+/// One subscriber connection. Receive-side state is touched only by its receiver (one epoll thread, or its own receive task);
 /// sends (pongs from that thread, heartbeats from the pool's timer) are serialized by a lock so frames never interleave.
 /// </summary>
 internal sealed class Subscriber

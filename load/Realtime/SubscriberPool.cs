@@ -18,19 +18,27 @@ internal sealed class SubscriberPool : IDisposable
     private readonly IPEndPoint _endpoint;
     private readonly ISubscriberProtocol _protocol;
     private readonly Subscriber?[] _subscribers;
-    private readonly ReceiveLoop[] _loops;
+    private readonly IReceiver[] _receivers;
     private readonly Timer? _heartbeat;
     private int _count;
 
+    /// <param name="receiveThreads">Epoll threads; 0 selects one async receive task per socket instead.</param>
     public SubscriberPool(IPEndPoint endpoint, ISubscriberProtocol protocol, int capacity, int receiveThreads, int pollMs)
     {
         _endpoint = endpoint;
         _protocol = protocol;
         _subscribers = new Subscriber?[capacity];
-        _loops = new ReceiveLoop[receiveThreads];
-        for (int i = 0; i < receiveThreads; i++)
+        if (receiveThreads == 0)
         {
-            _loops[i] = new ReceiveLoop(i, protocol, _subscribers, pollMs);
+            _receivers = [new TaskReceiver(new FrameSink(protocol, concurrent: true))];
+        }
+        else
+        {
+            _receivers = new IReceiver[receiveThreads];
+            for (int i = 0; i < receiveThreads; i++)
+            {
+                _receivers[i] = new EpollReceiver(i, new FrameSink(protocol, concurrent: false), _subscribers, pollMs);
+            }
         }
 
         if (protocol.HeartbeatFrame is not null)
@@ -66,7 +74,7 @@ internal sealed class SubscriberPool : IDisposable
                 }
 
                 Volatile.Write(ref _subscribers[_count], subscriber);
-                _loops[_count % _loops.Length].Add(subscriber);
+                _receivers[_count % _receivers.Length].Add(subscriber);
                 _count++;
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
@@ -104,9 +112,9 @@ internal sealed class SubscriberPool : IDisposable
         get
         {
             var sum = default(LoopCounters);
-            foreach (ReceiveLoop loop in _loops)
+            foreach (IReceiver receiver in _receivers)
             {
-                sum = LoopCounters.Sum(sum, loop.Counters);
+                sum = LoopCounters.Sum(sum, receiver.Sink.Counters);
             }
 
             return sum;
@@ -116,23 +124,23 @@ internal sealed class SubscriberPool : IDisposable
     /// <summary>Connections that are still open.</summary>
     public int OpenCount => _count - (int)Counters.Closed;
 
-    public string? FirstError => _loops.Select(l => l.FirstError).FirstOrDefault(e => e is not null);
+    public string? FirstError => _receivers.Select(r => r.Sink.FirstError).FirstOrDefault(e => e is not null);
 
     public void SetAcceptFromSeq(long seq)
     {
-        foreach (ReceiveLoop loop in _loops)
+        foreach (IReceiver receiver in _receivers)
         {
-            loop.AcceptFromSeq = seq;
+            receiver.Sink.AcceptFromSeq = seq;
         }
     }
 
     /// <summary>All latencies recorded since the previous call, merged over the receive loops.</summary>
     public HistogramBase TakeLatency()
     {
-        HistogramBase merged = _loops[0].TakeLatency();
-        for (int i = 1; i < _loops.Length; i++)
+        HistogramBase merged = _receivers[0].Sink.TakeLatency();
+        for (int i = 1; i < _receivers.Length; i++)
         {
-            merged.Add(_loops[i].TakeLatency());
+            merged.Add(_receivers[i].Sink.TakeLatency());
         }
 
         return merged;
@@ -141,9 +149,9 @@ internal sealed class SubscriberPool : IDisposable
     public void Dispose()
     {
         _heartbeat?.Dispose();
-        foreach (ReceiveLoop loop in _loops)
+        foreach (IReceiver receiver in _receivers)
         {
-            loop.Dispose();
+            receiver.Dispose();
         }
 
         for (int i = 0; i < _count; i++)
