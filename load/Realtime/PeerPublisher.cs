@@ -36,6 +36,7 @@ internal sealed class PeerPublisher : IPublisher
 
     public void Publish(int count)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         _batch.Clear();
         long ts = Clock.NowMicros();
         for (int i = 0; i < count; i++)

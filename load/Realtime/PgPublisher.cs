@@ -42,6 +42,7 @@ internal sealed class PgPublisher : IPublisher
 
     public void Publish(int count)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         _rows.TypedValue = count;
         _ts.TypedValue = Clock.NowMicros();
         _lastId = (long)_insert.ExecuteScalar()!;

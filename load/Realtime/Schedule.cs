@@ -29,7 +29,9 @@ internal static class Schedule
                 continue;
             }
 
-            long due = Math.Min(total, (long)((now - start) / intervalMicros) + 1);
+            // At least the tick that is due: dueAt was truncated to whole microseconds, so the division can land
+            // just below `sent` when the interval is fractional (e.g. 350/s).
+            long due = Math.Min(total, Math.Max(sent + 1, (long)((now - start) / intervalMicros) + 1));
             maxLag = Math.Max(maxLag, now - dueAt);
             lastSend = now;
             if (sent == 0)

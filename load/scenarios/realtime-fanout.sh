@@ -20,6 +20,7 @@ RAMP_RATES=${RAMP_RATES:-20,50,100,200,350,500,720,1000,1450,2100,2500}
 RAMP_STEP_SECONDS=${RAMP_STEP_SECONDS:-3}
 SETTLE_MS=${SETTLE_MS:-3000}
 SERVERS=${SERVERS:-madbase kestrel node}
+MODES=${MODES:-idle fanout ramp}        # a subset reruns part of the matrix, e.g. MODES=ramp
 # fsync off keeps the shared VM's disk latency out of MadBase's commit->client figure (the peers have no
 # database); commits still go through WAL and logical decoding exactly as with fsync on. PG_FSYNC=on to include it.
 PG_FSYNC=${PG_FSYNC:-off}
@@ -130,11 +131,15 @@ for name in $SERVERS; do
   echo "==> $name"
   start_server "$name"
   # A fresh server for (a); each mode opens and closes its own connections.
-  drive $(( 120 + IDLE_N / 25 )) idle --steps "$idle_steps" --settle-ms "$SETTLE_MS" || { echo "$name: idle failed"; status=1; }
-  drive $(( 240 + FANOUT_N / 25 )) fanout --subscribers "$FANOUT_N" --rate "$FANOUT_RATE" --seconds "$FANOUT_SECONDS" \
-    --drain-seconds 180 || { echo "$name: fanout failed"; status=1; }
-  drive 900 ramp --subscribers "$RAMP_N" --rates "$RAMP_RATES" --step-seconds "$RAMP_STEP_SECONDS" --drain-seconds 30 \
-    || { echo "$name: ramp failed"; status=1; }
+  for mode in $MODES; do
+    case "$mode" in
+      idle) drive $(( 120 + IDLE_N / 25 )) idle --steps "$idle_steps" --settle-ms "$SETTLE_MS" ;;
+      fanout) drive $(( 240 + FANOUT_N / 25 )) fanout --subscribers "$FANOUT_N" --rate "$FANOUT_RATE" \
+        --seconds "$FANOUT_SECONDS" --drain-seconds 180 ;;
+      ramp) drive 900 ramp --subscribers "$RAMP_N" --rates "$RAMP_RATES" --step-seconds "$RAMP_STEP_SECONDS" --drain-seconds 30 ;;
+      *) echo "unknown mode $mode"; false ;;
+    esac || { echo "$name: $mode failed"; status=1; }
+  done
   stop_server
 done
 
