@@ -13,6 +13,7 @@ internal static class Program
           idle    --steps 1000,10000 --settle-ms 3000
           fanout  --subscribers N --rate R --seconds 10 --warmup-seconds 1 --drain-seconds 120
           ramp    --subscribers N --rates 20,50,… --step-seconds 3 --p99-ms 100 --max-lag-ms 100 --max-failures 2
+                  --max-other-pct 20 --retries 2
         madbase:  --apikey JWT [--pg "Host=…;Port=…;Username=…;Database=…"] [--table ticks]
         all:      --host 127.0.0.1 --label NAME --receiver epoll|tasks --recv-threads 1 --poll-ms 1 (0 = block in epoll_wait)
         """;

@@ -13,13 +13,13 @@ function ratio(a, b) { return (a == "" || b == "" || a == "-" || b == "-" || b +
   }
   if (f["mode"] == "idle" && f["subs"] == 1000) kib1k[s] = f["kib_per_conn"]
   if (f["mode"] == "fanout") {
-    fo[s] = sprintf("%-8s %8s %8s %12s %9s %9s %9s %10s %10s %8s", s, f["subs"], f["rate"], f["dps"],
-      f["p50_ms"], f["p99_ms"], f["max_ms"], f["server_cpu_per_m"], f["client_cpu_per_m"], f["missing"])
+    fo[s] = sprintf("%-8s %8s %8s %12s %9s %9s %9s %10s %10s %8s %7s", s, f["subs"], f["rate"], f["dps"],
+      f["p50_ms"], f["p99_ms"], f["max_ms"], f["server_cpu_per_m"], f["client_cpu_per_m"], f["missing"], value("other_pct"))
     fo_p99[s] = f["p99_ms"]; fo_cpu[s] = f["server_cpu_per_m"]; fo_dps[s] = f["dps"]
   }
   if (f["mode"] == "ramp") {
-    rp[s] = sprintf("%-8s %8s %10s %10s %12s %9s %10s %10s", s, f["subs"], f["rate"], value("strict_rate"), f["dps"],
-      f["p99_ms"], f["server_cpu_per_m"], f["client_cpu_per_m"])
+    rp[s] = sprintf("%-8s %8s %10s %10s %12s %9s %10s %10s %7s", s, f["subs"], f["rate"], value("strict_rate"), f["dps"],
+      f["p99_ms"], f["server_cpu_per_m"], f["client_cpu_per_m"], value("other_pct"))
     rp_dps[s] = f["dps"]; rp_cpu[s] = f["server_cpu_per_m"]; rp_rate[s] = f["rate"]
   }
 }
@@ -32,13 +32,13 @@ END {
     else printf "%-8s %10s\n", s, "no result" }
 
   printf "\n(b) fan-out: every tick to every subscriber (latency publish/commit -> client receive)\n"
-  printf "%-8s %8s %8s %12s %9s %9s %9s %10s %10s %8s\n", "server", "subs", "ticks/s", "deliv/s", "p50 ms", "p99 ms",
-    "max ms", "srv CPU/1M", "cli CPU/1M", "missing"
+  printf "%-8s %8s %8s %12s %9s %9s %9s %10s %10s %8s %7s\n", "server", "subs", "ticks/s", "deliv/s", "p50 ms", "p99 ms",
+    "max ms", "srv CPU/1M", "cli CPU/1M", "missing", "others%"
   for (i = 1; i <= count; i++) { s = order[i]; print (s in fo) ? fo[s] : sprintf("%-8s no result", s) }
 
   printf "\n(c) ramp: highest rate with p99 <= 100 ms, nothing missing, publisher on schedule\n"
-  printf "%-8s %8s %10s %10s %12s %9s %10s %10s\n", "server", "subs", "max tick/s", "strict", "deliv/s", "p99 ms",
-    "srv CPU/1M", "cli CPU/1M"
+  printf "%-8s %8s %10s %10s %12s %9s %10s %10s %7s\n", "server", "subs", "max tick/s", "strict", "deliv/s", "p99 ms",
+    "srv CPU/1M", "cli CPU/1M", "others%"
   for (i = 1; i <= count; i++) { s = order[i]; print (s in rp) ? rp[s] : sprintf("%-8s no passing step", s) }
 
   if ("madbase" in seen) {
