@@ -20,7 +20,8 @@ function ratio(a, b) { return (a == "" || b == "" || a == "-" || b == "-" || b +
   if (f["mode"] == "ramp") {
     rp[s] = sprintf("%-8s %8s %10s %10s %12s %9s %10s %10s %7s", s, f["subs"], f["rate"], value("strict_rate"), f["dps"],
       f["p99_ms"], f["server_cpu_per_m"], f["client_cpu_per_m"], value("other_pct"))
-    rp_dps[s] = f["dps"]; rp_cpu[s] = f["server_cpu_per_m"]; rp_rate[s] = f["rate"]
+    if (f["rate"] == 0) rp[s] = sprintf("%-8s %8s %10s  no step passed (%s)", s, f["subs"], 0, value("steps"))
+    rp_dps[s] = value("dps"); rp_cpu[s] = value("server_cpu_per_m"); rp_rate[s] = f["rate"]
   }
 }
 
