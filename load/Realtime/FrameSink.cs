@@ -49,7 +49,7 @@ internal sealed class FrameSink
         set => Volatile.Write(ref _acceptFromSeq, value);
     }
 
-    public LoopCounters Counters => new(
+    public ReceiveCounters Counters => new(
         Interlocked.Read(ref _ticks),
         Interlocked.Read(ref _late),
         Interlocked.Read(ref _subscribed),

@@ -17,7 +17,7 @@ internal sealed class StepRunner(Target target, SubscriberPool pool, IPublisher 
         long subscribers = pool.OpenCount;
         pool.SetAcceptFromSeq(publisher.NextSeq);
         pool.TakeLatency(); // discard anything recorded before this step
-        LoopCounters before = pool.Counters;
+        ReceiveCounters before = pool.Counters;
         double serverCpu0 = ProcStats.CpuSeconds(target.Pid);
         double clientCpu0 = ProcStats.CpuSeconds(Environment.ProcessId);
         var (busy0, total0) = ProcStats.MachineSeconds();
@@ -46,7 +46,7 @@ internal sealed class StepRunner(Target target, SubscriberPool pool, IPublisher 
             Thread.Sleep(5);
         }
 
-        LoopCounters after = pool.Counters;
+        ReceiveCounters after = pool.Counters;
         double serverCpu = ProcStats.CpuSeconds(target.Pid) - serverCpu0;
         double clientCpu = ProcStats.CpuSeconds(Environment.ProcessId) - clientCpu0;
         var (busy1, total1) = ProcStats.MachineSeconds();

@@ -44,7 +44,7 @@ internal sealed class Subscriber
     /// <summary>Set once, by <see cref="Close"/>; read by the heartbeat timer and the pool without the lock.</summary>
     public bool Closed => _closed;
 
-    /// <summary>Sends a complete masked frame; false if the connection is gone (the receive loop reports that).</summary>
+    /// <summary>Sends a complete masked frame; false if the connection is gone (its receiver reports that).</summary>
     public bool TrySend(ReadOnlySpan<byte> frame)
     {
         lock (_sendLock)

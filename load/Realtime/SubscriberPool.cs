@@ -6,7 +6,7 @@ using MadBase.Load.Net;
 namespace MadBase.Load.Realtime;
 
 /// <summary>
-/// Opens subscriber connections (one at a time, before load is applied), spreads them over the receive loops, and
+/// Opens subscriber connections (one at a time, before load is applied), spreads them over the receivers, and
 /// keeps protocols with an application heartbeat alive (realtime-js sends one every 25 s; the server would close
 /// quiet sockets after its idle timeout).
 /// </summary>
@@ -98,7 +98,7 @@ internal sealed class SubscriberPool : IDisposable
         }
 
         var clock = Stopwatch.StartNew();
-        LoopCounters counters;
+        ReceiveCounters counters;
         while ((counters = Counters).Subscribed < _count && counters.Refused == 0 && clock.Elapsed < timeout)
         {
             Thread.Sleep(10);
@@ -107,14 +107,14 @@ internal sealed class SubscriberPool : IDisposable
         return Counters.Subscribed;
     }
 
-    public LoopCounters Counters
+    public ReceiveCounters Counters
     {
         get
         {
-            var sum = default(LoopCounters);
+            var sum = default(ReceiveCounters);
             foreach (IReceiver receiver in _receivers)
             {
-                sum = LoopCounters.Sum(sum, receiver.Sink.Counters);
+                sum = ReceiveCounters.Sum(sum, receiver.Sink.Counters);
             }
 
             return sum;
@@ -134,7 +134,7 @@ internal sealed class SubscriberPool : IDisposable
         }
     }
 
-    /// <summary>All latencies recorded since the previous call, merged over the receive loops.</summary>
+    /// <summary>All latencies recorded since the previous call, merged over the receivers.</summary>
     public HistogramBase TakeLatency()
     {
         HistogramBase merged = _receivers[0].Sink.TakeLatency();

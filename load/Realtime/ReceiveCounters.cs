@@ -1,7 +1,7 @@
 namespace MadBase.Load.Realtime;
 
 /// <summary>A consistent-enough snapshot of receive counters (each value is read atomically; the set is not).</summary>
-internal readonly record struct LoopCounters(
+internal readonly record struct ReceiveCounters(
     long Ticks,
     long Late,
     long Subscribed,
@@ -11,7 +11,7 @@ internal readonly record struct LoopCounters(
     long Pings,
     long LastTickMicros)
 {
-    public static LoopCounters Sum(LoopCounters a, LoopCounters b) => new(
+    public static ReceiveCounters Sum(ReceiveCounters a, ReceiveCounters b) => new(
         a.Ticks + b.Ticks,
         a.Late + b.Late,
         a.Subscribed + b.Subscribed,
