@@ -9,9 +9,8 @@ namespace MadBase.Load.Net;
 /// </summary>
 internal static partial class Epoll
 {
+    // EPOLLERR and EPOLLHUP are always reported; a recv() then returns the error or 0 and the receiver drops the socket.
     public const uint In = 0x001;
-    public const uint Err = 0x008;
-    public const uint Hup = 0x010;
     public const uint RdHup = 0x2000;
 
     private const int CtlAdd = 1;
