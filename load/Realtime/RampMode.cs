@@ -9,7 +9,8 @@ namespace MadBase.Load.Realtime;
 /// after <c>--max-failures</c> (2) failed steps in a row. Reports the highest passing step and, stricter, the last
 /// step before the first failure (p99 does not rise smoothly with rate).
 /// The box is shared: a failed step during which other processes used more than <c>--max-other-pct</c> (20) of the
-/// machine is repeated, up to <c>--retries</c> (2) times, as the anchors did for contended windows.
+/// machine is repeated, up to <c>--retries</c> (2) times, as the anchors did for contended windows, after waiting up to
+/// 20 s for a quieter second.
 /// </summary>
 internal static class RampMode
 {
@@ -59,9 +60,9 @@ internal static class RampMode
                     break;
                 }
 
+                double quiet = ProcStats.WaitForQuiet(target.Pid, maxOther, TimeSpan.FromSeconds(20));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{target.Label}: repeating {rate:F0}/s: failed while other processes used {step.OtherBusyPercent:F0}% of the machine"));
-                Thread.Sleep(2000);
+                    $"{target.Label}: repeating {rate:F0}/s: failed while other processes used {step.OtherBusyPercent:F0}% of the machine (now {quiet:F0}%)"));
             }
 
             Console.WriteLine($"{target.Label}: {(pass ? "pass" : "FAIL")} {step.Describe()}");
