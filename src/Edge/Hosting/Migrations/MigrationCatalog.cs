@@ -9,6 +9,6 @@ internal static class MigrationCatalog
         new(2, "storage-schema", Migration0002Storage.Sql),
 
         // Version 3 is reserved for the storage REST branch; versions are applied by number, gaps allowed.
-        new(4, "tus-uploads", Migration0004TusUploads.Sql),
+        new(3, "tus-uploads", Migration0003TusUploads.Sql),
     ];
 }

@@ -6,7 +6,7 @@ namespace MadBase.Edge.Hosting.Migrations;
 /// after those bytes were fsynced, so it never claims more than survives a crash. Only the server's login role
 /// reads this table (no grants to anon/authenticated), so users cannot see each other's pending uploads.
 /// </summary>
-internal static class Migration0004TusUploads
+internal static class Migration0003TusUploads
 {
     public const string Sql = """
         create table if not exists madbase.tus_uploads (
