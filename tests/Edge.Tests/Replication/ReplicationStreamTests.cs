@@ -95,6 +95,21 @@ public sealed class ReplicationStreamTests
         Assert.Equal(JsonValueKind.Null, data.GetProperty("commit_timestamp").ValueKind);
     }
 
+    [Fact]
+    public async Task Stream_WalsenderTerminated_ReconnectsAndLosesNothing()
+    {
+        await using var fixture = await Fixture.StartAsync("create table items(id bigint primary key)");
+        await fixture.ExecuteAsync("insert into items select generate_series(1, 100)");
+        await fixture.WaitForChangesAsync(100);
+
+        await fixture.ExecuteAsync($"select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = '{EdgeProcess.SlotFor(fixture.Database)}'");
+        await fixture.ExecuteAsync("insert into items select generate_series(101, 200)");
+
+        var ids = (await fixture.WaitForChangesAsync(200)).Select(e => e.Data.GetProperty("record").GetProperty("id").GetInt64()).ToArray();
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), ids);
+        Assert.Contains("reconnecting", fixture.Edge.Log, StringComparison.Ordinal);
+    }
+
     internal sealed class Fixture : IAsyncDisposable
     {
         private Fixture(string database, string logPath)
