@@ -49,7 +49,7 @@ internal sealed partial class RealtimeSession
             return; // an undecodable or unjoined topic is simply unmatched (realtime.md §1.4)
         }
 
-        if (!push.JoinRef.IsEmpty && !push.JoinRef.SequenceEqual(Encoding.UTF8.GetBytes(sender.JoinRef)))
+        if (!push.JoinRef.IsEmpty && !push.JoinRef.SequenceEqual(sender.JoinRefUtf8))
         {
             return;
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.WebSockets;
@@ -124,7 +123,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
             return;
         }
 
-        if (!message.JoinRef.IsNull && !message.JoinRef.ValueEquals(Encoding.UTF8.GetBytes(channel.JoinRef)))
+        if (!message.JoinRef.IsNull && !message.JoinRef.ValueEquals(channel.JoinRefUtf8))
         {
             return; // a frame for a previous join of this topic (Phoenix ignores stale join refs)
         }
