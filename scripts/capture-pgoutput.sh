@@ -50,6 +50,18 @@ dump() {
   for o in "$@"; do opts+=", $o"; done
   {
     echo "# $header"
+    cat <<'LEGEND'
+# One pgoutput message per line (the XLogData payload after its 25-byte header), big-endian; [xid] only inside S…E:
+#   B final_lsn:8 commit_ts:8 xid:4 | C flags:1 commit_lsn:8 end_lsn:8 commit_ts:8 | O origin_lsn:8 name\0
+#   R [xid] relid:4 ns\0 name\0 replident:1 ncols:2 {flags:1 name\0 typoid:4 typmod:4}* | Y [xid] oid:4 ns\0 name\0
+#   I [xid] relid:4 'N' tuple | U [xid] relid:4 [('K'|'O') tuple] 'N' tuple | D [xid] relid:4 ('K'|'O') tuple
+#   T [xid] nrels:4 flags:1 relid:4* | M [xid] flags:1 lsn:8 prefix\0 len:4 bytes
+#   S xid:4 first:1 | E | c xid:4 flags:1 commit_lsn:8 end_lsn:8 ts:8 | A xid:4 subxid:4 [abort_lsn:8 abort_ts:8]
+#   b prepare_lsn:8 end_lsn:8 ts:8 xid:4 gid\0 | P/p/K flags:1 lsn:8 end_lsn:8 ts:8 xid:4 gid\0
+#   r flags:1 prepare_end_lsn:8 rollback_end_lsn:8 prepare_ts:8 rollback_ts:8 xid:4 gid\0
+#   tuple = ncols:2 {'n' | 'u' | ('t'|'b') len:4 bytes}*
+# Trailing "# K lsn=… xid=…": message kind, and the LSN/xid pg_logical_slot_peek_binary_changes reported for it.
+LEGEND
     echo "# Captured from PostgreSQL $(psql_q -At -c 'SHOW server_version') by scripts/capture-pgoutput.sh; slot $slot, options:$opts"
     psql_q -At -c "SET logical_decoding_work_mem = '64kB';" -c "SELECT encode(data, 'hex') || '  # ' || chr(get_byte(data, 0)) || ' lsn=' || lsn || ' xid=' || xid FROM pg_logical_slot_peek_binary_changes('$slot', NULL, NULL$opts)"
   } >"$OUT/$file"

@@ -35,6 +35,9 @@ internal sealed class EdgeOptions
 
     public required string Slot { get; init; }
 
+    /// <summary>Optional durable change log (NDJSON): every committed change, fsynced before its LSN can be acknowledged.</summary>
+    public string? ChangeLogPath { get; init; }
+
     /// <summary>How long in-flight requests may run after SIGTERM before the process exits anyway.</summary>
     public required TimeSpan ShutdownTimeout { get; init; }
 }

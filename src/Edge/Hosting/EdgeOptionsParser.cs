@@ -42,6 +42,7 @@ internal static partial class EdgeOptionsParser
             Publication = ParseIdentifier(EdgeSetting.Publication, Get(EdgeSetting.Publication)),
             Slot = ParseIdentifier(EdgeSetting.Slot, Get(EdgeSetting.Slot)),
             ShutdownTimeout = ParseSeconds(EdgeSetting.ShutdownTimeout, Get(EdgeSetting.ShutdownTimeout)),
+            ChangeLogPath = GetOptional(EdgeSetting.ChangeLog) is { } changeLog ? ParseDirectory(EdgeSetting.ChangeLog, changeLog) : null,
         };
 
         if (backend == StorageBackendKind.S3)
@@ -153,7 +154,7 @@ internal static partial class EdgeOptionsParser
     {
         if (value.Length == 0 || value.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ConfigurationException(setting.Variable, "must be a directory path");
+            throw new ConfigurationException(setting.Variable, "must be a path");
         }
 
         return Path.GetFullPath(value);

@@ -22,9 +22,11 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting Slot = new("MADBASE_SLOT", "madbase_slot", "permanent logical replication slot");
     public static readonly EdgeSetting ShutdownTimeout = new("MADBASE_SHUTDOWN_TIMEOUT", "10", "seconds to finish in-flight requests after SIGTERM");
 
+    public static readonly EdgeSetting ChangeLog = new("MADBASE_CHANGE_LOG", null, "optional file: durable NDJSON log of every committed change (audit / exactly-once tap)");
+
     public static IReadOnlyList<EdgeSetting> All { get; } =
     [
         Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
-        S3AccessKey, S3SecretKey, S3ForcePathStyle, Publication, Slot, ShutdownTimeout,
+        S3AccessKey, S3SecretKey, S3ForcePathStyle, Publication, Slot, ShutdownTimeout, ChangeLog,
     ];
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MadBase.Protocol.Replication;
 
@@ -19,15 +20,13 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
 
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
 
+    // Column lists are shared by every event of a relation until its next Relation message (a new RelationInfo).
+    private readonly ConditionalWeakTable<RelationInfo, ChangeColumn[]> _columns = [];
+
     public ChangeEvent Encode(PendingChange change, DateTimeOffset commitTimestamp, ulong endLsn)
     {
         var relation = change.Relation;
-        var columns = new ChangeColumn[relation.Columns.Length];
-        for (var i = 0; i < columns.Length; i++)
-        {
-            var column = relation.Columns[i];
-            columns[i] = new ChangeColumn(column.Name, catalog.GetType(column.TypeOid).Name, column.TypeOid, catalog.IsPrimaryKey(relation.Id, column.Name));
-        }
+        var columns = _columns.GetValue(relation, DescribeColumns);
 
         var record = change.Record;
         var oldRecord = change.OldRecord;
@@ -56,6 +55,18 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             OldRecord = oldRecord,
             DataJson = json,
         };
+    }
+
+    private ChangeColumn[] DescribeColumns(RelationInfo relation)
+    {
+        var columns = new ChangeColumn[relation.Columns.Length];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var column = relation.Columns[i];
+            columns[i] = new ChangeColumn(column.Name, catalog.GetType(column.TypeOid).Name, column.TypeOid, catalog.IsPrimaryKey(relation.Id, column.Name));
+        }
+
+        return columns;
     }
 
     /// <summary>

@@ -3,19 +3,44 @@ using System.Threading.Channels;
 namespace MadBase.Edge.Replication;
 
 /// <summary>
-/// The hand-off between the replication stream (single writer) and the realtime router (single reader): a bounded
-/// channel of committed transactions. When the router falls behind, the stream waits here — it never drops a
-/// transaction — and PostgreSQL keeps the unacknowledged WAL until the router catches up.
+/// The hand-off between the replication stream (single writer) and the realtime router (single reader): a channel
+/// of committed transactions bounded both in count and in encoded bytes not yet dispatched. When the router falls
+/// behind, the stream waits here — it never drops a transaction — and PostgreSQL keeps the unacknowledged WAL until
+/// the router catches up. One oversized transaction is always admitted when nothing else is in flight.
 /// </summary>
 internal sealed class ChangeFeed
 {
     /// <summary>Transactions, not rows: one 50,000-row transaction is one item.</summary>
     public const int Capacity = 1024;
 
+    /// <summary>Encoded JSON awaiting dispatch; bounds memory whatever the transaction sizes (about 2–3× this in RSS).</summary>
+    public const long MaxBytesInFlight = 32L * 1024 * 1024;
+
     private readonly Channel<ChangeTransaction> _channel = Channel.CreateBounded<ChangeTransaction>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
+    private readonly SemaphoreSlim _budgetFreed = new(0);
+    private long _bytesInFlight;
+
     public ChannelReader<ChangeTransaction> Reader => _channel.Reader;
 
-    public ChannelWriter<ChangeTransaction> Writer => _channel.Writer;
+    public long BytesInFlight => Interlocked.Read(ref _bytesInFlight);
+
+    /// <summary>Waits for byte budget and channel space, then queues the transaction.</summary>
+    public async ValueTask WriteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    {
+        var size = transaction.EncodedBytes;
+        while (Interlocked.Read(ref _bytesInFlight) > 0 && Interlocked.Read(ref _bytesInFlight) + size > MaxBytesInFlight)
+        {
+            await _budgetFreed.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+
+        Interlocked.Add(ref _bytesInFlight, size);
+        transaction.OnDispatchedRelease(() =>
+        {
+            Interlocked.Add(ref _bytesInFlight, -size);
+            _budgetFreed.Release();
+        });
+        await _channel.Writer.WriteAsync(transaction, cancellationToken);
+    }
 }

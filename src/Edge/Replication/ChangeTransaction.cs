@@ -8,6 +8,7 @@ namespace MadBase.Edge.Replication;
 internal sealed class ChangeTransaction(ulong endLsn, DateTimeOffset commitTimestamp, IReadOnlyList<ChangeEvent> changes, Action<ulong> onDispatched)
 {
     private int _dispatched;
+    private Action? _release;
 
     public ulong EndLsn { get; } = endLsn;
 
@@ -15,13 +16,28 @@ internal sealed class ChangeTransaction(ulong endLsn, DateTimeOffset commitTimes
 
     public IReadOnlyList<ChangeEvent> Changes { get; } = changes;
 
+    /// <summary>Total encoded JSON bytes of the changes (the feed's memory budget unit).</summary>
+    public long EncodedBytes { get; } = changes.Sum(c => (long)c.DataJson.Length);
+
     public bool IsDispatched => Volatile.Read(ref _dispatched) == 1;
 
     public void MarkDispatched()
     {
         if (Interlocked.Exchange(ref _dispatched, 1) == 0)
         {
+            Interlocked.Exchange(ref _release, null)?.Invoke();
             onDispatched(EndLsn);
+        }
+    }
+
+    /// <summary>Registers the feed's budget release; runs at once if already dispatched.</summary>
+    internal void OnDispatchedRelease(Action release)
+    {
+        Volatile.Write(ref _release, release);
+        if (IsDispatched)
+        {
+            // Dispatched between construction and registration: release now (at most once, via Exchange).
+            Interlocked.Exchange(ref _release, null)?.Invoke();
         }
     }
 }

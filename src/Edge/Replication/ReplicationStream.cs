@@ -37,6 +37,7 @@ internal sealed class ReplicationStream(
     // Read by the status task while the read loop runs: true from the moment a message is taken until its
     // transaction (if it completed one) is in the feed, and while a transaction or stream is open.
     private volatile bool _pending;
+    private ChangeLog? _changeLog;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,6 +48,15 @@ internal sealed class ReplicationStream(
         catch (OperationCanceledException)
         {
             return;
+        }
+
+        using var changeLog = options.ChangeLogPath is { } path ? ChangeLog.Open(path) : null;
+        if (changeLog is not null)
+        {
+            // Everything up to the log's last commit is durable: skip re-sends of it and let the slot move past it.
+            _changeLog = changeLog;
+            acks.Written(changeLog.LastCommitted);
+            acks.Dispatched(changeLog.LastCommitted);
         }
 
         var backoff = TimeSpan.FromMilliseconds(250);
@@ -206,7 +216,8 @@ internal sealed class ReplicationStream(
         }
 
         var transaction = assembler.Build(changes, commitTimestamp, endLsn, acks.Dispatched);
-        await feed.Writer.WriteAsync(transaction, cancellationToken);
+        _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
+        await feed.WriteAsync(transaction, cancellationToken);
         state.Transactions.Increment();
         state.Events.Add(changes.Count);
     }

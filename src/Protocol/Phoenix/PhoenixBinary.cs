@@ -62,6 +62,20 @@ internal static class PhoenixBinary
         return new PhoenixBroadcastPush(joinRef, @ref, topic, @event, metadata, encoding, payload);
     }
 
+    /// <summary>
+    /// The entry point for a binary WebSocket message on a socket of <paramref name="version"/>: vsn 1.0.0 has no
+    /// binary serializer (<see cref="PhoenixError.BinaryNotSupported"/>), vsn 2.0.0 accepts only kind 3.
+    /// </summary>
+    public static PhoenixBroadcastPush ParseUserBroadcastPush(ReadOnlySpan<byte> frame, PhoenixVersion version)
+    {
+        if (version != PhoenixVersion.V2)
+        {
+            Fail(PhoenixError.BinaryNotSupported, "Binary frames need vsn 2.0.0.");
+        }
+
+        return ParseUserBroadcastPush(frame);
+    }
+
     /// <summary>Decodes a kind-4 frame, as a client would (load driver, tests).</summary>
     public static PhoenixBroadcast ParseUserBroadcast(ReadOnlySpan<byte> frame)
     {

@@ -1,0 +1,85 @@
+using MadBase.Edge.Tests.Infrastructure;
+using Npgsql;
+
+namespace MadBase.Edge.Tests.Replication;
+
+public sealed class ReplicationSlotTests
+{
+    [Fact]
+    public async Task Start_NoSlot_CreatesPermanentPgoutputSlotAndStreams()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        await using var edge = await EdgeProcess.StartAsync(database);
+        var slot = EdgeProcess.SlotFor(database);
+
+        await WaitUntilAsync(async () => await ScalarAsync<bool?>(database, "select active from pg_replication_slots where slot_name = $1", slot) == true, TimeSpan.FromSeconds(20));
+        Assert.Equal("pgoutput", await ScalarAsync<string>(database, "select plugin from pg_replication_slots where slot_name = $1", slot));
+        Assert.False(await ScalarAsync<bool>(database, "select temporary from pg_replication_slots where slot_name = $1", slot));
+        Assert.Contains("streaming", await edge.Http.GetStringAsync("/ready"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Idle_WritesOnlyElsewhere_ConfirmedFlushFollowsWalWithin10Seconds()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        await using var edge = await EdgeProcess.StartAsync(database);
+        var slot = EdgeProcess.SlotFor(database);
+        await WaitUntilAsync(async () => await ScalarAsync<bool?>(database, "select active from pg_replication_slots where slot_name = $1", slot) == true, TimeSpan.FromSeconds(20));
+
+        // WAL from another database only: nothing this slot publishes.
+        var other = await TestEnvironment.CreateDatabaseAsync();
+        await ScalarAsync<object>(other, "create table noise(id int); insert into noise select generate_series(1, 20000); select 1");
+        var target = await ScalarAsync<string>(other, "select pg_current_wal_lsn()::text");
+
+        await WaitUntilAsync(
+            async () => await ScalarAsync<bool>(database, "select confirmed_flush_lsn >= $2::pg_lsn from pg_replication_slots where slot_name = $1", slot, target),
+            TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task SecondProcess_SameSlot_StandsByAndTakesOverWhenFirstStops()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        var first = await EdgeProcess.StartAsync(database);
+        var slot = EdgeProcess.SlotFor(database);
+        await WaitUntilAsync(async () => await ScalarAsync<bool?>(database, "select active from pg_replication_slots where slot_name = $1", slot) == true, TimeSpan.FromSeconds(20));
+
+        await using var second = await EdgeProcess.StartAsync(database);
+        await WaitUntilAsync(() => Task.FromResult(second.Log.Contains("standing by", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
+        var firstPid = await ScalarAsync<int>(database, "select active_pid from pg_replication_slots where slot_name = $1", slot);
+
+        await first.DisposeAsync();
+        await WaitUntilAsync(
+            async () => await ScalarAsync<int?>(database, "select active_pid from pg_replication_slots where slot_name = $1", slot) is { } pid && pid != firstPid,
+            TimeSpan.FromSeconds(30));
+        Assert.Contains("Streaming from slot", second.Log, StringComparison.Ordinal);
+    }
+
+    internal static async Task<T> ScalarAsync<T>(string connectionString, string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull or null ? default! : (T)value;
+    }
+
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"condition not met within {timeout.TotalSeconds} s");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System.Text.Json;
+using MadBase.Edge.Tests.Infrastructure;
+using Npgsql;
+
+namespace MadBase.Edge.Tests.Replication;
+
+/// <summary>
+/// The replication stream end to end, observed through the durable change log (MADBASE_CHANGE_LOG), which holds
+/// exactly the <c>data</c> JSON every realtime subscriber receives.
+/// </summary>
+public sealed class ReplicationStreamTests
+{
+    [Fact]
+    public async Task Stream_InsertUpdateDeleteTruncate_DefaultIdentity_EmitsSupabasePayloads()
+    {
+        await using var fixture = await Fixture.StartAsync("create table items(id bigint primary key, name text, qty int, big text)");
+        await fixture.ExecuteAsync(
+            "insert into items select 1, 'a', 10, string_agg(md5(g::text), '') from generate_series(1, 400) g",
+            "insert into items values (2, 'b', 20, null)",
+            "update items set qty = 11 where id = 1",
+            "update items set id = 3 where id = 2",
+            "delete from items where id = 1",
+            "truncate items");
+
+        var entries = await fixture.WaitForChangesAsync(6);
+        var types = entries.Select(e => e.Data.GetProperty("type").GetString()).ToArray();
+        Assert.Equal(["INSERT", "INSERT", "UPDATE", "UPDATE", "DELETE", "TRUNCATE"], types);
+
+        var insert = entries[0].Data;
+        Assert.Equal("public", insert.GetProperty("schema").GetString());
+        Assert.Equal("items", insert.GetProperty("table").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", insert.GetProperty("commit_timestamp").GetString());
+        Assert.Equal(JsonValueKind.Null, insert.GetProperty("errors").ValueKind);
+        Assert.Equal("id:int8 name:text qty:int4 big:text", string.Join(' ', insert.GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString() + ":" + c.GetProperty("type").GetString())));
+        Assert.Equal(1, insert.GetProperty("record").GetProperty("id").GetInt64());
+        Assert.Equal(10, insert.GetProperty("record").GetProperty("qty").GetInt32());
+        Assert.Equal(JsonValueKind.Null, entries[1].Data.GetProperty("record").GetProperty("big").ValueKind);
+
+        // Key unchanged, DEFAULT identity: no old tuple was logged; old_record still carries the key. The TOASTed
+        // 'big' was not sent: it is absent (and listed), never null.
+        var update = entries[2].Data;
+        Assert.Equal("{\"id\":1}", update.GetProperty("old_record").GetRawText());
+        Assert.False(update.GetProperty("record").TryGetProperty("big", out _));
+        Assert.Equal("[\"big\"]", update.GetProperty("unchanged_toast").GetRawText());
+
+        // Key changed: the old key arrives in a 'K' tuple.
+        Assert.Equal("{\"id\":2}", entries[3].Data.GetProperty("old_record").GetRawText());
+        Assert.Equal(3, entries[3].Data.GetProperty("record").GetProperty("id").GetInt64());
+        Assert.Equal("{\"id\":1}", entries[4].Data.GetProperty("old_record").GetRawText());
+        Assert.False(entries[4].Data.TryGetProperty("record", out _));
+    }
+
+    [Fact]
+    public async Task Stream_ReplicaIdentityFull_OldRecordHasAllColumnsAndToastFilled()
+    {
+        await using var fixture = await Fixture.StartAsync(
+            "create table items(id bigint primary key, name text, big text); alter table items replica identity full");
+        await fixture.ExecuteAsync(
+            "insert into items select 1, 'a', string_agg(md5(g::text), '') from generate_series(1, 400) g",
+            "update items set name = 'b'",
+            "delete from items");
+
+        var entries = await fixture.WaitForChangesAsync(3);
+        var update = entries[1].Data;
+        Assert.Equal("a", update.GetProperty("old_record").GetProperty("name").GetString());
+        Assert.Equal(12800, update.GetProperty("record").GetProperty("big").GetString()!.Length);
+        Assert.Equal(12800, update.GetProperty("old_record").GetProperty("big").GetString()!.Length);
+        Assert.Equal("b", entries[2].Data.GetProperty("old_record").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Stream_AlterTableAddColumnBetweenTransactions_NewColumnAppears()
+    {
+        await using var fixture = await Fixture.StartAsync("create table items(id bigint primary key)");
+        await fixture.ExecuteAsync(
+            "insert into items values (1)",
+            "alter table items add column tags text[] default '{a,b}'",
+            "insert into items values (2)");
+
+        var entries = await fixture.WaitForChangesAsync(2);
+        Assert.Single(entries[0].Data.GetProperty("columns").EnumerateArray());
+        Assert.Equal("_text", entries[1].Data.GetProperty("columns")[1].GetProperty("type").GetString());
+        Assert.Equal("[\"a\",\"b\"]", entries[1].Data.GetProperty("record").GetProperty("tags").GetRawText());
+    }
+
+    [Fact]
+    public async Task Stream_TableWithoutPrimaryKey_EmitsError400Payload()
+    {
+        await using var fixture = await Fixture.StartAsync("create table loose(v text); alter table loose replica identity full");
+        await fixture.ExecuteAsync("insert into loose values ('x')");
+
+        var data = (await fixture.WaitForChangesAsync(1))[0].Data;
+        Assert.Equal("[\"Error 400: Bad Request, no primary key\"]", data.GetProperty("errors").GetRawText());
+        Assert.Equal("{}", data.GetProperty("record").GetRawText());
+        Assert.Equal(JsonValueKind.Null, data.GetProperty("commit_timestamp").ValueKind);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stream_50000RowTransaction_EmitsEveryRowOnceInOrder(bool streamedByServer)
+    {
+        await using var fixture = await Fixture.StartAsync("create table items(id bigint primary key, v text)");
+        if (streamedByServer)
+        {
+            // Small decoding memory makes the walsender stream the transaction while it is in progress.
+            await fixture.ExecuteAsync($"alter database {fixture.DatabaseName} set logical_decoding_work_mem = '64kB'");
+            await fixture.Edge.DisposeAsync();
+            fixture.Edge = await EdgeProcess.StartAsync(fixture.Database, fixture.Configure);
+        }
+
+        await fixture.ExecuteAsync(
+            "begin; insert into items values (0, 'aborted'); savepoint s; insert into items select g, 'gone' from generate_series(100001, 100100) g; rollback to savepoint s; rollback",
+            "begin; insert into items select g, md5(g::text) from generate_series(1, 50000) g; savepoint s; insert into items values (99999999, 'rolled back'); rollback to savepoint s; commit");
+
+        var entries = await fixture.WaitForChangesAsync(50000, TimeSpan.FromSeconds(120));
+        var ids = entries.Select(e => e.Data.GetProperty("record").GetProperty("id").GetInt64()).ToArray();
+        Assert.Equal(Enumerable.Range(1, 50000).Select(i => (long)i), ids);
+        Assert.Single(entries.Select(e => e.EndLsn).Distinct());
+    }
+
+    [Fact]
+    public async Task Kill_MidLoadOf100000Rows_RestartEmitsEveryCommittedRowExactlyOnce()
+    {
+        await using var fixture = await Fixture.StartAsync("create table items(id bigint primary key, v text)");
+        var load = Task.Run(async () =>
+        {
+            await using var connection = new NpgsqlConnection(fixture.Database);
+            await connection.OpenAsync();
+            for (var batch = 0; batch < 100; batch++)
+            {
+                await using var insert = new NpgsqlCommand($"insert into items select g, md5(g::text) from generate_series({(batch * 1000) + 1}, {(batch + 1) * 1000}) g", connection);
+                await insert.ExecuteNonQueryAsync();
+            }
+        });
+
+        await fixture.WaitForChangesAsync(20000, TimeSpan.FromSeconds(120));
+        await fixture.Edge.KillHardAsync();
+        await fixture.Edge.DisposeAsync();
+        fixture.Edge = await EdgeProcess.StartAsync(fixture.Database, fixture.Configure);
+        await load;
+
+        var entries = await fixture.WaitForChangesAsync(100000, TimeSpan.FromSeconds(180));
+        var ids = entries.Select(e => e.Data.GetProperty("record").GetProperty("id").GetInt64()).Order().ToArray();
+        Assert.Equal(Enumerable.Range(1, 100000).Select(i => (long)i), ids);
+    }
+
+    private sealed class Fixture : IAsyncDisposable
+    {
+        private Fixture(string database, string logPath)
+        {
+            Database = database;
+            LogPath = logPath;
+        }
+
+        public string Database { get; }
+
+        public string DatabaseName => new NpgsqlConnectionStringBuilder(Database).Database!;
+
+        public string LogPath { get; }
+
+        public EdgeProcess Edge { get; set; } = null!;
+
+        public Action<Dictionary<string, string>> Configure => env => env["MADBASE_CHANGE_LOG"] = LogPath;
+
+        public static async Task<Fixture> StartAsync(string schemaSql)
+        {
+            var database = await TestEnvironment.CreateDatabaseAsync();
+            var fixture = new Fixture(database, Path.Combine(TestEnvironment.WorkDir, "changes-" + Guid.NewGuid().ToString("N")[..8] + ".ndjson"));
+            fixture.Edge = await EdgeProcess.StartAsync(database, fixture.Configure);
+            var tables = string.Join(", ", await fixture.CreateSchemaAsync(schemaSql));
+            await fixture.ExecuteAsync($"alter publication madbase_pub add table {tables}");
+            await ReplicationSlotTests.WaitUntilAsync(
+                async () => await ReplicationSlotTests.ScalarAsync<bool?>(database, "select active from pg_replication_slots where slot_name = $1", EdgeProcess.SlotFor(database)) == true,
+                TimeSpan.FromSeconds(20));
+            return fixture;
+        }
+
+        public async Task ExecuteAsync(params string[] statements)
+        {
+            await using var connection = new NpgsqlConnection(Database);
+            await connection.OpenAsync();
+            foreach (var sql in statements)
+            {
+                await using var command = new NpgsqlCommand(sql, connection);
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+
+        public async Task<List<ChangeLogReader.Entry>> WaitForChangesAsync(int count, TimeSpan? timeout = null)
+        {
+            var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+            while (true)
+            {
+                var entries = ChangeLogReader.ReadCommitted(LogPath);
+                if (entries.Count >= count)
+                {
+                    return entries;
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    Assert.Fail($"{entries.Count} of {count} changes logged in time\n{Edge.Log}");
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        public async ValueTask DisposeAsync() => await Edge.DisposeAsync();
+
+        private async Task<List<string>> CreateSchemaAsync(string schemaSql)
+        {
+            await ExecuteAsync(schemaSql);
+            await using var connection = new NpgsqlConnection(Database);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            var tables = new List<string>();
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+
+            return tables;
+        }
+    }
+}
