@@ -45,17 +45,14 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
                     Dispatch(message);
                 }
             }
-            else if (Version == PhoenixVersion.V2)
+            else
             {
-                var push = PhoenixBinary.ParseUserBroadcastPush(payload);
+                // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
+                var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
                 lock (_gate)
                 {
                     OnBinaryBroadcast(push);
                 }
-            }
-            else
-            {
-                Log.PhoenixFrameDropped(_hub.Logger, nameof(PhoenixError.BinaryNotSupported), "binary frame on a vsn 1.0.0 socket");
             }
         }
         catch (ProtocolException ex) when (ex.Reason is PhoenixError error)

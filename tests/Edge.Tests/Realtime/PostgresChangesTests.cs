@@ -122,7 +122,7 @@ public sealed partial class PostgresChangesTests
     private static async Task<TestContext> StartAsync(string setupSql, string table)
     {
         var database = await TestEnvironment.CreateDatabaseAsync();
-        var slot = "rt_" + Guid.NewGuid().ToString("N")[..12];
+        var slot = RealtimeServerFixture.NewSlotName();
         var edge = await EdgeProcess.StartAsync(database, env =>
         {
             RealtimeServerFixture.Configure(env);
@@ -228,18 +228,7 @@ public sealed partial class PostgresChangesTests
         public async ValueTask DisposeAsync()
         {
             await edge.DisposeAsync();
-            try
-            {
-                await using var connection = new NpgsqlConnection(database);
-                await connection.OpenAsync();
-                await using var command = new NpgsqlCommand("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active", connection);
-                command.Parameters.Add(new NpgsqlParameter { Value = slot });
-                await command.ExecuteNonQueryAsync();
-            }
-            catch (PostgresException)
-            {
-                // Best effort: a leftover slot only holds WAL of a throwaway test database.
-            }
+            await RealtimeServerFixture.DropSlotAsync(database, slot);
         }
     }
 }
