@@ -12,10 +12,13 @@ const url = process.env.EDGE_URL.replace(/^http/, 'ws') + `/realtime/v1/websocke
 const mode = process.argv[2] ?? 'idle';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function rss() {
+async function metric(name) {
   const text = await (await fetch(process.env.EDGE_URL + '/metrics')).text();
-  return Number(/^process_resident_memory_bytes (\S+)/m.exec(text)[1]);
+  return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)[1]);
 }
+
+const rss = () => metric('process_resident_memory_bytes');
+const heap = () => metric('dotnet_gc_heap_size_bytes');
 
 function open(topic, onMessage) {
   return new Promise((resolve, reject) => {
@@ -46,12 +49,17 @@ if (mode === 'idle') {
   const n = Number(process.env.IDLE_CONNECTIONS ?? 2000);
   await sleep(1000);
   const before = await rss();
+  const heapBefore = await heap();
   const sockets = await openMany(n, (i) => `idle-${i}`);
   const timer = heartbeat(sockets);
   await sleep(3000);
   const after = await rss();
+  const heapAfter = await heap();
   clearInterval(timer);
-  console.log(JSON.stringify({ mode, connections: n, rssBeforeMiB: +(before / 1048576).toFixed(1), rssAfterMiB: +(after / 1048576).toFixed(1), kibPerConnection: +((after - before) / n / 1024).toFixed(2) }));
+  console.log(JSON.stringify({
+    mode, connections: n, rssBeforeMiB: +(before / 1048576).toFixed(1), rssAfterMiB: +(after / 1048576).toFixed(1),
+    kibPerConnection: +((after - before) / n / 1024).toFixed(2), managedHeapKibPerConnection: +((heapAfter - heapBefore) / n / 1024).toFixed(2),
+  }));
   process.exit(0);
 }
 
