@@ -49,6 +49,8 @@ timezone = 'UTC'
 CONF
     fi
     if running; then echo "pg.sh: already running ($dir, port $port)"; exit 0; fi
+    # A cluster stopped a moment ago may still hold the port while its last backends exit.
+    for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break; sleep 0.1; done
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null \
       || { tail -20 "$dir/server.log"; exit 1; }
     echo "pg.sh: PostgreSQL 15 running on 127.0.0.1:$port ($dir)"

@@ -4,6 +4,7 @@
 //   2. AbortMultipartUpload   DELETE /<bucket>/<key>?uploadId=…   (stock answers 405)
 //   3. NoSuchUpload           any request naming an unknown uploadId (stock accepts UploadPart after abort/complete)
 //   4. aws-chunked bodies     decoded before s3rver stores them (stock stores the chunk framing verbatim)
+//   5. CopyObject sources     AWSSDK.S3's fully percent-encoded x-amz-copy-source (stock splits before decoding)
 // Everything else (UploadPart, Complete, objects, listing) stays with the stock code. Test peer only: the added
 // handlers skip signature checks, addressing is path-style, and it binds 127.0.0.1.
 //
@@ -146,6 +147,15 @@ function decodeAwsChunked(ctx) {
   ctx.req = raw.pipe(decoder);
 }
 
+// CopyObject: AWSSDK.S3 (.NET) percent-encodes the whole x-amz-copy-source, slashes included (real S3 accepts
+// that); stock s3rver splits the header on '/' before decoding it and so finds no bucket. Re-encode it per segment.
+function normalizeCopySource(ctx) {
+  const source = ctx.headers['x-amz-copy-source'];
+  if (!source || !/%2F/i.test(source)) return;
+  const [path, query] = String(source).split('?');
+  ctx.headers['x-amz-copy-source'] = decodeURIComponent(path).split('/').map(encodeURIComponent).join('/') + (query ? `?${query}` : '');
+}
+
 function shim(dir) {
   return async function s3rverPlus(ctx, next) {
     const uploadId = ctx.query.uploadId;
@@ -167,6 +177,7 @@ function shim(dir) {
       }
     }
     if (ctx.method === 'PUT' || ctx.method === 'POST') decodeAwsChunked(ctx);
+    normalizeCopySource(ctx);
     await next();
   };
 }

@@ -39,6 +39,7 @@ internal static partial class EdgeOptionsParser
             S3AccessKey = GetOptional(EdgeSetting.S3AccessKey),
             S3SecretKey = GetOptional(EdgeSetting.S3SecretKey),
             S3ForcePathStyle = ParseBool(EdgeSetting.S3ForcePathStyle, Get(EdgeSetting.S3ForcePathStyle)),
+            UploadMaxSize = ParseByteSize(EdgeSetting.UploadMaxSize, Get(EdgeSetting.UploadMaxSize)),
             Publication = ParseIdentifier(EdgeSetting.Publication, Get(EdgeSetting.Publication)),
             Slot = ParseIdentifier(EdgeSetting.Slot, Get(EdgeSetting.Slot)),
             ShutdownTimeout = ParseSeconds(EdgeSetting.ShutdownTimeout, Get(EdgeSetting.ShutdownTimeout)),
@@ -106,6 +107,11 @@ internal static partial class EdgeOptionsParser
 
         return values;
     }
+
+    private static long ParseByteSize(EdgeSetting setting, string value) =>
+        Objects.ByteSize.TryParse(value, out var bytes) && bytes > 0
+            ? bytes
+            : throw new ConfigurationException(setting.Variable, $"'{value}' is not a positive size such as 52428800, 50MB or 5GB");
 
     private static Uri ParseListen(string value)
     {

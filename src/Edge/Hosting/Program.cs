@@ -4,6 +4,7 @@ using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
+using MadBase.Edge.StorageApi;
 using Npgsql;
 
 namespace MadBase.Edge.Hosting;
@@ -78,6 +79,7 @@ internal static class Program
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
         services.AddReplication();
         services.AddRealtime(realtime);
+        services.AddStorage(options);
 
         var app = builder.Build();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -88,6 +90,7 @@ internal static class Program
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.MapHealthEndpoints();
         app.MapRealtime();
+        app.MapStorageApi();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Channels;
 using MadBase.Edge.Hosting;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
@@ -39,6 +40,10 @@ internal sealed class ReplicationStream(
     private volatile bool _pending;
     private ChangeLog? _changeLog;
 
+    // Committed, decoded, not yet encoded. Small: the feed behind it is where memory is budgeted.
+    private readonly Channel<CommittedChanges> _toEncode = Channel.CreateBounded<CommittedChanges>(
+        new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -59,6 +64,7 @@ internal sealed class ReplicationStream(
             acks.Dispatched(changeLog.LastCommitted);
         }
 
+        var encoding = EncodeLoopAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -94,6 +100,16 @@ internal sealed class ReplicationStream(
             {
                 break;
             }
+        }
+
+        _toEncode.Writer.TryComplete();
+        try
+        {
+            await encoding;
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown: what was not dispatched was not acknowledged and will be streamed again.
         }
     }
 
@@ -137,7 +153,7 @@ internal sealed class ReplicationStream(
         var protocol = serverVersion.Major switch { <= 14 => 2, 15 => 3, _ => 4 };
         var decodeOptions = new PgOutputDecodeOptions(protocol, MadBase.Protocol.Replication.PgOutputStreamingMode.On);
         var decoder = new PgOutputDecoder(decodeOptions, new RelationCache());
-        var assembler = new TransactionAssembler(new ChangeEncoder(catalog));
+        var assembler = new TransactionAssembler();
         var handler = new AssemblerHandler(assembler, decoder);
         var pgOptions = new List<KeyValuePair<string, string?>>
         {
@@ -181,7 +197,7 @@ internal sealed class ReplicationStream(
 
                 if (assembler.TakeCompleted() is { } completed)
                 {
-                    await HandOffAsync(assembler, completed.Changes, completed.CommitTimestamp, completed.EndLsn, sessionCts.Token);
+                    await HandOffAsync(completed.Changes, completed.CommitTimestamp, completed.EndLsn, sessionCts.Token);
                 }
 
                 _pending = assembler.HasOpenTransactions;
@@ -198,7 +214,11 @@ internal sealed class ReplicationStream(
         return true;
     }
 
-    private async Task HandOffAsync(TransactionAssembler assembler, List<PendingChange> changes, long commitTimestamp, ulong endLsn, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues a committed transaction for encoding. Encoding (JSON, change log) runs on its own task so the read loop
+    /// goes straight back to the socket: the two stages overlap on two cores instead of taking turns.
+    /// </summary>
+    private async Task HandOffAsync(List<PendingChange> changes, long commitTimestamp, ulong endLsn, CancellationToken cancellationToken)
     {
         if (endLsn <= acks.LastWritten)
         {
@@ -207,7 +227,7 @@ internal sealed class ReplicationStream(
             return;
         }
 
-        // Recorded before the write so the status task never acks this LSN ahead of its dispatch.
+        // Recorded before the hand-off so the status task never acks this LSN ahead of its dispatch.
         acks.Written(endLsn);
         if (changes.Count == 0)
         {
@@ -215,11 +235,42 @@ internal sealed class ReplicationStream(
             return;
         }
 
-        var transaction = assembler.Build(changes, commitTimestamp, endLsn, acks.Dispatched);
-        _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
-        await feed.WriteAsync(transaction, cancellationToken);
-        state.Transactions.Increment();
-        state.Events.Add(changes.Count);
+        await _toEncode.Writer.WriteAsync(new CommittedChanges(changes, commitTimestamp, endLsn), cancellationToken);
+    }
+
+    /// <summary>The encoding stage: one <see cref="ChangeEncoder"/>, transactions in commit order, then the feed.</summary>
+    private async Task EncodeLoopAsync(CancellationToken stoppingToken)
+    {
+        var encoder = new ChangeEncoder(catalog);
+        try
+        {
+            await EncodeAllAsync(encoder, stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // E.g. the change log's disk is full: stop reading rather than acknowledge what was not made durable.
+            _toEncode.Writer.TryComplete(ex);
+            throw;
+        }
+    }
+
+    private async Task EncodeAllAsync(ChangeEncoder encoder, CancellationToken stoppingToken)
+    {
+        await foreach (var committed in _toEncode.Reader.ReadAllAsync(stoppingToken))
+        {
+            var at = new DateTimeOffset(PgTimestamp.ToDateTime(committed.CommitTimestamp));
+            var events = new ChangeEvent[committed.Changes.Count];
+            for (var i = 0; i < events.Length; i++)
+            {
+                events[i] = encoder.Encode(committed.Changes[i], at, committed.EndLsn);
+            }
+
+            var transaction = new ChangeTransaction(committed.EndLsn, at, events, acks.Dispatched);
+            _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
+            await feed.WriteAsync(transaction, stoppingToken);
+            state.Transactions.Increment();
+            state.Events.Add(events.Length);
+        }
     }
 
     /// <summary>Every second: report the ackable position (flush = apply); every 5 s: read the slot's lag.</summary>
@@ -269,6 +320,7 @@ internal sealed class ReplicationStream(
             Timezone = "UTC",
             Options = "-c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1 -c bytea_output=hex",
             ApplicationName = "madbase-edge-replication",
+            ReadBufferSize = 256 * 1024, // Fewer, larger socket reads while a burst of XLogData streams in.
         };
         return builder.ConnectionString;
     }
@@ -285,4 +337,6 @@ internal sealed class ReplicationStream(
         await using var command = new NpgsqlCommand("show wal_level", connection);
         return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    private sealed record CommittedChanges(List<PendingChange> Changes, long CommitTimestamp, ulong EndLsn);
 }

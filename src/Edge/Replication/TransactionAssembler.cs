@@ -8,7 +8,7 @@ namespace MadBase.Edge.Replication;
 /// until its Commit / Stream Commit, then turns them into one <see cref="ChangeTransaction"/>. Aborted streamed
 /// (sub)transactions are dropped. Not thread-safe: it lives inside one replication connection's read loop.
 /// </summary>
-internal sealed class TransactionAssembler(ChangeEncoder encoder)
+internal sealed class TransactionAssembler
 {
     private readonly List<PendingChange> _current = [];
     private readonly Dictionary<uint, List<PendingChange>> _streams = [];
@@ -30,18 +30,6 @@ internal sealed class TransactionAssembler(ChangeEncoder encoder)
         var completed = Completed;
         Completed = null;
         return completed;
-    }
-
-    public ChangeTransaction Build(List<PendingChange> changes, long commitTimestamp, ulong endLsn, Action<ulong> onDispatched)
-    {
-        var at = new DateTimeOffset(PgTimestamp.ToDateTime(commitTimestamp));
-        var events = new ChangeEvent[changes.Count];
-        for (var i = 0; i < events.Length; i++)
-        {
-            events[i] = encoder.Encode(changes[i], at, endLsn);
-        }
-
-        return new ChangeTransaction(endLsn, at, events, onDispatched);
     }
 
     /// <summary>Forgets partial state on reconnect: the server re-sends every transaction not yet acknowledged.</summary>

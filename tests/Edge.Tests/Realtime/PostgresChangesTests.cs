@@ -10,6 +10,7 @@ namespace MadBase.Edge.Tests.Realtime;
 /// postgres_changes end to end: PostgreSQL → logical replication → the published binary → supabase-js callbacks.
 /// Each test owns a database and a slot, so tests never see each other's changes.
 /// </summary>
+[Collection(HeavyWalCollection.Name)]
 public sealed partial class PostgresChangesTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(180);

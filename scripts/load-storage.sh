@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Storage download load: MadBase Edge (public object route, file backend) vs nginx serving the same bytes from disk,
+# for 1 KiB, 1 MiB and 100 MiB objects. Drives both with wrk and prints requests/s, MiB/s and p50/p99 latency.
+#   scripts/load-storage.sh [SECONDS per case, default 10] [CONNECTIONS, default 16]
+# Uses a PostgreSQL cluster from scripts/pg.sh (LOAD_PG_DIR, default ./.madbase/load-pg; LOAD_PG_PORT, default 54362;
+# an already running cluster is reused), the edge on 127.0.0.1:24321 and nginx on 127.0.0.1:24322.
+# Client and servers share the machine, so numbers compare the two servers, not absolute capacity.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-10}
+connections=${2:-16}
+state=$(pwd)/.madbase/load-storage
+bin=$(pwd)/artifacts/publish/madbase-edge
+pg_dir=${LOAD_PG_DIR:-$(pwd)/.madbase/load-pg} pg_port=${LOAD_PG_PORT:-54362} edge_port=24321 nginx_port=24322
+secret=load-secret-load-secret-load-secret-0123456789
+
+need() {
+  if ! command -v "$1" >/dev/null; then
+    echo "load-storage.sh: installing $2 (Debian package)"
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+  fi
+}
+need wrk wrk
+need nginx nginx-light
+[ -x "$bin" ] || { echo "load-storage.sh: build the binary first (make publish)"; exit 1; }
+
+rm -rf "$state" && mkdir -p "$state/www/bench" "$state/nginx"
+scripts/pg.sh start "$pg_dir" "$pg_port" >/dev/null
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "drop database if exists load_storage" -c "create database load_storage"
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+MADBASE_LISTEN=http://127.0.0.1:$edge_port MADBASE_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/load_storage" \
+MADBASE_JWT_SECRET=$secret MADBASE_STORAGE_DIR="$state/storage" MADBASE_SCRATCH_DIR="$state/scratch" \
+MADBASE_UPLOAD_MAX_SIZE=200MB "$bin" >"$state/edge.log" 2>&1 &
+pids+=($!)
+cat >"$state/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $state/nginx/nginx.pid;
+error_log $state/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$nginx_port; root $state/www; }
+}
+CONF
+nginx -c "$state/nginx/nginx.conf" -p "$state/nginx" -g 'daemon off;' &
+pids+=($!)
+
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$edge_port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+token=$(MADBASE_JWT_SECRET=$secret "$bin" token service_role | tail -1)
+api=http://127.0.0.1:$edge_port/storage/v1
+curl -fs -X POST "$api/bucket" -H "Authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"bench","public":true}' >/dev/null
+
+printf '%-8s %-7s %12s %10s %10s %10s\n' size server 'requests/s' 'MiB/s' 'p50' 'p99'
+for spec in 1KiB:1024 1MiB:1048576 100MiB:104857600; do
+  label=${spec%%:*} bytes=${spec##*:}
+  head -c "$bytes" /dev/urandom >"$state/www/bench/$label.bin"
+  curl -fs -X POST "$api/object/bench/$label.bin" -H "Authorization: Bearer $token" -H 'content-type: application/octet-stream' \
+    --data-binary "@$state/www/bench/$label.bin" >/dev/null
+  conns=$connections; [ "$bytes" -ge 104857600 ] && conns=4 # 100 MiB bodies: a few streams saturate loopback
+  for server in edge nginx; do
+    if [ $server = edge ]; then url="$api/object/public/bench/$label.bin"; else url="http://127.0.0.1:$nginx_port/bench/$label.bin"; fi
+    out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "$url")
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    mibs=$(awk -v b="$bytes" '/^Requests\/sec/ {printf "%.1f", $2 * b / 1048576}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
+    printf '%-8s %-7s %12s %10s %10s %10s %s\n' "$label" "$server" "$rps" "$mibs" "$p50" "$p99" "$errors"
+  done
+done

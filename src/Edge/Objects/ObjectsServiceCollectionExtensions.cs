@@ -1,0 +1,31 @@
+using MadBase.Edge.Hosting;
+using MadBase.Edge.Logging;
+
+namespace MadBase.Edge.Objects;
+
+internal static class ObjectsServiceCollectionExtensions
+{
+    /// <summary>Registers the configured <see cref="IObjectStore"/> and the shared <see cref="ObjectsRepository"/>.</summary>
+    public static IServiceCollection AddObjects(this IServiceCollection services, EdgeOptions options)
+    {
+        if (options.StorageBackend == StorageBackendKind.S3)
+        {
+            services.AddSingleton<IObjectStore>(sp =>
+            {
+                Log.ObjectStoreReady(sp.GetRequiredService<ILogger<S3ObjectStore>>(), "s3", options.S3Endpoint + " bucket " + options.S3Bucket);
+                return new S3ObjectStore(options, sp.GetRequiredService<ILogger<S3ObjectStore>>());
+            });
+        }
+        else
+        {
+            services.AddSingleton<IObjectStore>(sp =>
+            {
+                Log.ObjectStoreReady(sp.GetRequiredService<ILogger<FileObjectStore>>(), "file", options.StorageDir);
+                return new FileObjectStore(options.StorageDir, sp.GetRequiredService<ILogger<FileObjectStore>>());
+            });
+        }
+
+        services.AddSingleton<ObjectsRepository>();
+        return services;
+    }
+}

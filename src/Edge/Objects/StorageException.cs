@@ -1,0 +1,46 @@
+namespace MadBase.Edge.Objects;
+
+/// <summary>
+/// A storage failure a client can act on. <see cref="Status"/> is the real HTTP meaning (404, 403, 409, 413…); the
+/// REST API renders it Supabase-style (HTTP 400 with the status as a string in the body, storage-tus.md §1.3) and
+/// TUS renders it as the real status with <see cref="Message"/> as plain text. <see cref="Code"/> is Supabase's
+/// ErrorCode, <see cref="Error"/> its short error name.
+/// </summary>
+internal sealed class StorageException(int status, string code, string error, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+
+    public string Code { get; } = code;
+
+    public string Error { get; } = error;
+
+    public static StorageException ObjectNotFound() => new(404, "NoSuchKey", "not_found", "Object not found");
+
+    public static StorageException BucketNotFound() => new(404, "NoSuchBucket", "Bucket not found", "Bucket not found");
+
+    public static StorageException Unauthorized(string message) => new(403, "AccessDenied", "Unauthorized", message);
+
+    public static StorageException RowLevelSecurity(string operation) => new(403, "AccessDenied", "Unauthorized",
+        "new row violates row-level security policy (" + operation + ")");
+
+    public static StorageException Duplicate() => new(409, "KeyAlreadyExists", "Duplicate", "The resource already exists");
+
+    public static StorageException BucketExists() => new(409, "BucketAlreadyExists", "Duplicate", "The resource already exists");
+
+    public static StorageException BucketNotEmpty() => new(409, "ResourceNotEmpty", "ResourceNotEmpty", "The bucket you tried to delete is not empty");
+
+    public static StorageException EntityTooLarge(long limit) => new(413, "EntityTooLarge", "Payload too large",
+        $"The object exceeded the maximum allowed size ({limit} bytes)");
+
+    public static StorageException MimeNotAllowed(string mime) => new(415, "InvalidMimeType", "invalid_mime_type", $"mime type {mime} is not supported");
+
+    public static StorageException InvalidKey(string reason) => new(400, "InvalidKey", "InvalidKey", "Invalid key: " + reason);
+
+    public static StorageException InvalidBucketName(string name) => new(400, "InvalidBucketName", "Invalid Input", $"Bucket name invalid: '{name}'");
+
+    public static StorageException InvalidRequest(string message) => new(400, "InvalidRequest", "Invalid Input", message);
+
+    public static StorageException InvalidRange() => new(416, "InvalidRange", "invalid_range", "invalid range provided");
+
+    public static StorageException InvalidSignature(string message) => new(400, "InvalidSignature", "InvalidSignature", message);
+}

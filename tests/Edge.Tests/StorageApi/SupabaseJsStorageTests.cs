@@ -1,0 +1,29 @@
+using MadBase.Edge.Tests.Infrastructure;
+
+namespace MadBase.Edge.Tests.StorageApi;
+
+/// <summary>The real <c>@supabase/supabase-js</c> client over every storage route it calls (tests/js/scenarios/storage-supabase-js.mjs).</summary>
+public abstract class SupabaseJsStorageTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : StorageFixture
+{
+    [Fact]
+    public async Task StorageJs_EveryRouteBothUsersAndLimits_Passes()
+    {
+        var alice = Guid.NewGuid();
+        var result = await NodeScript.RunAsync("storage-supabase-js.mjs", new Dictionary<string, string>
+        {
+            ["MADBASE_URL"] = fixture.Edge.BaseUri.ToString().TrimEnd('/'),
+            ["MADBASE_SERVICE_KEY"] = Tokens.ServiceRole,
+            ["MADBASE_ANON_KEY"] = Tokens.Anon,
+            ["MADBASE_USER_A_TOKEN"] = Tokens.User(alice),
+            ["MADBASE_USER_A_ID"] = alice.ToString(),
+            ["MADBASE_USER_B_TOKEN"] = Tokens.User(Guid.NewGuid()),
+        }, TimeSpan.FromSeconds(90));
+        Assert.True(result.Json.GetProperty("ok").GetBoolean(), result.Stdout);
+        Assert.True(result.Json.GetProperty("checks").GetInt32() > 50, result.Stdout);
+    }
+}
+
+public sealed class FileSupabaseJsStorageTests(FileStorageFixture fixture) : SupabaseJsStorageTests<FileStorageFixture>(fixture);
+
+public sealed class S3SupabaseJsStorageTests(S3StorageFixture fixture) : SupabaseJsStorageTests<S3StorageFixture>(fixture);
