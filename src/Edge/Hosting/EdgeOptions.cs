@@ -43,4 +43,14 @@ internal sealed class EdgeOptions
 
     /// <summary>How long in-flight requests may run after SIGTERM before the process exits anyway.</summary>
     public required TimeSpan ShutdownTimeout { get; init; }
+
+    /// <summary>How long after creation a resumable upload can still be resumed (TUS <c>Upload-Expires</c>).</summary>
+    public required TimeSpan UploadExpiry { get; init; }
+
+    public required TimeSpan UploadSweepInterval { get; init; }
+
+    /// <summary>S3 multipart part size used when a completed upload is streamed from scratch to S3.</summary>
+    public required long S3PartSize { get; init; }
+
+    public required int S3PartsInFlight { get; init; }
 }

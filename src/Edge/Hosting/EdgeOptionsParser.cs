@@ -11,6 +11,9 @@ namespace MadBase.Edge.Hosting;
 internal static partial class EdgeOptionsParser
 {
     private const int MinJwtSecretLength = 32; // HS256 wants a key at least as long as its 256-bit output.
+    private const long MinS3PartSize = 5L * 1024 * 1024; // S3 refuses smaller non-final parts
+    private const long MaxS3PartSize = 5L * 1024 * 1024 * 1024; // S3's part limit: 5 GiB
+    private const long MaxUploadExpirySeconds = 30L * 86_400; // a month: longer only keeps abandoned scratch around
 
     public static EdgeOptions Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -43,6 +46,10 @@ internal static partial class EdgeOptionsParser
             Publication = ParseIdentifier(EdgeSetting.Publication, Get(EdgeSetting.Publication)),
             Slot = ParseIdentifier(EdgeSetting.Slot, Get(EdgeSetting.Slot)),
             ShutdownTimeout = ParseSeconds(EdgeSetting.ShutdownTimeout, Get(EdgeSetting.ShutdownTimeout)),
+            UploadExpiry = TimeSpan.FromSeconds(ParseLong(EdgeSetting.UploadExpiry, Get(EdgeSetting.UploadExpiry), 1, MaxUploadExpirySeconds)),
+            UploadSweepInterval = TimeSpan.FromSeconds(ParseLong(EdgeSetting.UploadSweepInterval, Get(EdgeSetting.UploadSweepInterval), 1, 86_400)),
+            S3PartSize = ParseLong(EdgeSetting.S3PartSize, Get(EdgeSetting.S3PartSize), MinS3PartSize, MaxS3PartSize),
+            S3PartsInFlight = (int)ParseLong(EdgeSetting.S3PartsInFlight, Get(EdgeSetting.S3PartsInFlight), 1, 16),
             ChangeLogPath = GetOptional(EdgeSetting.ChangeLog) is { } changeLog ? ParseDirectory(EdgeSetting.ChangeLog, changeLog) : null,
         };
 
@@ -200,6 +207,11 @@ internal static partial class EdgeOptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 3600
             ? TimeSpan.FromSeconds(seconds)
             : throw new ConfigurationException(setting.Variable, $"'{value}' is not a whole number of seconds between 1 and 3600");
+
+    private static long ParseLong(EdgeSetting setting, string value, long min, long max) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
+            ? number
+            : throw new ConfigurationException(setting.Variable, $"'{value}' is not a whole number between {min} and {max}");
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
     private static partial Regex PostgresIdentifier();

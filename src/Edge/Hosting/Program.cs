@@ -5,6 +5,7 @@ using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
+using MadBase.Edge.Uploads;
 using Npgsql;
 
 namespace MadBase.Edge.Hosting;
@@ -80,6 +81,7 @@ internal static class Program
         services.AddReplication();
         services.AddRealtime(realtime);
         services.AddStorage(options);
+        services.AddUploads();
 
         var app = builder.Build();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -91,6 +93,7 @@ internal static class Program
         app.MapHealthEndpoints();
         app.MapRealtime();
         app.MapStorageApi();
+        app.MapTusUploads();
         return app;
     }
 }

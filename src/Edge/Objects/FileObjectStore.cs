@@ -10,7 +10,7 @@ namespace MadBase.Edge.Objects;
 /// is atomic, so a key either holds every byte or does not exist. Multipart parts are files under
 /// <c>root/multipart/&lt;uploadId&gt;/</c>, joined on completion.
 /// </summary>
-internal sealed class FileObjectStore : IObjectStore
+internal sealed partial class FileObjectStore : IObjectStore
 {
     private const int CopyBufferSize = 128 * 1024; // big enough for sequential disk throughput, small enough to pool
     private readonly string _objects;

@@ -19,6 +19,10 @@ namespace MadBase.Edge.Objects;
 /// </summary>
 internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStore store, ILogger<ObjectsRepository> logger)
 {
+    private static readonly string s_findPublicSql =
+        $"select {string.Join(", ", ObjectRecord.Columns.Split(", ").Select(c => "o." + c))} from storage.buckets b "
+        + "left join storage.objects o on o.bucket_id = b.id and o.name = $2 where b.id = $1 and b.public";
+
     public NpgsqlDataSource DataSource => dataSource;
 
     public IObjectStore Store => store;
@@ -125,6 +129,25 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ObjectRecord.Read(reader) : null;
+    }
+
+    /// <summary>
+    /// The row of <paramref name="name"/> if <paramref name="bucketId"/> is a public bucket, in one round trip (the
+    /// hot path of public downloads). <c>PublicBucket</c> is false for a private or missing bucket: both read as
+    /// "Bucket not found", revealing nothing.
+    /// </summary>
+    public async Task<(bool PublicBucket, ObjectRecord? Row)> FindPublicAsync(string bucketId, string name, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(s_findPublicSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = bucketId });
+        command.Parameters.Add(new NpgsqlParameter { Value = name });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return (false, null);
+        }
+
+        return (true, reader.IsDBNull(0) ? null : ObjectRecord.Read(reader));
     }
 
     /// <summary>

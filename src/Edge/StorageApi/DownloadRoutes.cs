@@ -34,15 +34,14 @@ internal static class DownloadRoutes
     /// <summary><c>/object/public/B/P</c>: only public buckets (otherwise "Bucket not found", revealing nothing), read as the server.</summary>
     public static async Task PublicAsync(HttpContext context, StorageServices services, ObjectTarget target)
     {
-        var bucket = await services.Objects.GetBucketAsync(target.Bucket, context.RequestAborted);
-        if (bucket is not { Public: true })
+        var (isPublic, row) = await services.Objects.FindPublicAsync(target.Bucket, target.Name, context.RequestAborted);
+        if (!isPublic)
         {
             throw StorageException.BucketNotFound();
         }
 
         Task<ObjectRecord?> Find(CancellationToken ct) => services.Objects.FindAsync(target.Bucket, target.Name, null, "storage.object.get_public", ct);
-        var row = await Find(context.RequestAborted) ?? throw StorageException.ObjectNotFound();
-        await ServeAsync(context, services, row, expires: null, Find);
+        await ServeAsync(context, services, row ?? throw StorageException.ObjectNotFound(), expires: null, Find);
     }
 
     /// <summary>

@@ -7,5 +7,8 @@ internal static class MigrationCatalog
     [
         new(1, "roles-and-auth-functions", Migration0001Auth.Sql),
         new(2, "storage-schema", Migration0002Storage.Sql),
+
+        // Version 3 is reserved for the storage REST branch; versions are applied by number, gaps allowed.
+        new(3, "tus-uploads", Migration0003TusUploads.Sql),
     ];
 }

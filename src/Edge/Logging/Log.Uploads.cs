@@ -1,0 +1,35 @@
+namespace MadBase.Edge.Logging;
+
+/// <summary>Uploads (TUS) log messages: event ids 4000–4999.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(4000, LogLevel.Information, "Upload {UploadId} created for {Bucket}/{Name} ({Length} bytes)")]
+    public static partial void UploadCreated(ILogger logger, string uploadId, string bucket, string name, string length);
+
+    [LoggerMessage(4001, LogLevel.Information, "Upload {UploadId} completed: {Bucket}/{Name}, {Size} bytes in {Milliseconds} ms")]
+    public static partial void UploadCompleted(ILogger logger, string uploadId, string bucket, string name, long size, long milliseconds);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Upload {UploadId}: completion failed; the next HEAD or PATCH retries it")]
+    public static partial void UploadCompletionFailed(ILogger logger, Exception exception, string uploadId);
+
+    [LoggerMessage(4003, LogLevel.Information, "Upload {UploadId} terminated by the client")]
+    public static partial void UploadTerminated(ILogger logger, string uploadId);
+
+    [LoggerMessage(4004, LogLevel.Information, "Swept {Count} expired uploads")]
+    public static partial void UploadsSwept(ILogger logger, int count);
+
+    [LoggerMessage(4005, LogLevel.Warning, "Upload sweep failed; retrying next interval")]
+    public static partial void UploadSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4006, LogLevel.Debug, "Upload {UploadId}: PATCH ended early after {Bytes} bytes ({Reason}); the durable offset is {Offset}")]
+    public static partial void UploadPatchInterrupted(ILogger logger, string uploadId, long bytes, string reason, long offset);
+
+    [LoggerMessage(4007, LogLevel.Warning, "Upload {UploadId}: could not clean up {What}: {Reason}")]
+    public static partial void UploadCleanupFailed(ILogger logger, string uploadId, string what, string reason);
+
+    [LoggerMessage(4008, LogLevel.Error, "Unexpected error serving TUS {Method} {Path}")]
+    public static partial void UploadUnexpectedError(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(4009, LogLevel.Information, "Released {Count} upload leases held by this instance before a restart")]
+    public static partial void UploadLeasesReleased(ILogger logger, int count);
+}

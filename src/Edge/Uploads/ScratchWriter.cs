@@ -1,0 +1,74 @@
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+
+namespace MadBase.Edge.Uploads;
+
+/// <summary>How a PATCH body ended: bytes written at the offset, and whether the body overran its limit or broke off.</summary>
+internal readonly record struct BodyWriteResult(long Written, bool Exceeded, bool Interrupted);
+
+/// <summary>
+/// Streams a request body from Kestrel's <see cref="PipeReader"/> straight into the scratch file at the upload's
+/// offset. Memory is bounded by the pipe itself: up to <see cref="WriteThreshold"/> bytes are left in the pipe
+/// (examined, not consumed) and then written with one gathered <c>pwritev</c> over the pipe's own segments, so
+/// nothing is copied into a chunk buffer and no buffer is rented while a slow client trickles bytes.
+/// </summary>
+internal static class ScratchWriter
+{
+    /// <summary>Large enough to amortise the syscall, well under Kestrel's 1 MiB request-buffer pause threshold.</summary>
+    public const int WriteThreshold = 256 * 1024;
+
+    public static async Task<BodyWriteResult> WriteAsync(
+        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, IncrementalHash? digest, CancellationToken cancellationToken)
+    {
+        var segments = new List<ReadOnlyMemory<byte>>(64);
+        long written = 0;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await body.ReadAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or BadHttpRequestException or OperationCanceledException)
+            {
+                // The client went away (or sent a broken body): what is already on disk still counts.
+                return new BodyWriteResult(written, false, true);
+            }
+
+            var buffer = result.Buffer;
+            if (buffer.Length < WriteThreshold && !result.IsCompleted && !result.IsCanceled)
+            {
+                body.AdvanceTo(buffer.Start, buffer.End); // wait for more before paying for a write
+                continue;
+            }
+
+            var take = Math.Min(buffer.Length, maxBytes - written);
+            if (take > 0)
+            {
+                segments.Clear();
+                foreach (var segment in buffer.Slice(0, take))
+                {
+                    segments.Add(segment);
+                    checksum?.Append(segment.Span);
+                    digest?.AppendData(segment.Span);
+                }
+
+                RandomAccess.Write(file, segments, offset + written);
+                written += take;
+            }
+
+            var exceeded = buffer.Length > take;
+            body.AdvanceTo(buffer.End);
+            if (exceeded)
+            {
+                return new BodyWriteResult(written, true, false);
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return new BodyWriteResult(written, false, result.IsCanceled);
+            }
+        }
+    }
+}
