@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Realtime: idle connection footprint (server RSS per joined socket) and broadcast fan-out (deliveries/s and
-# publish→receive p50/p99) against the published binary, driven by load/realtime/realtime-load.mjs (Node `ws`).
+# publish→receive p50/p99) against the published binary, driven by load/scenarios/lib/realtime-node-load.mjs (Node `ws`).
 # Knobs: IDLE_CONNECTIONS (2000), SUBSCRIBERS (1000), RATE broadcasts/s (100), SECONDS (10).
 # Bounded: every wait has a timeout; processes started here are stopped by PID.
 set -euo pipefail
@@ -26,6 +26,6 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$EDGE_PORT/ready" >/dev/nul
 token=$(MADBASE_JWT_SECRET=$secret "$bin" token anon)
 export EDGE_URL=http://127.0.0.1:$EDGE_PORT EDGE_TOKEN=$token NODE_PATH=$root/tests/js/node_modules
 cd tests/js   # resolves `ws` from the test clients' node_modules
-timeout 300 node "$root/load/realtime/realtime-load.mjs" idle
-timeout 300 node "$root/load/realtime/realtime-load.mjs" fanout
+timeout 300 node "$root/load/scenarios/lib/realtime-node-load.mjs" idle
+timeout 300 node "$root/load/scenarios/lib/realtime-node-load.mjs" fanout
 grep -E '^madbase_realtime_(frames_sent|socket_writes|outbound_dropped|slow_client)' <(curl -fs "http://127.0.0.1:$EDGE_PORT/metrics")
