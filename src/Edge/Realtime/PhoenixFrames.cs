@@ -18,6 +18,10 @@ internal static class PhoenixFrames
     /// </summary>
     private static readonly System.Text.Encodings.Web.JavaScriptEncoder s_encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
+    /// <summary>Closes the <c>{"ids":…,"data":…</c> payload, then the v2 array or the v1 object.</summary>
+    private static readonly byte[] s_postgresTailV2 = "}]"u8.ToArray();
+    private static readonly byte[] s_postgresTailV1 = "}}"u8.ToArray();
+
     public static ReadOnlySpan<byte> EmptyObject => "{}"u8;
 
     /// <summary><c>[join_ref, ref, topic, event, payload]</c> (or the v1 object) around verbatim payload JSON.</summary>
@@ -66,7 +70,7 @@ internal static class PhoenixFrames
     {
         Span<byte> idsJson = stackalloc byte[16 + (ids.Length * 11)];
         var idsLength = WriteIdsPrefix(idsJson, ids);
-        ReadOnlySpan<byte> tail = version == PhoenixVersion.V2 ? PostgresTailV2 : PostgresTailV1;
+        var tail = version == PhoenixVersion.V2 ? s_postgresTailV2 : s_postgresTailV1;
         var prefixLength = PhoenixWriter.GetPrefixLength(version, null, null, topic, "postgres_changes");
         var payloadLength = prefixLength + idsLength + dataJson.Length + tail.Length;
         var headerLength = WebSocketFrameWriter.GetHeaderLength(payloadLength, masked: false);
@@ -75,7 +79,7 @@ internal static class PhoenixFrames
         var writer = new FixedBufferWriter(head, headerLength);
         PhoenixWriter.WritePrefix(writer, version, null, null, topic, "postgres_changes");
         idsJson[..idsLength].CopyTo(head.AsSpan(writer.Position));
-        return new OutboundFrame(head, dataJson, version == PhoenixVersion.V2 ? s_postgresTailV2 : s_postgresTailV1);
+        return new OutboundFrame(head, dataJson, tail);
     }
 
     /// <summary>Serialises a small JSON document (replies, system messages, presence) without reflection.</summary>
@@ -89,13 +93,6 @@ internal static class PhoenixFrames
 
         return buffer.WrittenSpan.ToArray();
     }
-
-    private static ReadOnlySpan<byte> PostgresTailV2 => "}]"u8;
-
-    private static ReadOnlySpan<byte> PostgresTailV1 => "}}"u8;
-
-    private static readonly byte[] s_postgresTailV2 = "}]"u8.ToArray();
-    private static readonly byte[] s_postgresTailV1 = "}}"u8.ToArray();
 
     private static int WriteIdsPrefix(Span<byte> destination, ReadOnlySpan<int> ids)
     {

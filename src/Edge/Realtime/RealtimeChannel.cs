@@ -11,6 +11,8 @@ namespace MadBase.Edge.Realtime;
 /// </summary>
 internal sealed class RealtimeChannel
 {
+    public const string TopicPrefix = "realtime:";
+
     private JwtClaims _claims;
     private string? _token;
     private volatile bool _presenceEnabled;
@@ -21,6 +23,7 @@ internal sealed class RealtimeChannel
         Topic = topic;
         Name = topic.StartsWith(TopicPrefix, StringComparison.Ordinal) ? topic[TopicPrefix.Length..] : topic;
         JoinRef = joinRef;
+        JoinRefUtf8 = System.Text.Encoding.UTF8.GetBytes(joinRef);
         Version = version;
         Outbound = outbound;
         BroadcastSelf = config.BroadcastSelf;
@@ -31,14 +34,15 @@ internal sealed class RealtimeChannel
         _token = token;
     }
 
-    public const string TopicPrefix = "realtime:";
-
     public string Topic { get; }
 
     /// <summary>The topic without <c>realtime:</c>, as <c>system</c> messages name the channel.</summary>
     public string Name { get; }
 
     public string JoinRef { get; }
+
+    /// <summary><see cref="JoinRef"/> as UTF-8, to compare incoming frames' join_ref without allocating.</summary>
+    public byte[] JoinRefUtf8 { get; }
 
     public PhoenixVersion Version { get; }
 

@@ -3,6 +3,7 @@ using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.WebSockets;
+using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Realtime;
 
@@ -74,6 +75,50 @@ internal sealed class RealtimeHub : IDisposable
     }
 
     public void Dispose() => _sweeper.Dispose();
+
+    /// <summary>
+    /// Sends <c>[null,null,topic,"broadcast",payload]</c> to every channel of <paramref name="topic"/> but
+    /// <paramref name="except"/>, the payload bytes untouched and one frame per serializer version shared by all.
+    /// </summary>
+    /// <returns>Frames queued.</returns>
+    public int BroadcastText(string topic, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except)
+    {
+        byte[]? v2 = null, v1 = null;
+        var delivered = 0;
+        foreach (var channel in Topics.Get(topic))
+        {
+            if (ReferenceEquals(channel, except))
+            {
+                continue;
+            }
+
+            var frame = channel.Version == PhoenixVersion.V2
+                ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, topic, "broadcast", payloadJson)
+                : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, topic, "broadcast", payloadJson);
+            delivered += channel.Send(new OutboundFrame(frame)) ? 1 : 0;
+        }
+
+        Metrics.BroadcastDeliveries.Add(delivered);
+        return delivered;
+    }
+
+    /// <summary>Raw bytes as a kind-4 frame to the topic's vsn 2.0.0 channels (v1 cannot carry raw bytes).</summary>
+    public int BroadcastRaw(string topic, string @event, ReadOnlySpan<byte> payload)
+    {
+        byte[]? frame = null;
+        var delivered = 0;
+        foreach (var channel in Topics.Get(topic))
+        {
+            if (channel.Version == PhoenixVersion.V2)
+            {
+                frame ??= PhoenixFrames.BinaryBroadcast(System.Text.Encoding.UTF8.GetBytes(topic), System.Text.Encoding.UTF8.GetBytes(@event), [], Protocol.Phoenix.PhoenixPayloadEncoding.Raw, payload);
+                delivered += channel.Send(new OutboundFrame(frame)) ? 1 : 0;
+            }
+        }
+
+        Metrics.BroadcastDeliveries.Add(delivered);
+        return delivered;
+    }
 
     private void Sweep()
     {

@@ -26,6 +26,7 @@ internal static class RealtimeServiceCollectionExtensions
         RequestDelegate handler = context => RealtimeEndpoint.HandleAsync(context, hub);
         app.MapGet("/realtime/v1/websocket", handler);
         app.MapGet("/socket/websocket", handler);
+        app.MapBroadcastApi(hub);
         return app;
     }
 }

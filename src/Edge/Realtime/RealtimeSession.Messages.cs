@@ -20,22 +20,7 @@ internal sealed partial class RealtimeSession
             Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
         }
 
-        byte[]? v2 = null, v1 = null;
-        var delivered = 0;
-        foreach (var channel in _hub.Topics.Get(sender.Topic))
-        {
-            if (ReferenceEquals(channel, sender) && !sender.BroadcastSelf)
-            {
-                continue;
-            }
-
-            var frame = channel.Version == PhoenixVersion.V2
-                ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, sender.Topic, "broadcast", message.Payload)
-                : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, sender.Topic, "broadcast", message.Payload);
-            delivered += channel.Send(new(frame)) ? 1 : 0;
-        }
-
-        _hub.Metrics.BroadcastDeliveries.Add(delivered);
+        _hub.BroadcastText(sender.Topic, message.Payload, except: sender.BroadcastSelf ? null : sender);
     }
 
     /// <summary>
@@ -49,7 +34,7 @@ internal sealed partial class RealtimeSession
             return; // an undecodable or unjoined topic is simply unmatched (realtime.md §1.4)
         }
 
-        if (!push.JoinRef.IsEmpty && !push.JoinRef.SequenceEqual(Encoding.UTF8.GetBytes(sender.JoinRef)))
+        if (!push.JoinRef.IsEmpty && !push.JoinRef.SequenceEqual(sender.JoinRefUtf8))
         {
             return;
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.WebSockets;
@@ -46,17 +45,14 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
                     Dispatch(message);
                 }
             }
-            else if (Version == PhoenixVersion.V2)
+            else
             {
-                var push = PhoenixBinary.ParseUserBroadcastPush(payload);
+                // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
+                var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
                 lock (_gate)
                 {
                     OnBinaryBroadcast(push);
                 }
-            }
-            else
-            {
-                Log.PhoenixFrameDropped(_hub.Logger, nameof(PhoenixError.BinaryNotSupported), "binary frame on a vsn 1.0.0 socket");
             }
         }
         catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
@@ -124,7 +120,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
             return;
         }
 
-        if (!message.JoinRef.IsNull && !message.JoinRef.ValueEquals(Encoding.UTF8.GetBytes(channel.JoinRef)))
+        if (!message.JoinRef.IsNull && !message.JoinRef.ValueEquals(channel.JoinRefUtf8))
         {
             return; // a frame for a previous join of this topic (Phoenix ignores stale join refs)
         }

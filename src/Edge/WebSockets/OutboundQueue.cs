@@ -18,7 +18,9 @@ internal sealed class OutboundQueue
     private readonly Counter _droppedMetric;
     private long _fullSinceTimestamp;
     private long _dropped;
+    private long _droppedAtLastDrain;
     private int _overflowReported;
+    private volatile bool _completed;
 
     public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, Action<OutboundQueue> onOverflow)
     {
@@ -49,9 +51,9 @@ internal sealed class OutboundQueue
             return true;
         }
 
-        if (_channel.Reader.Completion.IsCompleted || Volatile.Read(ref _overflowReported) == 1)
+        if (_completed || Volatile.Read(ref _overflowReported) == 1)
         {
-            return false;
+            return false; // closing: not a drop, the socket is going away anyway
         }
 
         Interlocked.Increment(ref _dropped);
@@ -66,9 +68,25 @@ internal sealed class OutboundQueue
         return false;
     }
 
-    /// <summary>Called by the writer after each flush: the client is reading, so the grace clock restarts.</summary>
-    public void MarkDrained() => Interlocked.Exchange(ref _fullSinceTimestamp, 0);
+    /// <summary>
+    /// Called by the writer after each flush. Only a write cycle during which nothing was dropped restarts the grace
+    /// clock: a client that reads, but too slowly to ever catch up, keeps losing frames and must be closed too.
+    /// </summary>
+    public void MarkDrained()
+    {
+        var dropped = Interlocked.Read(ref _dropped);
+        if (dropped == _droppedAtLastDrain)
+        {
+            Interlocked.Exchange(ref _fullSinceTimestamp, 0);
+        }
+
+        _droppedAtLastDrain = dropped;
+    }
 
     /// <summary>Stops accepting frames; the writer drains what is queued and then ends.</summary>
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete()
+    {
+        _completed = true;
+        _channel.Writer.TryComplete();
+    }
 }

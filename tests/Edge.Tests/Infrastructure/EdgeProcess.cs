@@ -73,7 +73,17 @@ internal sealed partial class EdgeProcess : IAsyncDisposable
         var environment = DefaultEnvironment(databaseConnectionString, chosenPort, name);
         configure?.Invoke(environment);
         var edge = Launch(environment, [], chosenPort, name);
-        await edge.WaitUntilAsync(waitForReady ? "/ready" : "/health", TimeSpan.FromSeconds(30));
+        try
+        {
+            await edge.WaitUntilAsync(waitForReady ? "/ready" : "/health", TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            // Nobody else holds a reference: stop it here, or it outlives the test run and keeps its port.
+            await edge.DisposeAsync();
+            throw;
+        }
+
         return edge;
     }
 

@@ -71,5 +71,17 @@ public sealed class RealtimeClientTests(RealtimeServerFixture server) : IClassFi
         Assert.True(result.GetProperty("connected").GetBoolean());
     }
 
+    [Fact]
+    public async Task RestBroadcast_SendBeforeJoinAndHttpSend_Delivered()
+    {
+        var result = (await NodeScript.RunAsync("realtime-rest.mjs", Env(), s_timeout)).Json;
+
+        Assert.Equal("SUBSCRIBED", result.GetProperty("join").GetProperty("status").GetString());
+        Assert.Equal("ok", result.GetProperty("fallback").GetString());
+        Assert.True(result.GetProperty("http").GetProperty("success").GetBoolean());
+        var events = result.GetProperty("got").EnumerateArray().Select(e => e.GetProperty("event").GetString()).Order().ToArray();
+        Assert.Equal(["direct", "fallback"], events);
+    }
+
     private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
 }

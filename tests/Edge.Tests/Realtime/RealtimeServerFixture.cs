@@ -1,4 +1,5 @@
 using MadBase.Edge.Tests.Infrastructure;
+using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 
@@ -14,13 +15,64 @@ public sealed class RealtimeServerFixture : IAsyncLifetime
 
     public string Database { get; private set; } = "";
 
+    private string Slot { get; } = NewSlotName();
+
     public async ValueTask InitializeAsync()
     {
         Database = await TestEnvironment.CreateDatabaseAsync();
-        Edge = await EdgeProcess.StartAsync(Database, env => Configure(env));
+        Edge = await EdgeProcess.StartAsync(Database, env =>
+        {
+            Configure(env);
+            env["MADBASE_SLOT"] = Slot;
+        });
     }
 
-    public async ValueTask DisposeAsync() => await Edge.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Edge.DisposeAsync();
+        await DropSlotAsync(Database, Slot);
+    }
+
+    /// <summary>Slots are cluster-wide: every test server gets its own name so servers never contend for one.</summary>
+    internal static string NewSlotName() => "rt_" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>
+    /// Drops a test server's permanent slot once the walsender has let go of it, so test runs do not exhaust
+    /// max_replication_slots (best effort: a leftover slot only pins WAL of a throwaway database).
+    /// </summary>
+    internal static async Task DropSlotAsync(string database, string slot)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            await using var command = new NpgsqlCommand(
+                "select active from pg_replication_slots where slot_name = $1", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = slot });
+            var active = await command.ExecuteScalarAsync();
+            if (active is null)
+            {
+                return;
+            }
+
+            if (active is false)
+            {
+                await using var drop = new NpgsqlCommand("select pg_drop_replication_slot($1)", connection);
+                drop.Parameters.Add(new NpgsqlParameter { Value = slot });
+                try
+                {
+                    await drop.ExecuteNonQueryAsync();
+                    return;
+                }
+                catch (PostgresException)
+                {
+                    // Became active again in between: retry.
+                }
+            }
+
+            await Task.Delay(100);
+        }
+    }
 
     internal static void Configure(Dictionary<string, string> environment)
     {

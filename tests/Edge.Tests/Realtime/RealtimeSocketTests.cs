@@ -183,7 +183,7 @@ public sealed class RealtimeSocketTests(RealtimeServerFixture server) : IClassFi
     public async Task Join_BadFilter_StaysJoinedWithSystemError()
     {
         await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path());
-        await socket.SendTextAsync("""["1","1","realtime:f","phx_join",{"config":{"postgres_changes":[{"event":"*","schema":"public","table":"t","filter":"id=like.x"}]}}]""");
+        await socket.SendTextAsync("""["1","1","realtime:f","phx_join",{"config":{"postgres_changes":[{"event":"*","schema":"public","table":"t","filter":"id=zz.x"}]}}]""");
         Assert.Contains("\"status\":\"ok\"", await socket.ReadTextContainingAsync("phx_reply", s_timeout), StringComparison.Ordinal);
         Assert.Contains("Error parsing `filter` params", await socket.ReadTextContainingAsync("system", s_timeout), StringComparison.Ordinal);
     }

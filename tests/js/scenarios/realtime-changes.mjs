@@ -13,6 +13,8 @@ const specs = {
   deletes: { event: 'DELETE', schema: 'public', table },
   updatesTitleC: { event: 'UPDATE', schema: 'public', table, filter: 'title=in.(c,"x y")' },
   idGt1: { event: '*', schema: 'public', table, filter: 'id=gt.1' },
+  idAndTitle: { event: '*', schema: 'public', table, filter: 'id=gte.1,title=eq.c' },
+  titleILikeB: { event: '*', schema: 'public', table, filter: 'title=ilike.B%' },
 };
 const got = {};
 const joins = {};

@@ -7,7 +7,7 @@ const rows = Number(process.env.EDGE_ROWS);
 const seen = [];
 const all = [];
 const joins = await Promise.all(Array.from({ length: clients }, async (_, i) => {
-  const c = client(process.env.EDGE_KEY, { heartbeatIntervalMs: 5000 });
+  const c = client(process.env.EDGE_KEY, { heartbeatIntervalMs: 2000 });
   all.push(c);
   seen[i] = [];
   const ch = c.channel(`fanout-${i}`).on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'items' }, (p) => seen[i].push(p.new.id));

@@ -13,6 +13,9 @@ internal sealed class ChangeFilter
     /// <summary>Upstream's cap on <c>in.(…)</c> lists.</summary>
     private const int MaxInValues = 100;
 
+    /// <summary>The LIKE pattern, compiled once per binding (the router evaluates it for every change).</summary>
+    private readonly System.Text.RegularExpressions.Regex? _like;
+
     private ChangeFilter(string column, ChangeFilterOperator op, bool negate, string value, string[] values)
     {
         Column = column;
@@ -20,6 +23,10 @@ internal sealed class ChangeFilter
         Negate = negate;
         Value = value;
         Values = values;
+        if (op is ChangeFilterOperator.Like or ChangeFilterOperator.ILike)
+        {
+            _like = BuildLike(value, ignoreCase: op == ChangeFilterOperator.ILike);
+        }
     }
 
     public string Column { get; }
@@ -68,6 +75,9 @@ internal sealed class ChangeFilter
             "gt" => ChangeFilterOperator.Gt,
             "gte" => ChangeFilterOperator.Gte,
             "in" => ChangeFilterOperator.In,
+            "is" => ChangeFilterOperator.Is,
+            "like" => ChangeFilterOperator.Like,
+            "ilike" => ChangeFilterOperator.ILike,
             _ => null,
         };
         if (op is null || dot < 0)
@@ -94,6 +104,12 @@ internal sealed class ChangeFilter
             }
         }
 
+        if (op == ChangeFilterOperator.Is && value is not ("null" or "true" or "false" or "unknown"))
+        {
+            error = $"Error parsing `filter` params: {filter} (is expects null, true, false or unknown)";
+            return false;
+        }
+
         parsed = new ChangeFilter(column, op.Value, negate, value, values);
         error = "";
         return true;
@@ -104,7 +120,17 @@ internal sealed class ChangeFilter
     {
         var row = change.Kind == ChangeKind.Delete ? change.OldRecord : change.Record;
         var index = change.ColumnIndex(Column);
-        if (index < 0 || index >= row.Count || row[index].Kind != ChangeValueKind.Text)
+        if (index < 0 || index >= row.Count)
+        {
+            return false;
+        }
+
+        if (Operator == ChangeFilterOperator.Is)
+        {
+            return MatchesIs(row[index], change.Columns[index].TypeName) != Negate;
+        }
+
+        if (row[index].Kind != ChangeValueKind.Text)
         {
             return false;
         }
@@ -119,6 +145,7 @@ internal sealed class ChangeFilter
             ChangeFilterOperator.Lte => Compare(type, actual, Value) <= 0,
             ChangeFilterOperator.Gt => Compare(type, actual, Value) > 0,
             ChangeFilterOperator.Gte => Compare(type, actual, Value) >= 0,
+            ChangeFilterOperator.Like or ChangeFilterOperator.ILike => _like!.IsMatch(actual),
             _ => Array.Exists(Values, v => Compare(type, actual, v) == 0),
         };
         return result != Negate;
@@ -151,6 +178,40 @@ internal sealed class ChangeFilter
             default:
                 return string.CompareOrdinal(actual, expected);
         }
+    }
+
+    /// <summary><c>is.null</c> matches NULL; <c>is.true/false/unknown</c> need a boolean column (unknown = NULL).</summary>
+    private bool MatchesIs(ChangeValue value, string typeName) => Value switch
+    {
+        "null" or "unknown" => value.Kind == ChangeValueKind.Null,
+        _ => typeName == "bool" && value.Kind == ChangeValueKind.Text && ParseBool(value.Text!) == (Value == "true"),
+    };
+
+    /// <summary>SQL LIKE: <c>%</c> any run, <c>_</c> one character, backslash escapes the next character.</summary>
+    private static System.Text.RegularExpressions.Regex BuildLike(string pattern, bool ignoreCase)
+    {
+        var regex = new System.Text.StringBuilder("^");
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                regex.Append(System.Text.RegularExpressions.Regex.Escape(pattern[++i].ToString()));
+            }
+            else
+            {
+                regex.Append(c switch
+                {
+                    '%' => ".*",
+                    '_' => ".",
+                    _ => System.Text.RegularExpressions.Regex.Escape(c.ToString()),
+                });
+            }
+        }
+
+        var options = System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant
+            | (ignoreCase ? System.Text.RegularExpressions.RegexOptions.IgnoreCase : System.Text.RegularExpressions.RegexOptions.None);
+        return new System.Text.RegularExpressions.Regex(regex.Append('$').ToString(), options, TimeSpan.FromMilliseconds(50));
     }
 
     private static bool? ParseBool(string text) => text.ToLowerInvariant() switch

@@ -1,6 +1,9 @@
 namespace MadBase.Edge.Realtime.PostgresChanges;
 
-/// <summary>The baseline filter operators every realtime-js version sends (realtime.md §4.4).</summary>
+/// <summary>
+/// Filter operators: the baseline every realtime-js version sends, plus upstream's later <c>is</c>, <c>like</c> and
+/// <c>ilike</c> (realtime.md §4.4).
+/// </summary>
 internal enum ChangeFilterOperator
 {
     Eq,
@@ -10,4 +13,7 @@ internal enum ChangeFilterOperator
     Gt,
     Gte,
     In,
+    Is,
+    Like,
+    ILike,
 }

@@ -18,7 +18,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         {
             await foreach (var transaction in feed.Reader.ReadAllAsync(stoppingToken))
             {
-                await RouteAsync(transaction, stoppingToken);
+                await RouteWithRetryAsync(transaction, stoppingToken);
                 transaction.MarkDispatched();
                 hub.Metrics.Transactions.Increment();
             }
@@ -29,7 +29,29 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         }
     }
 
-    internal async Task RouteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// All I/O (table metadata, RLS probes) happens before the first frame is queued, so a failed attempt queued
+    /// nothing and retrying the whole transaction cannot deliver twice. Until it succeeds the transaction stays
+    /// unacknowledged, which is what keeps PostgreSQL holding its WAL.
+    /// </summary>
+    private async Task RouteWithRetryAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RouteAsync(transaction, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.ChangeRouterFailed(hub.Logger, ex);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)), hub.Time, cancellationToken);
+            }
+        }
+    }
+
+    private async Task RouteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
         var matches = Match(transaction.Changes);
         if (matches.Count == 0)

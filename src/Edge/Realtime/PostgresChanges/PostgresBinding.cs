@@ -13,13 +13,13 @@ internal sealed class PostgresBinding
 
     private static int s_nextId;
 
-    private PostgresBinding(int id, string events, string schema, string table, ChangeFilter? filter, byte[] replyJson)
+    private PostgresBinding(int id, string events, string schema, string table, ChangeFilter[] filters, byte[] replyJson)
     {
         Id = id;
         Events = events;
         Schema = schema;
         Table = table;
-        Filter = filter;
+        Filters = filters;
         ReplyJson = replyJson;
     }
 
@@ -34,7 +34,8 @@ internal sealed class PostgresBinding
     /// <summary>A table name, or <c>*</c> for every table of <see cref="Schema"/>.</summary>
     public string Table { get; }
 
-    public ChangeFilter? Filter { get; }
+    /// <summary>Row filters, all of which must pass (upstream's comma-separated AND); empty = every row.</summary>
+    public ChangeFilter[] Filters { get; }
 
     /// <summary>The element exactly as the client sent it plus <c>"id":N</c>, for the join reply.</summary>
     public byte[] ReplyJson { get; }
@@ -93,11 +94,16 @@ internal sealed class PostgresBinding
             return null;
         }
 
-        ChangeFilter? filter = null;
-        if (!string.IsNullOrEmpty(filterText) && !ChangeFilter.TryParse(filterText, out filter, out var filterError))
+        var filters = new List<ChangeFilter>();
+        foreach (var part in SplitTopLevel(filterText ?? ""))
         {
-            error = filterError;
-            return null;
+            if (!ChangeFilter.TryParse(part, out var filter, out var filterError))
+            {
+                error = filterError;
+                return null;
+            }
+
+            filters.Add(filter!);
         }
 
         var normalizedEvents = events?.ToUpperInvariant() switch
@@ -108,7 +114,7 @@ internal sealed class PostgresBinding
             _ => Wildcard,
         };
         error = null;
-        return new PostgresBinding(id, normalizedEvents, schema, string.IsNullOrEmpty(table) ? Wildcard : table, filter, replyJson);
+        return new PostgresBinding(id, normalizedEvents, schema, string.IsNullOrEmpty(table) ? Wildcard : table, [.. filters], replyJson);
     }
 
     public bool Matches(ChangeEvent change)
@@ -123,7 +129,63 @@ internal sealed class PostgresBinding
             return false;
         }
 
-        return Filter is null || Filter.Matches(change);
+        foreach (var filter in Filters)
+        {
+            if (!filter.Matches(change))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Splits at commas outside <c>(…)</c> and <c>"…"</c>, so <c>in.(1,2)</c> stays one filter.</summary>
+    private static List<string> SplitTopLevel(string text)
+    {
+        var parts = new List<string>();
+        var depth = 0;
+        var quoted = false;
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '\\')
+                {
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == '(')
+            {
+                depth++;
+            }
+            else if (c == ')' && depth > 0)
+            {
+                depth--;
+            }
+            else if (c == ',' && depth == 0)
+            {
+                parts.Add(text[start..i]);
+                start = i + 1;
+            }
+        }
+
+        if (text.Length > 0)
+        {
+            parts.Add(text[start..]);
+        }
+
+        return parts.Where(p => p.Trim().Length > 0).ToList();
     }
 
     public static string KindName(ChangeKind kind) => kind switch

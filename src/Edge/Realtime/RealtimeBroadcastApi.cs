@@ -1,0 +1,231 @@
+using System.Text.Json;
+using MadBase.Edge.Auth;
+using MadBase.Edge.Json;
+using MadBase.Edge.Logging;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>
+/// The REST side of broadcast (realtime.md §5): <c>POST /realtime/v1/api/broadcast</c> with
+/// <c>{"messages":[{"topic","event","payload","private"}]}</c> (supabase-js uses it for <c>send()</c> before a
+/// channel is joined) and <c>POST /realtime/v1/api/broadcast/{name}/events/{event}</c> (<c>httpSend</c>, JSON or
+/// raw bytes). Both answer 202: the client treats any other status as "server too old".
+/// </summary>
+internal static class RealtimeBroadcastApi
+{
+    public static void MapBroadcastApi(this WebApplication app, RealtimeHub hub)
+    {
+        app.MapPost("/realtime/v1/api/broadcast", (RequestDelegate)(context => HandleBatchAsync(context, hub)));
+        app.MapPost("/realtime/v1/api/broadcast/{name}/events/{event}", (RequestDelegate)(context => HandleSingleAsync(context, hub)));
+    }
+
+    private static async Task HandleBatchAsync(HttpContext context, RealtimeHub hub)
+    {
+        if (Authorize(context, hub, out var problem) is not { } claims)
+        {
+            await ErrorAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", problem);
+            return;
+        }
+
+        var body = await ReadBodyAsync(context, hub);
+
+        if (!TryParseMessages(body, out var messages))
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, "bad_request", "Expected {\"messages\":[{\"topic\",\"event\",\"payload\"}]}.");
+            return;
+        }
+
+        foreach (var message in messages)
+        {
+            if (message.Private && !claims.IsServiceRole)
+            {
+                Log.RestBroadcastSkipped(hub.Logger, message.Topic, "private channels need service_role");
+                continue;
+            }
+
+            var payload = PhoenixFrames.Json(message, static (json, m) =>
+            {
+                json.WriteStartObject();
+                json.WriteString("type", "broadcast");
+                json.WriteString("event", m.Event);
+                json.WritePropertyName("payload");
+                json.WriteRawValue(m.Payload, skipInputValidation: true);
+                json.WriteEndObject();
+            });
+            hub.BroadcastText(RealtimeChannel.TopicPrefix + message.Topic, payload, except: null);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    private static async Task HandleSingleAsync(HttpContext context, RealtimeHub hub)
+    {
+        if (Authorize(context, hub, out var problem) is not { } claims)
+        {
+            await ErrorAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", problem);
+            return;
+        }
+
+        var body = await ReadBodyAsync(context, hub);
+
+        var name = (string)context.Request.RouteValues["name"]!;
+        var eventName = (string)context.Request.RouteValues["event"]!;
+        if (context.Request.Query["private"] == "true" && !claims.IsServiceRole)
+        {
+            await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden", "Private channels need the service_role key.");
+            return;
+        }
+
+        var topic = RealtimeChannel.TopicPrefix + name;
+        if (context.Request.ContentType?.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            hub.BroadcastRaw(topic, eventName, body);
+        }
+        else
+        {
+            if (!IsJson(body))
+            {
+                await ErrorAsync(context, StatusCodes.Status400BadRequest, "bad_request", "The body must be one JSON value (or application/octet-stream).");
+                return;
+            }
+
+            var payload = PhoenixFrames.Json((eventName, body), static (json, m) =>
+            {
+                json.WriteStartObject();
+                json.WriteString("type", "broadcast");
+                json.WriteString("event", m.eventName);
+                json.WritePropertyName("payload");
+                json.WriteRawValue(m.body, skipInputValidation: true);
+                json.WriteEndObject();
+            });
+            hub.BroadcastText(topic, payload, except: null);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    /// <summary><c>Authorization: Bearer</c> first (the user's session), then the <c>apikey</c> header or query.</summary>
+    private static JwtClaims? Authorize(HttpContext context, RealtimeHub hub, out string problem)
+    {
+        var request = context.Request;
+        var authorization = request.Headers.Authorization.ToString();
+        var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : "";
+        if (token.Length == 0)
+        {
+            token = request.Headers["apikey"].ToString();
+        }
+
+        if (token.Length == 0)
+        {
+            token = request.Query["apikey"].ToString();
+        }
+
+        return hub.Jwt.TryValidate(token, out var claims, out problem) ? claims : null;
+    }
+
+    /// <summary>The body, limited to the socket's message limit (Kestrel answers 413 above it).</summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpContext context, RealtimeHub hub)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = hub.Options.MaxMessageBytes;
+        }
+
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        return buffer.ToArray();
+    }
+
+    private static bool TryParseMessages(byte[] body, out List<RestMessage> messages)
+    {
+        messages = [];
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isMessages = reader.ValueTextEquals("messages"u8);
+                reader.Read();
+                if (!isMessages)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    return false;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    string? topic = null, eventName = null;
+                    byte[] payload = "{}"u8.ToArray();
+                    var isPrivate = false;
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var name = reader.GetString();
+                        reader.Read();
+                        var start = (int)reader.TokenStartIndex;
+                        switch (name)
+                        {
+                            case "topic" when reader.TokenType == JsonTokenType.String:
+                                topic = reader.GetString();
+                                break;
+                            case "event" when reader.TokenType == JsonTokenType.String:
+                                eventName = reader.GetString();
+                                break;
+                            case "private":
+                                isPrivate = reader.TokenType == JsonTokenType.True;
+                                break;
+                            case "payload":
+                                reader.Skip();
+                                payload = body.AsSpan(start, (int)reader.BytesConsumed - start).ToArray();
+                                break;
+                        }
+
+                        reader.Skip();
+                    }
+
+                    if (string.IsNullOrEmpty(topic) || eventName is null)
+                    {
+                        return false;
+                    }
+
+                    messages.Add(new RestMessage(topic, eventName, payload, isPrivate));
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsJson(byte[] body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static Task ErrorAsync(HttpContext context, int status, string error, string message) =>
+        Results.Json(new ErrorResponse(status.ToString(System.Globalization.CultureInfo.InvariantCulture), error, message), EdgeJsonContext.Default.ErrorResponse, statusCode: status)
+            .ExecuteAsync(context);
+
+    private sealed record RestMessage(string Topic, string Event, byte[] Payload, bool Private);
+}
