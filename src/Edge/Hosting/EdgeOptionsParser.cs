@@ -80,6 +80,13 @@ internal static partial class EdgeOptionsParser
     }
 
     /// <summary>Environment first, then flags on top; unknown flags are errors so typos never pass silently.</summary>
+    /// <summary>Every setting's effective text (flag, else environment); areas with their own option types read through it.</summary>
+    public static Func<string, string?> Settings(IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        var values = ReadRaw(args, environment);
+        return variable => values.TryGetValue(variable, out var value) ? value : null;
+    }
+
     private static Dictionary<string, string> ReadRaw(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -30,7 +30,7 @@ internal static class Program
         try
         {
             options = EdgeOptionsParser.Parse(args, Environment.GetEnvironmentVariable);
-            realtime = RealtimeOptions.FromEnvironment(Environment.GetEnvironmentVariable);
+            realtime = RealtimeOptions.FromEnvironment(EdgeOptionsParser.Settings(args, Environment.GetEnvironmentVariable));
         }
         catch (ConfigurationException ex)
         {

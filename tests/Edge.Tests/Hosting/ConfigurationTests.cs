@@ -17,6 +17,8 @@ public sealed class ConfigurationTests
         { "MADBASE_PUBLICATION", "Bad-Name", "MADBASE_PUBLICATION" },
         { "MADBASE_SLOT", "slot; drop table x", "MADBASE_SLOT" },
         { "MADBASE_SHUTDOWN_TIMEOUT", "-3", "MADBASE_SHUTDOWN_TIMEOUT" },
+        { "MADBASE_REALTIME_MAX_CHANNELS", "0", "MADBASE_REALTIME_MAX_CHANNELS" },
+        { "MADBASE_UPLOAD_EXPIRY", "0", "MADBASE_UPLOAD_EXPIRY" },
     };
 
     [Theory]
@@ -75,6 +77,18 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Start_RealtimeFlagInvalid_ExitsNamingVariable()
+    {
+        var port = TestPorts.Next();
+        var environment = EdgeProcess.DefaultEnvironment("Host=127.0.0.1;Port=1", port, "config-" + port);
+
+        await using var edge = EdgeProcess.Launch(environment, ["--realtime-outbound-queue", "3"], port, "config-" + port);
+
+        Assert.Equal(2, await edge.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("MADBASE_REALTIME_OUTBOUND_QUEUE", edge.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Help_Flag_ListsEveryVariableAndExitsZero()
     {
         var port = TestPorts.Next();
@@ -86,6 +100,7 @@ public sealed class ConfigurationTests
             "MADBASE_LISTEN", "MADBASE_DATABASE_URL", "MADBASE_JWT_SECRET", "MADBASE_STORAGE_BACKEND", "MADBASE_STORAGE_DIR",
             "MADBASE_SCRATCH_DIR", "MADBASE_S3_ENDPOINT", "MADBASE_S3_REGION", "MADBASE_S3_BUCKET", "MADBASE_S3_ACCESS_KEY",
             "MADBASE_S3_SECRET_KEY", "MADBASE_S3_FORCE_PATH_STYLE", "MADBASE_PUBLICATION", "MADBASE_SLOT",
+            "MADBASE_REALTIME_OUTBOUND_QUEUE", "MADBASE_UPLOAD_EXPIRY", "MADBASE_S3_PART_SIZE", "MADBASE_CHANGE_LOG",
         })
         {
             Assert.Contains(variable, edge.Log, StringComparison.Ordinal);
