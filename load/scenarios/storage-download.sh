@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Storage download load: MadBase Edge (public object route, file backend) vs nginx serving the same bytes from disk,
 # for 1 KiB, 1 MiB and 100 MiB objects. Drives both with wrk and prints requests/s, MiB/s and p50/p99 latency.
-#   scripts/load-storage.sh [SECONDS per case, default 10] [CONNECTIONS, default 16]
+#   load/scenarios/storage-download.sh (or: make load SCENARIOS=storage-download) [SECONDS per case, default 10] [CONNECTIONS, default 16]
 # Uses a PostgreSQL cluster from scripts/pg.sh (LOAD_PG_DIR, default ./.madbase/load-pg; LOAD_PG_PORT, default 54362;
 # an already running cluster is reused), the edge on 127.0.0.1:24321 and nginx on 127.0.0.1:24322.
 # Client and servers share the machine, so numbers compare the two servers, not absolute capacity.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 duration=${1:-10}
 connections=${2:-16}
 state=$(pwd)/.madbase/load-storage
