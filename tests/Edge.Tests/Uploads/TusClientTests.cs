@@ -95,6 +95,33 @@ public sealed class TusClientTests
         }
     }
 
+    [Theory]
+    [InlineData("file")]
+    [InlineData("s3")]
+    public async Task Upload_UppyWithSupabaseConfiguration_StoresIdenticalObjectWithMetadata(string backend)
+    {
+        await using var server = await TusServer.StartAsync(backend);
+        var (path, sha) = await TestFiles.GetAsync(20L * MiB);
+
+        var result = await NodeScript.RunAsync(
+            "uppy-upload.mjs",
+            new Dictionary<string, string>
+            {
+                ["UPPY_ENDPOINT"] = server.Endpoint,
+                ["UPPY_TOKEN"] = Tokens.ServiceRole,
+                ["UPPY_FILE"] = path,
+                ["UPPY_BUCKET"] = TusServer.Bucket,
+                ["UPPY_OBJECT"] = "uppy/20mib.bin",
+            },
+            TimeSpan.FromMinutes(4),
+            TestContext.Current.CancellationToken);
+
+        Assert.True(result.Json.GetProperty("ok").GetBoolean(), result.Stdout + result.Stderr);
+        Assert.StartsWith(server.Endpoint + "/", result.Json.GetProperty("uploadURL").GetString(), StringComparison.Ordinal);
+        Assert.Equal(sha, await server.DownloadSha256Async("uppy/20mib.bin"));
+        Assert.Equal("{\"via\": \"uppy\"}", (string?)await server.ScalarAsync("select user_metadata::text from storage.objects where name = 'uppy/20mib.bin'"));
+    }
+
     private static async Task<System.Text.Json.JsonElement> RunAsync(TusServer server, string mode, string path, string objectName, Action<Dictionary<string, string>>? configure = null)
     {
         var env = new Dictionary<string, string>
