@@ -24,8 +24,8 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting ShutdownTimeout = new("MADBASE_SHUTDOWN_TIMEOUT", "10", "seconds to finish in-flight requests after SIGTERM");
     public static readonly EdgeSetting UploadExpiry = new("MADBASE_UPLOAD_EXPIRY", "86400", "seconds a resumable upload stays resumable (Upload-Expires)");
     public static readonly EdgeSetting UploadSweepInterval = new("MADBASE_UPLOAD_SWEEP_INTERVAL", "60", "seconds between sweeps deleting expired uploads' scratch and multipart parts");
-    public static readonly EdgeSetting S3PartSize = new("MADBASE_S3_PART_SIZE", "8388608", "bytes per S3 multipart part when completing uploads (5 MiB to 5 GiB)");
-    public static readonly EdgeSetting S3PartsInFlight = new("MADBASE_S3_PARTS_IN_FLIGHT", "3", "S3 parts uploaded concurrently per completing upload (1-16)");
+    public static readonly EdgeSetting S3PartSize = new("MADBASE_S3_PART_SIZE", "8388608", "bytes per S3 multipart part of resumable uploads (5 MiB to 5 GiB)");
+    public static readonly EdgeSetting S3PartsInFlight = new("MADBASE_S3_PARTS_IN_FLIGHT", "3", "S3 parts uploaded concurrently per upload (1-16)");
 
     public static readonly EdgeSetting ChangeLog = new("MADBASE_CHANGE_LOG", null, "optional file: durable NDJSON log of every committed change (audit / exactly-once tap)");
 

@@ -32,4 +32,7 @@ internal static partial class Log
 
     [LoggerMessage(4009, LogLevel.Information, "Released {Count} upload leases held by this instance before a restart")]
     public static partial void UploadLeasesReleased(ILogger logger, int count);
+
+    [LoggerMessage(4010, LogLevel.Warning, "Upload {UploadId}: S3 parts could not be stored yet ({Reason}); later PATCHes or completion retry them")]
+    public static partial void UploadPartsDeferred(ILogger logger, string uploadId, string reason);
 }

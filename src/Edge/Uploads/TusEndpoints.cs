@@ -23,6 +23,8 @@ internal static class TusEndpoints
     public static IServiceCollection AddUploads(this IServiceCollection services)
     {
         services.AddSingleton<UploadRepository>();
+        services.AddSingleton<UploadPartRepository>();
+        services.AddSingleton<ProgressiveParts>();
         services.AddSingleton<ScratchFiles>();
         services.AddSingleton<UploadLocks>();
         services.AddSingleton<UploadMetrics>();

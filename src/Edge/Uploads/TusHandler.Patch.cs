@@ -143,6 +143,8 @@ internal sealed partial class TusHandler
 
         if (newOffset != length || record.IsPartial)
         {
+            // Whole parts go to S3 now, so the final PATCH only waits for the tail; the offset above is already durable.
+            await progressive.AdvanceAsync(record with { Offset = newOffset, Length = length }, newOffset);
             return new ChunkResult(newOffset, false);
         }
 

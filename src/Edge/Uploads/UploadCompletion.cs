@@ -13,7 +13,9 @@ namespace MadBase.Edge.Uploads;
 /// <item>If <c>storage.objects</c> already points at this upload's version, an earlier attempt committed the row:
 /// only the bookkeeping is left.</item>
 /// <item>The scratch bytes go to the version key <c>bucket/name/version</c> (S3 multipart or an atomic file write).
-/// Writing the same key twice stores the same bytes; an older multipart attempt is aborted first.</item>
+/// Writing the same key twice stores the same bytes. A single upload on S3 reuses the parts
+/// <see cref="ProgressiveParts"/> stored during its PATCHes and sends only the rest; otherwise an older multipart
+/// attempt is aborted first.</item>
 /// <item><see cref="ObjectsRepository.FinishWriteAsync"/> writes the row as the uploader (409 for a non-upsert loser).</item>
 /// <item>The upload is marked completed, then scratch is deleted (the sweeper removes leftovers).</item>
 /// </list>
@@ -24,6 +26,7 @@ internal sealed class UploadCompletion(
     UploadRepository uploads,
     ScratchFiles scratch,
     UploadDigests digests,
+    ProgressiveParts progressive,
     EdgeOptions options,
     ILogger<UploadCompletion> logger)
 {
@@ -141,6 +144,11 @@ internal sealed class UploadCompletion(
             && await files.AdoptAsync(write.StoreKey, scratch.PathFor(record.Version), length, digests.QuotedETag(record.Id, length), cancellationToken) is { } adopted)
         {
             return adopted; // one rename, no copy
+        }
+
+        if (progressive.AppliesTo(record))
+        {
+            return await progressive.CompleteAsync(record, cancellationToken); // most parts are in S3 already
         }
 
         var parts = await SourcesAsync(record, cancellationToken);

@@ -13,5 +13,7 @@ internal sealed class UploadMetrics(EdgeMetrics metrics)
 
     public Counter ChecksumMismatches { get; } = metrics.Counter("madbase_upload_checksum_mismatches_total", "Chunks refused with 460.");
 
+    public Counter S3Parts { get; } = metrics.Counter("madbase_uploads_s3_parts_total", "S3 parts stored while uploads were still receiving bytes.");
+
     public Counter Expired { get; } = metrics.Counter("madbase_uploads_expired_total", "Unfinished uploads removed by the sweeper.");
 }

@@ -106,7 +106,12 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
 
     public async Task SetMultipartAsync(string id, string? multipartId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("update madbase.tus_uploads set multipart_id = $2 where id = $1");
+        // Parts of any other multipart upload are useless from here on (it was aborted or completed).
+        await using var command = dataSource.CreateCommand(
+            """
+            with stale as (delete from madbase.tus_upload_parts where upload_id = $1 and multipart_id is distinct from $2)
+            update madbase.tus_uploads set multipart_id = $2 where id = $1
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)multipartId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken);
