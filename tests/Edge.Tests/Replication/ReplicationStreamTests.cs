@@ -96,6 +96,42 @@ public sealed class ReplicationStreamTests
     }
 
     [Fact]
+    public async Task Stream_EveryColumnType_RecordEqualsToJsonbOfTheRow()
+    {
+        await using var fixture = await Fixture.StartAsync(
+            """
+            create type mood as enum ('sad', 'happy');
+            create domain posint as int4 check (value > 0);
+            create table typed(
+              id bigint primary key, b bool, i2 int2, i4 int4, f4 float4, f8 float8, f8nan float8, n numeric, nnan numeric,
+              m money, t text, c char(4), by bytea, u uuid, d date, ts timestamp, tstz timestamptz, tm time, tmtz timetz,
+              iv interval, j json, jb jsonb, ai int4[], at text[], ajb jsonb[], r int4range, ip inet, e mood, dm posint,
+              nul text)
+            """);
+        await fixture.ExecuteAsync(
+            """
+            insert into typed values (
+              1, true, -32768, 2147483647, 0.1, 1e308, 'NaN', 12345678901234567890.000000000123, 'Infinity',
+              '12.34', E'tab\t "q" \\ é 😀', 'ab', '\x00ff10', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2024-02-29',
+              '2024-02-29 13:45:01.123456', '2024-06-01 10:00:00+05:45', '23:59:59.999999', '10:00:00+02', '1 day 04:05:06.789',
+              '{"a": 1, "b": [1,2]}', '{"b": [1, 2], "a": 1}', '{1,NULL,3}', '{"a b",NULL,"c\"d"}', array['{"k": "v"}'::jsonb],
+              '[1,10)', '192.168.0.1/24', 'happy', 7, null)
+            """);
+
+        var record = (await fixture.WaitForChangesAsync(1))[0].Data.GetProperty("record");
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(fixture.Database) { Timezone = "UTC" }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select to_jsonb(r0)::text from typed r0", connection);
+        var expected = JsonDocument.Parse((string)(await command.ExecuteScalarAsync())!).RootElement;
+
+        foreach (var column in expected.EnumerateObject())
+        {
+            Assert.True(record.TryGetProperty(column.Name, out var actual), $"{column.Name} missing from {record}");
+            Assert.True(JsonElement.DeepEquals(column.Value, actual), $"{column.Name}: to_jsonb {column.Value.GetRawText()} vs streamed {actual.GetRawText()}");
+        }
+    }
+
+    [Fact]
     public async Task Stream_WalsenderTerminated_ReconnectsAndLosesNothing()
     {
         await using var fixture = await Fixture.StartAsync("create table items(id bigint primary key)");
