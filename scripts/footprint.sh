@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 state=$(pwd)/.madbase
 bin=artifacts/publish/madbase-edge
 scripts/pg.sh start "$state/pg" 54322 >/dev/null
-port=54390
+port=24390 # below 32768: the ephemeral range above it belongs to client sockets
 MADBASE_JWT_SECRET=footprint-footprint-footprint-footprint MADBASE_LISTEN=http://127.0.0.1:$port \
 MADBASE_DATABASE_URL=postgres://postgres@127.0.0.1:54322/postgres MADBASE_STORAGE_DIR=$state/footprint/storage \
 MADBASE_SCRATCH_DIR=$state/footprint/scratch "$bin" >"$state/footprint.log" 2>&1 </dev/null &

@@ -8,7 +8,7 @@ root=$(pwd)
 state=$root/.madbase
 mkdir -p "$state"
 
-PG_PORT=${MADBASE_TEST_PG_PORT:-54332}
+PG_PORT=${MADBASE_TEST_PG_PORT:-25432} # below 32768: the ephemeral range above it belongs to client sockets
 S3_PORT=${MADBASE_TEST_S3_PORT:-4568}
 pg_dir=$state/pg-test
 s3_dir=$state/s3-test

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 ROWS=${ROWS:-1000000}
 ROWS_PER_TX=${ROWS_PER_TX:-1000}
-PORT=${LOAD_PG_PORT:-54342}
-EDGE_PORT=${LOAD_EDGE_PORT:-54391}
+PORT=${LOAD_PG_PORT:-24342}
+EDGE_PORT=${LOAD_EDGE_PORT:-24391}
 dir=$root/.madbase/pg-load
 bin=$root/artifacts/publish/madbase-edge
 PGBIN=/usr/lib/postgresql/15/bin

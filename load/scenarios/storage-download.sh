@@ -2,7 +2,7 @@
 # Storage download load: MadBase Edge (public object route, file backend) vs nginx serving the same bytes from disk,
 # for 1 KiB, 1 MiB and 100 MiB objects. Drives both with wrk and prints requests/s, MiB/s and p50/p99 latency.
 #   load/scenarios/storage-download.sh (or: make load SCENARIOS=storage-download) [SECONDS per case, default 10] [CONNECTIONS, default 16]
-# Uses a PostgreSQL cluster from scripts/pg.sh (LOAD_PG_DIR, default ./.madbase/load-pg; LOAD_PG_PORT, default 54362;
+# Uses a PostgreSQL cluster from scripts/pg.sh (LOAD_PG_DIR, default ./.madbase/load-pg; LOAD_PG_PORT, default 24362;
 # an already running cluster is reused), the edge on 127.0.0.1:24321 and nginx on 127.0.0.1:24322.
 # Client and servers share the machine, so numbers compare the two servers, not absolute capacity.
 set -euo pipefail
@@ -11,7 +11,7 @@ duration=${1:-10}
 connections=${2:-16}
 state=$(pwd)/.madbase/load-storage
 bin=$(pwd)/artifacts/publish/madbase-edge
-pg_dir=${LOAD_PG_DIR:-$(pwd)/.madbase/load-pg} pg_port=${LOAD_PG_PORT:-54362} edge_port=24321 nginx_port=24322
+pg_dir=${LOAD_PG_DIR:-$(pwd)/.madbase/load-pg} pg_port=${LOAD_PG_PORT:-24362} edge_port=24321 nginx_port=24322
 secret=load-secret-load-secret-load-secret-0123456789
 
 need() {
@@ -26,11 +26,16 @@ need nginx nginx-light
 [ -x "$bin" ] || { echo "load-storage.sh: build the binary first (make publish)"; exit 1; }
 
 rm -rf "$state" && mkdir -p "$state/www/bench" "$state/nginx"
+started_pg=0
+scripts/pg.sh status "$pg_dir" >/dev/null 2>&1 || started_pg=1
 scripts/pg.sh start "$pg_dir" "$pg_port" >/dev/null
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "drop database if exists load_storage" -c "create database load_storage"
 
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ "$started_pg" = 1 ] && scripts/pg.sh stop "$pg_dir" >/dev/null 2>&1 || true # only a cluster this run started
+}
 trap cleanup EXIT
 
 MADBASE_LISTEN=http://127.0.0.1:$edge_port MADBASE_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/load_storage" \
