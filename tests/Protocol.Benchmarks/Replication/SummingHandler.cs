@@ -2,10 +2,15 @@ using MadBase.Protocol.Replication;
 
 namespace MadBase.Protocol.Benchmarks.Replication;
 
-/// <summary>Touches every column (kind + length) so the benchmark pays for walking tuples like a real consumer.</summary>
+/// <summary>
+/// Touches every column (kind + length) so the benchmark pays for walking tuples like a real consumer. Also compiled
+/// into Protocol.Tests (linked), whose allocation test decodes the same stream with the same handler.
+/// </summary>
 internal struct SummingHandler : IPgOutputHandler
 {
     public long Checksum;
+
+    public int Rows;
 
     public void OnInsert(in InsertMessage message) => Sum(message.NewTuple);
 
@@ -79,6 +84,7 @@ internal struct SummingHandler : IPgOutputHandler
 
     private void Sum(TupleData tuple)
     {
+        Rows++;
         foreach (var value in tuple)
         {
             Checksum += value.Bytes.Length + (int)value.Kind;
