@@ -57,13 +57,16 @@ internal static class Program
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Realtime sockets are answered below the HTTP layer (RealtimeConnectionMiddleware); the rest is HTTP.
+            void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen) =>
+                listen.Use(RealtimeConnectionMiddleware.Create(() => listen.ApplicationServices));
             if (options.Listen.Host == "localhost")
             {
-                kestrel.ListenLocalhost(options.Listen.Port);
+                kestrel.ListenLocalhost(options.Listen.Port, Configure);
             }
             else
             {
-                kestrel.Listen(IPAddress.Parse(options.Listen.Host.Trim('[', ']')), options.Listen.Port);
+                kestrel.Listen(IPAddress.Parse(options.Listen.Host.Trim('[', ']')), options.Listen.Port, Configure);
             }
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);

@@ -3,13 +3,13 @@ using System.Collections.Concurrent;
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// Channels by topic, for broadcast and presence fan-out. Each topic holds an immutable array replaced on
-/// join/leave, so a fan-out iterates a snapshot without locks while sockets come and go.
+/// Channels by topic, for broadcast and presence fan-out. Each topic is a <see cref="SnapshotList{T}"/>: fan-out
+/// iterates without locks while sockets come and go, and a join or leave costs O(1) amortised, not a copy of the topic.
 /// </summary>
 internal sealed class TopicRegistry
 {
-    private static readonly RealtimeChannel[] s_none = [];
-    private readonly ConcurrentDictionary<string, RealtimeChannel[]> _topics = new(StringComparer.Ordinal);
+    private static readonly SnapshotList<RealtimeChannel>.View s_none = new([], 0);
+    private readonly ConcurrentDictionary<string, SnapshotList<RealtimeChannel>> _topics = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private int _channels;
 
@@ -18,13 +18,13 @@ internal sealed class TopicRegistry
 
     public int TopicCount => _topics.Count;
 
-    public RealtimeChannel[] Get(string topic) => _topics.TryGetValue(topic, out var channels) ? channels : s_none;
+    public SnapshotList<RealtimeChannel>.View Get(string topic) => _topics.TryGetValue(topic, out var channels) ? channels.Current : s_none;
 
     public void Add(RealtimeChannel channel)
     {
         lock (_gate)
         {
-            _topics[channel.Topic] = [.. Get(channel.Topic), channel];
+            _topics.GetOrAdd(channel.Topic, static _ => new SnapshotList<RealtimeChannel>()).Add(channel);
             _channels++;
         }
     }
@@ -33,20 +33,14 @@ internal sealed class TopicRegistry
     {
         lock (_gate)
         {
-            var current = Get(channel.Topic);
-            var kept = Array.FindAll(current, c => !ReferenceEquals(c, channel));
-            if (kept.Length == current.Length)
+            if (!_topics.TryGetValue(channel.Topic, out var channels) || !channels.Remove(channel))
             {
                 return;
             }
 
-            if (kept.Length == 0)
+            if (channels.Count == 0)
             {
                 _topics.TryRemove(channel.Topic, out _);
-            }
-            else
-            {
-                _topics[channel.Topic] = kept;
             }
 
             _channels--;

@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
 using MadBase.Edge.Logging;
 using MadBase.Protocol.WebSockets;
 
@@ -7,9 +10,9 @@ namespace MadBase.Edge.WebSockets;
 internal sealed partial class WebSocketConnection
 {
     /// <summary>
-    /// Size of one coalesced socket write. Many small frames (fan-out under backlog) become one write, which is
+    /// Bytes written between flushes. Many small frames (fan-out under backlog) become one socket write, which is
     /// what brings the per-delivery cost from ~10 µs to ~1 µs on loopback (ws-fanout-anchors.md); 64 KiB matches
-    /// Kestrel's default output buffer, beyond which the write would wait for the socket anyway.
+    /// Kestrel's default output buffer, beyond which the flush would wait for the socket anyway.
     /// </summary>
     private const int WriteChunkBytes = 64 * 1024;
 
@@ -76,17 +79,22 @@ internal sealed partial class WebSocketConnection
                     continue;
                 }
 
-                await WriteBatchAsync(reader);
+                if (!await WriteBatchAsync(reader))
+                {
+                    _abort(); // the transport no longer takes bytes: the peer is gone
+                    return;
+                }
+
                 Outbound.MarkDrained();
             }
 
             if (Volatile.Read(ref _closeFrame) is { } close)
             {
-                await _stream.WriteAsync(close);
-                await _stream.FlushAsync();
+                _writer.Write(close);
+                await _writer.FlushAsync();
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or ConnectionAbortedException)
         {
             // The peer is gone; the read loop sees the same and ends the connection.
             Log.WebSocketWriteFailed(_logger, ex.Message);
@@ -94,58 +102,53 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>Copies every frame available right now into pooled chunks and writes each chunk once.</summary>
-    private async ValueTask WriteBatchAsync(System.Threading.Channels.ChannelReader<OutboundFrame> reader)
+    /// <summary>
+    /// Copies every frame available right now into the output pipe and flushes once per <see cref="WriteChunkBytes"/>
+    /// (and at the end), so a backlog of small frames leaves in few socket writes. The pipe's own blocks are the
+    /// only copy: Kestrel's transport sends them with one gathered write per flush.
+    /// </summary>
+    /// <returns>False when the transport stopped taking bytes.</returns>
+    private async ValueTask<bool> WriteBatchAsync(ChannelReader<OutboundFrame> reader)
     {
-        var chunk = ArrayPool<byte>.Shared.Rent(WriteChunkBytes);
-        try
+        var frames = 0;
+        var bytes = 0L;
+        var unflushed = 0;
+        while (reader.TryRead(out var frame))
         {
-            var used = 0;
-            var frames = 0;
-            var bytes = 0L;
-            while (reader.TryRead(out var frame))
+            frames++;
+            bytes += frame.Length;
+            unflushed += frame.Length;
+            _writer.Write(frame.Head.Span);
+            if (!frame.Body.IsEmpty)
             {
-                frames++;
-                bytes += frame.Length;
-                if (frame.Length > chunk.Length - used)
+                _writer.Write(frame.Body.Span);
+            }
+
+            if (!frame.Tail.IsEmpty)
+            {
+                _writer.Write(frame.Tail.Span);
+            }
+
+            if (unflushed >= WriteChunkBytes)
+            {
+                unflushed = 0;
+                if (!await FlushAsync())
                 {
-                    if (used > 0)
-                    {
-                        await _stream.WriteAsync(chunk.AsMemory(0, used));
-                        used = 0;
-                    }
-
-                    if (frame.Length > chunk.Length)
-                    {
-                        // Larger than a chunk (big broadcast or change): write its pieces as they are.
-                        await _stream.WriteAsync(frame.Head);
-                        await _stream.WriteAsync(frame.Body);
-                        await _stream.WriteAsync(frame.Tail);
-                        continue;
-                    }
+                    return false;
                 }
-
-                frame.Head.Span.CopyTo(chunk.AsSpan(used));
-                used += frame.Head.Length;
-                frame.Body.Span.CopyTo(chunk.AsSpan(used));
-                used += frame.Body.Length;
-                frame.Tail.Span.CopyTo(chunk.AsSpan(used));
-                used += frame.Tail.Length;
             }
-
-            if (used > 0)
-            {
-                await _stream.WriteAsync(chunk.AsMemory(0, used));
-            }
-
-            await _stream.FlushAsync();
-            _metrics.FramesSent.Add(frames);
-            _metrics.BytesSent.Add(bytes);
-            _metrics.SocketWrites.Increment();
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
+
+        var open = unflushed == 0 || await FlushAsync();
+        _metrics.FramesSent.Add(frames);
+        _metrics.BytesSent.Add(bytes);
+        return open;
+    }
+
+    private async ValueTask<bool> FlushAsync()
+    {
+        var result = await _writer.FlushAsync();
+        _metrics.SocketWrites.Increment();
+        return !result.IsCompleted && !result.IsCanceled;
     }
 }

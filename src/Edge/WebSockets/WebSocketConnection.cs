@@ -8,18 +8,19 @@ using MadBase.Protocol.WebSockets;
 namespace MadBase.Edge.WebSockets;
 
 /// <summary>
-/// One upgraded RFC 6455 server connection over the raw duplex stream Kestrel hands back from
-/// <c>IHttpUpgradeFeature.UpgradeAsync</c>. The read loop (this file) decodes frames with the pure codecs and passes
-/// whole messages to an <see cref="IWebSocketMessageHandler"/>; the write loop (<c>.Send.cs</c>) drains the
-/// <see cref="OutboundQueue"/> with one socket write per batch.
+/// One upgraded RFC 6455 server connection over a duplex pipe: normally the connection's own transport pipes
+/// (<see cref="Realtime.RealtimeConnectionMiddleware"/> answers the handshake below Kestrel's HTTP layer), or pipes
+/// over the stream <c>IHttpUpgradeFeature.UpgradeAsync</c> returns. The read loop (this file) decodes frames with the
+/// pure codecs and passes whole messages to an <see cref="IWebSocketMessageHandler"/>; the write loop
+/// (<c>.Send.cs</c>) drains the <see cref="OutboundQueue"/> into the output pipe with one flush per batch.
 /// </summary>
 internal sealed partial class WebSocketConnection
 {
     /// <summary>Control payloads are at most 125 bytes (RFC 6455 §5.5), so they always fit on the stack.</summary>
     private const int ControlBufferLength = WebSocketFrameDecoder.MaxControlPayloadLength;
 
-    private readonly Stream _stream;
     private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
     private readonly Action _abort;
     private readonly WebSocketLimits _limits;
     private readonly TimeProvider _time;
@@ -31,23 +32,37 @@ internal sealed partial class WebSocketConnection
     private int _messageLength;
     private long _lastActivity;
 
-    public WebSocketConnection(Stream stream, Action abort, WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics)
+    /// <param name="reader">Bytes from the client. Kestrel's transport pipe reads with zero-byte reads, so an idle socket holds no buffer.</param>
+    /// <param name="writer">Bytes to the client; only the write loop touches it after the handshake.</param>
+    public WebSocketConnection(PipeReader reader, PipeWriter writer, Action abort, WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics)
     {
-        _stream = stream;
+        _reader = reader;
+        _writer = writer;
         _abort = abort;
         _limits = limits;
         _time = time;
         _logger = logger;
         _metrics = metrics;
         _assembler = new WebSocketMessageAssembler(limits.MaxMessageBytes);
-
-        // Zero-byte reads: an idle socket waits without holding a buffer, which keeps idle connections small.
-        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _lastActivity = time.GetTimestamp();
         Outbound = new OutboundQueue(limits.OutboundQueueCapacity, limits.OutboundFullGrace, time, metrics.FramesDropped, OnOutboundOverflow);
     }
 
     public OutboundQueue Outbound { get; }
+
+    /// <summary>
+    /// For the stream <c>IHttpUpgradeFeature.UpgradeAsync</c> returns: zero-byte reads so an idle socket waits without
+    /// holding a buffer, and a writer that leaves the stream to Kestrel.
+    /// </summary>
+    public static WebSocketConnection OverStream(Stream stream, Action abort, WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics) =>
+        new(
+            PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true)),
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true)),
+            abort,
+            limits,
+            time,
+            logger,
+            metrics);
 
     /// <summary>Time since the client last sent any bytes (frames of any kind).</summary>
     public TimeSpan IdleFor => _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
@@ -83,6 +98,11 @@ internal sealed partial class WebSocketConnection
             }
 
             await _reader.CompleteAsync();
+            if (writer.IsCompletedSuccessfully)
+            {
+                await _writer.CompleteAsync(); // after the Close frame: lets the transport send FIN
+            }
+
             handler.OnClosed();
             _readCancellation.Dispose();
             ReturnMessageBuffer();
@@ -186,10 +206,7 @@ internal sealed partial class WebSocketConnection
             _metrics.MessagesReceived.Increment();
             handler.OnMessage(opcode, _message.AsSpan(0, _messageLength));
             _messageLength = 0;
-            if (_message!.Length > 16 * 1024)
-            {
-                ReturnMessageBuffer(); // keep big buffers only while a big message is being received
-            }
+            ReturnMessageBuffer(); // an idle socket holds no message buffer; the pool makes the next rent cheap
         }
 
         return true;

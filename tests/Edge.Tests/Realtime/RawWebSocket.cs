@@ -43,6 +43,78 @@ internal sealed class RawWebSocket : IAsyncDisposable
         return socket;
     }
 
+    /// <summary>
+    /// Opens a connection and writes <paramref name="pieces"/> one after another (pausing between them, so the
+    /// server sees them as separate reads), then reads one response head.
+    /// </summary>
+    public static async Task<RawWebSocket> SendRawAsync(int port, params byte[][] pieces)
+    {
+        var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync("127.0.0.1", port);
+        var socket = new RawWebSocket(client, "");
+        foreach (var piece in pieces)
+        {
+            await socket._stream.WriteAsync(piece);
+            await socket._stream.FlushAsync();
+            await Task.Delay(20);
+        }
+
+        socket.ResponseHead = await socket.ReadHeadAsync();
+        return socket;
+    }
+
+    /// <summary>Writes more raw bytes on the same connection and reads the next response head.</summary>
+    public async Task<string> SendRawAndReadHeadAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        ResponseHead = await ReadHeadAsync();
+        return ResponseHead;
+    }
+
+    /// <summary>The upgrade request <see cref="ConnectAsync"/> sends, as bytes.</summary>
+    public static byte[] UpgradeRequest(int port, string pathAndQuery, string? extraHeaders = null) =>
+        Encoding.ASCII.GetBytes($"GET {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                                $"Sec-WebSocket-Key: {Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))}\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n");
+
+    /// <summary>Bytes of one client frame (masked), for tests that send it in the same write as the handshake.</summary>
+    public static byte[] ClientFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[14 + payload.Length];
+        var key = BinaryPrimitives.ReadUInt32BigEndian(RandomNumberGenerator.GetBytes(4));
+        var header = WriteHeaderUnchecked(frame, opcode, fin: true, payload.Length, key);
+        payload.CopyTo(frame.AsSpan(header));
+        WebSocketMask.Apply(frame.AsSpan(header, payload.Length), key, 0);
+        return frame[..(header + payload.Length)];
+    }
+
+    /// <summary>Reads a body of <paramref name="length"/> bytes (Content-Length) after the head.</summary>
+    public async Task<string> ReadTextBodyAsync(int length)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (_end - _start < length)
+        {
+            if (!await FillAsync(cts.Token))
+            {
+                throw new IOException("connection closed before the body arrived");
+            }
+        }
+
+        var body = Encoding.UTF8.GetString(_buffer, _start, length);
+        _start += length;
+        return body;
+    }
+
+    /// <summary>The body after the head (for refusals: the JSON error), read until the server closes.</summary>
+    public async Task<string> ReadBodyToEndAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (await FillAsync(cts.Token))
+        {
+        }
+
+        return Encoding.UTF8.GetString(_buffer, _start, _end - _start);
+    }
+
     public static string ExpectedAccept(string key) =>
         Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
 
@@ -123,11 +195,11 @@ internal sealed class RawWebSocket : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (true)
         {
-            var text = Encoding.ASCII.GetString(_buffer, 0, _end);
+            var text = Encoding.ASCII.GetString(_buffer, _start, _end - _start);
             var endOfHead = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
             if (endOfHead >= 0)
             {
-                _start = endOfHead + 4;
+                _start += endOfHead + 4;
                 return text[..endOfHead];
             }
 

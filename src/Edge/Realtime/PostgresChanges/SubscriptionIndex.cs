@@ -8,7 +8,9 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 internal sealed class SubscriptionIndex
 {
     private readonly Lock _gate = new();
-    private Dictionary<(string Schema, string Table), Subscription[]> _byTable = [];
+
+    // Replaced (copied) only when a (schema, table) key appears or disappears; each key's list changes in place.
+    private Dictionary<(string Schema, string Table), SnapshotList<Subscription>> _byTable = [];
     private int _count;
 
     /// <summary>Bindings registered (a gauge for /metrics).</summary>
@@ -23,14 +25,18 @@ internal sealed class SubscriptionIndex
 
         lock (_gate)
         {
-            var next = new Dictionary<(string, string), Subscription[]>(_byTable);
             foreach (var binding in bindings)
             {
                 var key = (binding.Schema, binding.Table);
-                next[key] = next.TryGetValue(key, out var existing) ? [.. existing, new Subscription(channel, binding)] : [new Subscription(channel, binding)];
+                if (!_byTable.TryGetValue(key, out var list))
+                {
+                    list = new SnapshotList<Subscription>();
+                    Volatile.Write(ref _byTable, new Dictionary<(string, string), SnapshotList<Subscription>>(_byTable) { [key] = list });
+                }
+
+                list.Add(new Subscription(channel, binding));
             }
 
-            Volatile.Write(ref _byTable, next);
             _count += bindings.Count;
         }
     }
@@ -44,20 +50,32 @@ internal sealed class SubscriptionIndex
 
         lock (_gate)
         {
-            var next = new Dictionary<(string, string), Subscription[]>(_byTable.Count);
-            var removed = 0;
-            foreach (var (key, subscriptions) in _byTable)
+            List<(string, string)>? emptied = null;
+            foreach (var binding in channel.Bindings)
             {
-                var kept = Array.FindAll(subscriptions, s => !ReferenceEquals(s.Channel, channel));
-                removed += subscriptions.Length - kept.Length;
-                if (kept.Length > 0)
+                var key = (binding.Schema, binding.Table);
+                if (!_byTable.TryGetValue(key, out var list))
                 {
-                    next[key] = kept;
+                    continue; // a second binding on the same table: already swept
+                }
+
+                _count -= list.RemoveAll(static (subscription, target) => ReferenceEquals(subscription.Channel, target), channel);
+                if (list.Count == 0 && !(emptied ??= []).Contains(key))
+                {
+                    emptied.Add(key);
                 }
             }
 
-            Volatile.Write(ref _byTable, next);
-            _count -= removed;
+            if (emptied is not null)
+            {
+                var next = new Dictionary<(string, string), SnapshotList<Subscription>>(_byTable);
+                foreach (var key in emptied)
+                {
+                    next.Remove(key);
+                }
+
+                Volatile.Write(ref _byTable, next);
+            }
         }
     }
 
@@ -70,22 +88,22 @@ internal sealed class SubscriptionIndex
             return;
         }
 
-        if (map.TryGetValue((schema, table), out var exact))
-        {
-            into.AddRange(exact);
-        }
+        AddAll(map, (schema, table), into);
+        AddAll(map, (schema, PostgresBinding.Wildcard), into);
+        AddAll(map, (PostgresBinding.Wildcard, PostgresBinding.Wildcard), into);
+    }
 
-        if (map.TryGetValue((schema, PostgresBinding.Wildcard), out var anyTable))
+    private static void AddAll(Dictionary<(string, string), SnapshotList<Subscription>> map, (string, string) key, List<Subscription> into)
+    {
+        if (map.TryGetValue(key, out var list))
         {
-            into.AddRange(anyTable);
-        }
-
-        if (map.TryGetValue((PostgresBinding.Wildcard, PostgresBinding.Wildcard), out var everything))
-        {
-            into.AddRange(everything);
+            foreach (var subscription in list.Current)
+            {
+                into.Add(subscription);
+            }
         }
     }
 }
 
 /// <summary>One channel's interest in one binding.</summary>
-internal readonly record struct Subscription(RealtimeChannel Channel, PostgresBinding Binding);
+internal sealed record Subscription(RealtimeChannel Channel, PostgresBinding Binding);

@@ -1,0 +1,197 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using MadBase.Edge.Json;
+using MadBase.Edge.WebSockets;
+using MadBase.Protocol;
+using MadBase.Protocol.Http;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>
+/// Kestrel connection middleware that serves realtime sockets below the HTTP layer. It looks at the first bytes of
+/// every new connection: a request line for <c>GET /realtime/v1/websocket</c> or <c>GET /socket/websocket</c> is
+/// claimed, its head parsed by <see cref="HttpUpgradeRequestReader"/>, answered with 101 (or the refusal) and the
+/// WebSocket runs on the transport pipes themselves. Anything else is handed to Kestrel's HTTP/1.1 handling with
+/// nothing consumed.
+/// </summary>
+/// <remarks>
+/// Why: an upgrade through Kestrel's HTTP layer keeps that connection's HTTP/1.1 state (request and response
+/// objects, header collections, the upgraded stream and its adapters) for the socket's whole life: about 25 KiB per
+/// idle socket measured here, against a few KiB for the transport pipes alone.
+/// </remarks>
+internal static class RealtimeConnectionMiddleware
+{
+    /// <summary>Largest request head accepted (Kestrel's default <c>MaxRequestHeadersTotalSize</c>).</summary>
+    private const int MaxHeadBytes = 32 * 1024;
+
+    /// <summary>How long a claimed connection may take to send its whole head (Kestrel's <c>RequestHeadersTimeout</c>).</summary>
+    private static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for a new connection's first bytes before leaving it to Kestrel's own timeouts.</summary>
+    private static readonly TimeSpan SniffTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>For <c>ListenOptions.Use</c>: the hub is resolved when Kestrel builds the pipeline, after the host is built.</summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> Create(Func<IServiceProvider> services) =>
+        next =>
+        {
+            var hub = services().GetRequiredService<RealtimeHub>();
+            return connection => OnConnectedAsync(connection, next, hub);
+        };
+
+    private static async Task OnConnectedAsync(ConnectionContext connection, ConnectionDelegate next, RealtimeHub hub)
+    {
+        if (!await IsRealtimeRequestAsync(connection.Transport.Input))
+        {
+            await next(connection);
+            return;
+        }
+
+        // Kept out of this method's state machine: the request head, its query and the strings parsed from them
+        // would otherwise stay alive for the socket's whole life.
+        var accepted = await HandshakeAsync(connection.Transport, hub);
+        if (accepted is not null)
+        {
+            var socket = new WebSocketConnection(connection.Transport.Input, connection.Transport.Output, connection.Abort, hub.Limits, hub.Time, hub.Logger, hub.SocketMetrics);
+            await RealtimeHandshake.RunSessionAsync(hub, socket, accepted);
+        }
+    }
+
+    /// <summary>Reads and checks the head, then writes the 101 (returns the handshake) or the refusal (returns null).</summary>
+    private static async Task<AcceptedHandshake?> HandshakeAsync(IDuplexPipe transport, RealtimeHub hub)
+    {
+        HttpUpgradeRequest? request;
+        try
+        {
+            request = await ReadHeadAsync(transport.Input);
+        }
+        catch (ProtocolException ex) when (ex.Reason is HttpHeadError error)
+        {
+            var status = error == HttpHeadError.HeadTooLarge ? StatusCodes.Status431RequestHeaderFieldsTooLarge : StatusCodes.Status400BadRequest;
+            await RefuseAsync(transport.Output, new HandshakeRefusal(status, "bad_request", ex.Message));
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null; // the head did not arrive in time: drop the connection, as Kestrel does
+        }
+
+        if (request is null)
+        {
+            return null; // the client went away mid-head
+        }
+
+        var query = QueryHelpers.ParseQuery(request.Query);
+        var token = string.IsNullOrEmpty(request.ApiKey) ? query.GetValueOrDefault("apikey").ToString() : request.ApiKey;
+        if (!RealtimeHandshake.TryAccept(
+                hub,
+                request.Method == "GET" && request.MinorVersion >= 1,
+                request.Upgrade,
+                request.Connection,
+                request.SecWebSocketVersion,
+                request.SecWebSocketKey,
+                query.GetValueOrDefault("vsn").ToString(),
+                token,
+                out var accepted,
+                out var refusal))
+        {
+            await RefuseAsync(transport.Output, refusal);
+            return null;
+        }
+
+        transport.Output.Write(SwitchingProtocols(accepted.Accept));
+        return (await transport.Output.FlushAsync()).IsCompleted ? null : accepted;
+    }
+
+    /// <summary>
+    /// Waits for enough of the first request line to tell. Leaves every byte unconsumed and unexamined, so the
+    /// next reader (ours or Kestrel's) sees the same bytes at once.
+    /// </summary>
+    private static async ValueTask<bool> IsRealtimeRequestAsync(PipeReader input)
+    {
+        using var timeout = new CancellationTokenSource(SniffTimeout);
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return false; // silent so far: Kestrel's keep-alive and header timeouts take it from here
+            }
+
+            var buffer = result.Buffer;
+            var match = Match(buffer);
+            if (match == HttpRequestLineMatch.NeedMore && !result.IsCompleted)
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+                continue;
+            }
+
+            input.AdvanceTo(buffer.Start);
+            return match == HttpRequestLineMatch.Match;
+        }
+    }
+
+    private static HttpRequestLineMatch Match(in ReadOnlySequence<byte> buffer)
+    {
+        var realtime = HttpUpgradeRequestReader.MatchRequestLine(buffer, "GET"u8, "/realtime/v1/websocket"u8);
+        if (realtime == HttpRequestLineMatch.Match)
+        {
+            return realtime;
+        }
+
+        var alias = HttpUpgradeRequestReader.MatchRequestLine(buffer, "GET"u8, "/socket/websocket"u8);
+        return alias == HttpRequestLineMatch.Match ? alias
+            : realtime == HttpRequestLineMatch.NeedMore || alias == HttpRequestLineMatch.NeedMore ? HttpRequestLineMatch.NeedMore
+            : HttpRequestLineMatch.NoMatch;
+    }
+
+    /// <returns>The parsed head, or null when the connection ended before it was complete.</returns>
+    private static async ValueTask<HttpUpgradeRequest?> ReadHeadAsync(PipeReader input)
+    {
+        using var timeout = new CancellationTokenSource(HeadTimeout);
+        while (true)
+        {
+            var result = await input.ReadAsync(timeout.Token);
+            var buffer = result.Buffer;
+            if (HttpUpgradeRequestReader.TryRead(buffer, MaxHeadBytes, out var request, out var end))
+            {
+                input.AdvanceTo(end); // bytes after the head (a client's first frames) stay for the WebSocket reader
+                return request;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static byte[] SwitchingProtocols(string accept) =>
+        Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n");
+
+    /// <summary>The refusal as a complete HTTP/1.1 response with Supabase's JSON error body; the connection then closes.</summary>
+    private static async Task RefuseAsync(PipeWriter output, HandshakeRefusal refusal)
+    {
+        var status = refusal.Status.ToString(CultureInfo.InvariantCulture);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorResponse(status, refusal.Error, refusal.Message), EdgeJsonContext.Default.ErrorResponse);
+        var head = new StringBuilder()
+            .Append("HTTP/1.1 ").Append(status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(refusal.Status)).Append("\r\n")
+            .Append("Content-Type: application/json; charset=utf-8\r\n")
+            .Append("Content-Length: ").Append(body.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n")
+            .Append(refusal.AdvertiseVersion ? "Sec-WebSocket-Version: 13\r\n" : "")
+            .Append("Connection: close\r\n\r\n")
+            .ToString();
+        output.Write(Encoding.ASCII.GetBytes(head));
+        output.Write(body);
+        await output.FlushAsync();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics.CodeAnalysis;
+using MadBase.Edge.Auth;
+using MadBase.Edge.Logging;
+using MadBase.Edge.WebSockets;
+using MadBase.Protocol.Phoenix;
+using MadBase.Protocol.WebSockets;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>Why an opening handshake was refused: the HTTP status and Supabase's error body.</summary>
+internal readonly record struct HandshakeRefusal(int Status, string Error, string Message)
+{
+    /// <summary>426 for a wrong version also names the one we speak (RFC 6455 §4.2.2).</summary>
+    public bool AdvertiseVersion => Error == "unsupported_version";
+}
+
+/// <summary>An accepted opening handshake: what the 101 carries and what the session starts with.</summary>
+internal sealed record AcceptedHandshake(string Accept, PhoenixVersion Version, JwtClaims Claims, string Token);
+
+/// <summary>
+/// The realtime socket's opening-handshake rules, shared by both ways a socket arrives (the connection middleware
+/// and the Kestrel endpoint): RFC 6455 §4.2.1 checks, the Phoenix <c>vsn</c>, and the key as a JWT (realtime.md §1.1).
+/// </summary>
+internal static class RealtimeHandshake
+{
+    public static bool TryAccept(
+        RealtimeHub hub,
+        bool upgradable,
+        string? upgrade,
+        string? connection,
+        string? version,
+        string? key,
+        string? vsn,
+        string? token,
+        [NotNullWhen(true)] out AcceptedHandshake? accepted,
+        out HandshakeRefusal refusal)
+    {
+        accepted = null;
+        refusal = default;
+        if (!upgradable || !HasToken(upgrade, "websocket") || !HasToken(connection, "upgrade"))
+        {
+            refusal = new(StatusCodes.Status426UpgradeRequired, "upgrade_required", "Expected a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade).");
+        }
+        else if (version?.Trim() != "13")
+        {
+            refusal = new(StatusCodes.Status426UpgradeRequired, "unsupported_version", "Only Sec-WebSocket-Version 13 is supported.");
+        }
+        else if (!TryComputeAccept(key, out var accept))
+        {
+            refusal = new(StatusCodes.Status400BadRequest, "bad_request", "Sec-WebSocket-Key must be the base64 encoding of 16 bytes.");
+        }
+        else if (!PhoenixVsn.TryParse(vsn ?? "", out var phoenixVersion))
+        {
+            refusal = new(StatusCodes.Status400BadRequest, "bad_request", "vsn must be 1.0.x or 2.0.x.");
+        }
+        else if (!hub.Jwt.TryValidate(token ?? "", out var claims, out var problem))
+        {
+            refusal = new(StatusCodes.Status401Unauthorized, "unauthorized", problem);
+        }
+        else if (hub.IsStopping)
+        {
+            refusal = new(StatusCodes.Status503ServiceUnavailable, "shutting_down", "The server is shutting down.");
+        }
+        else
+        {
+            accepted = new AcceptedHandshake(accept, phoenixVersion, claims, token!);
+            return true;
+        }
+
+        hub.SocketMetrics.Refused.Increment();
+        Log.UpgradeRefused(hub.Logger, refusal.Status, refusal.Message);
+        return false;
+    }
+
+    /// <summary>Runs an upgraded socket's session until it closes (the 101 has been sent).</summary>
+    public static async Task RunSessionAsync(RealtimeHub hub, WebSocketConnection connection, AcceptedHandshake handshake)
+    {
+        hub.SocketMetrics.Accepted.Increment();
+        var session = new RealtimeSession(hub, connection, handshake.Version, handshake.Claims, handshake.Token);
+        hub.Register(session);
+        if (hub.IsStopping)
+        {
+            connection.Close(WebSocketCloseStatus.GoingAway, "server shutting down"); // lost the race with CloseAll
+        }
+
+        Log.SocketOpened(hub.Logger, handshake.Version == PhoenixVersion.V2 ? "2.0.0" : "1.0.0", handshake.Claims.Role);
+        await connection.RunAsync(session);
+    }
+
+    private static bool TryComputeAccept(string? key, out string accept)
+    {
+        Span<char> chars = stackalloc char[WebSocketHandshake.AcceptLength];
+        if (key is null || !WebSocketHandshake.TryComputeAccept(key.AsSpan().Trim(), chars))
+        {
+            accept = "";
+            return false;
+        }
+
+        accept = new string(chars);
+        return true;
+    }
+
+    /// <summary>Whether a comma-separated header value contains <paramref name="token"/>, ignoring case.</summary>
+    private static bool HasToken(string? value, string token)
+    {
+        foreach (var part in (value ?? "").Split(','))
+        {
+            if (part.Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
