@@ -1,6 +1,8 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
+using MadBase.Edge.WebSockets;
+using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Realtime.PostgresChanges;
 
@@ -61,6 +63,8 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
 
         var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
         var delivered = 0;
+        var heads = new Dictionary<FrameKey, OutboundFrame>();
+        var headsFor = -1;
         for (var i = 0; i < matches.Count; i++)
         {
             var match = matches[i];
@@ -70,21 +74,36 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
                 continue;
             }
 
-            var change = transaction.Changes[match.ChangeIndex];
-            var frame = PhoenixFrames.PostgresChange(match.Channel.Version, match.Channel.Topic, match.Ids, change.DataJson);
+            if (headsFor != match.ChangeIndex)
+            {
+                heads.Clear();
+                headsFor = match.ChangeIndex;
+            }
+
+            // Channels of one topic asking for the same bindings get byte-identical frames: build each head once.
+            var key = new FrameKey(match.Channel.Version, match.Channel.Topic, match.Ids);
+            if (!heads.TryGetValue(key, out var frame))
+            {
+                frame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[match.ChangeIndex].DataJson);
+                heads[key] = frame;
+            }
+
             delivered += match.Channel.Send(frame) ? 1 : 0;
         }
 
         hub.Metrics.ChangeDeliveries.Add(delivered);
     }
 
-    /// <summary>Every (change, channel) pair with the ids of that channel's bindings the change satisfies, in commit order.</summary>
+    /// <summary>
+    /// Every (change, channel) pair with the ids of that channel's bindings the change satisfies, in commit order.
+    /// A channel with one binding (the usual case) shares that binding's id array; only channels with several
+    /// bindings need the per-change dictionary that merges their ids.
+    /// </summary>
     private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes)
     {
         var matches = new List<Delivery>();
         var candidates = new List<Subscription>();
-        var byChannel = new Dictionary<RealtimeChannel, List<int>>(ReferenceEqualityComparer.Instance);
-        var order = new List<RealtimeChannel>();
+        var multiBinding = new Dictionary<RealtimeChannel, int>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < changes.Count; i++)
         {
             var change = changes[i];
@@ -95,8 +114,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
                 continue;
             }
 
-            byChannel.Clear();
-            order.Clear();
+            multiBinding.Clear();
             foreach (var (channel, binding) in candidates)
             {
                 if (channel.IsClosed || !binding.Matches(change))
@@ -104,19 +122,19 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
                     continue;
                 }
 
-                if (!byChannel.TryGetValue(channel, out var ids))
+                if (channel.Bindings.Length == 1)
                 {
-                    ids = [];
-                    byChannel[channel] = ids;
-                    order.Add(channel);
+                    matches.Add(new Delivery(i, channel, binding.IdAsArray));
                 }
-
-                ids.Add(binding.Id);
-            }
-
-            foreach (var channel in order)
-            {
-                matches.Add(new Delivery(i, channel, [.. byChannel[channel]]));
+                else if (!multiBinding.TryGetValue(channel, out var at))
+                {
+                    multiBinding[channel] = matches.Count;
+                    matches.Add(new Delivery(i, channel, binding.IdAsArray));
+                }
+                else if (Array.IndexOf(matches[at].Ids, binding.Id) < 0)
+                {
+                    matches[at] = matches[at] with { Ids = [.. matches[at].Ids, binding.Id] };
+                }
             }
         }
 
@@ -130,6 +148,8 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     private async Task<HashSet<int>?> AuthorizeAsync(IReadOnlyList<ChangeEvent> changes, List<Delivery> matches, CancellationToken cancellationToken)
     {
         Dictionary<(string Identity, string Schema, string Table), ProbeGroup>? groups = null;
+        TableSecurity? table = null;
+        var tableFor = -1;
         for (var i = 0; i < matches.Count; i++)
         {
             var change = changes[matches[i].ChangeIndex];
@@ -139,12 +159,16 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
                 continue;
             }
 
-            var table = await rls.GetTableAsync(change, cancellationToken);
-            if (!table.RlsEnabled)
+            if (tableFor != matches[i].ChangeIndex)
+            {
+                table = await rls.GetTableAsync(change, cancellationToken); // once per change, not per subscriber
+                tableFor = matches[i].ChangeIndex;
+            }
+
+            if (!table!.RlsEnabled)
             {
                 continue;
             }
-
             groups ??= [];
             var groupKey = (claims.RawJson, change.Schema, change.Table);
             if (!groups.TryGetValue(groupKey, out var group))
@@ -179,6 +203,24 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     }
 
     private readonly record struct Delivery(int ChangeIndex, RealtimeChannel Channel, int[] Ids);
+
+    /// <summary>What makes two postgres_changes frames of one change identical: serializer, topic and ids.</summary>
+    private readonly struct FrameKey(PhoenixVersion version, string topic, int[] ids) : IEquatable<FrameKey>
+    {
+        public PhoenixVersion Version { get; } = version;
+
+        public string Topic { get; } = topic;
+
+        public int[] Ids { get; } = ids;
+
+        public bool Equals(FrameKey other) =>
+            Version == other.Version && string.Equals(Topic, other.Topic, StringComparison.Ordinal)
+            && (ReferenceEquals(Ids, other.Ids) || Ids.AsSpan().SequenceEqual(other.Ids));
+
+        public override bool Equals(object? obj) => obj is FrameKey other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(Version, Topic, Ids.Length == 0 ? 0 : Ids[0], Ids.Length);
+    }
 
     private sealed class ProbeGroup(JwtClaims claims, TableSecurity table)
     {

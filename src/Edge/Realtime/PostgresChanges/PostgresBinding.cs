@@ -11,11 +11,10 @@ internal sealed class PostgresBinding
 {
     public const string Wildcard = "*";
 
-    private static int s_nextId;
-
     private PostgresBinding(int id, string events, string schema, string table, ChangeFilter[] filters, byte[] replyJson)
     {
         Id = id;
+        IdAsArray = [id];
         Events = events;
         Schema = schema;
         Table = table;
@@ -23,8 +22,15 @@ internal sealed class PostgresBinding
         ReplyJson = replyJson;
     }
 
-    /// <summary>Unique per binding in this process; any stable integer works as long as events carry the same one.</summary>
+    /// <summary>
+    /// A hash of the element as the client sent it, in upstream's 0…2^27−1 range (it uses <c>phash2</c> of the params):
+    /// every channel that asks for the same thing gets the same id, so one change's frame head can be shared by all
+    /// of them (<see cref="ChangeRouter"/>).
+    /// </summary>
     public int Id { get; }
+
+    /// <summary><c>[Id]</c>, shared: the ids of a delivery that matched only this binding (never mutated).</summary>
+    public int[] IdAsArray { get; }
 
     /// <summary><c>*</c>, <c>INSERT</c>, <c>UPDATE</c> or <c>DELETE</c> (upper-cased; unknown values become <c>*</c>).</summary>
     public string Events { get; }
@@ -47,7 +53,7 @@ internal sealed class PostgresBinding
     /// </summary>
     public static PostgresBinding? Parse(byte[] element, out byte[] replyJson, out string? error)
     {
-        var id = Interlocked.Increment(ref s_nextId) & 0x7FFFFFF; // upstream ids are 0…2^27−1 (phash2 range)
+        var id = IdOf(element);
         replyJson = AppendId(element, id);
         string? events = null, schema = null, table = null, filterText = null;
         try
@@ -195,6 +201,10 @@ internal sealed class PostgresBinding
         ChangeKind.Delete => "DELETE",
         _ => "TRUNCATE",
     };
+
+    /// <summary>Stable across processes and restarts (XxHash32 of the element's bytes, masked to 27 bits).</summary>
+    public static int IdOf(ReadOnlySpan<byte> element) =>
+        (int)(System.IO.Hashing.XxHash32.HashToUInt32(element.Trim(" \t\r\n"u8)) & 0x7FFFFFF);
 
     /// <summary><c>{…}</c> → <c>{…,"id":N}</c>, keeping every byte the client sent (the client compares fields).</summary>
     private static byte[] AppendId(byte[] element, int id)
