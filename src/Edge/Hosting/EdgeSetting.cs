@@ -37,13 +37,15 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeJoinErrorDelayMs = new("MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", "5000", "delay before a join error reply (as upstream)");
     public static readonly EdgeSetting RealtimeTokenGraceMs = new("MADBASE_REALTIME_TOKEN_GRACE_MS", "55000", "how long past exp a channel token is honoured");
     public static readonly EdgeSetting RealtimeMaxChannels = new("MADBASE_REALTIME_MAX_CHANNELS", "100", "channels one socket may join");
+    public static readonly EdgeSetting RealtimeMaxEventsPerSecond = new("MADBASE_REALTIME_MAX_EVENTS_PER_SECOND", "100", "broadcast/presence pushes one socket may send per second; more are dropped");
+    public static readonly EdgeSetting RealtimeMaxJoinsPerSecond = new("MADBASE_REALTIME_MAX_JOINS_PER_SECOND", "100", "channel joins one socket may send per second; more are refused");
 
     public static IReadOnlyList<EdgeSetting> All { get; } =
     [
         Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
         S3AccessKey, S3SecretKey, S3ForcePathStyle, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog,
         RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
-        RealtimeTokenGraceMs, RealtimeMaxChannels, UploadExpiry,
+        RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight,
     ];
 }

@@ -15,6 +15,10 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
 
     public Counter ChangeDeliveries { get; } = metrics.Counter("madbase_realtime_deliveries_total", "Messages queued to subscribers, by kind.", "kind=\"postgres_changes\"");
 
+    public Counter EventsRateLimited { get; } = metrics.Counter("madbase_realtime_rate_limited_total", "Client pushes dropped for going over a per-socket rate.", "kind=\"event\"");
+
+    public Counter JoinsRateLimited { get; } = metrics.Counter("madbase_realtime_rate_limited_total", "Client pushes dropped for going over a per-socket rate.", "kind=\"join\"");
+
     public Counter TokenRefreshes { get; } = metrics.Counter("madbase_realtime_token_refreshes_total", "access_token pushes that re-authorized a channel.");
 
     public Counter Transactions { get; } = metrics.Counter("madbase_realtime_transactions_routed_total", "Committed transactions routed to subscribers.");

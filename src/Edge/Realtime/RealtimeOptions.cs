@@ -33,6 +33,16 @@ internal sealed class RealtimeOptions
     /// <summary>Channels one socket may join (upstream: 100, then ChannelRateLimitReached).</summary>
     public int MaxChannelsPerConnection { get; init; } = 100;
 
+    /// <summary>
+    /// Broadcast and presence pushes one socket may send per second (upstream's default tenant limit is 100 events/s;
+    /// here it is per sender, so one noisy client cannot close everybody's channels). Over it, the push is dropped
+    /// and, if it expects a reply, answered with an error.
+    /// </summary>
+    public int MaxEventsPerSecond { get; init; } = 100;
+
+    /// <summary>Channel joins one socket may send per second (upstream's default: 100); over it the join is refused.</summary>
+    public int MaxJoinsPerSecond { get; init; } = 100;
+
     public static RealtimeOptions FromEnvironment(Func<string, string?> environment)
     {
         var defaults = new RealtimeOptions();
@@ -45,6 +55,8 @@ internal sealed class RealtimeOptions
             JoinErrorDelay = ReadMilliseconds(environment, "MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", defaults.JoinErrorDelay),
             TokenExpiryGrace = ReadMilliseconds(environment, "MADBASE_REALTIME_TOKEN_GRACE_MS", defaults.TokenExpiryGrace),
             MaxChannelsPerConnection = ReadInt(environment, "MADBASE_REALTIME_MAX_CHANNELS", defaults.MaxChannelsPerConnection, 1),
+            MaxEventsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_EVENTS_PER_SECOND", defaults.MaxEventsPerSecond, 1),
+            MaxJoinsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_JOINS_PER_SECOND", defaults.MaxJoinsPerSecond, 1),
         };
     }
 

@@ -19,6 +19,8 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
     private readonly Lock _gate = new();
     private readonly JwtClaims _connectClaims;
     private readonly string _connectToken;
+    private TokenBucket _eventRate;
+    private TokenBucket _joinRate;
 
     public RealtimeSession(RealtimeHub hub, WebSocketConnection connection, PhoenixVersion version, JwtClaims claims, string token)
     {
@@ -27,6 +29,8 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         Version = version;
         _connectClaims = claims;
         _connectToken = token;
+        _eventRate = new TokenBucket(hub.Options.MaxEventsPerSecond);
+        _joinRate = new TokenBucket(hub.Options.MaxJoinsPerSecond);
     }
 
     public WebSocketConnection Connection { get; }
@@ -51,7 +55,14 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
                 var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
                 lock (_gate)
                 {
-                    OnBinaryBroadcast(push);
+                    if (_eventRate.TryTake(_hub.Time))
+                    {
+                        OnBinaryBroadcast(push);
+                    }
+                    else
+                    {
+                        _hub.Metrics.EventsRateLimited.Increment(); // binary pushes expect no reply
+                    }
                 }
             }
         }
@@ -73,6 +84,27 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
 
         _hub.Unregister(this);
+    }
+
+    /// <summary>
+    /// Sheds a broadcast or presence push over <see cref="RealtimeOptions.MaxEventsPerSecond"/>: only this sender's
+    /// push is dropped (upstream closes every receiving channel instead, realtime.md §9), with an error reply when
+    /// the push expects one.
+    /// </summary>
+    private bool IsOverEventRate(in PhoenixMessage message)
+    {
+        if (_eventRate.TryTake(_hub.Time))
+        {
+            return false;
+        }
+
+        _hub.Metrics.EventsRateLimited.Increment();
+        if (!message.Ref.IsNull)
+        {
+            Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, """{"reason":"Too many messages per second"}"""u8));
+        }
+
+        return true;
     }
 
     /// <summary>Closes channels whose token expired longer ago than the grace (realtime.md §3.5).</summary>
@@ -106,6 +138,13 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         var topic = message.Topic.GetString()!;
         if (message.Event.ValueEquals("phx_join"u8))
         {
+            if (!_joinRate.TryTake(_hub.Time))
+            {
+                _hub.Metrics.JoinsRateLimited.Increment();
+                RefuseJoin(message, $"ClientJoinRateLimitReached: Too many joins per second (limit {_hub.Options.MaxJoinsPerSecond})");
+                return;
+            }
+
             Join(message, topic);
             return;
         }
@@ -133,11 +172,17 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
         else if (message.Event.ValueEquals("broadcast"u8))
         {
-            OnTextBroadcast(message, channel);
+            if (!IsOverEventRate(message))
+            {
+                OnTextBroadcast(message, channel);
+            }
         }
         else if (message.Event.ValueEquals("presence"u8))
         {
-            OnPresence(message, channel);
+            if (!IsOverEventRate(message))
+            {
+                OnPresence(message, channel);
+            }
         }
         else if (message.Event.ValueEquals("access_token"u8))
         {
