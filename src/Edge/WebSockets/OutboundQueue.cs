@@ -1,44 +1,50 @@
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using MadBase.Edge.Hosting;
 
 namespace MadBase.Edge.WebSockets;
 
 /// <summary>
-/// The frames waiting for one client. Producers (the client's own reader, the broadcast fan-out, the change
-/// router) only ever call <see cref="TryEnqueue"/>, which never blocks: a full queue drops the frame and starts
-/// the grace clock, and a queue still full after the grace asks the connection to close with 1008. The single
-/// consumer is the connection's writer loop.
+/// The frames waiting for one client: many producers (the client's own reader, broadcast and presence fan-out, the
+/// change router), one consumer (the connection's writer loop). Producers only ever call <see cref="TryEnqueue"/>,
+/// which never blocks: a full queue drops the frame and starts the grace clock, and a queue still full after the
+/// grace asks the connection to close with 1008.
 /// </summary>
-internal sealed class OutboundQueue
+/// <remarks>
+/// Why not <c>Channel&lt;T&gt;</c>: a bounded channel takes its lock for every write <em>and every read</em> and keeps
+/// about 700 bytes of reusable async operations per instance. Here a producer takes the lock once per frame, the
+/// writer once per batch (<see cref="TakeAll"/> swaps the whole pending array out), and an idle queue holds two
+/// small arrays and one reusable awaiter.
+/// </remarks>
+internal sealed class OutboundQueue : IValueTaskSource<bool>
 {
-    private readonly Channel<OutboundFrame> _channel;
+    /// <summary>Arrays the writer hands back larger than this are dropped, so a burst does not pin memory forever.</summary>
+    private const int KeptArrayLength = 16;
+
+    private readonly Lock _gate = new();
+    private readonly int _capacity;
     private readonly TimeProvider _time;
     private readonly TimeSpan _grace;
     private readonly Action<OutboundQueue> _onOverflow;
     private readonly Counter _droppedMetric;
+    private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = true };
+    private OutboundFrame[] _pending = [];
+    private OutboundFrame[]? _spare;
+    private int _count;
+    private bool _waiting;
+    private bool _completed;
     private long _fullSinceTimestamp;
     private long _dropped;
     private long _droppedAtLastDrain;
     private int _overflowReported;
-    private volatile bool _completed;
 
     public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, Action<OutboundQueue> onOverflow)
     {
-        _droppedMetric = droppedMetric;
-        // SingleReader lets the channel skip reader-side locking; FullMode Wait + TryWrite = "fail instead of block".
-        _channel = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = false,
-        });
+        _capacity = capacity;
         _grace = grace;
         _time = time;
+        _droppedMetric = droppedMetric;
         _onOverflow = onOverflow;
     }
-
-    public ChannelReader<OutboundFrame> Reader => _channel.Reader;
 
     /// <summary>Frames dropped because the queue was full.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -46,14 +52,50 @@ internal sealed class OutboundQueue
     /// <summary>Queues a frame; false when the queue is full (the frame is dropped) or the socket is closing.</summary>
     public bool TryEnqueue(in OutboundFrame frame)
     {
-        if (_channel.Writer.TryWrite(frame))
+        bool wake;
+        lock (_gate)
         {
+            if (_completed)
+            {
+                return false; // closing: not a drop, the socket is going away anyway
+            }
+
+            if (_count == _capacity)
+            {
+                wake = false;
+            }
+            else
+            {
+                if (_count == _pending.Length)
+                {
+                    Grow();
+                }
+
+                _pending[_count++] = frame;
+                wake = _waiting;
+                _waiting = false;
+                if (!wake)
+                {
+                    return true;
+                }
+            }
+        }
+
+        if (wake)
+        {
+            _waiter.SetResult(true);
             return true;
         }
 
-        if (_completed || Volatile.Read(ref _overflowReported) == 1)
+        CountDrop();
+        return false;
+    }
+
+    private void CountDrop()
+    {
+        if (Volatile.Read(ref _overflowReported) == 1)
         {
-            return false; // closing: not a drop, the socket is going away anyway
+            return;
         }
 
         Interlocked.Increment(ref _dropped);
@@ -64,8 +106,57 @@ internal sealed class OutboundQueue
         {
             _onOverflow(this);
         }
+    }
 
-        return false;
+    /// <summary>
+    /// Completes with true when frames are waiting, false once the queue is completed and empty. One caller at a
+    /// time (the writer loop).
+    /// </summary>
+    public ValueTask<bool> WaitToReadAsync()
+    {
+        lock (_gate)
+        {
+            if (_count > 0 || _completed)
+            {
+                return new ValueTask<bool>(_count > 0);
+            }
+
+            _waiter.Reset();
+            _waiting = true;
+            return new ValueTask<bool>(this, _waiter.Version);
+        }
+    }
+
+    /// <summary>
+    /// Takes every queued frame at once: the returned array's first <paramref name="count"/> items. The writer owns
+    /// it until it passes it back to <see cref="Return"/>.
+    /// </summary>
+    public OutboundFrame[] TakeAll(out int count)
+    {
+        lock (_gate)
+        {
+            var taken = _pending;
+            count = _count;
+            _pending = _spare ?? [];
+            _spare = null;
+            _count = 0;
+            return taken;
+        }
+    }
+
+    /// <summary>Gives a batch array back (cleared, so the frames' buffers are not kept alive) for reuse.</summary>
+    public void Return(OutboundFrame[] batch, int count)
+    {
+        if (batch.Length == 0 || batch.Length > KeptArrayLength)
+        {
+            return;
+        }
+
+        Array.Clear(batch, 0, count);
+        lock (_gate)
+        {
+            _spare ??= batch;
+        }
     }
 
     /// <summary>
@@ -86,7 +177,31 @@ internal sealed class OutboundQueue
     /// <summary>Stops accepting frames; the writer drains what is queued and then ends.</summary>
     public void Complete()
     {
-        _completed = true;
-        _channel.Writer.TryComplete();
+        bool wake;
+        lock (_gate)
+        {
+            _completed = true;
+            wake = _waiting;
+            _waiting = false;
+        }
+
+        if (wake)
+        {
+            _waiter.SetResult(_count > 0);
+        }
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _waiter.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _waiter.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _waiter.OnCompleted(continuation, state, token, flags);
+
+    private void Grow()
+    {
+        var larger = new OutboundFrame[Math.Min(_capacity, Math.Max(4, _pending.Length * 2))];
+        _pending.AsSpan(0, _count).CopyTo(larger);
+        _pending = larger;
     }
 }

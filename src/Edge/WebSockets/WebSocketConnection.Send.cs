@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using MadBase.Edge.Logging;
 using MadBase.Protocol.WebSockets;
@@ -15,6 +14,9 @@ internal sealed partial class WebSocketConnection
     /// Kestrel's default output buffer, beyond which the flush would wait for the socket anyway.
     /// </summary>
     private const int WriteChunkBytes = 64 * 1024;
+
+    /// <summary>Frames up to this size are copied with one <c>GetSpan</c>: it fits a Kestrel pipe block (4 KiB).</summary>
+    private const int SingleSpanFrameBytes = 4000;
 
     private byte[]? _closeFrame;
     private int _closeSent;
@@ -65,21 +67,14 @@ internal sealed partial class WebSocketConnection
 
     private async Task WriteLoopAsync()
     {
-        var reader = Outbound.Reader;
         try
         {
-            while (await reader.WaitToReadAsync())
+            while (await Outbound.WaitToReadAsync())
             {
-                if (Volatile.Read(ref _discardBacklog) == 1)
-                {
-                    while (reader.TryRead(out _))
-                    {
-                    }
-
-                    continue;
-                }
-
-                if (!await WriteBatchAsync(reader))
+                var batch = Outbound.TakeAll(out var count);
+                var open = Volatile.Read(ref _discardBacklog) == 1 || await WriteBatchAsync(batch, count);
+                Outbound.Return(batch, count);
+                if (!open)
                 {
                     _abort(); // the transport no longer takes bytes: the peer is gone
                     return;
@@ -103,32 +98,20 @@ internal sealed partial class WebSocketConnection
     }
 
     /// <summary>
-    /// Copies every frame available right now into the output pipe and flushes once per <see cref="WriteChunkBytes"/>
-    /// (and at the end), so a backlog of small frames leaves in few socket writes. The pipe's own blocks are the
-    /// only copy: Kestrel's transport sends them with one gathered write per flush.
+    /// Copies a batch of frames into the output pipe and flushes once per <see cref="WriteChunkBytes"/> (and at the
+    /// end), so a backlog of small frames leaves in few socket writes. The pipe's own blocks are the only copy:
+    /// Kestrel's transport sends them with one gathered write per flush.
     /// </summary>
     /// <returns>False when the transport stopped taking bytes.</returns>
-    private async ValueTask<bool> WriteBatchAsync(ChannelReader<OutboundFrame> reader)
+    private async ValueTask<bool> WriteBatchAsync(OutboundFrame[] batch, int count)
     {
-        var frames = 0;
         var bytes = 0L;
         var unflushed = 0;
-        while (reader.TryRead(out var frame))
+        for (var i = 0; i < count; i++)
         {
-            frames++;
-            bytes += frame.Length;
-            unflushed += frame.Length;
-            _writer.Write(frame.Head.Span);
-            if (!frame.Body.IsEmpty)
-            {
-                _writer.Write(frame.Body.Span);
-            }
-
-            if (!frame.Tail.IsEmpty)
-            {
-                _writer.Write(frame.Tail.Span);
-            }
-
+            var length = Write(batch[i]);
+            bytes += length;
+            unflushed += length;
             if (unflushed >= WriteChunkBytes)
             {
                 unflushed = 0;
@@ -140,9 +123,29 @@ internal sealed partial class WebSocketConnection
         }
 
         var open = unflushed == 0 || await FlushAsync();
-        _metrics.FramesSent.Add(frames);
+        _metrics.FramesSent.Add(count);
         _metrics.BytesSent.Add(bytes);
         return open;
+    }
+
+    /// <summary>One frame into the pipe: a single span when it fits in a pipe block (the usual small frame).</summary>
+    private int Write(in OutboundFrame frame)
+    {
+        var length = frame.Length;
+        if (length <= SingleSpanFrameBytes)
+        {
+            var span = _writer.GetSpan(length);
+            frame.Head.Span.CopyTo(span);
+            frame.Body.Span.CopyTo(span[frame.Head.Length..]);
+            frame.Tail.Span.CopyTo(span[(frame.Head.Length + frame.Body.Length)..]);
+            _writer.Advance(length);
+            return length;
+        }
+
+        _writer.Write(frame.Head.Span);
+        _writer.Write(frame.Body.Span);
+        _writer.Write(frame.Tail.Span);
+        return length;
     }
 
     private async ValueTask<bool> FlushAsync()

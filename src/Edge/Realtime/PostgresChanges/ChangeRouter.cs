@@ -65,6 +65,8 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         var delivered = 0;
         var heads = new Dictionary<FrameKey, OutboundFrame>();
         var headsFor = -1;
+        FrameKey? lastKey = null;
+        var lastFrame = default(OutboundFrame);
         for (var i = 0; i < matches.Count; i++)
         {
             var match = matches[i];
@@ -78,17 +80,24 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
             {
                 heads.Clear();
                 headsFor = match.ChangeIndex;
+                lastKey = null;
             }
 
             // Channels of one topic asking for the same bindings get byte-identical frames: build each head once.
+            // Consecutive deliveries usually share it, so the previous key is checked before hashing.
             var key = new FrameKey(match.Channel.Version, match.Channel.Topic, match.Ids);
-            if (!heads.TryGetValue(key, out var frame))
+            if (lastKey is not { } previous || !previous.Equals(key))
             {
-                frame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[match.ChangeIndex].DataJson);
-                heads[key] = frame;
+                if (!heads.TryGetValue(key, out lastFrame))
+                {
+                    lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[match.ChangeIndex].DataJson);
+                    heads[key] = lastFrame;
+                }
+
+                lastKey = key;
             }
 
-            delivered += match.Channel.Send(frame) ? 1 : 0;
+            delivered += match.Channel.Send(lastFrame) ? 1 : 0;
         }
 
         hub.Metrics.ChangeDeliveries.Add(delivered);
