@@ -14,6 +14,16 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 /// </summary>
 internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls) : BackgroundService
 {
+    /// <summary>Above this many entries the per-transaction scratch collections are dropped rather than kept.</summary>
+    private const int KeptScratchCapacity = 64 * 1024;
+
+    // Scratch reused by every transaction: the router is the feed's single reader, so one set is enough, and a
+    // fan-out of one change to many subscribers allocates nothing per subscriber.
+    private List<Delivery> _matches = [];
+    private List<Subscription> _candidates = [];
+    private Dictionary<RealtimeChannel, int> _multiBinding = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FrameKey, OutboundFrame> _heads = [];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -63,7 +73,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
 
         var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
         var delivered = 0;
-        var heads = new Dictionary<FrameKey, OutboundFrame>();
+        var heads = _heads;
         var headsFor = -1;
         FrameKey? lastKey = null;
         var lastFrame = default(OutboundFrame);
@@ -101,6 +111,30 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         }
 
         hub.Metrics.ChangeDeliveries.Add(delivered);
+        heads.Clear();
+        ReleaseScratch();
+    }
+
+    /// <summary>Empties the scratch collections (so they pin no channels or frames) and drops oversized ones.</summary>
+    private void ReleaseScratch()
+    {
+        _matches.Clear();
+        _candidates.Clear();
+        _multiBinding.Clear();
+        if (_matches.Capacity > KeptScratchCapacity)
+        {
+            _matches = [];
+        }
+
+        if (_candidates.Capacity > KeptScratchCapacity)
+        {
+            _candidates = [];
+        }
+
+        if (_multiBinding.Count > KeptScratchCapacity)
+        {
+            _multiBinding = new(ReferenceEqualityComparer.Instance);
+        }
     }
 
     /// <summary>
@@ -110,9 +144,10 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     /// </summary>
     private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes)
     {
-        var matches = new List<Delivery>();
-        var candidates = new List<Subscription>();
-        var multiBinding = new Dictionary<RealtimeChannel, int>(ReferenceEqualityComparer.Instance);
+        var matches = _matches;
+        var candidates = _candidates;
+        var multiBinding = _multiBinding;
+        matches.Clear();
         for (var i = 0; i < changes.Count; i++)
         {
             var change = changes[i];
