@@ -72,8 +72,11 @@ internal static class RealtimeHandshake
         return false;
     }
 
-    /// <summary>Runs an upgraded socket's session until it closes (the 101 has been sent).</summary>
-    public static async Task RunSessionAsync(RealtimeHub hub, WebSocketConnection connection, AcceptedHandshake handshake)
+    /// <summary>
+    /// Runs an upgraded socket's session until it closes (the 101 has been sent). Not async itself: one fewer state
+    /// machine kept alive per open socket.
+    /// </summary>
+    public static Task RunSessionAsync(RealtimeHub hub, WebSocketConnection connection, AcceptedHandshake handshake)
     {
         hub.SocketMetrics.Accepted.Increment();
         var session = new RealtimeSession(hub, connection, handshake.Version, handshake.Claims, handshake.Token);
@@ -84,7 +87,7 @@ internal static class RealtimeHandshake
         }
 
         Log.SocketOpened(hub.Logger, handshake.Version == PhoenixVersion.V2 ? "2.0.0" : "1.0.0", handshake.Claims.Role);
-        await connection.RunAsync(session);
+        return connection.RunAsync(session);
     }
 
     private static bool TryComputeAccept(string? key, out string accept)

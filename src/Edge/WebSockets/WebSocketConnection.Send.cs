@@ -47,11 +47,11 @@ internal sealed partial class WebSocketConnection
             // Bound the wait for the peer's Close (RFC 6455 §7.1.1: the server should close TCP first after it).
             try
             {
-                _readCancellation.CancelAfter(_limits.CloseHandshakeTimeout + _limits.CloseHandshakeTimeout);
+                EndReadsAfter(_limits.CloseHandshakeTimeout + _limits.CloseHandshakeTimeout);
             }
             catch (ObjectDisposedException)
             {
-                // The connection already finished.
+                // The connection already finished (its timer was disposed).
             }
         }
     }

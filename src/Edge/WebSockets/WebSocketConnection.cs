@@ -27,7 +27,7 @@ internal sealed partial class WebSocketConnection
     private readonly ILogger _logger;
     private readonly WebSocketMetrics _metrics;
     private readonly WebSocketMessageAssembler _assembler;
-    private readonly CancellationTokenSource _readCancellation = new();
+    private ITimer? _readDeadline;
     private byte[]? _message;
     private int _messageLength;
     private long _lastActivity;
@@ -104,7 +104,7 @@ internal sealed partial class WebSocketConnection
             }
 
             handler.OnClosed();
-            _readCancellation.Dispose();
+            Interlocked.Exchange(ref _readDeadline, null)?.Dispose();
             ReturnMessageBuffer();
         }
     }
@@ -113,7 +113,7 @@ internal sealed partial class WebSocketConnection
     {
         while (true)
         {
-            var result = await _reader.ReadAsync(_readCancellation.Token);
+            var result = await _reader.ReadAsync();
             var buffer = result.Buffer;
             var consumed = buffer.Start;
             var examined = buffer.End;
@@ -238,16 +238,50 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        _readCancellation.CancelAfter(_limits.CloseHandshakeTimeout);
+        EndReadsAfter(_limits.CloseHandshakeTimeout);
         while (true)
         {
-            var result = await _reader.ReadAsync(_readCancellation.Token);
+            var result = await _reader.ReadAsync();
             var buffer = result.Buffer;
             _reader.AdvanceTo(buffer.End);
             if (result.IsCompleted || result.IsCanceled)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Makes the pending (or next) read return canceled after <paramref name="delay"/>: the bound on a close
+    /// handshake. A timer is created only for a closing socket, so open sockets hold no cancellation state.
+    /// </summary>
+    private void EndReadsAfter(TimeSpan delay)
+    {
+        var timer = Volatile.Read(ref _readDeadline);
+        if (timer is null)
+        {
+            var created = _time.CreateTimer(static state => ((WebSocketConnection)state!).CancelPendingRead(), this, delay, Timeout.InfiniteTimeSpan);
+            timer = Interlocked.CompareExchange(ref _readDeadline, created, null);
+            if (timer is null)
+            {
+                return;
+            }
+
+            created.Dispose(); // another caller armed it first
+        }
+
+        timer.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void CancelPendingRead()
+    {
+        try
+        {
+            _reader.CancelPendingRead();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+        {
+            // The reader already completed: the connection is over. (A timer callback must never throw.)
         }
     }
 
