@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Unicode;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.WebSockets;
@@ -35,30 +37,9 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
 
     public void OnMessage(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
-        try
+        lock (_gate)
         {
-            if (opcode == WebSocketOpcode.Text)
-            {
-                var message = PhoenixSerializer.Parse(payload, Version);
-                lock (_gate)
-                {
-                    Dispatch(message);
-                }
-            }
-            else
-            {
-                // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
-                var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
-                lock (_gate)
-                {
-                    OnBinaryBroadcast(push);
-                }
-            }
-        }
-        catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
-        {
-            // Upstream logs and drops malformed frames and keeps the socket (realtime.md §1.3).
-            Log.PhoenixFrameDropped(_hub.Logger, error.ToString(), ex.Message);
+            Handle(opcode, payload, fromQueue: false);
         }
     }
 
@@ -66,6 +47,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
     {
         lock (_gate)
         {
+            _closed = true;
             foreach (var channel in _channels.Values.ToArray())
             {
                 Leave(channel);
@@ -91,7 +73,44 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
     }
 
-    private void Dispatch(in PhoenixMessage message)
+    /// <summary>
+    /// One client message, under the lock. A message for a topic whose authorization is being evaluated waits
+    /// (in order) until it is; <paramref name="fromQueue"/> marks such a message being processed afterwards.
+    /// </summary>
+    private void Handle(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool fromQueue)
+    {
+        try
+        {
+            if (opcode == WebSocketOpcode.Text)
+            {
+                var message = PhoenixSerializer.Parse(payload, Version);
+                if (!fromQueue && _gates.Count > 0 && !message.Topic.ValueEquals("phoenix"u8) && TryDefer(message.Topic.GetString()!, opcode, payload))
+                {
+                    return;
+                }
+
+                Dispatch(message, payload);
+            }
+            else
+            {
+                // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
+                var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
+                if (!fromQueue && _gates.Count > 0 && Utf8.IsValid(push.Topic) && TryDefer(Encoding.UTF8.GetString(push.Topic), opcode, payload))
+                {
+                    return;
+                }
+
+                OnBinaryBroadcast(push, payload);
+            }
+        }
+        catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
+        {
+            // Upstream logs and drops malformed frames and keeps the socket (realtime.md §1.3).
+            Log.PhoenixFrameDropped(_hub.Logger, error.ToString(), ex.Message);
+        }
+    }
+
+    private void Dispatch(in PhoenixMessage message, ReadOnlySpan<byte> raw)
     {
         if (message.Topic.ValueEquals("phoenix"u8))
         {
@@ -106,7 +125,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         var topic = message.Topic.GetString()!;
         if (message.Event.ValueEquals("phx_join"u8))
         {
-            Join(message, topic);
+            Join(message, topic, raw);
             return;
         }
 
@@ -133,11 +152,11 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
         else if (message.Event.ValueEquals("broadcast"u8))
         {
-            OnTextBroadcast(message, channel);
+            OnTextBroadcast(message, channel, raw);
         }
         else if (message.Event.ValueEquals("presence"u8))
         {
-            OnPresence(message, channel);
+            OnPresence(message, channel, raw);
         }
         else if (message.Event.ValueEquals("access_token"u8))
         {
@@ -166,7 +185,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         _hub.Subscriptions.Remove(channel);
         if (_hub.Presence.Untrack(channel) is { } diff)
         {
-            FanOutPresenceDiff(channel.Topic, diff);
+            FanOutPresenceDiff(channel.Key, diff);
         }
     }
 

@@ -9,7 +9,7 @@ namespace MadBase.Edge.Realtime;
 internal sealed class TopicRegistry
 {
     private static readonly RealtimeChannel[] s_none = [];
-    private readonly ConcurrentDictionary<string, RealtimeChannel[]> _topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TopicKey, RealtimeChannel[]> _topics = new();
     private readonly Lock _gate = new();
     private int _channels;
 
@@ -18,13 +18,13 @@ internal sealed class TopicRegistry
 
     public int TopicCount => _topics.Count;
 
-    public RealtimeChannel[] Get(string topic) => _topics.TryGetValue(topic, out var channels) ? channels : s_none;
+    public RealtimeChannel[] Get(TopicKey key) => _topics.TryGetValue(key, out var channels) ? channels : s_none;
 
     public void Add(RealtimeChannel channel)
     {
         lock (_gate)
         {
-            _topics[channel.Topic] = [.. Get(channel.Topic), channel];
+            _topics[channel.Key] = [.. Get(channel.Key), channel];
             _channels++;
         }
     }
@@ -33,7 +33,7 @@ internal sealed class TopicRegistry
     {
         lock (_gate)
         {
-            var current = Get(channel.Topic);
+            var current = Get(channel.Key);
             var kept = Array.FindAll(current, c => !ReferenceEquals(c, channel));
             if (kept.Length == current.Length)
             {
@@ -42,11 +42,11 @@ internal sealed class TopicRegistry
 
             if (kept.Length == 0)
             {
-                _topics.TryRemove(channel.Topic, out _);
+                _topics.TryRemove(channel.Key, out _);
             }
             else
             {
-                _topics[channel.Topic] = kept;
+                _topics[channel.Key] = kept;
             }
 
             _channels--;
