@@ -104,6 +104,12 @@ internal sealed partial class RealtimeSession
                     Handle(next.Value.Opcode, next.Value.Payload, fromQueue: true);
                 }
             }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // What the read loop does when a handler throws: nothing is awaiting this task to observe it.
+                Log.WebSocketHandlerFailed(_hub.Logger, ex);
+                Connection.Close(WebSocketCloseStatus.InternalServerError, "internal error");
+            }
             finally
             {
                 if (!gate.Busy && _gates.TryGetValue(topic, out var current) && ReferenceEquals(current, gate))

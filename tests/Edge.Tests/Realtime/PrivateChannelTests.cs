@@ -185,6 +185,29 @@ public sealed partial class PrivateChannelTests(PrivateChannelServerFixture serv
         Assert.Matches(PolicyChecksMetric(), await server.Edge.Http.GetStringAsync("/metrics"));
     }
 
+    [Fact]
+    public async Task RealtimeSend_PrivateAndPublicRows_DeliveredToTheirTopicWithMetaId()
+    {
+        await server.WaitForStreamingAsync();
+        await using var privateSocket = await ConnectAsync(TokenA);
+        await using var publicSocket = await ConnectAsync(TokenA);
+        await JoinAsync(privateSocket, RoomA, """{"private":true}""");
+        await JoinAsync(publicSocket, RoomA, "{}");
+
+        await server.ExecuteAsync($"select realtime.send('{{\"n\":1}}', 'db', '{RoomA}')");
+        await server.ExecuteAsync($"select realtime.send('{{\"n\":2}}', 'db', '{RoomA}', false)");
+
+        var privateFrame = await ReadTextAsync(privateSocket);
+        var id = (string)(await server.ScalarAsync($"select id::text from realtime.messages where topic = '{RoomA}' and private"))!;
+        Assert.Equal($$$"""[null,null,"realtime:{{{RoomA}}}","broadcast",{"type":"broadcast","event":"db","payload":{"n": 1, "id": "{{{id}}}"},"meta":{"id":"{{{id}}}"}}]""", privateFrame);
+        Assert.Contains("\"payload\":{\"n\": 2,", await ReadTextAsync(publicSocket), StringComparison.Ordinal);
+        foreach (var socket in new[] { privateSocket, publicSocket })
+        {
+            await socket.SendTextAsync("""[null,"9","phoenix","heartbeat",{}]""");
+            Assert.Equal("""[null,"9","phoenix","phx_reply",{"status":"ok","response":{}}]""", await ReadTextAsync(socket));
+        }
+    }
+
     [GeneratedRegex(@"(?m)^madbase_realtime_policy_checks_total [1-9]")]
     private static partial Regex PolicyChecksMetric();
 

@@ -54,25 +54,30 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     private async Task RouteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
         var matches = Match(transaction.Changes);
-        if (matches.Count == 0)
-        {
-            return;
-        }
+        var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
 
-        var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
+        // Frames go out in commit order: each change's database broadcast (realtime.send), then its postgres_changes.
         var delivered = 0;
-        for (var i = 0; i < matches.Count; i++)
+        var next = 0;
+        for (var change = 0; change < transaction.Changes.Count; change++)
         {
-            var match = matches[i];
-            if (hidden is not null && hidden.Contains(i))
+            if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload))
             {
-                hub.Metrics.DroppedByRls.Increment();
-                continue;
+                hub.BroadcastText(topic, payload, except: null);
             }
 
-            var change = transaction.Changes[match.ChangeIndex];
-            var frame = PhoenixFrames.PostgresChange(match.Channel.Version, match.Channel.Topic, match.Ids, change.DataJson);
-            delivered += match.Channel.Send(frame) ? 1 : 0;
+            for (; next < matches.Count && matches[next].ChangeIndex == change; next++)
+            {
+                var match = matches[next];
+                if (hidden is not null && hidden.Contains(next))
+                {
+                    hub.Metrics.DroppedByRls.Increment();
+                    continue;
+                }
+
+                var frame = PhoenixFrames.PostgresChange(match.Channel.Version, match.Channel.Topic, match.Ids, transaction.Changes[change].DataJson);
+                delivered += match.Channel.Send(frame) ? 1 : 0;
+            }
         }
 
         hub.Metrics.ChangeDeliveries.Add(delivered);
