@@ -68,6 +68,9 @@ internal sealed partial class RealtimeSession
 
     private async Task CompleteAsync(string topic, TopicGate gate, Func<Task<Action>> check)
     {
+        // Off the caller's stack: the read loop holds the lock, and a check must never complete inside it.
+        await Task.Yield();
+
         // Checks report database trouble in their result; this only guards against a bug looping on one message.
         Action apply;
         var dropFirst = false;
