@@ -26,4 +26,7 @@ internal static partial class Log
 
     [LoggerMessage(1006, LogLevel.Information, "Added {Table} to publication {Publication} (database broadcasts from realtime.send())")]
     public static partial void PublicationTableAdded(ILogger logger, string publication, string table);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Could not add {Table} to publication {Publication} ({Reason}): realtime.send() broadcasts will not be delivered")]
+    public static partial void PublicationTableNotAdded(ILogger logger, string publication, string table, string reason);
 }

@@ -90,8 +90,16 @@ internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options,
         }
         else if (hasMessages is false)
         {
-            await ExecuteAsync(connection, null, $"alter publication \"{options.Publication}\" add table realtime.messages", cancellationToken);
-            Log.PublicationTableAdded(logger, options.Publication, "realtime.messages");
+            try
+            {
+                await ExecuteAsync(connection, null, $"alter publication \"{options.Publication}\" add table realtime.messages", cancellationToken);
+                Log.PublicationTableAdded(logger, options.Publication, "realtime.messages");
+            }
+            catch (PostgresException ex)
+            {
+                // Someone else's publication (e.g. not owned by this user): everything else still works.
+                Log.PublicationTableNotAdded(logger, options.Publication, "realtime.messages", ex.MessageText);
+            }
         }
     }
 
