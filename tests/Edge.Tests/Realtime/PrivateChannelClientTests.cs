@@ -57,6 +57,13 @@ public sealed class PrivateChannelClientTests(PrivateChannelServerFixture server
         Assert.Equal("ok", result.GetProperty("restSendB").GetString());
         Assert.True(result.GetProperty("httpA").GetProperty("success").GetBoolean());
         Assert.Equal("forbidden", result.GetProperty("httpB").GetProperty("error").GetString());
+
+        // A refreshed token (setAuth) that cannot read the room closes the channel; the client does not rejoin.
+        Assert.Equal("SUBSCRIBED", result.GetProperty("joinSwitch").GetString());
+        Assert.Equal(["SUBSCRIBED", "CLOSED"], Strings(result.GetProperty("statuses")));
+        Assert.Equal(
+            ["You no longer have permission to read from this Channel topic: " + PrivateChannelServerFixture.RoomA],
+            Strings(result.GetProperty("systemMessages")));
     }
 
     private static string? Status(JsonElement result, string name) => result.GetProperty(name).GetProperty("status").GetString();

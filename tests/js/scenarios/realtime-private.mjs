@@ -79,6 +79,22 @@ const httpB = await restB.channel(room, { config: { private: true } }).httpSend(
 await waitFor(() => got.a1.some((m) => m.from === 'restA') && got.a1.some((m) => m.from === 'httpA'), 10000, 'REST messages at a1');
 await sleep(500); // anything delivered wrongly (B's REST messages, cross-topic traffic) arrives by now
 
+// A token refresh that loses read access closes the channel for good (system error, then CLOSED).
+let switcherToken = tokenA;
+const switcher = createClient(url, anonKey, {
+  accessToken: async () => switcherToken,
+  realtime: { transport: WebSocket, heartbeatIntervalMs: 1000 },
+});
+await switcher.realtime.setAuth();
+const statuses = [];
+const systemMessages = [];
+const chSwitch = switcher.channel(room, { config: { private: true } });
+chSwitch.on('system', {}, (m) => systemMessages.push(m.message));
+const joinSwitch = await new Promise((resolve) => chSwitch.subscribe((status) => { statuses.push(status); if (status === 'SUBSCRIBED') resolve(status); }));
+switcherToken = tokenB;
+await switcher.realtime.setAuth();
+await waitFor(() => statuses.includes('CLOSED'), 10000, 'CLOSED after losing read');
+
 done({
   joinA1, joinA2, joinPub, joinB, joinLobbyA, joinLobbyB,
   ackA2, ackPub, trackA1, trackA2, trackPub, lobbySend, lobbyTrack,
@@ -86,4 +102,5 @@ done({
   presenceA1: Object.keys(chA1.presenceState()).sort(),
   presencePub: Object.keys(chPub.presenceState()).sort(),
   got,
-}, a1, a2, b, pub, restA, restB);
+  joinSwitch, statuses, systemMessages,
+}, a1, a2, b, pub, restA, restB, switcher);
