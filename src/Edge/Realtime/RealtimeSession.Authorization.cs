@@ -144,7 +144,10 @@ internal sealed partial class RealtimeSession
             return false;
         }
 
-        if (!_gates.ContainsKey(topic) && _gates.Count + _channels.Count >= _hub.Options.MaxChannelsPerConnection)
+        // Checks in flight count as channels (a rejoin replaces its own channel), so a socket cannot start more
+        // checks than it may hold channels.
+        var held = _gates.Count + _channels.Count - (_channels.ContainsKey(topic) ? 1 : 0);
+        if (!_gates.ContainsKey(topic) && held >= _hub.Options.MaxChannelsPerConnection)
         {
             RefuseJoin(message, $"ChannelRateLimitReached: Too many channels (limit {_hub.Options.MaxChannelsPerConnection})");
             return true;
