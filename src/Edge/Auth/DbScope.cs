@@ -31,31 +31,44 @@ internal sealed class DbScope : IAsyncDisposable
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var scope = new DbScope(connection, transaction);
             if (claims is not null)
             {
-                // set_config(..., true) is SET LOCAL: it ends with the transaction, so pooled connections stay clean.
-                await using var command = new NpgsqlCommand(
-                    """
-                    select set_config('role', $1, true),
-                           set_config('request.jwt.claims', $2, true),
-                           set_config('request.jwt.claim.sub', $3, true),
-                           set_config('request.jwt.claim.role', $1, true)
-                    """,
-                    connection,
-                    transaction);
-                command.Parameters.Add(new NpgsqlParameter { Value = claims.Role });
-                command.Parameters.Add(new NpgsqlParameter { Value = claims.RawJson });
-                command.Parameters.Add(new NpgsqlParameter { Value = claims.Subject ?? "" });
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                await scope.ActAsAsync(claims, realtimeTopic: null, cancellationToken);
             }
 
-            return new DbScope(connection, transaction);
+            return scope;
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Switches the rest of the transaction to <paramref name="claims"/>' role and claims; with
+    /// <paramref name="realtimeTopic"/>, also sets <c>realtime.topic</c> for <c>realtime.topic()</c> in
+    /// <c>realtime.messages</c> policies. Anything done before this call ran as the server's own user.
+    /// </summary>
+    public async Task ActAsAsync(JwtClaims claims, string? realtimeTopic, CancellationToken cancellationToken)
+    {
+        // set_config(..., true) is SET LOCAL: it ends with the transaction, so pooled connections stay clean.
+        await using var command = new NpgsqlCommand(
+            """
+            select set_config('role', $1, true),
+                   set_config('request.jwt.claims', $2, true),
+                   set_config('request.jwt.claim.sub', $3, true),
+                   set_config('request.jwt.claim.role', $1, true),
+                   set_config('realtime.topic', $4, true)
+            """,
+            _connection,
+            _transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = claims.Role });
+        command.Parameters.Add(new NpgsqlParameter { Value = claims.RawJson });
+        command.Parameters.Add(new NpgsqlParameter { Value = claims.Subject ?? "" });
+        command.Parameters.Add(new NpgsqlParameter { Value = realtimeTopic ?? "" });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public NpgsqlCommand CreateCommand(string sql)

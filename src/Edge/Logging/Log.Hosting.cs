@@ -15,7 +15,7 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Warning, "Database not ready for migrations ({Reason}); retrying in {DelayMs} ms")]
     public static partial void MigrationRetry(ILogger logger, string reason, double delayMs);
 
-    [LoggerMessage(1003, LogLevel.Information, "Created publication {Publication} (empty: add tables with ALTER PUBLICATION ... ADD TABLE)")]
+    [LoggerMessage(1003, LogLevel.Information, "Created publication {Publication} for realtime.messages (add your tables with ALTER PUBLICATION ... ADD TABLE)")]
     public static partial void PublicationCreated(ILogger logger, string publication);
 
     [LoggerMessage(1004, LogLevel.Information, "Shutting down: no new connections, finishing in-flight requests (deadline {Seconds} s)")]
@@ -23,4 +23,10 @@ internal static partial class Log
 
     [LoggerMessage(1005, LogLevel.Error, "Unhandled error serving {Method} {Path}")]
     public static partial void UnhandledRequestError(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(1006, LogLevel.Information, "Added {Table} to publication {Publication} (database broadcasts from realtime.send())")]
+    public static partial void PublicationTableAdded(ILogger logger, string publication, string table);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Could not add {Table} to publication {Publication} ({Reason}): realtime.send() broadcasts will not be delivered")]
+    public static partial void PublicationTableNotAdded(ILogger logger, string publication, string table, string reason);
 }

@@ -47,4 +47,13 @@ internal static partial class Log
 
     [LoggerMessage(3014, LogLevel.Information, "REST broadcast to {Topic} skipped: {Reason}")]
     public static partial void RestBroadcastSkipped(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(3015, LogLevel.Warning, "realtime.messages policy check for {Topic} as {Role} ({Check}) failed: {Reason}; treated as denied")]
+    public static partial void ChannelPolicyFailed(ILogger logger, string topic, string role, string check, string reason);
+
+    [LoggerMessage(3016, LogLevel.Warning, "Could not evaluate realtime.messages policies for {Topic}: {Reason}")]
+    public static partial void ChannelAuthorizationUnavailable(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(3017, LogLevel.Debug, "Private channel {Topic} as {Role}: {Policies}")]
+    public static partial void ChannelPoliciesEvaluated(ILogger logger, string topic, string role, string policies);
 }

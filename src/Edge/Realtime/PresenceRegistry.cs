@@ -10,7 +10,7 @@ namespace MadBase.Edge.Realtime;
 /// </summary>
 internal sealed class PresenceRegistry
 {
-    private readonly Dictionary<string, List<PresenceMeta>> _topics = new(StringComparer.Ordinal);
+    private readonly Dictionary<TopicKey, List<PresenceMeta>> _topics = new();
     private readonly Lock _gate = new();
     private long _nextRef;
 
@@ -22,10 +22,10 @@ internal sealed class PresenceRegistry
     {
         lock (_gate)
         {
-            if (!_topics.TryGetValue(channel.Topic, out var metas))
+            if (!_topics.TryGetValue(channel.Key, out var metas))
             {
                 metas = [];
-                _topics[channel.Topic] = metas;
+                _topics[channel.Key] = metas;
             }
 
             var index = metas.FindIndex(m => ReferenceEquals(m.Channel, channel));
@@ -55,7 +55,7 @@ internal sealed class PresenceRegistry
     {
         lock (_gate)
         {
-            if (!_topics.TryGetValue(channel.Topic, out var metas))
+            if (!_topics.TryGetValue(channel.Key, out var metas))
             {
                 return null;
             }
@@ -70,7 +70,7 @@ internal sealed class PresenceRegistry
             metas.RemoveAt(index);
             if (metas.Count == 0)
             {
-                _topics.Remove(channel.Topic);
+                _topics.Remove(channel.Key);
             }
 
             return Diff(joins: [], leaves: [previous]);
@@ -78,7 +78,7 @@ internal sealed class PresenceRegistry
     }
 
     /// <summary>The <c>presence_state</c> payload: <c>{"key":{"metas":[…]},…}</c>.</summary>
-    public byte[] State(string topic)
+    public byte[] State(TopicKey topic)
     {
         lock (_gate)
         {

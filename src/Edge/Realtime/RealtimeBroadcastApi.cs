@@ -3,6 +3,7 @@ using MadBase.Edge.Auth;
 using MadBase.Edge.Json;
 using MadBase.Edge.Logging;
 using Microsoft.AspNetCore.Http.Features;
+using Npgsql;
 
 namespace MadBase.Edge.Realtime;
 
@@ -36,12 +37,24 @@ internal static class RealtimeBroadcastApi
             return;
         }
 
+        // Private messages need the caller's realtime.messages INSERT policy for their topic (checked once per
+        // topic); without it they are skipped silently, as upstream. service_role bypasses the policies.
+        var writable = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var message in messages)
         {
             if (message.Private && !claims.IsServiceRole)
             {
-                Log.RestBroadcastSkipped(hub.Logger, message.Topic, "private channels need service_role");
-                continue;
+                if (!writable.TryGetValue(message.Topic, out var allowed))
+                {
+                    allowed = await MayWriteAsync(hub, claims, message.Topic, context.RequestAborted);
+                    writable[message.Topic] = allowed;
+                }
+
+                if (!allowed)
+                {
+                    Log.RestBroadcastSkipped(hub.Logger, message.Topic, "no realtime.messages INSERT policy allows it");
+                    continue;
+                }
             }
 
             var payload = PhoenixFrames.Json(message, static (json, m) =>
@@ -53,7 +66,7 @@ internal static class RealtimeBroadcastApi
                 json.WriteRawValue(m.Payload, skipInputValidation: true);
                 json.WriteEndObject();
             });
-            hub.BroadcastText(RealtimeChannel.TopicPrefix + message.Topic, payload, except: null);
+            hub.BroadcastText(new TopicKey(RealtimeChannel.TopicPrefix + message.Topic, message.Private), payload, except: null);
         }
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
@@ -71,13 +84,14 @@ internal static class RealtimeBroadcastApi
 
         var name = (string)context.Request.RouteValues["name"]!;
         var eventName = (string)context.Request.RouteValues["event"]!;
-        if (context.Request.Query["private"] == "true" && !claims.IsServiceRole)
+        var isPrivate = context.Request.Query["private"] == "true";
+        if (isPrivate && !claims.IsServiceRole && !await MayWriteAsync(hub, claims, name, context.RequestAborted))
         {
-            await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden", "Private channels need the service_role key.");
+            await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden", $"You do not have permissions to write to this Channel topic: {name}");
             return;
         }
 
-        var topic = RealtimeChannel.TopicPrefix + name;
+        var topic = new TopicKey(RealtimeChannel.TopicPrefix + name, isPrivate);
         if (context.Request.ContentType?.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) == true)
         {
             hub.BroadcastRaw(topic, eventName, body);
@@ -103,6 +117,21 @@ internal static class RealtimeBroadcastApi
         }
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    /// <summary>The caller's broadcast write on a private topic; false when the database cannot be asked.</summary>
+    private static async Task<bool> MayWriteAsync(RealtimeHub hub, JwtClaims claims, string name, CancellationToken cancellationToken)
+    {
+        hub.Metrics.PolicyChecks.Increment();
+        try
+        {
+            return (await hub.Authorizer.WriteAsync(claims, name, cancellationToken)).Broadcast;
+        }
+        catch (NpgsqlException ex)
+        {
+            Log.ChannelAuthorizationUnavailable(hub.Logger, name, ex.Message);
+            return false;
+        }
     }
 
     /// <summary><c>Authorization: Bearer</c> first (the user's session), then the <c>apikey</c> header or query.</summary>

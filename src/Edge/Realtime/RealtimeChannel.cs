@@ -1,4 +1,5 @@
 using MadBase.Edge.Auth;
+using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
@@ -15,13 +16,16 @@ internal sealed class RealtimeChannel
 
     private JwtClaims _claims;
     private string? _token;
+    private ChannelPolicies _policies;
     private volatile bool _presenceEnabled;
     private volatile bool _closed;
 
-    public RealtimeChannel(string topic, string joinRef, PhoenixVersion version, OutboundQueue outbound, JoinConfig config, JwtClaims claims, string? token)
+    public RealtimeChannel(string topic, string joinRef, PhoenixVersion version, OutboundQueue outbound, JoinConfig config, JwtClaims claims, string? token, ChannelPolicies policies)
     {
         Topic = topic;
-        Name = topic.StartsWith(TopicPrefix, StringComparison.Ordinal) ? topic[TopicPrefix.Length..] : topic;
+        Name = NameOf(topic);
+        IsPrivate = config.Private;
+        _policies = policies;
         JoinRef = joinRef;
         JoinRefUtf8 = System.Text.Encoding.UTF8.GetBytes(joinRef);
         Version = version;
@@ -35,6 +39,25 @@ internal sealed class RealtimeChannel
     }
 
     public string Topic { get; }
+
+    /// <summary>A private channel (<c>config.private</c>): a topic of its own, separate from the public one of the same name.</summary>
+    public bool IsPrivate { get; }
+
+    /// <summary>Where broadcast and presence fan-out find this channel: private and public topics never mix.</summary>
+    public TopicKey Key => new(Topic, IsPrivate);
+
+    /// <summary>The <c>realtime.messages</c> grants (<see cref="ChannelPolicies.All"/> for public channels and service_role).</summary>
+    public ChannelPolicies Policies
+    {
+        get => Volatile.Read(ref _policies);
+        set => Volatile.Write(ref _policies, value);
+    }
+
+    /// <summary>Broadcasts reach it: public, or a private channel whose broadcast read was granted.</summary>
+    public bool ReceivesBroadcast => Policies.BroadcastRead == true;
+
+    /// <summary>Presence events reach it: presence is on and (for a private channel) presence read was granted.</summary>
+    public bool ReceivesPresence => _presenceEnabled && Policies.PresenceRead == true;
 
     /// <summary>The topic without <c>realtime:</c>, as <c>system</c> messages name the channel.</summary>
     public string Name { get; }
@@ -77,6 +100,9 @@ internal sealed class RealtimeChannel
     }
 
     public void MarkClosed() => _closed = true;
+
+    /// <summary>The channel name as the client gave it: the topic without <c>realtime:</c>.</summary>
+    public static string NameOf(string topic) => topic.StartsWith(TopicPrefix, StringComparison.Ordinal) ? topic[TopicPrefix.Length..] : topic;
 
     /// <summary>Queues a frame for this channel's socket; false when it was dropped (slow or closing client).</summary>
     public bool Send(in OutboundFrame frame) => !_closed && Outbound.TryEnqueue(frame);

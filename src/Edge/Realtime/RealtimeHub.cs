@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting;
+using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
@@ -17,9 +18,10 @@ internal sealed class RealtimeHub : IDisposable
     private readonly ITimer _sweeper;
     private volatile bool _stopping;
 
-    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers)
+    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer)
     {
         Options = options;
+        Authorizer = authorizer;
         Jwt = jwt;
         Time = time;
         Metrics = new RealtimeMetrics(edgeMetrics);
@@ -39,6 +41,9 @@ internal sealed class RealtimeHub : IDisposable
     public RealtimeOptions Options { get; }
 
     public Jwt Jwt { get; }
+
+    /// <summary>Evaluates private channels' <c>realtime.messages</c> policies.</summary>
+    public ChannelAuthorizer Authorizer { get; }
 
     public TimeProvider Time { get; }
 
@@ -77,17 +82,19 @@ internal sealed class RealtimeHub : IDisposable
     public void Dispose() => _sweeper.Dispose();
 
     /// <summary>
-    /// Sends <c>[null,null,topic,"broadcast",payload]</c> to every channel of <paramref name="topic"/> but
-    /// <paramref name="except"/>, the payload bytes untouched and one frame per serializer version shared by all.
+    /// Sends <c>[null,null,topic,"broadcast",payload]</c> to every channel of <paramref name="key"/> but
+    /// <paramref name="except"/> (and private channels without broadcast read), the payload bytes untouched and
+    /// one frame per serializer version shared by all.
     /// </summary>
     /// <returns>Frames queued.</returns>
-    public int BroadcastText(string topic, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except)
+    public int BroadcastText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except)
     {
+        var topic = key.Topic;
         byte[]? v2 = null, v1 = null;
         var delivered = 0;
-        foreach (var channel in Topics.Get(topic))
+        foreach (var channel in Topics.Get(key))
         {
-            if (ReferenceEquals(channel, except))
+            if (ReferenceEquals(channel, except) || !channel.ReceivesBroadcast)
             {
                 continue;
             }
@@ -103,13 +110,14 @@ internal sealed class RealtimeHub : IDisposable
     }
 
     /// <summary>Raw bytes as a kind-4 frame to the topic's vsn 2.0.0 channels (v1 cannot carry raw bytes).</summary>
-    public int BroadcastRaw(string topic, string @event, ReadOnlySpan<byte> payload)
+    public int BroadcastRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload)
     {
+        var topic = key.Topic;
         byte[]? frame = null;
         var delivered = 0;
-        foreach (var channel in Topics.Get(topic))
+        foreach (var channel in Topics.Get(key))
         {
-            if (channel.Version == PhoenixVersion.V2)
+            if (channel.Version == PhoenixVersion.V2 && channel.ReceivesBroadcast)
             {
                 frame ??= PhoenixFrames.BinaryBroadcast(System.Text.Encoding.UTF8.GetBytes(topic), System.Text.Encoding.UTF8.GetBytes(@event), [], Protocol.Phoenix.PhoenixPayloadEncoding.Raw, payload);
                 delivered += channel.Send(new OutboundFrame(frame)) ? 1 : 0;

@@ -26,4 +26,8 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
     public Counter RlsProbes { get; } = metrics.Counter("madbase_realtime_rls_probes_total", "Set-based RLS visibility probes run (one per identity, table and transaction).");
 
     public Counter DroppedByRls { get; } = metrics.Counter("madbase_realtime_rls_hidden_total", "Change deliveries withheld because RLS hid the row from the subscriber.");
+
+    public Counter PolicyChecks { get; } = metrics.Counter("madbase_realtime_policy_checks_total", "realtime.messages policy checks run for private channels (reads at join/refresh, writes at first send).");
+
+    public Counter UnauthorizedDrops { get; } = metrics.Counter("madbase_realtime_unauthorized_drops_total", "Broadcasts and presence tracks refused because realtime.messages policies deny writing.");
 }

@@ -1,3 +1,4 @@
+using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Replication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,6 +11,7 @@ internal static class RealtimeServiceCollectionExtensions
     public static IServiceCollection AddRealtime(this IServiceCollection services, RealtimeOptions options)
     {
         services.AddSingleton(options);
+        services.AddSingleton<ChannelAuthorizer>();
         services.AddSingleton<RealtimeHub>();
         services.TryAddSingleton<ChangeFeed>();
         services.AddSingleton<RlsProbe>();

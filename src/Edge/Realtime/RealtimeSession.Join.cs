@@ -1,5 +1,6 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Protocol.Phoenix;
 
@@ -11,8 +12,13 @@ internal sealed partial class RealtimeSession
     /// <c>phx_join</c> (realtime.md §3.1, §4.2, §4.6): authorize, register every subscription, and only then reply
     /// ok, so <c>SUBSCRIBED</c> on the client means changes are already being routed to it.
     /// </summary>
-    private void Join(in PhoenixMessage message, string topic)
+    private void Join(in PhoenixMessage message, string topic, ReadOnlySpan<byte> raw)
     {
+        if (TryStartJoinCheck(message, topic, raw))
+        {
+            return; // a private join: handled again once its policies are known
+        }
+
         if (topic.Length == 0 || topic == RealtimeChannel.TopicPrefix)
         {
             RefuseJoin(message, "TopicNameRequired: You must provide a topic name");
@@ -44,17 +50,28 @@ internal sealed partial class RealtimeSession
             return;
         }
 
+        var policies = ChannelPolicies.All;
         if (config.Private && !claims.IsServiceRole)
         {
-            // realtime.messages policies are not evaluated by this server, so a private channel is never opened to
-            // a role that RLS would have to authorize.
-            var name = topic.StartsWith(RealtimeChannel.TopicPrefix, StringComparison.Ordinal) ? topic[RealtimeChannel.TopicPrefix.Length..] : topic;
-            RefuseJoin(message, $"Unauthorized: You do not have permissions to read from this Channel topic: {name}");
-            return;
+            // The first pass evaluated realtime.messages SELECT policies as this token (realtime.md §7).
+            var name = RealtimeChannel.NameOf(topic);
+            if (TakePreparedJoin(topic) is not { } prepared)
+            {
+                RefuseJoin(message, "UnableToConnectToProject: Realtime was unable to connect to the project database");
+                return;
+            }
+
+            if (!prepared.CanJoin)
+            {
+                RefuseJoin(message, $"Unauthorized: You do not have permissions to read from this Channel topic: {name}");
+                return;
+            }
+
+            policies = prepared;
         }
 
         var joinRef = message.JoinRef.GetString() ?? message.Ref.GetString() ?? "";
-        var channel = new RealtimeChannel(topic, joinRef, Version, Connection.Outbound, config, claims, token);
+        var channel = new RealtimeChannel(topic, joinRef, Version, Connection.Outbound, config, claims, token, policies);
         var bindings = new List<PostgresBinding>(config.PostgresChanges.Count);
         var replies = new List<byte[]>(config.PostgresChanges.Count);
         var errors = new List<string>();
@@ -88,9 +105,9 @@ internal sealed partial class RealtimeSession
             Send(SystemMessage(channel, "postgres_changes", ok: false, error));
         }
 
-        if (channel.PresenceEnabled)
+        if (channel.ReceivesPresence)
         {
-            Send(PhoenixFrames.Message(Version, joinRef, null, topic, "presence_state", _hub.Presence.State(topic)));
+            Send(PhoenixFrames.Message(Version, joinRef, null, topic, "presence_state", _hub.Presence.State(channel.Key)));
         }
 
         _hub.Metrics.Joins.Increment();

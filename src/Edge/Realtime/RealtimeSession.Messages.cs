@@ -1,7 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.Authorization;
+using MadBase.Protocol.WebSockets;
 using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Realtime;
@@ -12,22 +15,27 @@ internal sealed partial class RealtimeSession
     /// A text broadcast push: the payload bytes go to every channel of the topic untouched, one frame per serializer
     /// version built once and shared (realtime.md §5).
     /// </summary>
-    private void OnTextBroadcast(in PhoenixMessage message, RealtimeChannel sender)
+    private void OnTextBroadcast(in PhoenixMessage message, RealtimeChannel sender, ReadOnlySpan<byte> raw)
     {
+        if (sender.IsPrivate && !MayBroadcast(sender, WebSocketOpcode.Text, raw))
+        {
+            return;
+        }
+
         if (sender.BroadcastAck)
         {
             // The ack precedes the self echo, as upstream sends them (realtime.md §12).
             Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
         }
 
-        _hub.BroadcastText(sender.Topic, message.Payload, except: sender.BroadcastSelf ? null : sender);
+        _hub.BroadcastText(sender.Key, message.Payload, except: sender.BroadcastSelf ? null : sender);
     }
 
     /// <summary>
     /// A kind-3 binary push (vsn 2.0.0): v2 subscribers get a kind-4 frame with the payload bytes untouched, v1
     /// subscribers the JSON text form; raw-byte payloads cannot be expressed in v1 and are not sent there.
     /// </summary>
-    private void OnBinaryBroadcast(PhoenixBroadcastPush push)
+    private void OnBinaryBroadcast(PhoenixBroadcastPush push, ReadOnlySpan<byte> raw)
     {
         if (!Utf8.IsValid(push.Topic) || !_channels.TryGetValue(Encoding.UTF8.GetString(push.Topic), out var sender))
         {
@@ -39,6 +47,11 @@ internal sealed partial class RealtimeSession
             return;
         }
 
+        if (sender.IsPrivate && !MayBroadcast(sender, WebSocketOpcode.Binary, raw))
+        {
+            return;
+        }
+
         if (sender.BroadcastAck && !push.Ref.IsEmpty)
         {
             Send(PhoenixFrames.Reply(Version, sender.JoinRef, Encoding.UTF8.GetString(push.Ref), sender.Topic, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
@@ -46,9 +59,9 @@ internal sealed partial class RealtimeSession
 
         byte[]? v2 = null, v1 = null;
         var delivered = 0;
-        foreach (var channel in _hub.Topics.Get(sender.Topic))
+        foreach (var channel in _hub.Topics.Get(sender.Key))
         {
-            if (ReferenceEquals(channel, sender) && !sender.BroadcastSelf)
+            if ((ReferenceEquals(channel, sender) && !sender.BroadcastSelf) || !channel.ReceivesBroadcast)
             {
                 continue;
             }
@@ -74,12 +87,31 @@ internal sealed partial class RealtimeSession
     }
 
     /// <summary><c>{"type":"presence","event":"track"|"untrack","payload":{…}}</c> (realtime.md §6).</summary>
-    private void OnPresence(in PhoenixMessage message, RealtimeChannel channel)
+    private void OnPresence(in PhoenixMessage message, RealtimeChannel channel, ReadOnlySpan<byte> raw)
     {
         if (!TryReadPresencePush(message.Payload, out var isTrack, out var start, out var length))
         {
             Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, """{"reason":"Presence track payload must be a map"}"""u8));
             return;
+        }
+
+        if (isTrack && channel.IsPrivate)
+        {
+            // Presence write (and read, if presence was off at join) on a private channel: evaluated at the first
+            // track; without write the track is refused with an empty error reply, as upstream.
+            var policies = channel.Policies;
+            if (policies.PresenceWrite is null || policies.PresenceRead is null)
+            {
+                StartWriteCheck(channel, WebSocketOpcode.Text, raw, withPresenceRead: policies.PresenceRead is null);
+                return;
+            }
+
+            if (policies.PresenceWrite != true)
+            {
+                _hub.Metrics.UnauthorizedDrops.Increment();
+                Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, PhoenixFrames.EmptyObject));
+                return;
+            }
         }
 
         byte[]? diff;
@@ -96,7 +128,7 @@ internal sealed partial class RealtimeSession
         Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
         if (diff is not null)
         {
-            FanOutPresenceDiff(channel.Topic, diff);
+            FanOutPresenceDiff(channel.Key, diff);
         }
     }
 
@@ -141,18 +173,35 @@ internal sealed partial class RealtimeSession
             return;
         }
 
+        if (channel.IsPrivate && !claims.IsServiceRole)
+        {
+            StartRefreshCheck(channel, claims, token);
+            return;
+        }
+
+        if (channel.IsPrivate)
+        {
+            channel.Policies = ChannelPolicies.All;
+        }
+
+        Reauthorized(channel, claims, token);
+    }
+
+    private void Reauthorized(RealtimeChannel channel, JwtClaims claims, string token)
+    {
         channel.UpdateAuth(claims, token);
         _hub.Metrics.TokenRefreshes.Increment();
         Log.ChannelReauthorized(_hub.Logger, channel.Topic, claims.Role);
     }
 
-    private void FanOutPresenceDiff(string topic, byte[] diff)
+    private void FanOutPresenceDiff(TopicKey key, byte[] diff)
     {
+        var topic = key.Topic;
         byte[]? v2 = null, v1 = null;
         var delivered = 0;
-        foreach (var channel in _hub.Topics.Get(topic))
+        foreach (var channel in _hub.Topics.Get(key))
         {
-            if (!channel.PresenceEnabled)
+            if (!channel.ReceivesPresence)
             {
                 continue;
             }

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Unicode;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.WebSockets;
@@ -39,37 +41,9 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
 
     public void OnMessage(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
-        try
+        lock (_gate)
         {
-            if (opcode == WebSocketOpcode.Text)
-            {
-                var message = PhoenixSerializer.Parse(payload, Version);
-                lock (_gate)
-                {
-                    Dispatch(message);
-                }
-            }
-            else
-            {
-                // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
-                var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
-                lock (_gate)
-                {
-                    if (_eventRate.TryTake(_hub.Time))
-                    {
-                        OnBinaryBroadcast(push);
-                    }
-                    else
-                    {
-                        _hub.Metrics.EventsRateLimited.Increment(); // binary pushes expect no reply
-                    }
-                }
-            }
-        }
-        catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
-        {
-            // Upstream logs and drops malformed frames and keeps the socket (realtime.md §1.3).
-            Log.PhoenixFrameDropped(_hub.Logger, error.ToString(), ex.Message);
+            Handle(opcode, payload, fromQueue: false);
         }
     }
 
@@ -77,6 +51,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
     {
         lock (_gate)
         {
+            _closed = true;
             foreach (var channel in _channels.Values.ToArray())
             {
                 Leave(channel);
@@ -123,7 +98,51 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
     }
 
-    private void Dispatch(in PhoenixMessage message)
+    /// <summary>
+    /// One client message, under the lock. A message for a topic whose authorization is being evaluated waits
+    /// (in order) until it is; <paramref name="fromQueue"/> marks such a message being processed afterwards.
+    /// </summary>
+    private void Handle(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool fromQueue)
+    {
+        try
+        {
+            if (opcode == WebSocketOpcode.Text)
+            {
+                var message = PhoenixSerializer.Parse(payload, Version);
+                if (!fromQueue && _gates.Count > 0 && !message.Topic.ValueEquals("phoenix"u8) && TryDefer(message.Topic.GetString()!, opcode, payload))
+                {
+                    return;
+                }
+
+                Dispatch(message, payload);
+            }
+            else
+            {
+                // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
+                var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
+                if (!fromQueue && _gates.Count > 0 && Utf8.IsValid(push.Topic) && TryDefer(Encoding.UTF8.GetString(push.Topic), opcode, payload))
+                {
+                    return;
+                }
+
+                if (_eventRate.TryTake(_hub.Time))
+                {
+                    OnBinaryBroadcast(push, payload);
+                }
+                else
+                {
+                    _hub.Metrics.EventsRateLimited.Increment(); // binary pushes expect no reply
+                }
+            }
+        }
+        catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
+        {
+            // Upstream logs and drops malformed frames and keeps the socket (realtime.md §1.3).
+            Log.PhoenixFrameDropped(_hub.Logger, error.ToString(), ex.Message);
+        }
+    }
+
+    private void Dispatch(in PhoenixMessage message, ReadOnlySpan<byte> raw)
     {
         if (message.Topic.ValueEquals("phoenix"u8))
         {
@@ -145,7 +164,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
                 return;
             }
 
-            Join(message, topic);
+            Join(message, topic, raw);
             return;
         }
 
@@ -174,14 +193,14 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         {
             if (!IsOverEventRate(message))
             {
-                OnTextBroadcast(message, channel);
+                OnTextBroadcast(message, channel, raw);
             }
         }
         else if (message.Event.ValueEquals("presence"u8))
         {
             if (!IsOverEventRate(message))
             {
-                OnPresence(message, channel);
+                OnPresence(message, channel, raw);
             }
         }
         else if (message.Event.ValueEquals("access_token"u8))
@@ -211,7 +230,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         _hub.Subscriptions.Remove(channel);
         if (_hub.Presence.Untrack(channel) is { } diff)
         {
-            FanOutPresenceDiff(channel.Topic, diff);
+            FanOutPresenceDiff(channel.Key, diff);
         }
     }
 

@@ -19,7 +19,7 @@ public sealed class MigrationTests
         await connection.OpenAsync();
         var versions = await QueryListAsync<int>(connection, "select version from madbase.schema_migrations order by version");
         Assert.Equal(versions.Distinct().Count(), versions.Count);
-        Assert.Equal(Enumerable.Range(1, 4), versions);
+        Assert.Equal(Enumerable.Range(1, 5), versions);
         Assert.Contains("Applied migration", a.Log + b.Log, StringComparison.Ordinal);
     }
 
@@ -81,6 +81,50 @@ public sealed class MigrationTests
 
         await using var uid = new NpgsqlCommand("select auth.uid()::text || ' ' || auth.role()", connection, transaction);
         Assert.Equal("7f9c6e43-7a2b-4a8e-9d2c-1f0e5a6b3c4d authenticated", await uid.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Start_FreshDatabase_CreatesRealtimeAuthorizationSchemaAndPublishesMessages()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        await using var edge = await EdgeProcess.StartAsync(database);
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        var columns = await QueryListAsync<string>(
+            connection,
+            "select column_name || ':' || udt_name from information_schema.columns where table_schema = 'realtime' and table_name = 'messages' order by ordinal_position");
+        Assert.Equal(
+            ["topic:text", "extension:text", "payload:jsonb", "event:text", "private:bool", "updated_at:timestamp", "inserted_at:timestamp", "id:uuid"],
+            columns);
+        Assert.True(await ScalarAsync<bool>(connection, "select relrowsecurity from pg_class where oid = 'realtime.messages'::regclass"));
+        foreach (var role in new[] { "anon", "authenticated", "service_role" })
+        {
+            Assert.True(await ScalarAsync<bool>(connection, $"select has_table_privilege('{role}', 'realtime.messages', 'select, insert, update')"));
+            Assert.True(await ScalarAsync<bool>(connection, $"select has_function_privilege('{role}', 'realtime.topic()', 'execute')"));
+        }
+
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "select count(*) from pg_publication_tables where pubname = 'madbase_pub' and schemaname = 'realtime' and tablename = 'messages'"));
+
+        // realtime.topic() reads what the server sets for policy checks; realtime.send() stores a broadcast row.
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var set = new NpgsqlCommand("select set_config('realtime.topic', 'room-1', true)", connection, transaction))
+        {
+            await set.ExecuteNonQueryAsync();
+        }
+
+        await using (var topic = new NpgsqlCommand("select realtime.topic()", connection, transaction))
+        {
+            Assert.Equal("room-1", await topic.ExecuteScalarAsync());
+        }
+
+        await using (var send = new NpgsqlCommand("select realtime.send('{\"a\":1}', 'ev', 'room-2')", connection, transaction))
+        {
+            await send.ExecuteNonQueryAsync();
+        }
+
+        await using var row = new NpgsqlCommand("select extension || ' ' || event || ' ' || private || ' ' || (payload ->> 'id' = id::text) from realtime.messages where topic = 'room-2'", connection, transaction);
+        Assert.Equal("broadcast ev true true", await row.ExecuteScalarAsync());
     }
 
     [Fact]

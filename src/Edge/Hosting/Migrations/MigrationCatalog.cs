@@ -11,5 +11,6 @@ internal static class MigrationCatalog
         // Version 3 is reserved for the storage REST branch; versions are applied by number, gaps allowed.
         new(3, "tus-uploads", Migration0003TusUploads.Sql),
         new(4, "tus-upload-parts", Migration0004TusUploadParts.Sql),
+        new(5, "realtime-messages", Migration0005RealtimeMessages.Sql),
     ];
 }

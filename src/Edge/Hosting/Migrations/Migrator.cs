@@ -65,16 +65,41 @@ internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options,
         }
     }
 
-    /// <summary>An empty publication: users choose tables with <c>ALTER PUBLICATION … ADD TABLE</c>.</summary>
+    /// <summary>
+    /// The publication, created when absent with only <c>realtime.messages</c> (how <c>realtime.send()</c> reaches
+    /// subscribers): users add their tables with <c>ALTER PUBLICATION … ADD TABLE</c>. An existing publication
+    /// gets <c>realtime.messages</c> added when it lacks it (unless it is FOR ALL TABLES, which has it already).
+    /// </summary>
     private async Task EnsurePublicationAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var exists = new NpgsqlCommand("select 1 from pg_publication where pubname = $1", connection);
+        // The name was validated as [a-z_][a-z0-9_]* at start, so quoting it is enough.
+        await using var exists = new NpgsqlCommand(
+            """
+            select p.puballtables
+                   or exists (select 1 from pg_publication_rel r where r.prpubid = p.oid and r.prrelid = 'realtime.messages'::regclass)
+            from pg_publication p
+            where p.pubname = $1
+            """,
+            connection);
         exists.Parameters.Add(new NpgsqlParameter { Value = options.Publication });
-        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        var hasMessages = await exists.ExecuteScalarAsync(cancellationToken);
+        if (hasMessages is null)
         {
-            // The name was validated as [a-z_][a-z0-9_]* at start, so quoting it is enough.
-            await ExecuteAsync(connection, null, $"create publication \"{options.Publication}\"", cancellationToken);
+            await ExecuteAsync(connection, null, $"create publication \"{options.Publication}\" for table realtime.messages", cancellationToken);
             Log.PublicationCreated(logger, options.Publication);
+        }
+        else if (hasMessages is false)
+        {
+            try
+            {
+                await ExecuteAsync(connection, null, $"alter publication \"{options.Publication}\" add table realtime.messages", cancellationToken);
+                Log.PublicationTableAdded(logger, options.Publication, "realtime.messages");
+            }
+            catch (PostgresException ex)
+            {
+                // Someone else's publication (e.g. not owned by this user): everything else still works.
+                Log.PublicationTableNotAdded(logger, options.Publication, "realtime.messages", ex.MessageText);
+            }
         }
     }
 

@@ -66,52 +66,50 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     private async Task RouteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
         var matches = Match(transaction.Changes);
-        if (matches.Count == 0)
-        {
-            return;
-        }
+        var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
 
-        var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
+        // Frames go out in commit order: each change's database broadcast (realtime.send), then its postgres_changes.
         var delivered = 0;
-        var heads = _heads;
-        var headsFor = -1;
-        FrameKey? lastKey = null;
-        var lastFrame = default(OutboundFrame);
-        for (var i = 0; i < matches.Count; i++)
+        var next = 0;
+        for (var change = 0; change < transaction.Changes.Count; change++)
         {
-            var match = matches[i];
-            if (hidden is not null && hidden.Contains(i))
+            if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload))
             {
-                hub.Metrics.DroppedByRls.Increment();
-                continue;
+                hub.BroadcastText(topic, payload, except: null);
             }
 
-            if (headsFor != match.ChangeIndex)
+            // Channels of one topic asking for the same bindings get byte-identical frames: each head is built once
+            // per change. Consecutive deliveries usually share it, so the previous key is checked before hashing.
+            _heads.Clear();
+            FrameKey? lastKey = null;
+            var lastFrame = default(OutboundFrame);
+            for (; next < matches.Count && matches[next].ChangeIndex == change; next++)
             {
-                heads.Clear();
-                headsFor = match.ChangeIndex;
-                lastKey = null;
-            }
-
-            // Channels of one topic asking for the same bindings get byte-identical frames: build each head once.
-            // Consecutive deliveries usually share it, so the previous key is checked before hashing.
-            var key = new FrameKey(match.Channel.Version, match.Channel.Topic, match.Ids);
-            if (lastKey is not { } previous || !previous.Equals(key))
-            {
-                if (!heads.TryGetValue(key, out lastFrame))
+                var match = matches[next];
+                if (hidden is not null && hidden.Contains(next))
                 {
-                    lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[match.ChangeIndex].DataJson);
-                    heads[key] = lastFrame;
+                    hub.Metrics.DroppedByRls.Increment();
+                    continue;
                 }
 
-                lastKey = key;
-            }
+                var key = new FrameKey(match.Channel.Version, match.Channel.Topic, match.Ids);
+                if (lastKey is not { } previous || !previous.Equals(key))
+                {
+                    if (!_heads.TryGetValue(key, out lastFrame))
+                    {
+                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[change].DataJson);
+                        _heads[key] = lastFrame;
+                    }
 
-            delivered += match.Channel.Send(lastFrame) ? 1 : 0;
+                    lastKey = key;
+                }
+
+                delivered += match.Channel.Send(lastFrame) ? 1 : 0;
+            }
         }
 
         hub.Metrics.ChangeDeliveries.Add(delivered);
-        heads.Clear();
+        _heads.Clear();
         ReleaseScratch();
     }
 

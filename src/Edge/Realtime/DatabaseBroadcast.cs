@@ -1,0 +1,68 @@
+using System.Text.Json;
+using MadBase.Edge.Replication;
+
+namespace MadBase.Edge.Realtime;
+
+/// <summary>
+/// Broadcasts from the database (realtime.md §5): a committed INSERT into <c>realtime.messages</c> with extension
+/// <c>broadcast</c> (what <c>realtime.send()</c> writes) reaches the channels of its topic, private or public as the
+/// row says, as <c>{"type":"broadcast","event","payload","meta":{"id"}}</c>. The row arrives through the same
+/// replication stream as every change, so it is delivered once, in commit order, and only if committed (policy
+/// probes are always rolled back and never show up here).
+/// </summary>
+internal static class DatabaseBroadcast
+{
+    /// <summary>The topic and the broadcast payload of <paramref name="change"/>; false when it is not a database broadcast.</summary>
+    public static bool TryRead(ChangeEvent change, out TopicKey topic, out byte[] payloadJson)
+    {
+        topic = default;
+        payloadJson = [];
+        if (change.Kind != ChangeKind.Insert || change.Schema != "realtime" || change.Table != "messages" || Text(change, "extension") != "broadcast")
+        {
+            return false;
+        }
+
+        var name = Text(change, "topic");
+        var eventName = Text(change, "event");
+        var payload = Text(change, "payload");
+        if (name is null || eventName is null || payload is null)
+        {
+            return false;
+        }
+
+        var id = Text(change, "id");
+        var isPrivate = Text(change, "private") == "t";
+        try
+        {
+            payloadJson = PhoenixFrames.Json((eventName, payload, id), static (json, m) =>
+            {
+                json.WriteStartObject();
+                json.WriteString("type", "broadcast");
+                json.WriteString("event", m.eventName);
+                json.WritePropertyName("payload");
+                json.WriteRawValue(m.payload); // jsonb text output: validated, never trusted blindly
+                if (m.id is not null)
+                {
+                    json.WriteStartObject("meta");
+                    json.WriteString("id", m.id);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndObject();
+            });
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        topic = new TopicKey(RealtimeChannel.TopicPrefix + name, isPrivate);
+        return true;
+    }
+
+    private static string? Text(ChangeEvent change, string column)
+    {
+        var index = change.ColumnIndex(column);
+        return index >= 0 && index < change.Record.Count && change.Record[index].Kind == ChangeValueKind.Text ? change.Record[index].Text : null;
+    }
+}

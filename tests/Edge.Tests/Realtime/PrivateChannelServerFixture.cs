@@ -1,0 +1,86 @@
+using MadBase.Edge.Tests.Infrastructure;
+using Npgsql;
+
+namespace MadBase.Edge.Tests.Realtime;
+
+/// <summary>
+/// A published server whose database carries Realtime Authorization policies on <c>realtime.messages</c>:
+/// <c>room-&lt;uid&gt;</c> is readable and writable by that user only, <c>lobby-*</c> readable by every
+/// authenticated user and writable by none.
+/// </summary>
+public sealed class PrivateChannelServerFixture : IAsyncLifetime
+{
+    public static readonly Guid UserA = Guid.Parse("a0000000-0000-4000-8000-00000000000a");
+    public static readonly Guid UserB = Guid.Parse("b0000000-0000-4000-8000-00000000000b");
+
+    internal EdgeProcess Edge { get; private set; } = null!;
+
+    public string Database { get; private set; } = "";
+
+    public static string RoomA => "room-" + UserA;
+
+    public static string RoomB => "room-" + UserB;
+
+    private string Slot { get; } = RealtimeServerFixture.NewSlotName();
+
+    public async ValueTask InitializeAsync()
+    {
+        Database = await TestEnvironment.CreateDatabaseAsync();
+        Edge = await EdgeProcess.StartAsync(Database, env =>
+        {
+            RealtimeServerFixture.Configure(env);
+            env["MADBASE_SLOT"] = Slot;
+        });
+
+        // After start: migration 5 has created realtime.messages, realtime.topic() and the grants.
+        await ExecuteAsync("""
+            create policy room_owner_read on realtime.messages for select to authenticated
+              using (realtime.topic() = 'room-' || auth.uid()::text or realtime.topic() like 'lobby-%');
+            create policy room_owner_write on realtime.messages for insert to authenticated
+              with check (realtime.topic() = 'room-' || auth.uid()::text);
+            """);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Edge.DisposeAsync();
+        await RealtimeServerFixture.DropSlotAsync(Database, Slot);
+    }
+
+    /// <summary>Replication streams (realtime.send rows reach sockets through it).</summary>
+    public async Task WaitForStreamingAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var ready = await Edge.Http.GetStringAsync("/ready");
+            if (ready.Contains("streaming", StringComparison.Ordinal) && !ready.Contains("not streaming", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("replication did not start streaming:\n" + Edge.Log);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
