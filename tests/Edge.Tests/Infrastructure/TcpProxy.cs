@@ -40,9 +40,16 @@ internal sealed class TcpProxy : IDisposable
         {
             foreach (var client in _open)
             {
-                if (client.Client is { } socket)
+                try
                 {
-                    socket.LingerState = new LingerOption(true, 0); // RST, like a crashed server
+                    if (client.Client is { } socket)
+                    {
+                        socket.LingerState = new LingerOption(true, 0); // RST, like a crashed server
+                    }
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+                {
+                    // Its pump already closed it (the other side went away first): nothing left to cut.
                 }
 
                 client.Dispose();
