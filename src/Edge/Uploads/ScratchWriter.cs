@@ -11,7 +11,9 @@ internal readonly record struct BodyWriteResult(long Written, bool Exceeded, boo
 /// Streams a request body from Kestrel's <see cref="PipeReader"/> straight into the scratch file at the upload's
 /// offset. Memory is bounded by the pipe itself: up to <see cref="WriteThreshold"/> bytes are left in the pipe
 /// (examined, not consumed) and then written with one gathered <c>pwritev</c> over the pipe's own segments, so
-/// nothing is copied into a chunk buffer and no buffer is rented while a slow client trickles bytes.
+/// nothing is copied into a chunk buffer and no buffer is rented while a slow client trickles bytes. Every
+/// <see cref="ScratchSync.WritebackStep"/> bytes it starts the kernel's writeback of what it wrote, so the flush that
+/// ends the PATCH finds little left to write.
 /// </summary>
 internal static class ScratchWriter
 {
@@ -23,6 +25,7 @@ internal static class ScratchWriter
     {
         var segments = new List<ReadOnlyMemory<byte>>(64);
         long written = 0;
+        long writebackFrom = 0; // bytes below this (relative to offset) have had their writeback started
         while (true)
         {
             ReadResult result;
@@ -56,6 +59,11 @@ internal static class ScratchWriter
 
                 RandomAccess.Write(file, segments, offset + written);
                 written += take;
+                if (written - writebackFrom >= ScratchSync.WritebackStep)
+                {
+                    ScratchSync.StartWriteback(file, offset + writebackFrom, written - writebackFrom);
+                    writebackFrom = written;
+                }
             }
 
             var exceeded = buffer.Length > take;
