@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# TUS uploads: SIZE_MIB (default 200) in CHUNK_MIB (default 8) chunks with tus-js-client, to MadBase Edge (file
-# backend) and to @tus/server 2.4.5 + @tus/file-store, one after the other in the same run. Reports MiB/s, server
-# CPU seconds per upload, peak RSS, and the ratios (load/tus/tus-bench.mjs).
-# Note: MadBase fsyncs every chunk before acknowledging its offset and hashes the bytes for the ETag;
-# @tus/file-store does neither, so equal throughput is not expected on a slow disk.
-# Bounded: processes started here are stopped by PID.
+# TUS uploads: SIZE_MIB (default 200) in CHUNK_MIB (default 8) chunks with tus-js-client, MadBase Edge vs
+# @tus/server 2.4.5 on the file backend (@tus/file-store) and on S3 (@tus/s3-store; both against the same
+# s3rver-plus, tests/js/s3rver-plus.mjs), alternating in the same run; then CONCURRENT (8) uploads at once for
+# peak RSS. Reports medians of RUNS (3): MiB/s, server CPU-s per upload (s3rver's separately), peak RSS, others%
+# (other users of the machine), the ratios and the issue's goals (load/tus/tus-bench.mjs has the method).
+# MadBase fsyncs every chunk before acknowledging its offset; @tus/file-store never fsyncs, so the file peer is also
+# shown with an fsync of its finished file ("peer+fsync").
+# Bounded: every wait has a timeout; processes started here are stopped by PID. Ports below 32768, 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-PORT=${LOAD_PG_PORT:-54386}
+PORT=${LOAD_PG_PORT:-24386}
 dir=$root/.madbase/pg-load-tus
-bin=$root/artifacts/publish/madbase-edge
+out=$root/.madbase/load-tus
+bin=${MADBASE_BIN:-$root/artifacts/publish/madbase-edge}
 cleanup() { scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 (cd load/tus && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+scripts/node-deps.sh >/dev/null # s3rver-plus
 scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true
 rm -rf "$dir"
 scripts/pg.sh start "$dir" "$PORT" >/dev/null
-MADBASE_BIN=$bin MADBASE_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres" \
-  LOAD_SIZE_MIB=${SIZE_MIB:-200} LOAD_CHUNK_MIB=${CHUNK_MIB:-8} LOAD_RUNS=${RUNS:-3} LOAD_DIR=$root/.madbase/load-tus \
-  timeout 900 node load/tus/tus-bench.mjs
+mkdir -p "$out"
+LOAD_PG_PID=$(head -1 "$dir/data/postmaster.pid") MADBASE_BIN=$bin MADBASE_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres" \
+  LOAD_SIZE_MIB=${SIZE_MIB:-200} LOAD_CHUNK_MIB=${CHUNK_MIB:-8} LOAD_RUNS=${RUNS:-3} LOAD_DIR=$out \
+  LOAD_BACKENDS=${BACKENDS:-file s3} LOAD_CONCURRENT=${CONCURRENT:-8} LOAD_CONCURRENT_MIB=${CONCURRENT_MIB:-${SIZE_MIB:-200}} \
+  LOAD_PORT_BASE=${LOAD_PORT_BASE:-24310} LOAD_S3RVER=$root/tests/js/s3rver-plus.mjs \
+  timeout 1800 node load/tus/tus-bench.mjs 2> >(tee "$out/results.txt" >&2) | tee "$out/results.json"

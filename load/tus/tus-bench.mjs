@@ -1,14 +1,28 @@
-// Load scenario: one large file uploaded with tus-js-client (8 MiB chunks) to MadBase Edge (file backend) and to
-// @tus/server + @tus/file-store, one server at a time on an otherwise idle machine. Reports client-side MiB/s and
-// the server's CPU seconds (utime+stime from /proc/PID/stat) and peak RSS (VmHWM) over the run, plus ratios.
+// Load scenario: one large file uploaded with tus-js-client (8 MiB chunks) to MadBase Edge and to @tus/server, on
+// the file backend (@tus/file-store) and on S3 (@tus/s3-store) against the same S3 test server (s3rver-plus).
+//
+// Same conditions for both sides of a pair: both servers run at once (idle while the other uploads); each gets one
+// unmeasured warm-up upload (JIT, connection pools, first-touch allocations); then RUNS measured uploads alternate
+// between them (ours first in odd runs, the peer first in even ones); before every measured upload `sync` flushes
+// the dirty page cache the previous one left (the peer's file-store never fsyncs, so its 200 MiB would otherwise be
+// written back during the next upload, whoever's it is). Reported: the median of RUNS for MiB/s (client side,
+// start() → onSuccess), server CPU-s per upload (utime+stime of the server process from /proc/PID/stat), the S3 test
+// server's CPU-s separately, the client's and PostgreSQL's CPU-s (LOAD_PG_PID: the postmaster), others% (machine
+// busy time not spent in any of these, as a share of all cores: other users of the box), and peak RSS (VmHWM) over
+// the pair's whole life.
+// The file peer's writes are not durable when it answers: "peer+fsync" adds the time to fsync its finished file, i.e.
+// the same durability MadBase gives every PATCH (it fsyncs before reporting an offset).
+// Then LOAD_CONCURRENT uploads at once to a freshly started server of each kind (peak RSS with N concurrent uploads).
 //
 // Environment: MADBASE_BIN (published binary), MADBASE_DATABASE_URL (a PostgreSQL the binary may migrate),
-//   LOAD_SIZE_MIB (default 200), LOAD_CHUNK_MIB (default 8), LOAD_RUNS (default 3), LOAD_DIR (scratch root),
-//   LOAD_PORT_MADBASE (default 5610), LOAD_PORT_PEER (default 5611).
-// Output: a table on stderr and one JSON line on stdout.
+//   LOAD_SIZE_MIB (200), LOAD_CHUNK_MIB (8), LOAD_RUNS (3), LOAD_DIR (scratch root), LOAD_BACKENDS ("file s3"),
+//   LOAD_CONCURRENT (8; 0 skips), LOAD_CONCURRENT_MIB (LOAD_SIZE_MIB), LOAD_PORT_BASE (24310: MadBase, +1 peer,
+//   +2 S3 test server), LOAD_S3RVER (tests/js/s3rver-plus.mjs; its node_modules must be installed).
+// Output: tables on stderr and one JSON line on stdout.
 import { spawn, execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import * as tus from 'tus-js-client'
 
@@ -17,19 +31,29 @@ const MiB = 1024 * 1024
 const sizeMiB = Number(env.LOAD_SIZE_MIB ?? 200)
 const chunk = Number(env.LOAD_CHUNK_MIB ?? 8) * MiB
 const runs = Number(env.LOAD_RUNS ?? 3)
+const backends = (env.LOAD_BACKENDS ?? 'file s3').split(/[\s,]+/).filter(Boolean)
+const concurrent = Number(env.LOAD_CONCURRENT ?? 8)
+const concurrentMiB = Number(env.LOAD_CONCURRENT_MIB ?? sizeMiB)
+const portBase = Number(env.LOAD_PORT_BASE ?? 24310)
+const s3rverScript = path.resolve(env.LOAD_S3RVER ?? path.join(import.meta.dirname, '../../tests/js/s3rver-plus.mjs'))
 const root = path.resolve(env.LOAD_DIR ?? '.load-work')
 const secret = 'load-secret-load-secret-load-secret-0123456789'
+const cores = os.cpus().length
 fs.mkdirSync(root, { recursive: true })
 
-const file = path.join(root, `data-${sizeMiB}m.bin`)
-if (!fs.existsSync(file) || fs.statSync(file).size !== sizeMiB * MiB) {
-  const fd = fs.openSync(file, 'w')
-  for (let i = 0; i < sizeMiB; i++) fs.writeSync(fd, crypto.randomBytes(MiB))
-  fs.closeSync(fd)
+function dataFile(mib) {
+  const file = path.join(root, `data-${mib}m.bin`)
+  if (!fs.existsSync(file) || fs.statSync(file).size !== mib * MiB) {
+    const fd = fs.openSync(file, 'w')
+    for (let i = 0; i < mib; i++) fs.writeSync(fd, crypto.randomBytes(MiB))
+    fs.closeSync(fd)
+  }
+  return file
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
 
 function cpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -42,8 +66,35 @@ function peakRssMiB(pid) {
   return Number(line.split(/\s+/)[1]) / 1024
 }
 
+/** Busy CPU-seconds of the whole machine (all cores) from /proc/stat. */
+function machineBusySeconds() {
+  const [, ...f] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)
+  const [user, nice, system, , , irq, softirq, steal] = f.map(Number)
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / clockTicks
+}
+
+/** PostgreSQL's CPU-seconds (MadBase's database work): the postmaster, its live children and its reaped ones. */
+const pgPid = Number(env.LOAD_PG_PID ?? 0)
+function pgCpuSeconds() {
+  if (!pgPid) return 0
+  const stat = fs.readFileSync(`/proc/${pgPid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  let ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) // utime, stime, cutime, cstime
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8')
+      const g = s.slice(s.lastIndexOf(')') + 2).split(' ')
+      if (Number(g[1]) === pgPid) ticks += Number(g[11]) + Number(g[12])
+    } catch { /* gone */ }
+  }
+  return ticks / clockTicks
+}
+
+const clientCpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
+
 async function waitFor(url, init) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 300; i++) {
     try {
       const res = await fetch(url, init)
       if (res.status < 500) return
@@ -53,90 +104,221 @@ async function waitFor(url, init) {
   throw new Error(`${url} did not come up`)
 }
 
-function upload(endpoint, headers, metadata) {
+function spawnChild(command, args, childEnv, name) {
+  const proc = spawn(command, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] })
+  proc.stdout.resume()
+  const exited = new Promise((r) => proc.once('exit', r))
+  proc.once('exit', (code, signal) => { if (!proc.stopping) console.error(`${name} exited early (${code ?? signal})`) })
+  return { proc, pid: proc.pid, exited, stop: async () => { proc.stopping = true; proc.kill('SIGTERM'); await Promise.race([exited, sleep(15000)]); if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await exited } } }
+}
+
+function upload(file, endpoint, headers, metadata) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
     const u = new tus.Upload(fs.createReadStream(file), {
       endpoint, headers, metadata, chunkSize: chunk, retryDelays: [], uploadDataDuringCreation: true,
       storeFingerprintForResuming: false,
       onError: reject,
-      onSuccess: () => resolve(Number(process.hrtime.bigint() - started) / 1e9),
+      onSuccess: () => resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, url: u.url }),
     })
     u.start()
   })
 }
 
-async function measure(name, start, clientFor) {
-  const child = start()
-  try {
-    await child.ready
-    const { endpoint, headers, metadata } = clientFor(child)
-    const cpu0 = cpuSeconds(child.pid)
-    const times = []
-    for (let i = 0; i < runs; i++) times.push(await upload(endpoint, headers, metadata(i)))
-    const cpu = (cpuSeconds(child.pid) - cpu0) / runs
-    const best = Math.min(...times)
-    return { name, mibPerSecond: sizeMiB / best, secondsBest: best, cpuSecondsPerUpload: cpu, peakRssMiB: peakRssMiB(child.pid) }
-  } finally {
-    child.process.kill('SIGTERM')
-    await new Promise((r) => child.process.once('exit', r))
-  }
+function startS3rver(dir, buckets) {
+  const port = portBase + 2
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.mkdirSync(dir, { recursive: true })
+  const child = spawnChild(process.execPath, ['--openssl-legacy-provider', s3rverScript, '--dir', dir, '--port', String(port), ...buckets.flatMap((b) => ['--bucket', b])], { PATH: env.PATH }, 's3rver-plus')
+  child.endpoint = `http://127.0.0.1:${port}`
+  child.ready = waitFor(`${child.endpoint}/`)
+  return child
 }
 
-function startMadBase() {
-  const port = Number(env.LOAD_PORT_MADBASE ?? 5610)
-  const dir = path.join(root, `madbase-${Date.now()}`)
+function startMadBase(backend, s3) {
+  const port = portBase
+  const dir = path.join(root, `madbase-${backend}`)
+  fs.rmSync(dir, { recursive: true, force: true })
   const childEnv = {
     PATH: env.PATH,
     MADBASE_LISTEN: `http://127.0.0.1:${port}`,
     MADBASE_DATABASE_URL: env.MADBASE_DATABASE_URL,
     MADBASE_JWT_SECRET: secret,
-    MADBASE_STORAGE_BACKEND: 'file',
+    MADBASE_STORAGE_BACKEND: backend,
     MADBASE_STORAGE_DIR: path.join(dir, 'storage'),
     MADBASE_SCRATCH_DIR: path.join(dir, 'scratch'),
+    ...(backend === 's3' ? {
+      MADBASE_S3_ENDPOINT: s3.endpoint, MADBASE_S3_BUCKET: 'madbase-load', MADBASE_S3_ACCESS_KEY: 'S3RVER', MADBASE_S3_SECRET_KEY: 'S3RVER',
+    } : {}),
   }
-  const proc = spawn(env.MADBASE_BIN, [], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
+  for (const k of Object.keys(env)) if (k.startsWith('MADBASE_S3_') && !(k in childEnv)) childEnv[k] = env[k] // e.g. MADBASE_S3_PARTS_IN_FLIGHT
+  const child = spawnChild(env.MADBASE_BIN, [], childEnv, `madbase-edge (${backend})`)
   const token = execFileSync(env.MADBASE_BIN, ['token', 'service_role'], { env: childEnv }).toString().trim()
   const base = `http://127.0.0.1:${port}`
-  const ready = (async () => {
+  child.name = `madbase-edge (${backend})`
+  child.ready = (async () => {
     await waitFor(`${base}/ready`)
-    await fetch(`${base}/storage/v1/bucket`, {
+    const res = await fetch(`${base}/storage/v1/bucket`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'load', name: 'load' }),
     })
+    if (res.status >= 300 && !(await res.clone().text()).includes('409')) throw new Error(`create bucket: ${res.status} ${await res.text()}`)
   })()
-  return { process: proc, pid: proc.pid, ready, token, endpoint: `${base}/storage/v1/upload/resumable` }
+  child.endpoint = `${base}/storage/v1/upload/resumable`
+  child.headers = { authorization: `Bearer ${token}`, apikey: token, 'x-upsert': 'true' }
+  child.metadata = (i) => ({ bucketName: 'load', objectName: `run-${i}.bin`, contentType: 'application/octet-stream' })
+  child.afterUpload = () => 0
+  return child
 }
 
-function startPeer() {
-  const port = Number(env.LOAD_PORT_PEER ?? 5611)
-  const dir = path.join(root, `peer-${Date.now()}`)
+function startPeer(backend, s3) {
+  const port = portBase + 1
+  const dir = path.join(root, `peer-${backend}`)
+  fs.rmSync(dir, { recursive: true, force: true })
   fs.mkdirSync(dir, { recursive: true })
-  const proc = spawn(process.execPath, [path.join(import.meta.dirname, 'tus-peer-server.mjs'), String(port), dir], { stdio: ['ignore', 'ignore', 'inherit'] })
-  const ready = waitFor(`http://127.0.0.1:${port}/files`, { method: 'OPTIONS' })
-  return { process: proc, pid: proc.pid, ready, endpoint: `http://127.0.0.1:${port}/files` }
+  const where = backend === 's3' ? ['s3', s3.endpoint, 'tus-peer', String(chunk)] : [dir]
+  const child = spawnChild(process.execPath, [path.join(import.meta.dirname, 'tus-peer-server.mjs'), String(port), ...where], { PATH: env.PATH, NODE_NO_WARNINGS: '1' }, `@tus/server (${backend})`)
+  child.name = backend === 's3' ? '@tus/server 2.4.5 + s3-store' : '@tus/server 2.4.5 + file-store'
+  child.ready = waitFor(`http://127.0.0.1:${port}/files`, { method: 'OPTIONS' })
+  child.endpoint = `http://127.0.0.1:${port}/files`
+  child.headers = {}
+  child.metadata = (i) => ({ filename: `run-${i}.bin` })
+  // file-store: the upload's file is DIR/<id>. fsync it (what MadBase did per PATCH), then delete it (untimed) so
+  // the disk does not fill over runs. Returns the fsync seconds.
+  child.afterUpload = (url, durable) => {
+    if (backend !== 'file') return 0
+    const file = path.join(dir, path.basename(new URL(url).pathname))
+    let seconds = 0
+    if (durable) {
+      const t0 = process.hrtime.bigint()
+      const fd = fs.openSync(file, 'r+')
+      fs.fsyncSync(fd)
+      fs.closeSync(fd)
+      seconds = Number(process.hrtime.bigint() - t0) / 1e9
+    }
+    fs.rmSync(file, { force: true })
+    fs.rmSync(`${file}.json`, { force: true })
+    return seconds
+  }
+  return child
 }
 
-const madbase = await measure('madbase-edge (file)', startMadBase, (child) => ({
-  endpoint: child.endpoint,
-  headers: { authorization: `Bearer ${child.token}`, apikey: child.token, 'x-upsert': 'true' },
-  metadata: (i) => ({ bucketName: 'load', objectName: `run-${i}.bin`, contentType: 'application/octet-stream' }),
-}))
-const peer = await measure('@tus/server 2.4.5 + file-store', startPeer, (child) => ({
-  endpoint: child.endpoint,
-  headers: {},
-  metadata: (i) => ({ filename: `run-${i}.bin` }),
-}))
-
-const ratios = {
-  throughput: madbase.mibPerSecond / peer.mibPerSecond,
-  cpu: madbase.cpuSecondsPerUpload / peer.cpuSecondsPerUpload,
-  peakRss: madbase.peakRssMiB / peer.peakRssMiB,
+/** One measured upload to `server`; CPU and others% over exactly its duration. */
+async function measuredUpload(server, s3, file, i) {
+  execFileSync('sync') // untimed: start from a clean page cache, whoever left it dirty
+  const c0 = cpuSeconds(server.pid), s0 = s3 ? cpuSeconds(s3.pid) : 0, k0 = clientCpuSeconds(), p0 = pgCpuSeconds(), m0 = machineBusySeconds()
+  const { seconds, url } = await upload(file, server.endpoint, server.headers, server.metadata(i))
+  const c1 = cpuSeconds(server.pid), s1 = s3 ? cpuSeconds(s3.pid) : 0, k1 = clientCpuSeconds(), p1 = pgCpuSeconds(), m1 = machineBusySeconds()
+  const fsyncSeconds = server.afterUpload(url, true)
+  const serverCpu = c1 - c0, s3Cpu = s1 - s0, clientCpu = k1 - k0, pgCpu = p1 - p0
+  const others = Math.max(0, (m1 - m0) - serverCpu - s3Cpu - clientCpu - pgCpu) / (cores * seconds)
+  return { seconds, fsyncSeconds, serverCpu, s3Cpu, clientCpu, pgCpu, othersPct: 100 * others }
 }
-const row = (r) => `${r.name.padEnd(32)} ${r.mibPerSecond.toFixed(1).padStart(8)} MiB/s ${r.cpuSecondsPerUpload.toFixed(2).padStart(7)} CPU-s ${r.peakRssMiB.toFixed(1).padStart(8)} MiB peak RSS`
-console.error(`${sizeMiB} MiB via tus-js-client, ${chunk / MiB} MiB chunks, best of ${runs} (CPU-s averaged per upload)`)
-console.error(row(madbase))
-console.error(row(peer))
-console.error(`ratios madbase/peer: throughput ${ratios.throughput.toFixed(2)}x, CPU ${ratios.cpu.toFixed(2)}x, peak RSS ${ratios.peakRss.toFixed(2)}x`)
-console.log(JSON.stringify({ sizeMiB, chunkMiB: chunk / MiB, runs, madbase, peer, ratios }))
+
+async function stopAll(children) {
+  for (const c of children) if (c) await c.stop()
+}
+
+async function pair(backend) {
+  const file = dataFile(sizeMiB)
+  const s3 = backend === 's3' ? startS3rver(path.join(root, 's3-pair'), ['madbase-load', 'tus-peer']) : null
+  let ours, peer
+  try {
+    if (s3) await s3.ready
+    ours = startMadBase(backend, s3)
+    peer = startPeer(backend, s3)
+    await Promise.all([ours.ready, peer.ready])
+    for (const server of [ours, peer]) { // warm-up, unmeasured
+      const { url } = await upload(file, server.endpoint, server.headers, server.metadata('warmup'))
+      server.afterUpload(url, false)
+    }
+    const samples = new Map([[ours, []], [peer, []]])
+    for (let i = 0; i < runs; i++) {
+      for (const server of i % 2 === 0 ? [ours, peer] : [peer, ours]) {
+        const m = await measuredUpload(server, s3, file, i)
+        samples.get(server).push(m)
+        console.error(`  ${backend} run ${i + 1}/${runs} ${server.name.padEnd(30)} ${(sizeMiB / m.seconds).toFixed(1).padStart(7)} MiB/s  server ${m.serverCpu.toFixed(2)} CPU-s${s3 ? `  s3rver ${m.s3Cpu.toFixed(2)}` : ''}  client ${m.clientCpu.toFixed(2)}  pg ${m.pgCpu.toFixed(2)}  others ${m.othersPct.toFixed(0)}%${m.fsyncSeconds ? `  (+fsync ${(m.fsyncSeconds * 1000).toFixed(0)} ms)` : ''}`)
+      }
+    }
+    const summary = (server) => {
+      const xs = samples.get(server)
+      return {
+        name: server.name,
+        mibPerSecond: median(xs.map((m) => sizeMiB / m.seconds)),
+        runsMibPerSecond: xs.map((m) => +(sizeMiB / m.seconds).toFixed(1)),
+        durableMibPerSecond: median(xs.map((m) => sizeMiB / (m.seconds + m.fsyncSeconds))),
+        cpuSecondsPerUpload: median(xs.map((m) => m.serverCpu)),
+        s3rverCpuSecondsPerUpload: s3 ? median(xs.map((m) => m.s3Cpu)) : undefined,
+        clientCpuSecondsPerUpload: median(xs.map((m) => m.clientCpu)),
+        pgCpuSecondsPerUpload: median(xs.map((m) => m.pgCpu)),
+        othersPct: xs.map((m) => +m.othersPct.toFixed(0)),
+        peakRssMiB: peakRssMiB(server.pid),
+      }
+    }
+    const result = { backend, madbase: summary(ours), peer: summary(peer), s3rverPeakRssMiB: s3 ? peakRssMiB(s3.pid) : undefined }
+    result.ratios = {
+      throughput: result.madbase.mibPerSecond / result.peer.mibPerSecond,
+      throughputVsDurablePeer: result.madbase.mibPerSecond / result.peer.durableMibPerSecond,
+      cpu: result.madbase.cpuSecondsPerUpload / result.peer.cpuSecondsPerUpload,
+      peakRss: result.madbase.peakRssMiB / result.peer.peakRssMiB,
+    }
+    return result
+  } finally {
+    await stopAll([ours, peer, s3])
+  }
+}
+
+/** LOAD_CONCURRENT uploads at once to a fresh server: aggregate MiB/s and the server's peak RSS. */
+async function concurrentUploads(backend, kind) {
+  const file = dataFile(concurrentMiB)
+  const s3 = backend === 's3' ? startS3rver(path.join(root, `s3-conc-${kind}`), ['madbase-load', 'tus-peer']) : null
+  let server
+  try {
+    if (s3) await s3.ready
+    server = kind === 'madbase' ? startMadBase(backend, s3) : startPeer(backend, s3)
+    await server.ready
+    execFileSync('sync')
+    const c0 = cpuSeconds(server.pid), t0 = process.hrtime.bigint()
+    const done = await Promise.all(Array.from({ length: concurrent }, (_, i) => upload(file, server.endpoint, server.headers, server.metadata(`c${i}`))))
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+    const cpu = cpuSeconds(server.pid) - c0
+    for (const { url } of done) server.afterUpload(url, false)
+    const r = { backend, name: server.name, uploads: concurrent, mibEach: concurrentMiB, aggregateMibPerSecond: (concurrent * concurrentMiB) / seconds, cpuSeconds: cpu, peakRssMiB: peakRssMiB(server.pid), s3rverPeakRssMiB: s3 ? peakRssMiB(s3.pid) : undefined }
+    console.error(`  ${backend} ${concurrent} concurrent × ${concurrentMiB} MiB ${server.name.padEnd(30)} ${r.aggregateMibPerSecond.toFixed(1).padStart(7)} MiB/s aggregate  ${cpu.toFixed(2)} CPU-s  peak RSS ${r.peakRssMiB.toFixed(1)} MiB`)
+    return r
+  } finally {
+    await stopAll([server, s3])
+  }
+}
+
+const pairs = []
+const concurrency = []
+for (const backend of backends) {
+  console.error(`${backend}: ${sizeMiB} MiB via tus-js-client, ${chunk / MiB} MiB chunks, 1 warm-up + ${runs} alternating runs each`)
+  pairs.push(await pair(backend))
+  if (concurrent > 0) {
+    concurrency.push(await concurrentUploads(backend, 'madbase'))
+    concurrency.push(await concurrentUploads(backend, 'peer'))
+  }
+}
+
+const f1 = (x) => x.toFixed(1), f2 = (x) => x.toFixed(2)
+const mark = (ok) => (ok ? '✔' : '✘')
+console.error(`\n${sizeMiB} MiB via tus-js-client, ${chunk / MiB} MiB chunks, medians of ${runs} (CPU-s per upload)`)
+for (const p of pairs) {
+  for (const r of [p.madbase, p.peer]) {
+    console.error(`${r.name.padEnd(32)} ${f1(r.mibPerSecond).padStart(7)} MiB/s [${r.runsMibPerSecond.join(', ')}] ${f2(r.cpuSecondsPerUpload).padStart(5)} CPU-s${r.s3rverCpuSecondsPerUpload !== undefined ? ` (+ s3rver ${f2(r.s3rverCpuSecondsPerUpload)})` : ''}${r.pgCpuSecondsPerUpload >= 0.005 ? ` (+ pg ${f2(r.pgCpuSecondsPerUpload)})` : ''} ${f1(r.peakRssMiB).padStart(6)} MiB peak RSS  others% ${r.othersPct.join('/')}`)
+  }
+  if (p.backend === 'file') console.error(`${'  peer with fsync of its file'.padEnd(32)} ${f1(p.peer.durableMibPerSecond).padStart(7)} MiB/s`)
+  const q = p.ratios
+  const goal = p.backend === 'file'
+    ? `goal ≥ 4× throughput: ${mark(q.throughput >= 4)}`
+    : `goal ≥ 2× throughput: ${mark(q.throughput >= 2)}, CPU ≤ ¼: ${mark(q.cpu <= 0.25)}`
+  console.error(`ratios (${p.backend}) madbase/peer: throughput ${f2(q.throughput)}x${p.backend === 'file' ? ` (vs peer+fsync ${f2(q.throughputVsDurablePeer)}x)` : ''}, server CPU ${f2(q.cpu)}x, peak RSS ${f2(q.peakRss)}x; ${goal}`)
+}
+for (const c of concurrency) {
+  const goal = c.name.startsWith('madbase') ? `  goal ≤ 48 MiB: ${mark(c.peakRssMiB <= 48)}` : ''
+  console.error(`${c.uploads} concurrent (${c.backend}) ${c.name.padEnd(30)} peak RSS ${f1(c.peakRssMiB)} MiB, ${f1(c.aggregateMibPerSecond)} MiB/s aggregate, ${f2(c.cpuSeconds)} CPU-s${goal}`)
+}
+console.log(JSON.stringify({ sizeMiB, chunkMiB: chunk / MiB, runs, cores, pairs, concurrency }))

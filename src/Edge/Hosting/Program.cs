@@ -45,8 +45,11 @@ internal static class Program
 
     private static WebApplication Build(EdgeOptions options, RealtimeOptions realtime)
     {
-        // Flags were consumed by EdgeOptionsParser; the host must not see them as configuration.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Flags were consumed by EdgeOptionsParser; the host must not see them as configuration. The one argument it
+        // gets turns off reload-on-change for its (unused) appsettings files: that would put a recursive inotify
+        // watcher on the working directory, which wakes a thread for every write under it — e.g. each scratch-file
+        // write of a TUS upload when MADBASE_SCRATCH_DIR is the default ./.madbase/scratch.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

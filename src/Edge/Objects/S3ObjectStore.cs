@@ -37,6 +37,9 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
             // Only send checksums S3 requires: S3-compatible servers (s3rver, older MinIO) reject or mis-store the rest.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            // The SDK reads a part (to sign it, then to send it) in buffers of this size: its 8 KiB default meant ~3
+            // pread calls per 8 KiB of every part. 64 KiB stays below the large-object heap's 85,000 bytes.
+            BufferSize = 64 * 1024,
         };
         _client = new AmazonS3Client(new BasicAWSCredentials(options.S3AccessKey, options.S3SecretKey), config);
         _bucket = options.S3Bucket!;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Uploads;
@@ -6,14 +7,22 @@ namespace MadBase.Edge.Uploads;
 /// A read-only, seekable view of one or more scratch files laid end to end (a concatenated upload is its partial
 /// uploads' files in order), optionally cut to a window. Reads are positional (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>),
 /// so several part streams can read the same handles concurrently. Seekable matters: the S3 SDK signs a part's
-/// payload and rewinds it to send, and rewinds again to retry.
+/// payload and rewinds it to send, and rewinds again to retry. Small reads are served from a pooled
+/// <see cref="ReadAheadSize"/> window (rented on the first small read, returned on dispose): the SDK hashes a part
+/// through 4 KiB reads, which were one <c>pread</c> each.
 /// </summary>
 internal sealed class ScratchReadStream : Stream
 {
+    /// <summary>Reads shorter than this fill the window first; below the large-object heap threshold.</summary>
+    public const int ReadAheadSize = 64 * 1024;
+
     private readonly IReadOnlyList<(SafeFileHandle Handle, long Length)> _segments;
     private readonly long _start;
     private readonly long _length;
     private long _position;
+    private byte[]? _window;
+    private long _windowStart; // stream position of _window[0]
+    private int _windowLength;
 
     public ScratchReadStream(IReadOnlyList<(SafeFileHandle Handle, long Length)> segments, long start, long length)
     {
@@ -51,8 +60,33 @@ internal sealed class ScratchReadStream : Stream
             buffer = buffer[..(int)remaining];
         }
 
+        if (buffer.Length >= ReadAheadSize)
+        {
+            var direct = ReadAt(_position, buffer);
+            _position += direct;
+            return direct;
+        }
+
+        var inWindow = _position - _windowStart;
+        if (_window is null || inWindow < 0 || inWindow >= _windowLength)
+        {
+            _window ??= ArrayPool<byte>.Shared.Rent(ReadAheadSize);
+            _windowStart = _position;
+            _windowLength = ReadAt(_position, _window.AsSpan(0, (int)Math.Min(ReadAheadSize, remaining)));
+            inWindow = 0;
+        }
+
+        var n = Math.Min(buffer.Length, _windowLength - (int)inWindow);
+        _window.AsSpan((int)inWindow, n).CopyTo(buffer);
+        _position += n;
+        return n;
+    }
+
+    /// <summary>One positional read at stream position <paramref name="position"/>, at most to the end of its segment (0 past the last).</summary>
+    private int ReadAt(long position, Span<byte> buffer)
+    {
         // Find the segment holding the absolute position, then read at most to its end.
-        var absolute = _start + _position;
+        var absolute = _start + position;
         foreach (var (handle, length) in _segments)
         {
             if (absolute < length)
@@ -63,7 +97,6 @@ internal sealed class ScratchReadStream : Stream
                     throw new EndOfStreamException("a scratch file is shorter than its recorded offset");
                 }
 
-                _position += n;
                 return n;
             }
 
@@ -88,6 +121,18 @@ internal sealed class ScratchReadStream : Stream
 
     public override void Flush()
     {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _window is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_window);
+            _window = null;
+            _windowLength = 0;
+        }
+
+        base.Dispose(disposing);
     }
 
     public override void SetLength(long value) => throw new NotSupportedException();

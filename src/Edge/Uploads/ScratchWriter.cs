@@ -10,8 +10,11 @@ internal readonly record struct BodyWriteResult(long Written, bool Exceeded, boo
 /// <summary>
 /// Streams a request body from Kestrel's <see cref="PipeReader"/> straight into the scratch file at the upload's
 /// offset. Memory is bounded by the pipe itself: up to <see cref="WriteThreshold"/> bytes are left in the pipe
-/// (examined, not consumed) and then written with one gathered <c>pwritev</c> over the pipe's own segments, so
-/// nothing is copied into a chunk buffer and no buffer is rented while a slow client trickles bytes.
+/// (examined, not consumed) and then written with one gathered <c>pwritev</c> over the pipe's own segments
+/// (<see cref="GatherWriter"/>, which allocates nothing per write), so
+/// nothing is copied into a chunk buffer and no buffer is rented while a slow client trickles bytes. Every
+/// <see cref="ScratchSync.WritebackStep"/> bytes it starts the kernel's writeback of what it wrote, so the flush that
+/// ends the PATCH finds little left to write.
 /// </summary>
 internal static class ScratchWriter
 {
@@ -21,8 +24,8 @@ internal static class ScratchWriter
     public static async Task<BodyWriteResult> WriteAsync(
         PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, IncrementalHash? digest, CancellationToken cancellationToken)
     {
-        var segments = new List<ReadOnlyMemory<byte>>(64);
         long written = 0;
+        long writebackFrom = 0; // bytes below this (relative to offset) have had their writeback started
         while (true)
         {
             ReadResult result;
@@ -46,16 +49,23 @@ internal static class ScratchWriter
             var take = Math.Min(buffer.Length, maxBytes - written);
             if (take > 0)
             {
-                segments.Clear();
-                foreach (var segment in buffer.Slice(0, take))
+                var data = buffer.Slice(0, take);
+                if (checksum is not null || digest is not null)
                 {
-                    segments.Add(segment);
-                    checksum?.Append(segment.Span);
-                    digest?.AppendData(segment.Span);
+                    foreach (var segment in data)
+                    {
+                        checksum?.Append(segment.Span);
+                        digest?.AppendData(segment.Span);
+                    }
                 }
 
-                RandomAccess.Write(file, segments, offset + written);
+                GatherWriter.Write(file, data, offset + written);
                 written += take;
+                if (written - writebackFrom >= ScratchSync.WritebackStep)
+                {
+                    ScratchSync.StartWriteback(file, offset + writebackFrom, written - writebackFrom);
+                    writebackFrom = written;
+                }
             }
 
             var exceeded = buffer.Length > take;

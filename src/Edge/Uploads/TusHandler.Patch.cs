@@ -1,3 +1,4 @@
+using MadBase.Edge.Hosting;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using MadBase.Protocol;
@@ -93,13 +94,14 @@ internal sealed partial class TusHandler
         }
 
         BodyWriteResult body;
-        var digest = digests.Continue(record.Id, offset);
+        // The running MD5 is only the file backend's ETag; on S3 the ETag comes from CompleteMultipartUpload.
+        var digest = options.StorageBackend == StorageBackendKind.File ? digests.Continue(record.Id, offset) : null;
         using (var file = scratch.OpenWrite(record.Version))
         {
             body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, digest?.Hash, context.RequestAborted);
             if (body.Written > 0)
             {
-                RandomAccess.FlushToDisk(file); // before the offset is stored: see the summary
+                ScratchSync.Flush(file); // before the offset is stored: see the summary
             }
         }
 
