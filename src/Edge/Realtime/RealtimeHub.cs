@@ -73,7 +73,7 @@ internal sealed class RealtimeHub : IDisposable
     public void CloseAll()
     {
         _stopping = true;
-        foreach (var session in _sessions.Keys)
+        foreach (var (session, _) in _sessions)
         {
             session.Connection.Close(Protocol.WebSockets.WebSocketCloseStatus.GoingAway, "server shutting down");
         }
@@ -131,7 +131,10 @@ internal sealed class RealtimeHub : IDisposable
     private void Sweep()
     {
         var now = Time.GetUtcNow();
-        foreach (var session in _sessions.Keys)
+
+        // Enumerating the dictionary itself, not .Keys: that would copy every session into a new (large object
+        // heap) list on every sweep.
+        foreach (var (session, _) in _sessions)
         {
             if (session.Connection.IdleFor > Options.IdleTimeout)
             {
