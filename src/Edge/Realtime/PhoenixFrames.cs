@@ -63,10 +63,11 @@ internal static class PhoenixFrames
     }
 
     /// <summary>
-    /// The per-channel head and tail of a postgres_changes frame whose body is the change's shared
-    /// <c>DataJson</c>: <c>[null,null,topic,"postgres_changes",{"ids":[…],"data":</c> + data + <c>}]</c>.
+    /// A whole postgres_changes frame, <c>[null,null,topic,"postgres_changes",{"ids":[…],"data":</c> + the change's
+    /// <c>DataJson</c> + <c>}]</c>. Built once per change for all channels that share (vsn, topic, ids), so the change
+    /// JSON is copied once per distinct frame, not per subscriber.
     /// </summary>
-    public static OutboundFrame PostgresChange(PhoenixVersion version, string topic, ReadOnlySpan<int> ids, ReadOnlyMemory<byte> dataJson)
+    public static OutboundFrame PostgresChange(PhoenixVersion version, string topic, ReadOnlySpan<int> ids, ReadOnlySpan<byte> dataJson)
     {
         Span<byte> idsJson = stackalloc byte[16 + (ids.Length * 11)];
         var idsLength = WriteIdsPrefix(idsJson, ids);
@@ -74,12 +75,17 @@ internal static class PhoenixFrames
         var prefixLength = PhoenixWriter.GetPrefixLength(version, null, null, topic, "postgres_changes");
         var payloadLength = prefixLength + idsLength + dataJson.Length + tail.Length;
         var headerLength = WebSocketFrameWriter.GetHeaderLength(payloadLength, masked: false);
-        var head = new byte[headerLength + prefixLength + idsLength];
-        WebSocketFrameWriter.WriteHeader(head, WebSocketOpcode.Text, fin: true, payloadLength, maskKey: null);
-        var writer = new FixedBufferWriter(head, headerLength);
+        var frame = new byte[headerLength + payloadLength];
+        WebSocketFrameWriter.WriteHeader(frame, WebSocketOpcode.Text, fin: true, payloadLength, maskKey: null);
+        var writer = new FixedBufferWriter(frame, headerLength);
         PhoenixWriter.WritePrefix(writer, version, null, null, topic, "postgres_changes");
-        idsJson[..idsLength].CopyTo(head.AsSpan(writer.Position));
-        return new OutboundFrame(head, dataJson, tail);
+        var at = writer.Position;
+        idsJson[..idsLength].CopyTo(frame.AsSpan(at));
+        at += idsLength;
+        dataJson.CopyTo(frame.AsSpan(at));
+        at += dataJson.Length;
+        tail.CopyTo(frame.AsSpan(at));
+        return new OutboundFrame(frame);
     }
 
     /// <summary>Serialises a small JSON document (replies, system messages, presence) without reflection.</summary>

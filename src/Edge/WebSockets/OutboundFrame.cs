@@ -1,18 +1,13 @@
 namespace MadBase.Edge.WebSockets;
 
 /// <summary>
-/// One complete, pre-encoded WebSocket frame as up to three pieces written back to back. A frame built once for
-/// many subscribers is a single shared <see cref="Head"/>; a postgres_changes frame is a per-channel head
-/// (WebSocket header + Phoenix prefix + ids), the change's shared JSON bytes and a short tail, so the change JSON
-/// is never copied per subscriber until the writer coalesces it into its socket write.
+/// One complete, pre-encoded WebSocket frame. Frames are built once and shared by every subscriber they go to (a
+/// broadcast per serializer version, a postgres_changes frame per change and (vsn, topic, binding ids)), so a queue
+/// slot is one reference and the writer copies each frame into the socket's pipe with a single span copy.
 /// </summary>
-internal readonly struct OutboundFrame(ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> body = default, ReadOnlyMemory<byte> tail = default)
+internal readonly struct OutboundFrame(byte[] bytes)
 {
-    public ReadOnlyMemory<byte> Head { get; } = head;
+    public byte[] Bytes { get; } = bytes;
 
-    public ReadOnlyMemory<byte> Body { get; } = body;
-
-    public ReadOnlyMemory<byte> Tail { get; } = tail;
-
-    public int Length => Head.Length + Body.Length + Tail.Length;
+    public int Length => Bytes.Length;
 }

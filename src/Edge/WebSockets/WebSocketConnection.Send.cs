@@ -15,7 +15,7 @@ internal sealed partial class WebSocketConnection
     /// </summary>
     private const int WriteChunkBytes = 64 * 1024;
 
-    /// <summary>Frames up to this size are copied with one <c>GetSpan</c>: it fits a Kestrel pipe block (4 KiB).</summary>
+    /// <summary>Frames up to this size are copied into a span from <c>GetSpan</c>: it fits a Kestrel pipe block (4 KiB).</summary>
     private const int SingleSpanFrameBytes = 4000;
 
     private byte[]? _closeFrame;
@@ -106,46 +106,66 @@ internal sealed partial class WebSocketConnection
     private async ValueTask<bool> WriteBatchAsync(OutboundFrame[] batch, int count)
     {
         var bytes = 0L;
-        var unflushed = 0;
-        for (var i = 0; i < count; i++)
+        var next = 0;
+        while (next < count)
         {
-            var length = Write(batch[i]);
-            bytes += length;
-            unflushed += length;
-            if (unflushed >= WriteChunkBytes)
+            next = CopyFrames(batch, next, count, ref bytes);
+            if (!await FlushAsync())
             {
-                unflushed = 0;
-                if (!await FlushAsync())
-                {
-                    return false;
-                }
+                return false;
             }
         }
 
-        var open = unflushed == 0 || await FlushAsync();
         _metrics.FramesSent.Add(count);
         _metrics.BytesSent.Add(bytes);
-        return open;
+        return true;
     }
 
-    /// <summary>One frame into the pipe: a single span when it fits in a pipe block (the usual small frame).</summary>
-    private int Write(in OutboundFrame frame)
+    /// <summary>
+    /// Copies frames from <paramref name="from"/> on until <see cref="WriteChunkBytes"/> are buffered or the batch
+    /// ends; returns the index after the last frame copied. Small frames are packed into each span the pipe hands
+    /// out (one <c>GetSpan</c> per pipe block, not per frame); a frame larger than a block goes through the pipe's
+    /// own multi-block write.
+    /// </summary>
+    private int CopyFrames(OutboundFrame[] batch, int from, int count, ref long bytes)
     {
-        var length = frame.Length;
-        if (length <= SingleSpanFrameBytes)
+        var span = Span<byte>.Empty;
+        var used = 0;
+        var buffered = 0;
+        var i = from;
+        for (; i < count && buffered < WriteChunkBytes; i++)
         {
-            var span = _writer.GetSpan(length);
-            frame.Head.Span.CopyTo(span);
-            frame.Body.Span.CopyTo(span[frame.Head.Length..]);
-            frame.Tail.Span.CopyTo(span[(frame.Head.Length + frame.Body.Length)..]);
-            _writer.Advance(length);
-            return length;
+            var frame = batch[i].Bytes;
+            buffered += frame.Length;
+            if (frame.Length > span.Length - used)
+            {
+                if (used > 0)
+                {
+                    _writer.Advance(used);
+                    used = 0;
+                }
+
+                if (frame.Length > SingleSpanFrameBytes)
+                {
+                    span = Span<byte>.Empty;
+                    _writer.Write(frame);
+                    continue;
+                }
+
+                span = _writer.GetSpan(frame.Length);
+            }
+
+            frame.CopyTo(span[used..]);
+            used += frame.Length;
         }
 
-        _writer.Write(frame.Head.Span);
-        _writer.Write(frame.Body.Span);
-        _writer.Write(frame.Tail.Span);
-        return length;
+        if (used > 0)
+        {
+            _writer.Advance(used);
+        }
+
+        bytes += buffered;
+        return i;
     }
 
     private async ValueTask<bool> FlushAsync()

@@ -97,7 +97,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
                 {
                     if (!_heads.TryGetValue(key, out lastFrame))
                     {
-                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[change].DataJson);
+                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[change].DataJson.Span);
                         _heads[key] = lastFrame;
                     }
 
