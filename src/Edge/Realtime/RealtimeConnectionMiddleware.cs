@@ -45,15 +45,30 @@ internal static class RealtimeConnectionMiddleware
 
     private static async Task OnConnectedAsync(ConnectionContext connection, ConnectionDelegate next, RealtimeHub hub)
     {
-        if (!await IsRealtimeRequestAsync(connection.Transport.Input))
+        bool realtime;
+        AcceptedHandshake? accepted = null;
+        try
+        {
+            realtime = await IsRealtimeRequestAsync(connection.Transport.Input);
+
+            // Kept out of this method's state machine: the request head, its query and the strings parsed from them
+            // would otherwise stay alive for the socket's whole life.
+            if (realtime)
+            {
+                accepted = await HandshakeAsync(connection.Transport, hub);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            return; // reset or aborted before or during the handshake: nothing to answer, nothing to log as an error
+        }
+
+        if (!realtime)
         {
             await next(connection);
             return;
         }
 
-        // Kept out of this method's state machine: the request head, its query and the strings parsed from them
-        // would otherwise stay alive for the socket's whole life.
-        var accepted = await HandshakeAsync(connection.Transport, hub);
         if (accepted is not null)
         {
             var socket = new WebSocketConnection(connection.Transport.Input, connection.Transport.Output, connection.Abort, hub.Limits, hub.Time, hub.Logger, hub.SocketMetrics);
