@@ -19,14 +19,15 @@ internal sealed partial class RealtimeSession
     /// <summary>Messages one topic may hold while a check runs; more are dropped (a client flooding a slow database).</summary>
     private const int MaxWaitingPerTopic = 1024;
 
-    private readonly Dictionary<string, TopicGate> _gates = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PreparedJoin> _preparedJoins = new(StringComparer.Ordinal);
+    // Made on first use: most sockets never join a private channel, and every idle socket counts (README: memory).
+    private Dictionary<string, TopicGate>? _gates;
+    private Dictionary<string, PreparedJoin>? _preparedJoins;
     private bool _closed;
 
     /// <summary>Queues a message behind a running check of its topic; false when the topic is not held.</summary>
     private bool TryDefer(string topic, WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
-        if (!_gates.TryGetValue(topic, out var gate))
+        if (_gates is null || !_gates.TryGetValue(topic, out var gate))
         {
             return false;
         }
@@ -50,6 +51,7 @@ internal sealed partial class RealtimeSession
     /// </summary>
     private void Authorize(string topic, WebSocketOpcode opcode, ReadOnlySpan<byte> retry, Func<Task<Action>> check)
     {
+        _gates ??= new(StringComparer.Ordinal);
         if (!_gates.TryGetValue(topic, out var gate))
         {
             gate = new TopicGate();
@@ -115,7 +117,7 @@ internal sealed partial class RealtimeSession
             }
             finally
             {
-                if (!gate.Busy && _gates.TryGetValue(topic, out var current) && ReferenceEquals(current, gate))
+                if (!gate.Busy && _gates is not null && _gates.TryGetValue(topic, out var current) && ReferenceEquals(current, gate))
                 {
                     _gates.Remove(topic);
                 }
@@ -139,15 +141,15 @@ internal sealed partial class RealtimeSession
             return false;
         }
 
-        if (_preparedJoins.TryGetValue(topic, out var prepared) && prepared.Token == token && prepared.Presence == config.PresenceEnabled)
+        if (_preparedJoins is not null && _preparedJoins.TryGetValue(topic, out var prepared) && prepared.Token == token && prepared.Presence == config.PresenceEnabled)
         {
             return false;
         }
 
         // Checks in flight count as channels (a rejoin replaces its own channel), so a socket cannot start more
         // checks than it may hold channels.
-        var held = _gates.Count + _channels.Count - (_channels.ContainsKey(topic) ? 1 : 0);
-        if (!_gates.ContainsKey(topic) && held >= _hub.Options.MaxChannelsPerConnection)
+        var held = (_gates?.Count ?? 0) + _channels.Count - (_channels.ContainsKey(topic) ? 1 : 0);
+        if (!(_gates?.ContainsKey(topic) ?? false) && held >= _hub.Options.MaxChannelsPerConnection)
         {
             RefuseJoin(message, $"ChannelRateLimitReached: Too many channels (limit {_hub.Options.MaxChannelsPerConnection})");
             return true;
@@ -158,7 +160,7 @@ internal sealed partial class RealtimeSession
         Authorize(topic, WebSocketOpcode.Text, raw, async () =>
         {
             var policies = await ReadPoliciesAsync(claims, name, presence);
-            return () => _preparedJoins[topic] = new PreparedJoin(token, presence, policies);
+            return () => (_preparedJoins ??= new(StringComparer.Ordinal))[topic] = new PreparedJoin(token, presence, policies);
         });
         return true;
     }
@@ -166,7 +168,8 @@ internal sealed partial class RealtimeSession
     /// <summary>The policies the first pass found for this join (null: the database could not be asked).</summary>
     private ChannelPolicies? TakePreparedJoin(string topic)
     {
-        _preparedJoins.Remove(topic, out var prepared);
+        PreparedJoin? prepared = null;
+        _preparedJoins?.Remove(topic, out prepared);
         return prepared?.Policies;
     }
 

@@ -109,7 +109,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
             if (opcode == WebSocketOpcode.Text)
             {
                 var message = PhoenixSerializer.Parse(payload, Version);
-                if (!fromQueue && _gates.Count > 0 && !message.Topic.ValueEquals("phoenix"u8) && TryDefer(message.Topic.GetString()!, opcode, payload))
+                if (!fromQueue && _gates is { Count: > 0 } && !message.Topic.ValueEquals("phoenix"u8) && TryDefer(message.Topic.GetString()!, opcode, payload))
                 {
                     return;
                 }
@@ -120,7 +120,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
             {
                 // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
                 var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
-                if (!fromQueue && _gates.Count > 0 && Utf8.IsValid(push.Topic) && TryDefer(Encoding.UTF8.GetString(push.Topic), opcode, payload))
+                if (!fromQueue && _gates is { Count: > 0 } && Utf8.IsValid(push.Topic) && TryDefer(Encoding.UTF8.GetString(push.Topic), opcode, payload))
                 {
                     return;
                 }
