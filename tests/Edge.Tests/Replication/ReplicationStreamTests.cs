@@ -190,7 +190,8 @@ public sealed class ReplicationStreamTests
 
         public async Task<List<ChangeLogReader.Entry>> WaitForChangesAsync(int count, TimeSpan? timeout = null)
         {
-            var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+            // Generous: every walsender reads the whole test cluster's WAL, and other test classes write a lot of it.
+            var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(180));
             while (true)
             {
                 var entries = ChangeLogReader.ReadCommitted(LogPath);
@@ -201,7 +202,11 @@ public sealed class ReplicationStreamTests
 
                 if (DateTime.UtcNow > deadline)
                 {
-                    Assert.Fail($"{entries.Count} of {count} changes logged in time\n{Edge.Log}");
+                    var slot = await ReplicationSlotTests.ScalarAsync<string>(
+                        Database,
+                        "select format('active %s, restart %s, confirmed %s, current %s', active, restart_lsn, confirmed_flush_lsn, pg_current_wal_lsn()) from pg_replication_slots where slot_name = $1",
+                        EdgeProcess.SlotFor(Database));
+                    Assert.Fail($"{entries.Count} of {count} changes logged in time (slot: {slot})\n{Edge.Log}");
                 }
 
                 await Task.Delay(100);
