@@ -1,7 +1,8 @@
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// A list that fan-out reads without locks while sockets join and leave, at O(1) amortised cost per change.
+/// A list that fan-out reads without locks while sockets join and leave: a join is O(1) amortised, a leave a scan
+/// that copies nothing (O(n) only when it compacts).
 /// Writers (under the owner's lock) append into spare capacity past the published count, or clear a slot to
 /// remove; readers iterate a published (array, count) pair and skip cleared slots. When cleared slots outnumber
 /// live ones, or the array is full, a compacted copy is published instead; readers still holding the old one

@@ -17,8 +17,11 @@ namespace MadBase.Edge.WebSockets;
 /// </remarks>
 internal sealed class OutboundQueue : IValueTaskSource<bool>
 {
-    /// <summary>Arrays the writer hands back larger than this are dropped, so a burst does not pin memory forever.</summary>
-    private const int KeptArrayLength = 16;
+    /// <summary>
+    /// Arrays the writer hands back up to this length (512 bytes) are reused; larger ones are dropped, so a burst does
+    /// not pin memory on an idle socket, while steady fan-out batches do not regrow an array on every cycle.
+    /// </summary>
+    private const int KeptArrayLength = 64;
 
     private readonly Lock _gate = new();
     private readonly int _capacity;

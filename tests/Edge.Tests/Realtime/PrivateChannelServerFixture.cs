@@ -25,12 +25,7 @@ public sealed class PrivateChannelServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Database = await TestEnvironment.CreateDatabaseAsync();
-        Edge = await EdgeProcess.StartAsync(Database, env =>
-        {
-            RealtimeServerFixture.Configure(env);
-            env["MADBASE_SLOT"] = Slot;
-        });
+        (Database, Edge) = await RealtimeServerFixture.StartEdgeAsync(Slot);
 
         // After start: migration 5 has created realtime.messages, realtime.topic() and the grants.
         await ExecuteAsync("""
@@ -41,11 +36,7 @@ public sealed class PrivateChannelServerFixture : IAsyncLifetime
             """);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Edge.DisposeAsync();
-        await RealtimeServerFixture.DropSlotAsync(Database, Slot);
-    }
+    public async ValueTask DisposeAsync() => await RealtimeServerFixture.StopEdgeAsync(Edge, Database, Slot);
 
     /// <summary>Replication streams (realtime.send rows reach sockets through it).</summary>
     public async Task WaitForStreamingAsync()

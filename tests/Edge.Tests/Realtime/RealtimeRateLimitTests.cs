@@ -15,23 +15,13 @@ public sealed class RateLimitedRealtimeFixture : IAsyncLifetime
 
     private string Slot { get; } = RealtimeServerFixture.NewSlotName();
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => (Database, Edge) = await RealtimeServerFixture.StartEdgeAsync(Slot, env =>
     {
-        Database = await TestEnvironment.CreateDatabaseAsync();
-        Edge = await EdgeProcess.StartAsync(Database, env =>
-        {
-            RealtimeServerFixture.Configure(env);
-            env["MADBASE_SLOT"] = Slot;
-            env["MADBASE_REALTIME_MAX_EVENTS_PER_SECOND"] = EventsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            env["MADBASE_REALTIME_MAX_JOINS_PER_SECOND"] = JoinsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        });
-    }
+        env["MADBASE_REALTIME_MAX_EVENTS_PER_SECOND"] = EventsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["MADBASE_REALTIME_MAX_JOINS_PER_SECOND"] = JoinsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    });
 
-    public async ValueTask DisposeAsync()
-    {
-        await Edge.DisposeAsync();
-        await RealtimeServerFixture.DropSlotAsync(Database, Slot);
-    }
+    public async ValueTask DisposeAsync() => await RealtimeServerFixture.StopEdgeAsync(Edge, Database, Slot);
 }
 
 /// <summary>Per-socket rate limits: only the noisy sender's pushes are shed, with error replies; others are untouched.</summary>
@@ -58,20 +48,7 @@ public sealed class RealtimeRateLimitTests(RateLimitedRealtimeFixture server) : 
             await sender.SendTextAsync($$$"""["1","{{{100 + i}}}","realtime:rl","broadcast",{"type":"broadcast","event":"e","payload":{"n":{{{i}}}}}]""");
         }
 
-        int ok = 0, shed = 0;
-        for (var i = 0; i < Pushes; i++)
-        {
-            var reply = await sender.ReadTextContainingAsync("phx_reply", s_timeout);
-            if (reply.Contains("\"status\":\"ok\"", StringComparison.Ordinal))
-            {
-                ok++;
-            }
-            else
-            {
-                Assert.Contains("Too many messages per second", reply, StringComparison.Ordinal);
-                shed++;
-            }
-        }
+        var (ok, shed) = await CountRepliesAsync(sender, Pushes, "Too many messages per second");
 
         Assert.InRange(ok, RateLimitedRealtimeFixture.EventsPerSecond, RateLimitedRealtimeFixture.EventsPerSecond + 2);
         Assert.Equal(Pushes - ok, shed);
@@ -100,8 +77,17 @@ public sealed class RealtimeRateLimitTests(RateLimitedRealtimeFixture server) : 
             await socket.SendTextAsync($$$"""["{{{i}}}","{{{i}}}","realtime:room{{{i}}}","phx_join",{"config":{}}]""");
         }
 
-        int ok = 0, refused = 0;
-        for (var i = 0; i < Joins; i++)
+        var (ok, refused) = await CountRepliesAsync(socket, Joins, "ClientJoinRateLimitReached");
+
+        Assert.InRange(ok, RateLimitedRealtimeFixture.JoinsPerSecond, RateLimitedRealtimeFixture.JoinsPerSecond + 1);
+        Assert.Equal(Joins - ok, refused);
+    }
+
+    /// <summary>Reads <paramref name="replies"/> phx_replies: (ok, errors), every error carrying <paramref name="reason"/>.</summary>
+    private static async Task<(int Ok, int Errors)> CountRepliesAsync(RawWebSocket socket, int replies, string reason)
+    {
+        int ok = 0, errors = 0;
+        for (var i = 0; i < replies; i++)
         {
             var reply = await socket.ReadTextContainingAsync("phx_reply", s_timeout);
             if (reply.Contains("\"status\":\"ok\"", StringComparison.Ordinal))
@@ -110,12 +96,11 @@ public sealed class RealtimeRateLimitTests(RateLimitedRealtimeFixture server) : 
             }
             else
             {
-                Assert.Contains("ClientJoinRateLimitReached", reply, StringComparison.Ordinal);
-                refused++;
+                Assert.Contains(reason, reply, StringComparison.Ordinal);
+                errors++;
             }
         }
 
-        Assert.InRange(ok, RateLimitedRealtimeFixture.JoinsPerSecond, RateLimitedRealtimeFixture.JoinsPerSecond + 1);
-        Assert.Equal(Joins - ok, refused);
+        return (ok, errors);
     }
 }

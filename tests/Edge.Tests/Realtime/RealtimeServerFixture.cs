@@ -17,20 +17,31 @@ public sealed class RealtimeServerFixture : IAsyncLifetime
 
     private string Slot { get; } = NewSlotName();
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => (Database, Edge) = await StartEdgeAsync(Slot);
+
+    public async ValueTask DisposeAsync() => await StopEdgeAsync(Edge, Database, Slot);
+
+    /// <summary>
+    /// A published server on a fresh database for a realtime fixture: the fast test timings of
+    /// <see cref="Configure"/>, its own <paramref name="slot"/>, and <paramref name="settings"/> on top.
+    /// </summary>
+    internal static async Task<(string Database, EdgeProcess Edge)> StartEdgeAsync(string slot, Action<Dictionary<string, string>>? settings = null)
     {
-        Database = await TestEnvironment.CreateDatabaseAsync();
-        Edge = await EdgeProcess.StartAsync(Database, env =>
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        var edge = await EdgeProcess.StartAsync(database, env =>
         {
             Configure(env);
-            env["MADBASE_SLOT"] = Slot;
+            env["MADBASE_SLOT"] = slot;
+            settings?.Invoke(env);
         });
+        return (database, edge);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops a server from <see cref="StartEdgeAsync"/> and drops its slot.</summary>
+    internal static async Task StopEdgeAsync(EdgeProcess edge, string database, string slot)
     {
-        await Edge.DisposeAsync();
-        await DropSlotAsync(Database, Slot);
+        await edge.DisposeAsync();
+        await DropSlotAsync(database, slot);
     }
 
     /// <summary>Slots are cluster-wide: every test server gets its own name so servers never contend for one.</summary>

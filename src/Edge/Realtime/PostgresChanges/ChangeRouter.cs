@@ -65,6 +65,18 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
 
     private async Task RouteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
+        try
+        {
+            await RouteCoreAsync(transaction, cancellationToken);
+        }
+        finally
+        {
+            ReleaseScratch(); // also after a failed attempt: the retry starts from empty scratch
+        }
+    }
+
+    private async Task RouteCoreAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    {
         var matches = Match(transaction.Changes);
         var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
 
@@ -109,8 +121,6 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         }
 
         hub.Metrics.ChangeDeliveries.Add(delivered);
-        _heads.Clear();
-        ReleaseScratch();
     }
 
     /// <summary>Empties the scratch collections (so they pin no channels or frames) and drops oversized ones.</summary>
@@ -119,6 +129,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         _matches.Clear();
         _candidates.Clear();
         _multiBinding.Clear();
+        _heads.Clear();
         if (_matches.Capacity > KeptScratchCapacity)
         {
             _matches = [];
@@ -145,7 +156,6 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         var matches = _matches;
         var candidates = _candidates;
         var multiBinding = _multiBinding;
-        matches.Clear();
         for (var i = 0; i < changes.Count; i++)
         {
             var change = changes[i];
