@@ -62,13 +62,28 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
     }
 
     /// <summary>
-    /// Sheds a broadcast or presence push over <see cref="RealtimeOptions.MaxEventsPerSecond"/>: only this sender's
-    /// push is dropped (upstream closes every receiving channel instead, realtime.md §9), with an error reply when
-    /// the push expects one.
+    /// Charges a client message to this socket's rates once, when it arrives (a message handled again after a policy
+    /// check, or released from behind one, is not charged twice). Over <see cref="RealtimeOptions.MaxJoinsPerSecond"/>
+    /// a join is refused; over <see cref="RealtimeOptions.MaxEventsPerSecond"/> a broadcast or presence push is shed,
+    /// with an error reply when it expects one. Only this sender is affected (upstream closes every receiving channel
+    /// instead, realtime.md §9).
     /// </summary>
-    private bool IsOverEventRate(in PhoenixMessage message)
+    /// <returns>True when the message was refused and must not be handled.</returns>
+    private bool IsOverRate(in PhoenixMessage message)
     {
-        if (_eventRate.TryTake(_hub.Time))
+        if (message.Event.ValueEquals("phx_join"u8))
+        {
+            if (_joinRate.TryTake(_hub.Time))
+            {
+                return false;
+            }
+
+            _hub.Metrics.JoinsRateLimited.Increment();
+            RefuseJoin(message, $"ClientJoinRateLimitReached: Too many joins per second (limit {_hub.Options.MaxJoinsPerSecond})");
+            return true;
+        }
+
+        if (!(message.Event.ValueEquals("broadcast"u8) || message.Event.ValueEquals("presence"u8)) || _eventRate.TryTake(_hub.Time))
         {
             return false;
         }
@@ -109,6 +124,11 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
             if (opcode == WebSocketOpcode.Text)
             {
                 var message = PhoenixSerializer.Parse(payload, Version);
+                if (!fromQueue && IsOverRate(message))
+                {
+                    return;
+                }
+
                 if (!fromQueue && _gates is { Count: > 0 } && !message.Topic.ValueEquals("phoenix"u8) && TryDefer(message.Topic.GetString()!, opcode, payload))
                 {
                     return;
@@ -120,19 +140,18 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
             {
                 // vsn 1.0.0 has no binary serializer: that throws BinaryNotSupported and is dropped below.
                 var push = PhoenixBinary.ParseUserBroadcastPush(payload, Version);
+                if (!fromQueue && !_eventRate.TryTake(_hub.Time))
+                {
+                    _hub.Metrics.EventsRateLimited.Increment(); // binary pushes expect no reply
+                    return;
+                }
+
                 if (!fromQueue && _gates is { Count: > 0 } && Utf8.IsValid(push.Topic) && TryDefer(Encoding.UTF8.GetString(push.Topic), opcode, payload))
                 {
                     return;
                 }
 
-                if (_eventRate.TryTake(_hub.Time))
-                {
-                    OnBinaryBroadcast(push, payload);
-                }
-                else
-                {
-                    _hub.Metrics.EventsRateLimited.Increment(); // binary pushes expect no reply
-                }
+                OnBinaryBroadcast(push, payload);
             }
         }
         catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
@@ -157,13 +176,6 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         var topic = message.Topic.GetString()!;
         if (message.Event.ValueEquals("phx_join"u8))
         {
-            if (!_joinRate.TryTake(_hub.Time))
-            {
-                _hub.Metrics.JoinsRateLimited.Increment();
-                RefuseJoin(message, $"ClientJoinRateLimitReached: Too many joins per second (limit {_hub.Options.MaxJoinsPerSecond})");
-                return;
-            }
-
             Join(message, topic, raw);
             return;
         }
@@ -191,17 +203,11 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
         else if (message.Event.ValueEquals("broadcast"u8))
         {
-            if (!IsOverEventRate(message))
-            {
-                OnTextBroadcast(message, channel, raw);
-            }
+            OnTextBroadcast(message, channel, raw);
         }
         else if (message.Event.ValueEquals("presence"u8))
         {
-            if (!IsOverEventRate(message))
-            {
-                OnPresence(message, channel, raw);
-            }
+            OnPresence(message, channel, raw);
         }
         else if (message.Event.ValueEquals("access_token"u8))
         {
