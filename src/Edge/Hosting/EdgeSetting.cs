@@ -39,13 +39,14 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeMaxChannels = new("MADBASE_REALTIME_MAX_CHANNELS", "100", "channels one socket may join");
     public static readonly EdgeSetting RealtimeMaxEventsPerSecond = new("MADBASE_REALTIME_MAX_EVENTS_PER_SECOND", "100", "broadcast/presence pushes one socket may send per second; more are dropped");
     public static readonly EdgeSetting RealtimeMaxJoinsPerSecond = new("MADBASE_REALTIME_MAX_JOINS_PER_SECOND", "100", "channel joins one socket may send per second; more are refused");
+    public static readonly EdgeSetting RealtimeTransport = new("MADBASE_REALTIME_TRANSPORT", "epoll", "epoll: realtime sockets on MadBase's own epoll loops (Linux x86-64); kestrel: on Kestrel's socket transport");
 
     public static IReadOnlyList<EdgeSetting> All { get; } =
     [
         Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
         S3AccessKey, S3SecretKey, S3ForcePathStyle, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog,
         RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
-        RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, UploadExpiry,
+        RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight,
     ];
 }

@@ -5,7 +5,9 @@ using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
+using MadBase.Edge.Transport;
 using MadBase.Edge.Uploads;
+using Microsoft.AspNetCore.Connections;
 using Npgsql;
 
 namespace MadBase.Edge.Hosting;
@@ -60,9 +62,16 @@ internal static class Program
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Realtime sockets are answered below the HTTP layer (RealtimeConnectionMiddleware); the rest is HTTP.
-            void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen) =>
-                listen.Use(RealtimeConnectionMiddleware.Create(() => listen.ApplicationServices));
+            // Realtime sockets are answered below the HTTP layer: on the epoll transport's loops (EpollListenerFactory),
+            // or by RealtimeConnectionMiddleware on Kestrel's own transport; the rest is HTTP.
+            void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
+            {
+                if (!realtime.UseEpollTransport)
+                {
+                    listen.Use(RealtimeConnectionMiddleware.Create(() => listen.ApplicationServices));
+                }
+            }
+
             if (options.Listen.Host == "localhost")
             {
                 kestrel.ListenLocalhost(options.Listen.Port, Configure);
@@ -86,6 +95,10 @@ internal static class Program
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
         services.AddReplication();
         services.AddRealtime(realtime);
+        if (realtime.UseEpollTransport)
+        {
+            services.AddSingleton<IConnectionListenerFactory, EpollListenerFactory>(); // registered last: Kestrel uses it
+        }
         services.AddStorage(options);
         services.AddUploads();
 

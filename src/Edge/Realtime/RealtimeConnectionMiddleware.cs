@@ -27,13 +27,13 @@ namespace MadBase.Edge.Realtime;
 internal static class RealtimeConnectionMiddleware
 {
     /// <summary>Largest request head accepted (Kestrel's default <c>MaxRequestHeadersTotalSize</c>).</summary>
-    private const int MaxHeadBytes = 32 * 1024;
+    public const int MaxHeadBytes = 32 * 1024;
 
     /// <summary>How long a claimed connection may take to send its whole head (Kestrel's <c>RequestHeadersTimeout</c>).</summary>
-    private static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How long to wait for a new connection's first bytes before leaving it to Kestrel's own timeouts.</summary>
-    private static readonly TimeSpan SniffTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan SniffTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>For <c>ListenOptions.Use</c>: the hub is resolved when Kestrel builds the pipeline, after the host is built.</summary>
     public static Func<ConnectionDelegate, ConnectionDelegate> Create(Func<IServiceProvider> services) =>
@@ -71,7 +71,7 @@ internal static class RealtimeConnectionMiddleware
 
         if (accepted is not null)
         {
-            var socket = new WebSocketConnection(connection.Transport.Input, connection.Transport.Output, connection.Abort, hub.Limits, hub.Time, hub.Logger, hub.SocketMetrics);
+            var socket = new PipeWebSocketConnection(connection.Transport.Input, connection.Transport.Output, connection.Abort, hub.Limits, hub.Time, hub.Logger, hub.SocketMetrics);
             await RealtimeHandshake.RunSessionAsync(hub, socket, accepted);
         }
     }
@@ -86,8 +86,7 @@ internal static class RealtimeConnectionMiddleware
         }
         catch (ProtocolException ex) when (ex.Reason is HttpHeadError error)
         {
-            var status = error == HttpHeadError.HeadTooLarge ? StatusCodes.Status431RequestHeaderFieldsTooLarge : StatusCodes.Status400BadRequest;
-            await RefuseAsync(transport.Output, new HandshakeRefusal(status, "bad_request", ex.Message));
+            await RefuseAsync(transport.Output, RealtimeHandshake.BadHead(error, ex.Message));
             return null;
         }
         catch (OperationCanceledException)
@@ -100,25 +99,13 @@ internal static class RealtimeConnectionMiddleware
             return null; // the client went away mid-head
         }
 
-        var query = QueryHelpers.ParseQuery(request.Query);
-        var token = string.IsNullOrEmpty(request.ApiKey) ? query.GetValueOrDefault("apikey").ToString() : request.ApiKey;
-        if (!RealtimeHandshake.TryAccept(
-                hub,
-                request.Method == "GET" && request.MinorVersion >= 1,
-                request.Upgrade,
-                request.Connection,
-                request.SecWebSocketVersion,
-                request.SecWebSocketKey,
-                query.GetValueOrDefault("vsn").ToString(),
-                token,
-                out var accepted,
-                out var refusal))
+        if (!RealtimeHandshake.TryAccept(hub, request, out var accepted, out var refusal))
         {
             await RefuseAsync(transport.Output, refusal);
             return null;
         }
 
-        transport.Output.Write(SwitchingProtocols(accepted.Accept));
+        transport.Output.Write(RealtimeHandshake.SwitchingProtocols(accepted.Accept));
         return (await transport.Output.FlushAsync()).IsCompleted ? null : accepted;
     }
 
@@ -142,7 +129,7 @@ internal static class RealtimeConnectionMiddleware
             }
 
             var buffer = result.Buffer;
-            var match = Match(buffer);
+            var match = RealtimeHandshake.MatchRequestLine(buffer);
             if (match == HttpRequestLineMatch.NeedMore && !result.IsCompleted)
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
@@ -152,20 +139,6 @@ internal static class RealtimeConnectionMiddleware
             input.AdvanceTo(buffer.Start);
             return match == HttpRequestLineMatch.Match;
         }
-    }
-
-    private static HttpRequestLineMatch Match(in ReadOnlySequence<byte> buffer)
-    {
-        var realtime = HttpUpgradeRequestReader.MatchRequestLine(buffer, "GET"u8, "/realtime/v1/websocket"u8);
-        if (realtime == HttpRequestLineMatch.Match)
-        {
-            return realtime;
-        }
-
-        var alias = HttpUpgradeRequestReader.MatchRequestLine(buffer, "GET"u8, "/socket/websocket"u8);
-        return alias == HttpRequestLineMatch.Match ? alias
-            : realtime == HttpRequestLineMatch.NeedMore || alias == HttpRequestLineMatch.NeedMore ? HttpRequestLineMatch.NeedMore
-            : HttpRequestLineMatch.NoMatch;
     }
 
     /// <returns>The parsed head, or null when the connection ended before it was complete.</returns>
@@ -190,23 +163,10 @@ internal static class RealtimeConnectionMiddleware
         }
     }
 
-    private static byte[] SwitchingProtocols(string accept) =>
-        Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n");
-
     /// <summary>The refusal as a complete HTTP/1.1 response with Supabase's JSON error body; the connection then closes.</summary>
     private static async Task RefuseAsync(PipeWriter output, HandshakeRefusal refusal)
     {
-        var status = refusal.Status.ToString(CultureInfo.InvariantCulture);
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorResponse(status, refusal.Error, refusal.Message), EdgeJsonContext.Default.ErrorResponse);
-        var head = new StringBuilder()
-            .Append("HTTP/1.1 ").Append(status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(refusal.Status)).Append("\r\n")
-            .Append("Content-Type: application/json; charset=utf-8\r\n")
-            .Append("Content-Length: ").Append(body.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n")
-            .Append(refusal.AdvertiseVersion ? "Sec-WebSocket-Version: 13\r\n" : "")
-            .Append("Connection: close\r\n\r\n")
-            .ToString();
-        output.Write(Encoding.ASCII.GetBytes(head));
-        output.Write(body);
+        output.Write(RealtimeHandshake.RefusalResponse(refusal));
         await output.FlushAsync();
     }
 }

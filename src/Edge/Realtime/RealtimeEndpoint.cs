@@ -50,7 +50,7 @@ internal static class RealtimeEndpoint
         context.Response.Headers.Upgrade = "websocket";
         context.Response.Headers.SecWebSocketAccept = accepted.Accept;
         var stream = await upgrade!.UpgradeAsync();
-        var connection = WebSocketConnection.OverStream(stream, context.Abort, hub.Limits, hub.Time, hub.Logger, hub.SocketMetrics);
+        var connection = PipeWebSocketConnection.OverStream(stream, context.Abort, hub.Limits, hub.Time, hub.Logger, hub.SocketMetrics);
         await RealtimeHandshake.RunSessionAsync(hub, connection, accepted);
     }
 }

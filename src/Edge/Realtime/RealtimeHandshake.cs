@@ -1,9 +1,16 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using MadBase.Edge.Auth;
+using MadBase.Edge.Json;
 using MadBase.Edge.Logging;
 using MadBase.Edge.WebSockets;
+using MadBase.Protocol.Http;
 using MadBase.Protocol.Phoenix;
 using MadBase.Protocol.WebSockets;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace MadBase.Edge.Realtime;
 
@@ -18,11 +25,70 @@ internal readonly record struct HandshakeRefusal(int Status, string Error, strin
 internal sealed record AcceptedHandshake(string Accept, PhoenixVersion Version, JwtClaims Claims, string Token);
 
 /// <summary>
-/// The realtime socket's opening-handshake rules, shared by both ways a socket arrives (the connection middleware
-/// and the Kestrel endpoint): RFC 6455 §4.2.1 checks, the Phoenix <c>vsn</c>, and the key as a JWT (realtime.md §1.1).
+/// The realtime socket's opening-handshake rules, shared by every way a socket arrives (the epoll transport, the
+/// connection middleware and the Kestrel endpoint): RFC 6455 §4.2.1 checks, the Phoenix <c>vsn</c>, and the key as
+/// a JWT (realtime.md §1.1), and the responses written below the HTTP layer.
 /// </summary>
 internal static class RealtimeHandshake
 {
+    /// <summary>
+    /// Whether a connection's first bytes are a request line for the socket (<c>GET /realtime/v1/websocket</c> or
+    /// upstream's <c>GET /socket/websocket</c>), are not, or are too few to tell yet.
+    /// </summary>
+    public static HttpRequestLineMatch MatchRequestLine(in ReadOnlySequence<byte> buffer)
+    {
+        var realtime = HttpUpgradeRequestReader.MatchRequestLine(buffer, "GET"u8, "/realtime/v1/websocket"u8);
+        if (realtime == HttpRequestLineMatch.Match)
+        {
+            return realtime;
+        }
+
+        var alias = HttpUpgradeRequestReader.MatchRequestLine(buffer, "GET"u8, "/socket/websocket"u8);
+        return alias == HttpRequestLineMatch.Match ? alias
+            : realtime == HttpRequestLineMatch.NeedMore || alias == HttpRequestLineMatch.NeedMore ? HttpRequestLineMatch.NeedMore
+            : HttpRequestLineMatch.NoMatch;
+    }
+
+    /// <summary>The checks for a head read below the HTTP layer; the key comes from <c>x-api-key</c>, else the <c>apikey</c> parameter.</summary>
+    public static bool TryAccept(RealtimeHub hub, HttpUpgradeRequest request, [NotNullWhen(true)] out AcceptedHandshake? accepted, out HandshakeRefusal refusal)
+    {
+        var query = QueryHelpers.ParseQuery(request.Query);
+        var token = string.IsNullOrEmpty(request.ApiKey) ? query.GetValueOrDefault("apikey").ToString() : request.ApiKey;
+        return TryAccept(
+            hub,
+            request.Method == "GET" && request.MinorVersion >= 1,
+            request.Upgrade,
+            request.Connection,
+            request.SecWebSocketVersion,
+            request.SecWebSocketKey,
+            query.GetValueOrDefault("vsn").ToString(),
+            token,
+            out accepted,
+            out refusal);
+    }
+
+    /// <summary>A head that is malformed (400) or larger than the limit (431).</summary>
+    public static HandshakeRefusal BadHead(HttpHeadError error, string message) =>
+        new(error == HttpHeadError.HeadTooLarge ? StatusCodes.Status431RequestHeaderFieldsTooLarge : StatusCodes.Status400BadRequest, "bad_request", message);
+
+    public static byte[] SwitchingProtocols(string accept) =>
+        Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n");
+
+    /// <summary>The refusal as a complete HTTP/1.1 response with Supabase's JSON error body; the connection then closes.</summary>
+    public static byte[] RefusalResponse(HandshakeRefusal refusal)
+    {
+        var status = refusal.Status.ToString(CultureInfo.InvariantCulture);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorResponse(status, refusal.Error, refusal.Message), EdgeJsonContext.Default.ErrorResponse);
+        var head = new StringBuilder()
+            .Append("HTTP/1.1 ").Append(status).Append(' ').Append(ReasonPhrases.GetReasonPhrase(refusal.Status)).Append("\r\n")
+            .Append("Content-Type: application/json; charset=utf-8\r\n")
+            .Append("Content-Length: ").Append(body.Length.ToString(CultureInfo.InvariantCulture)).Append("\r\n")
+            .Append(refusal.AdvertiseVersion ? "Sec-WebSocket-Version: 13\r\n" : "")
+            .Append("Connection: close\r\n\r\n")
+            .ToString();
+        return [.. Encoding.ASCII.GetBytes(head), .. body];
+    }
+
     public static bool TryAccept(
         RealtimeHub hub,
         bool upgradable,
@@ -76,7 +142,11 @@ internal static class RealtimeHandshake
     /// Runs an upgraded socket's session until it closes (the 101 has been sent). Not async itself: one fewer state
     /// machine kept alive per open socket.
     /// </summary>
-    public static Task RunSessionAsync(RealtimeHub hub, WebSocketConnection connection, AcceptedHandshake handshake)
+    public static Task RunSessionAsync(RealtimeHub hub, PipeWebSocketConnection connection, AcceptedHandshake handshake) =>
+        connection.RunAsync(StartSession(hub, connection, handshake));
+
+    /// <summary>The session of a socket whose 101 has been sent, registered with the hub.</summary>
+    public static RealtimeSession StartSession(RealtimeHub hub, WebSocketConnection connection, AcceptedHandshake handshake)
     {
         hub.SocketMetrics.Accepted.Increment();
         var session = new RealtimeSession(hub, connection, handshake.Version, handshake.Claims, handshake.Token);
@@ -87,7 +157,7 @@ internal static class RealtimeHandshake
         }
 
         Log.SocketOpened(hub.Logger, handshake.Version == PhoenixVersion.V2 ? "2.0.0" : "1.0.0", handshake.Claims.Role);
-        return connection.RunAsync(session);
+        return session;
     }
 
     private static bool TryComputeAccept(string? key, out string accept)

@@ -43,6 +43,12 @@ internal sealed class RealtimeOptions
     /// <summary>Channel joins one socket may send per second (upstream's default: 100); over it the join is refused.</summary>
     public int MaxJoinsPerSecond { get; init; } = 100;
 
+    /// <summary>
+    /// Realtime sockets on MadBase's own epoll loops (the default where supported) rather than Kestrel's socket
+    /// transport; HTTP is served by Kestrel either way.
+    /// </summary>
+    public bool UseEpollTransport { get; init; } = Transport.LinuxSockets.IsSupported;
+
     public static RealtimeOptions FromEnvironment(Func<string, string?> environment)
     {
         var defaults = new RealtimeOptions();
@@ -57,7 +63,26 @@ internal sealed class RealtimeOptions
             MaxChannelsPerConnection = ReadInt(environment, "MADBASE_REALTIME_MAX_CHANNELS", defaults.MaxChannelsPerConnection, 1),
             MaxEventsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_EVENTS_PER_SECOND", defaults.MaxEventsPerSecond, 1),
             MaxJoinsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_JOINS_PER_SECOND", defaults.MaxJoinsPerSecond, 1),
+            UseEpollTransport = ReadTransport(environment, defaults.UseEpollTransport),
         };
+    }
+
+    private static bool ReadTransport(Func<string, string?> environment, bool fallback)
+    {
+        const string variable = "MADBASE_REALTIME_TRANSPORT";
+        switch (environment(variable))
+        {
+            case null or "":
+                return fallback;
+            case "kestrel":
+                return false;
+            case "epoll" when Transport.LinuxSockets.IsSupported:
+                return true;
+            case "epoll":
+                throw new ConfigurationException(variable, "epoll needs Linux on x86-64; use kestrel");
+            case var other:
+                throw new ConfigurationException(variable, $"'{other}' is not epoll or kestrel");
+        }
     }
 
     private static int ReadInt(Func<string, string?> environment, string variable, int fallback, int minimum)

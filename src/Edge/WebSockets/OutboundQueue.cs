@@ -29,6 +29,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private readonly TimeSpan _grace;
     private readonly Action<OutboundQueue> _onOverflow;
     private readonly Counter _droppedMetric;
+    private readonly IThreadPoolWorkItem? _writer;
     private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = true };
     private OutboundFrame[] _pending = [];
     private OutboundFrame[]? _spare;
@@ -40,13 +41,18 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private long _droppedAtLastDrain;
     private int _overflowReported;
 
-    public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, Action<OutboundQueue> onOverflow)
+    /// <param name="writer">
+    /// Null for a writer loop that awaits <see cref="WaitToReadAsync"/>; otherwise the work item a wake-up queues to the
+    /// thread pool, for a writer that runs only when there is something to write (<see cref="HasWorkOrArm"/>).
+    /// </param>
+    public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, Action<OutboundQueue> onOverflow, IThreadPoolWorkItem? writer = null)
     {
         _capacity = capacity;
         _grace = grace;
         _time = time;
         _droppedMetric = droppedMetric;
         _onOverflow = onOverflow;
+        _writer = writer;
     }
 
     /// <summary>Frames dropped because the queue was full.</summary>
@@ -86,7 +92,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            _waiter.SetResult(true);
+            Wake(true);
             return true;
         }
 
@@ -190,7 +196,26 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            _waiter.SetResult(_count > 0);
+            Wake(_count > 0);
+        }
+    }
+
+    /// <summary>
+    /// For a work-item writer: true when frames are queued or the queue is completed (write, or finish, now); false
+    /// after arming the wake-up, so the next <see cref="TryEnqueue"/> or <see cref="Complete"/> queues the writer
+    /// again. The writer must return right after a false.
+    /// </summary>
+    public bool HasWorkOrArm()
+    {
+        lock (_gate)
+        {
+            if (_count > 0 || _completed)
+            {
+                return true;
+            }
+
+            _waiting = true;
+            return false;
         }
     }
 
@@ -200,6 +225,18 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _waiter.OnCompleted(continuation, state, token, flags);
+
+    private void Wake(bool framesWaiting)
+    {
+        if (_writer is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_writer, preferLocal: false);
+        }
+        else
+        {
+            _waiter.SetResult(framesWaiting);
+        }
+    }
 
     private void Grow()
     {

@@ -1,174 +1,108 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using MadBase.Edge.Logging;
-using Microsoft.AspNetCore.Connections;
-using MadBase.Protocol;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.WebSockets;
 
 /// <summary>
-/// One upgraded RFC 6455 server connection over a duplex pipe: normally the connection's own transport pipes
-/// (<see cref="Realtime.RealtimeConnectionMiddleware"/> answers the handshake below Kestrel's HTTP layer), or pipes
-/// over the stream <c>IHttpUpgradeFeature.UpgradeAsync</c> returns. The read loop (this file) decodes frames with the
-/// pure codecs and passes whole messages to an <see cref="IWebSocketMessageHandler"/>; the write loop
-/// (<c>.Send.cs</c>) drains the <see cref="OutboundQueue"/> into the output pipe with one flush per batch.
+/// One upgraded RFC 6455 server connection, whatever carries its bytes: the frame rules (this class) are shared, the
+/// reading and writing belong to the transport. <see cref="PipeWebSocketConnection"/> runs over a duplex pipe
+/// (Kestrel's transport or an upgraded HTTP stream); <see cref="Transport.EpollWebSocketConnection"/> runs on a raw
+/// descriptor in MadBase's own epoll loop. Both decode frames with the pure codecs, pass whole messages to an
+/// <see cref="IWebSocketMessageHandler"/> and drain one <see cref="OutboundQueue"/>.
 /// </summary>
-internal sealed partial class WebSocketConnection
+internal abstract class WebSocketConnection
 {
     /// <summary>Control payloads are at most 125 bytes (RFC 6455 §5.5), so they always fit on the stack.</summary>
     private const int ControlBufferLength = WebSocketFrameDecoder.MaxControlPayloadLength;
 
-    private readonly PipeReader _reader;
-    private readonly PipeWriter _writer;
-    private readonly Action _abort;
-    private readonly WebSocketLimits _limits;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly WebSocketMetrics _metrics;
     private readonly WebSocketMessageAssembler _assembler;
-    private ITimer? _readDeadline;
     private byte[]? _message;
     private int _messageLength;
     private long _lastActivity;
+    private byte[]? _closeFrame;
+    private int _closeSent;
+    private int _closeReceived;
+    private int _discardBacklog;
 
-    /// <param name="reader">Bytes from the client. Kestrel's transport pipe reads with zero-byte reads, so an idle socket holds no buffer.</param>
-    /// <param name="writer">Bytes to the client; only the write loop touches it after the handshake.</param>
-    public WebSocketConnection(PipeReader reader, PipeWriter writer, Action abort, WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics)
+    protected WebSocketConnection(WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics)
     {
-        _reader = reader;
-        _writer = writer;
-        _abort = abort;
-        _limits = limits;
-        _time = time;
-        _logger = logger;
-        _metrics = metrics;
+        Limits = limits;
+        Time = time;
+        Logger = logger;
+        Metrics = metrics;
         _assembler = new WebSocketMessageAssembler(limits.MaxMessageBytes);
         _lastActivity = time.GetTimestamp();
-        Outbound = new OutboundQueue(limits.OutboundQueueCapacity, limits.OutboundFullGrace, time, metrics.FramesDropped, OnOutboundOverflow);
+        // A connection that is itself a work item gets it queued when frames arrive; the others await the queue.
+        Outbound = new OutboundQueue(limits.OutboundQueueCapacity, limits.OutboundFullGrace, time, metrics.FramesDropped, OnOutboundOverflow, this as IThreadPoolWorkItem);
     }
 
     public OutboundQueue Outbound { get; }
 
-    /// <summary>
-    /// For the stream <c>IHttpUpgradeFeature.UpgradeAsync</c> returns: zero-byte reads so an idle socket waits without
-    /// holding a buffer, and a writer that leaves the stream to Kestrel.
-    /// </summary>
-    public static WebSocketConnection OverStream(Stream stream, Action abort, WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics) =>
-        new(
-            PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true)),
-            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true)),
-            abort,
-            limits,
-            time,
-            logger,
-            metrics);
-
     /// <summary>Time since the client last sent any bytes (frames of any kind).</summary>
-    public TimeSpan IdleFor => _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
+    public TimeSpan IdleFor => Time.GetElapsedTime(Volatile.Read(ref _lastActivity));
 
-    /// <summary>Runs both loops until the socket closes; <see cref="IWebSocketMessageHandler.OnClosed"/> runs last.</summary>
-    public async Task RunAsync(IWebSocketMessageHandler handler)
+    protected WebSocketLimits Limits { get; }
+
+    protected TimeProvider Time { get; }
+
+    protected ILogger Logger { get; }
+
+    protected WebSocketMetrics Metrics { get; }
+
+    /// <summary>Our Close frame is decided (queued behind the backlog, or sent).</summary>
+    protected bool CloseSent => Volatile.Read(ref _closeSent) == 1;
+
+    /// <summary>The peer's Close frame arrived.</summary>
+    protected bool CloseReceived => Volatile.Read(ref _closeReceived) == 1;
+
+    /// <summary>The Close frame to send once the queue is drained; null until <see cref="Close"/>.</summary>
+    protected byte[]? CloseFrame => Volatile.Read(ref _closeFrame);
+
+    /// <summary>A slow client's backlog is skipped so its Close goes out next.</summary>
+    protected bool DiscardBacklog => Volatile.Read(ref _discardBacklog) == 1;
+
+    /// <summary>
+    /// Starts the closing handshake: no more frames are accepted, the writer sends what is queued, then the Close
+    /// frame. Idempotent; the first code wins. Thread-safe (called by the reader, the idle sweeper, shutdown and
+    /// the back-pressure check).
+    /// </summary>
+    public void Close(ushort code, string reason, bool echoEmpty = false, bool discardBacklog = false)
     {
-        var writer = Task.Run(WriteLoopAsync);
-        try
+        if (Interlocked.Exchange(ref _closeSent, 1) == 1)
         {
-            await ReceiveLoopAsync(handler);
+            return;
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or ConnectionAbortedException)
-        {
-            // Peer vanished, or our close handshake timed out: nothing more to read either way.
-        }
-        catch (Exception ex)
-        {
-            Log.WebSocketHandlerFailed(_logger, ex);
-            Close(WebSocketCloseStatus.InternalServerError, "internal error");
-        }
-        finally
-        {
-            // A socket that ended without a close handshake gets no Close frame, just the queued frames' end.
-            Outbound.Complete();
-            try
-            {
-                await writer.WaitAsync(_limits.CloseHandshakeTimeout);
-            }
-            catch (TimeoutException)
-            {
-                _abort(); // the client stopped reading: the write cannot finish, so drop the TCP connection
-            }
 
-            await _reader.CompleteAsync();
-            if (writer.IsCompletedSuccessfully)
-            {
-                await _writer.CompleteAsync(); // after the Close frame: lets the transport send FIN
-            }
+        Volatile.Write(ref _closeFrame, echoEmpty ? WebSocketFrames.EmptyClose : WebSocketFrames.Close(code, reason));
+        if (discardBacklog)
+        {
+            Volatile.Write(ref _discardBacklog, 1);
+        }
 
-            handler.OnClosed();
-            Interlocked.Exchange(ref _readDeadline, null)?.Dispose();
-            ReturnMessageBuffer();
+        Outbound.Complete();
+        if (!CloseReceived)
+        {
+            // Bound the wait for the peer's Close (RFC 6455 §7.1.1: the server should close TCP first after it).
+            OnAwaitingPeerClose(Limits.CloseHandshakeTimeout + Limits.CloseHandshakeTimeout);
         }
     }
 
-    private async Task ReceiveLoopAsync(IWebSocketMessageHandler handler)
-    {
-        while (true)
-        {
-            var result = await _reader.ReadAsync();
-            var buffer = result.Buffer;
-            var consumed = buffer.Start;
-            var examined = buffer.End;
-            bool stop = false;
-            try
-            {
-                if (!buffer.IsEmpty)
-                {
-                    Volatile.Write(ref _lastActivity, _time.GetTimestamp());
-                }
+    /// <summary>Our Close is on its way and the peer's has not come: end the connection if it does not within <paramref name="timeout"/>.</summary>
+    protected abstract void OnAwaitingPeerClose(TimeSpan timeout);
 
-                while (!stop && TryTakeFrame(ref buffer, handler, out stop))
-                {
-                    consumed = buffer.Start;
-                }
-
-                if (stop)
-                {
-                    consumed = buffer.Start;
-                    examined = consumed;
-                }
-            }
-            catch (ProtocolException ex) when (ex.Reason is WebSocketProtocolError error)
-            {
-                Log.WebSocketProtocolError(_logger, error.ToString(), ex.Message);
-                _metrics.ProtocolErrors.Increment();
-                Close(error.ToCloseStatus(), ex.Message);
-                stop = true;
-            }
-            finally
-            {
-                _reader.AdvanceTo(consumed, examined);
-            }
-
-            if (stop)
-            {
-                await WaitForPeerCloseAsync();
-                return;
-            }
-
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                return;
-            }
-        }
-    }
+    protected void MarkActivity() => Volatile.Write(ref _lastActivity, Time.GetTimestamp());
 
     /// <summary>
     /// Takes one whole frame from <paramref name="buffer"/>. A frame is only decoded once all its bytes are buffered;
     /// the decoder refuses lengths above the message limit first, so this never buffers more than the limit.
+    /// Throws <see cref="Protocol.ProtocolException"/> with a <see cref="WebSocketProtocolError"/> on a bad frame.
     /// </summary>
-    private bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, IWebSocketMessageHandler handler, out bool stop)
+    /// <param name="stop">True when the read side should stop (the peer sent Close).</param>
+    protected bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, IWebSocketMessageHandler handler, out bool stop)
     {
         stop = false;
-        if (!WebSocketFrameDecoder.TryReadHeader(buffer, expectMasked: true, _limits.MaxMessageBytes, out var header, out var headerLength)
+        if (!WebSocketFrameDecoder.TryReadHeader(buffer, expectMasked: true, Limits.MaxMessageBytes, out var header, out var headerLength)
             || buffer.Length - headerLength < header.PayloadLength)
         {
             return false;
@@ -176,7 +110,7 @@ internal sealed partial class WebSocketConnection
 
         var payload = buffer.Slice(headerLength, header.PayloadLength);
         buffer = buffer.Slice(payload.End);
-        if (Volatile.Read(ref _closeSent) == 1 && header.Opcode != WebSocketOpcode.Close)
+        if (CloseSent && header.Opcode != WebSocketOpcode.Close)
         {
             return true; // after our Close only the peer's Close matters (RFC 6455 §5.5.1)
         }
@@ -203,7 +137,7 @@ internal sealed partial class WebSocketConnection
         _assembler.Append(target);
         if (_assembler.EndFrame(out var opcode))
         {
-            _metrics.MessagesReceived.Increment();
+            Metrics.MessagesReceived.Increment();
             handler.OnMessage(opcode, _message.AsSpan(0, _messageLength));
             _messageLength = 0;
             ReturnMessageBuffer(); // an idle socket holds no message buffer; the pool makes the next rent cheap
@@ -212,7 +146,14 @@ internal sealed partial class WebSocketConnection
         return true;
     }
 
-    /// <returns>True when the read loop should stop (the peer sent Close).</returns>
+    /// <summary>Called once the connection is over: the unfinished message's buffer goes back to the pool.</summary>
+    protected void ReleaseMessageBuffer()
+    {
+        _messageLength = 0;
+        ReturnMessageBuffer();
+    }
+
+    /// <returns>True when the read side should stop (the peer sent Close).</returns>
     private bool OnControlFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
         switch (opcode)
@@ -231,58 +172,13 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    private async Task WaitForPeerCloseAsync()
+    private void OnOutboundOverflow(OutboundQueue queue)
     {
-        if (Volatile.Read(ref _closeReceived) == 1)
-        {
-            return;
-        }
+        Metrics.SlowClientCloses.Increment();
+        Log.SlowClientClosed(Logger, queue.Dropped, Limits.OutboundFullGrace.TotalMilliseconds);
 
-        EndReadsAfter(_limits.CloseHandshakeTimeout);
-        while (true)
-        {
-            var result = await _reader.ReadAsync();
-            var buffer = result.Buffer;
-            _reader.AdvanceTo(buffer.End);
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Makes the pending (or next) read return canceled after <paramref name="delay"/>: the bound on a close
-    /// handshake. A timer is created only for a closing socket, so open sockets hold no cancellation state.
-    /// </summary>
-    private void EndReadsAfter(TimeSpan delay)
-    {
-        var timer = Volatile.Read(ref _readDeadline);
-        if (timer is null)
-        {
-            var created = _time.CreateTimer(static state => ((WebSocketConnection)state!).CancelPendingRead(), this, delay, Timeout.InfiniteTimeSpan);
-            timer = Interlocked.CompareExchange(ref _readDeadline, created, null);
-            if (timer is null)
-            {
-                return;
-            }
-
-            created.Dispose(); // another caller armed it first
-        }
-
-        timer.Change(delay, Timeout.InfiniteTimeSpan);
-    }
-
-    private void CancelPendingRead()
-    {
-        try
-        {
-            _reader.CancelPendingRead();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
-        {
-            // The reader already completed: the connection is over. (A timer callback must never throw.)
-        }
+        // The queued backlog is what the client cannot take: skip it so the Close frame goes out next.
+        Close(WebSocketCloseStatus.PolicyViolation, "outbound queue overflow", discardBacklog: true);
     }
 
     private void EnsureMessageCapacity(int needed)

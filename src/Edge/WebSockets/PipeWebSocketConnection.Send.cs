@@ -6,7 +6,7 @@ using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.WebSockets;
 
-internal sealed partial class WebSocketConnection
+internal sealed partial class PipeWebSocketConnection
 {
     /// <summary>
     /// Bytes written between flushes. Many small frames (fan-out under backlog) become one socket write, which is
@@ -18,53 +18,6 @@ internal sealed partial class WebSocketConnection
     /// <summary>Frames up to this size are copied into a span from <c>GetSpan</c>: it fits a Kestrel pipe block (4 KiB).</summary>
     private const int SingleSpanFrameBytes = 4000;
 
-    private byte[]? _closeFrame;
-    private int _closeSent;
-    private int _closeReceived;
-    private int _discardBacklog;
-
-    /// <summary>
-    /// Starts the closing handshake: no more frames are accepted, the writer sends what is queued, then the Close
-    /// frame. Idempotent; the first code wins. Thread-safe (called by the reader, the idle sweeper, shutdown and
-    /// the back-pressure check).
-    /// </summary>
-    public void Close(ushort code, string reason, bool echoEmpty = false, bool discardBacklog = false)
-    {
-        if (Interlocked.Exchange(ref _closeSent, 1) == 1)
-        {
-            return;
-        }
-
-        Volatile.Write(ref _closeFrame, echoEmpty ? WebSocketFrames.EmptyClose : WebSocketFrames.Close(code, reason));
-        if (discardBacklog)
-        {
-            Volatile.Write(ref _discardBacklog, 1);
-        }
-
-        Outbound.Complete();
-        if (Volatile.Read(ref _closeReceived) == 0)
-        {
-            // Bound the wait for the peer's Close (RFC 6455 §7.1.1: the server should close TCP first after it).
-            try
-            {
-                EndReadsAfter(_limits.CloseHandshakeTimeout + _limits.CloseHandshakeTimeout);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The connection already finished (its timer was disposed).
-            }
-        }
-    }
-
-    private void OnOutboundOverflow(OutboundQueue queue)
-    {
-        _metrics.SlowClientCloses.Increment();
-        Log.SlowClientClosed(_logger, queue.Dropped, _limits.OutboundFullGrace.TotalMilliseconds);
-
-        // The queued backlog is what the client cannot take: skip it so the Close frame goes out next.
-        Close(WebSocketCloseStatus.PolicyViolation, "outbound queue overflow", discardBacklog: true);
-    }
-
     private async Task WriteLoopAsync()
     {
         try
@@ -72,7 +25,7 @@ internal sealed partial class WebSocketConnection
             while (await Outbound.WaitToReadAsync())
             {
                 var batch = Outbound.TakeAll(out var count);
-                var open = Volatile.Read(ref _discardBacklog) == 1 || await WriteBatchAsync(batch, count);
+                var open = DiscardBacklog || await WriteBatchAsync(batch, count);
                 Outbound.Return(batch, count);
                 if (!open)
                 {
@@ -83,7 +36,7 @@ internal sealed partial class WebSocketConnection
                 Outbound.MarkDrained();
             }
 
-            if (Volatile.Read(ref _closeFrame) is { } close)
+            if (CloseFrame is { } close)
             {
                 _writer.Write(close);
                 await _writer.FlushAsync();
@@ -92,7 +45,7 @@ internal sealed partial class WebSocketConnection
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or ConnectionAbortedException)
         {
             // The peer is gone; the read loop sees the same and ends the connection.
-            Log.WebSocketWriteFailed(_logger, ex.Message);
+            Log.WebSocketWriteFailed(Logger, ex.Message);
             _abort();
         }
     }
@@ -116,8 +69,8 @@ internal sealed partial class WebSocketConnection
             }
         }
 
-        _metrics.FramesSent.Add(count);
-        _metrics.BytesSent.Add(bytes);
+        Metrics.FramesSent.Add(count);
+        Metrics.BytesSent.Add(bytes);
         return true;
     }
 
@@ -171,7 +124,7 @@ internal sealed partial class WebSocketConnection
     private async ValueTask<bool> FlushAsync()
     {
         var result = await _writer.FlushAsync();
-        _metrics.SocketWrites.Increment();
+        Metrics.SocketWrites.Increment();
         return !result.IsCompleted && !result.IsCanceled;
     }
 }
