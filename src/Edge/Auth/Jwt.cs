@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -11,10 +12,30 @@ namespace MadBase.Edge.Auth;
 /// Only HS256 is accepted — <c>alg: none</c> and every other algorithm are refused, so a token can never choose
 /// how it is checked.
 /// </summary>
-internal sealed class Jwt(byte[] secret, TimeProvider time)
+/// <remarks>
+/// Verified tokens are remembered by their text: thousands of sockets and requests present the same few tokens (the
+/// anon key above all), and a hit skips the base64, HMAC and JSON work, allocates nothing and shares one
+/// <see cref="JwtClaims"/> (and one token string) among all of them. <c>exp</c> is still checked on every use. The
+/// memory is bounded: the table is emptied when it reaches <see cref="MaxRemembered"/>, so a flood of distinct valid
+/// tokens costs re-verification, never memory. Refused tokens are never remembered.
+/// </remarks>
+internal sealed class Jwt
 {
     private const int MaxTokenLength = 16 * 1024; // Tokens are headers and query strings; nothing legitimate is larger.
+    private const int MaxRemembered = 4096;
     private static readonly byte[] s_headerHs256 = """{"alg":"HS256","typ":"JWT"}"""u8.ToArray();
+
+    private readonly byte[] _secret;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, JwtClaims> _verified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JwtClaims>.AlternateLookup<ReadOnlySpan<char>> _verifiedBySpan;
+
+    public Jwt(byte[] secret, TimeProvider time)
+    {
+        _secret = secret;
+        _time = time;
+        _verifiedBySpan = _verified.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     public bool TryValidate(string? token, out JwtClaims claims, out string error)
     {
@@ -24,6 +45,62 @@ internal sealed class Jwt(byte[] secret, TimeProvider time)
             error = "missing token";
             return false;
         }
+
+        if (_verified.TryGetValue(token, out var remembered))
+        {
+            return IsUnexpired(token, claims = remembered, out error);
+        }
+
+        if (!TryVerify(token, out claims, out error))
+        {
+            return false;
+        }
+
+        Remember(token, claims);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryValidate(string?, out JwtClaims, out string)"/> for a token still in a request's bytes: a token
+    /// seen before costs no string at all; <paramref name="text"/> is the one shared string for it.
+    /// </summary>
+    public bool TryValidate(ReadOnlySpan<char> token, out string text, out JwtClaims claims, out string error)
+    {
+        if (!token.IsEmpty && _verifiedBySpan.TryGetValue(token, out text!, out claims!))
+        {
+            return IsUnexpired(text, claims, out error);
+        }
+
+        text = token.ToString();
+        return TryValidate(text, out claims, out error);
+    }
+
+    private bool IsUnexpired(string token, JwtClaims claims, out string error)
+    {
+        if (claims.ExpiresAt is { } at && at <= _time.GetUtcNow())
+        {
+            _verified.TryRemove(token, out _);
+            error = "token has expired";
+            return false;
+        }
+
+        error = "";
+        return true;
+    }
+
+    private void Remember(string token, JwtClaims claims)
+    {
+        if (_verified.Count >= MaxRemembered)
+        {
+            _verified.Clear();
+        }
+
+        _verified.TryAdd(token, claims);
+    }
+
+    private bool TryVerify(string token, out JwtClaims claims, out string error)
+    {
+        claims = null!;
 
         if (token.Length > MaxTokenLength)
         {
@@ -60,7 +137,7 @@ internal sealed class Jwt(byte[] secret, TimeProvider time)
         try
         {
             Encoding.ASCII.GetBytes(token.AsSpan(0, lastDot), signed);
-            HMACSHA256.HashData(secret, signed.AsSpan(0, signedLength), expected);
+            HMACSHA256.HashData(_secret, signed.AsSpan(0, signedLength), expected);
         }
         finally
         {
@@ -81,7 +158,7 @@ internal sealed class Jwt(byte[] secret, TimeProvider time)
     {
         var head = Base64Url.EncodeToString(s_headerHs256) + "." + Base64Url.EncodeToString(claimsJson);
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(secret, Encoding.ASCII.GetBytes(head), mac);
+        HMACSHA256.HashData(_secret, Encoding.ASCII.GetBytes(head), mac);
         return head + "." + Base64Url.EncodeToString(mac);
     }
 
@@ -132,7 +209,7 @@ internal sealed class Jwt(byte[] secret, TimeProvider time)
         }
 
         DateTimeOffset? expiresAt = exp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799)) : null;
-        if (expiresAt is { } at && at <= time.GetUtcNow())
+        if (expiresAt is { } at && at <= _time.GetUtcNow())
         {
             error = "token has expired";
             return false;

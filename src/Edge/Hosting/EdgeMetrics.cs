@@ -27,6 +27,8 @@ internal sealed class EdgeMetrics
         Gauge("process_threads", "OS threads.", () => Process.GetCurrentProcess().Threads.Count);
         Gauge("dotnet_gc_heap_size_bytes", "Managed heap size after the last GC.", () => GC.GetGCMemoryInfo().HeapSizeBytes);
         Gauge("dotnet_gc_allocated_bytes_total", "Bytes allocated since start.", () => GC.GetTotalAllocatedBytes());
+        Gauge("dotnet_gc_committed_bytes", "Memory the GC has committed (live, garbage not yet collected, free space).", () => GC.GetGCMemoryInfo().TotalCommittedBytes);
+        Gauge("dotnet_gc_fragmented_bytes", "Free space inside the managed heap after the last GC.", () => GC.GetGCMemoryInfo().FragmentedBytes);
         Gauge("dotnet_gc_collections_total", "GC count (all generations).", () => GC.CollectionCount(0));
         Gauge("dotnet_threadpool_threads", "Thread pool threads.", () => ThreadPool.ThreadCount);
         Gauge("dotnet_threadpool_queue_length", "Work items waiting for a thread.", () => ThreadPool.PendingWorkItemCount);

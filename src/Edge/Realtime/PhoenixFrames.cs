@@ -19,6 +19,14 @@ internal static class PhoenixFrames
     private static readonly System.Text.Encodings.Web.JavaScriptEncoder s_encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
     /// <summary>Closes the <c>{"ids":…,"data":…</c> payload, then the v2 array or the v1 object.</summary>
+    private const int MaxKeptJsonBuffer = 16 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_jsonBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_jsonWriter;
+
     private static readonly byte[] s_postgresTailV2 = "}]"u8.ToArray();
     private static readonly byte[] s_postgresTailV1 = "}}"u8.ToArray();
 
@@ -91,13 +99,22 @@ internal static class PhoenixFrames
     /// <summary>Serialises a small JSON document (replies, system messages, presence) without reflection.</summary>
     public static byte[] Json<TState>(TState state, Action<Utf8JsonWriter, TState> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = s_encoder }))
+        // One buffer and one writer per thread, reused: only the returned array is new (replies and system messages
+        // are built on every join, so a connection storm would otherwise leave both behind per message).
+        var buffer = t_jsonBuffer ??= new ArrayBufferWriter<byte>(256);
+        var json = t_jsonWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = s_encoder });
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        write(json, state);
+        json.Flush();
+        var result = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptJsonBuffer)
         {
-            write(json, state);
+            t_jsonBuffer = null; // a rare large message does not pin its buffer to the thread
+            t_jsonWriter = null;
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return result;
     }
 
     private static int WriteIdsPrefix(Span<byte> destination, ReadOnlySpan<int> ids)

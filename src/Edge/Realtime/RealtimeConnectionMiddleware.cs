@@ -105,7 +105,9 @@ internal static class RealtimeConnectionMiddleware
             return null;
         }
 
-        transport.Output.Write(RealtimeHandshake.SwitchingProtocols(accepted.Accept));
+        var response = transport.Output.GetSpan(RealtimeHandshake.SwitchingProtocolsLength);
+        RealtimeHandshake.WriteSwitchingProtocols(accepted.Accept, response);
+        transport.Output.Advance(RealtimeHandshake.SwitchingProtocolsLength);
         return (await transport.Output.FlushAsync()).IsCompleted ? null : accepted;
     }
 

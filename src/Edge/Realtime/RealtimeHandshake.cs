@@ -31,6 +31,9 @@ internal sealed record AcceptedHandshake(string Accept, PhoenixVersion Version, 
 /// </summary>
 internal static class RealtimeHandshake
 {
+    private static readonly byte[] s_switchingProtocolsHead =
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: "u8.ToArray();
+
     /// <summary>
     /// Whether a connection's first bytes are a request line for the socket (<c>GET /realtime/v1/websocket</c> or
     /// upstream's <c>GET /socket/websocket</c>), are not, or are too few to tell yet.
@@ -52,8 +55,8 @@ internal static class RealtimeHandshake
     /// <summary>The checks for a head read below the HTTP layer; the key comes from <c>x-api-key</c>, else the <c>apikey</c> parameter.</summary>
     public static bool TryAccept(RealtimeHub hub, HttpUpgradeRequest request, [NotNullWhen(true)] out AcceptedHandshake? accepted, out HandshakeRefusal refusal)
     {
-        var query = QueryHelpers.ParseQuery(request.Query);
-        var token = string.IsNullOrEmpty(request.ApiKey) ? query.GetValueOrDefault("apikey").ToString() : request.ApiKey;
+        var target = request.Target.AsSpan();
+        var query = target.IndexOf('?') is var q and >= 0 ? target[(q + 1)..] : [];
         return TryAccept(
             hub,
             request.Method == "GET" && request.MinorVersion >= 1,
@@ -61,18 +64,45 @@ internal static class RealtimeHandshake
             request.Connection,
             request.SecWebSocketVersion,
             request.SecWebSocketKey,
-            query.GetValueOrDefault("vsn").ToString(),
-            token,
+            QueryValue(query, "vsn"),
+            string.IsNullOrEmpty(request.ApiKey) ? QueryValue(query, "apikey") : request.ApiKey,
             out accepted,
             out refusal);
+    }
+
+    /// <summary>
+    /// The first <paramref name="name"/> parameter of a query string, as a slice of it when it needs no decoding (a
+    /// JWT, a vsn): the socket's key is then looked up in the verified-token table without a string of its own.
+    /// </summary>
+    public static ReadOnlySpan<char> QueryValue(ReadOnlySpan<char> query, string name)
+    {
+        foreach (var range in query.Split('&'))
+        {
+            var pair = query[range];
+            if (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.Ordinal))
+            {
+                var value = pair[(name.Length + 1)..];
+                return value.ContainsAny('%', '+') ? Uri.UnescapeDataString(value.ToString().Replace('+', ' ')) : value;
+            }
+        }
+
+        return [];
     }
 
     /// <summary>A head that is malformed (400) or larger than the limit (431).</summary>
     public static HandshakeRefusal BadHead(HttpHeadError error, string message) =>
         new(error == HttpHeadError.HeadTooLarge ? StatusCodes.Status431RequestHeaderFieldsTooLarge : StatusCodes.Status400BadRequest, "bad_request", message);
 
-    public static byte[] SwitchingProtocols(string accept) =>
-        Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n");
+    /// <summary>The 101 response's length for any accept value (always 28 base64 characters).</summary>
+    public static int SwitchingProtocolsLength => s_switchingProtocolsHead.Length + WebSocketHandshake.AcceptLength + 4;
+
+    /// <summary>Writes the 101 response into <paramref name="destination"/> (<see cref="SwitchingProtocolsLength"/> bytes).</summary>
+    public static void WriteSwitchingProtocols(string accept, Span<byte> destination)
+    {
+        s_switchingProtocolsHead.CopyTo(destination);
+        var written = s_switchingProtocolsHead.Length + Encoding.ASCII.GetBytes(accept, destination[s_switchingProtocolsHead.Length..]);
+        "\r\n\r\n"u8.CopyTo(destination[written..]);
+    }
 
     /// <summary>The refusal as a complete HTTP/1.1 response with Supabase's JSON error body; the connection then closes.</summary>
     public static byte[] RefusalResponse(HandshakeRefusal refusal)
@@ -96,8 +126,8 @@ internal static class RealtimeHandshake
         string? connection,
         string? version,
         string? key,
-        string? vsn,
-        string? token,
+        ReadOnlySpan<char> vsn,
+        ReadOnlySpan<char> token,
         [NotNullWhen(true)] out AcceptedHandshake? accepted,
         out HandshakeRefusal refusal)
     {
@@ -107,7 +137,7 @@ internal static class RealtimeHandshake
         {
             refusal = new(StatusCodes.Status426UpgradeRequired, "upgrade_required", "Expected a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade).");
         }
-        else if (version?.Trim() != "13")
+        else if (!version.AsSpan().Trim().SequenceEqual("13"))
         {
             refusal = new(StatusCodes.Status426UpgradeRequired, "unsupported_version", "Only Sec-WebSocket-Version 13 is supported.");
         }
@@ -115,11 +145,11 @@ internal static class RealtimeHandshake
         {
             refusal = new(StatusCodes.Status400BadRequest, "bad_request", "Sec-WebSocket-Key must be the base64 encoding of 16 bytes.");
         }
-        else if (!PhoenixVsn.TryParse(vsn ?? "", out var phoenixVersion))
+        else if (!PhoenixVsn.TryParse(vsn, out var phoenixVersion))
         {
             refusal = new(StatusCodes.Status400BadRequest, "bad_request", "vsn must be 1.0.x or 2.0.x.");
         }
-        else if (!hub.Jwt.TryValidate(token ?? "", out var claims, out var problem))
+        else if (!hub.Jwt.TryValidate(token, out var tokenText, out var claims, out var problem))
         {
             refusal = new(StatusCodes.Status401Unauthorized, "unauthorized", problem);
         }
@@ -129,7 +159,7 @@ internal static class RealtimeHandshake
         }
         else
         {
-            accepted = new AcceptedHandshake(accept, phoenixVersion, claims, token!);
+            accepted = new AcceptedHandshake(accept, phoenixVersion, claims, tokenText);
             return true;
         }
 
@@ -176,9 +206,10 @@ internal static class RealtimeHandshake
     /// <summary>Whether a comma-separated header value contains <paramref name="token"/>, ignoring case.</summary>
     private static bool HasToken(string? value, string token)
     {
-        foreach (var part in (value ?? "").Split(','))
+        var text = value.AsSpan();
+        foreach (var range in text.Split(','))
         {
-            if (part.Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
+            if (text[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

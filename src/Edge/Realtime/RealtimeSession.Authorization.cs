@@ -87,7 +87,7 @@ internal sealed partial class RealtimeSession
             dropFirst = true;
         }
 
-        lock (_gate)
+        lock (Gate)
         {
             if (_closed)
             {

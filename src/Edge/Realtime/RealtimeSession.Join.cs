@@ -70,7 +70,7 @@ internal sealed partial class RealtimeSession
             policies = prepared;
         }
 
-        var joinRef = message.JoinRef.GetString() ?? message.Ref.GetString() ?? "";
+        var joinRef = SharedStrings.Get(message.JoinRef) ?? SharedStrings.Get(message.Ref) ?? "";
         var channel = new RealtimeChannel(topic, joinRef, Version, Connection.Outbound, config, claims, token, policies);
         var bindings = new List<PostgresBinding>(config.PostgresChanges.Count);
         var replies = new List<byte[]>(config.PostgresChanges.Count);
@@ -90,7 +90,7 @@ internal sealed partial class RealtimeSession
         }
 
         channel.Bindings = [.. bindings];
-        _channels[topic] = channel;
+        _channels.Set(topic, channel);
         _hub.Topics.Add(channel);
         _hub.Subscriptions.Add(channel, bindings);
 
@@ -159,20 +159,22 @@ internal sealed partial class RealtimeSession
             return """{"postgres_changes":[]}"""u8.ToArray();
         }
 
-        var length = 24 + replies.Sum(r => r.Length + 1);
-        var buffer = new List<byte>(length);
-        buffer.AddRange("""{"postgres_changes":["""u8);
+        var head = """{"postgres_changes":["""u8;
+        var response = new byte[head.Length + replies.Sum(r => r.Length + 1) + 1];
+        head.CopyTo(response);
+        var at = head.Length;
         for (var i = 0; i < replies.Count; i++)
         {
             if (i > 0)
             {
-                buffer.Add((byte)',');
+                response[at++] = (byte)',';
             }
 
-            buffer.AddRange(replies[i]);
+            replies[i].CopyTo(response, at);
+            at += replies[i].Length;
         }
 
-        buffer.AddRange("]}"u8);
-        return [.. buffer];
+        "]}"u8.CopyTo(response.AsSpan(at));
+        return response;
     }
 }

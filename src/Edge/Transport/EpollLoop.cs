@@ -9,6 +9,13 @@ internal interface IEpollHandler
     void OnEvents(uint events);
 }
 
+/// <summary>Something with a deadline the loop checks about once a second (<see cref="EpollLoop.Watch"/>).</summary>
+internal interface IEpollDeadline
+{
+    /// <returns>True when it no longer needs watching (done, or its deadline passed and it acted on it).</returns>
+    bool OnTick(long nowMs);
+}
+
 /// <summary>
 /// One thread waiting on one epoll set. Registered descriptors are looked up by slot (the event's data is
 /// <c>generation &lt;&lt; 32 | slot</c>, so a late event for a reused slot is ignored) and their handlers run inline on
@@ -19,6 +26,7 @@ internal sealed class EpollLoop : IDisposable
 {
     private const ulong WakeToken = ulong.MaxValue;
     private const int MaxEventsPerWait = 256;
+    private const int TickMs = 1000;
 
     private readonly int _epoll;
     private readonly int _wake;
@@ -26,6 +34,8 @@ internal sealed class EpollLoop : IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly Stack<int> _freeSlots = new();
+    private readonly List<IEpollDeadline> _watched = [];
+    private long _nextTickMs;
     private IEpollHandler?[] _handlers = new IEpollHandler?[256];
     private uint[] _generations = new uint[256];
     private int _used;
@@ -99,6 +109,20 @@ internal sealed class EpollLoop : IDisposable
         Free(slot);
     }
 
+    /// <summary>
+    /// Checks <paramref name="item"/>'s deadline about once a second until it says it is done (loop thread only). Sockets
+    /// in their handshake are watched this way: one list scan per second instead of a timer per connection.
+    /// </summary>
+    public void Watch(IEpollDeadline item)
+    {
+        if (_watched.Count == 0)
+        {
+            _nextTickMs = Environment.TickCount64 + TickMs;
+        }
+
+        _watched.Add(item);
+    }
+
     /// <summary>Runs <paramref name="work"/> on the loop thread, after the events in hand.</summary>
     public void Post(Action work)
     {
@@ -133,13 +157,15 @@ internal sealed class EpollLoop : IDisposable
         {
             while (!_stopping)
             {
-                var count = LinuxSockets.EpollWait(_epoll, events, -1);
+                var timeout = _watched.Count == 0 ? -1 : (int)Math.Clamp(_nextTickMs - Environment.TickCount64, 0, TickMs);
+                var count = LinuxSockets.EpollWait(_epoll, events, timeout);
                 for (var i = 0; i < count; i++)
                 {
                     Dispatch(events[i]);
                 }
 
                 RunPosted();
+                Tick();
             }
         }
         catch (Exception ex)
@@ -176,6 +202,29 @@ internal sealed class EpollLoop : IDisposable
         {
             Log.EpollHandlerFailed(_logger, ex);
         }
+    }
+
+    private void Tick()
+    {
+        var now = Environment.TickCount64;
+        if (_watched.Count == 0 || now < _nextTickMs)
+        {
+            return;
+        }
+
+        _nextTickMs = now + TickMs;
+        _watched.RemoveAll(item =>
+        {
+            try
+            {
+                return item.OnTick(now);
+            }
+            catch (Exception ex)
+            {
+                Log.EpollHandlerFailed(_logger, ex);
+                return true;
+            }
+        });
     }
 
     private void RunPosted()

@@ -15,7 +15,7 @@ namespace MadBase.Edge.Transport;
 /// The limits are the connection middleware's (and Kestrel's): a 32 KiB head (431 above it), 30 s to send it, and a
 /// socket silent for 10 s goes to Kestrel, whose keep-alive and header timeouts take it from there.
 /// </remarks>
-internal sealed class NewConnection : IEpollHandler
+internal sealed class NewConnection : IEpollHandler, IEpollDeadline
 {
     /// <summary>Enough bytes to tell any request line from the socket path's ("GET /realtime/v1/websocket ").</summary>
     private const int SniffBytes = 32;
@@ -25,7 +25,7 @@ internal sealed class NewConnection : IEpollHandler
     private readonly EpollListener _listener;
     private readonly RealtimeHub _hub;
     private ulong _token;
-    private ITimer? _deadline;
+    private long _deadlineMs;
     private byte[]? _head;
     private int _headLength;
     private bool _claimed;
@@ -54,7 +54,8 @@ internal sealed class NewConnection : IEpollHandler
             return;
         }
 
-        connection._deadline = hub.Time.CreateTimer(static state => ((NewConnection)state!).OnDeadline(), connection, RealtimeConnectionMiddleware.SniffTimeout, Timeout.InfiniteTimeSpan);
+        connection._deadlineMs = Environment.TickCount64 + (long)RealtimeConnectionMiddleware.SniffTimeout.TotalMilliseconds;
+        loop.Watch(connection);
     }
 
     public void OnEvents(uint events)
@@ -92,7 +93,7 @@ internal sealed class NewConnection : IEpollHandler
         {
             case HttpRequestLineMatch.Match:
                 _claimed = true;
-                _deadline?.Change(RealtimeConnectionMiddleware.HeadTimeout, Timeout.InfiniteTimeSpan);
+                _deadlineMs = Environment.TickCount64 + (long)RealtimeConnectionMiddleware.HeadTimeout.TotalMilliseconds;
                 return true;
             case HttpRequestLineMatch.NeedMore when n < SniffBytes:
                 return false; // edge-triggered: the next bytes raise a new event
@@ -161,7 +162,8 @@ internal sealed class NewConnection : IEpollHandler
         }
 
         // A fresh socket's send buffer is empty: the 101 (under 200 bytes) goes out whole or the peer is gone.
-        var response = RealtimeHandshake.SwitchingProtocols(accepted.Accept);
+        Span<byte> response = stackalloc byte[RealtimeHandshake.SwitchingProtocolsLength];
+        RealtimeHandshake.WriteSwitchingProtocols(accepted.Accept, response);
         if (LinuxSockets.Send(_fd, response) != response.Length)
         {
             Drop();
@@ -183,12 +185,17 @@ internal sealed class NewConnection : IEpollHandler
         Drop();
     }
 
-    /// <summary>The sniff or head deadline (a timer thread): handled on the loop, unless the socket moved on meanwhile.</summary>
-    private void OnDeadline() => _loop.Post(() =>
+    /// <summary>The loop's once-a-second check: past the sniff or head deadline, the socket moves on.</summary>
+    public bool OnTick(long nowMs)
     {
         if (_done)
         {
-            return;
+            return true;
+        }
+
+        if (nowMs < _deadlineMs)
+        {
+            return false;
         }
 
         if (_claimed)
@@ -199,7 +206,9 @@ internal sealed class NewConnection : IEpollHandler
         {
             HandToKestrel(); // silent so far: Kestrel's keep-alive and header timeouts take it from here
         }
-    });
+
+        return true;
+    }
 
     private void HandToKestrel()
     {
@@ -217,13 +226,8 @@ internal sealed class NewConnection : IEpollHandler
         LinuxSockets.Close(_fd);
     }
 
-    /// <summary>This object is done with the socket either way: no more events, no deadline.</summary>
-    private void Settle()
-    {
-        _done = true;
-        _deadline?.Dispose();
-        _deadline = null;
-    }
+    /// <summary>This object is done with the socket either way: no more events; the next tick stops watching it.</summary>
+    private void Settle() => _done = true;
 
     private void ReturnHead()
     {

@@ -3,6 +3,12 @@ using MadBase.Edge.Hosting;
 
 namespace MadBase.Edge.WebSockets;
 
+/// <summary>Told once when a queue has stayed full past its grace (the socket should close).</summary>
+internal interface IOutboundOverflowHandler
+{
+    void OnOverflow(OutboundQueue queue);
+}
+
 /// <summary>
 /// The frames waiting for one client: many producers (the client's own reader, broadcast and presence fan-out, the
 /// change router), one consumer (the connection's writer loop). Producers only ever call <see cref="TryEnqueue"/>,
@@ -23,11 +29,10 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     private const int KeptArrayLength = 64;
 
-    private readonly Lock _gate = new();
     private readonly int _capacity;
     private readonly TimeProvider _time;
     private readonly TimeSpan _grace;
-    private readonly Action<OutboundQueue> _onOverflow;
+    private readonly IOutboundOverflowHandler _onOverflow;
     private readonly Counter _droppedMetric;
     private readonly IThreadPoolWorkItem? _writer;
     private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = true };
@@ -45,7 +50,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// Null for a writer loop that awaits <see cref="WaitToReadAsync"/>; otherwise the work item a wake-up queues to the
     /// thread pool, for a writer that runs only when there is something to write (<see cref="HasWorkOrArm"/>).
     /// </param>
-    public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, Action<OutboundQueue> onOverflow, IThreadPoolWorkItem? writer = null)
+    public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, IOutboundOverflowHandler onOverflow, IThreadPoolWorkItem? writer = null)
     {
         _capacity = capacity;
         _grace = grace;
@@ -55,6 +60,12 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         _writer = writer;
     }
 
+    /// <summary>
+    /// The queue's lock is the queue itself (no other code locks on it): one queue per socket, and an uncontended
+    /// monitor needs no lock object of its own.
+    /// </summary>
+    private OutboundQueue Gate => this;
+
     /// <summary>Frames dropped because the queue was full.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -62,7 +73,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     public bool TryEnqueue(in OutboundFrame frame)
     {
         bool wake;
-        lock (_gate)
+        lock (Gate)
         {
             if (_completed)
             {
@@ -113,7 +124,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         var since = Interlocked.CompareExchange(ref _fullSinceTimestamp, now, 0);
         if (since != 0 && _time.GetElapsedTime(since, now) >= _grace && Interlocked.Exchange(ref _overflowReported, 1) == 0)
         {
-            _onOverflow(this);
+            _onOverflow.OnOverflow(this);
         }
     }
 
@@ -123,7 +134,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     public ValueTask<bool> WaitToReadAsync()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_count > 0 || _completed)
             {
@@ -142,7 +153,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     public OutboundFrame[] TakeAll(out int count)
     {
-        lock (_gate)
+        lock (Gate)
         {
             var taken = _pending;
             count = _count;
@@ -162,7 +173,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
 
         Array.Clear(batch, 0, count);
-        lock (_gate)
+        lock (Gate)
         {
             _spare ??= batch;
         }
@@ -187,7 +198,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     public void Complete()
     {
         bool wake;
-        lock (_gate)
+        lock (Gate)
         {
             _completed = true;
             wake = _waiting;
@@ -207,7 +218,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     public bool HasWorkOrArm()
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_count > 0 || _completed)
             {

@@ -11,7 +11,7 @@ namespace MadBase.Edge.WebSockets;
 /// descriptor in MadBase's own epoll loop. Both decode frames with the pure codecs, pass whole messages to an
 /// <see cref="IWebSocketMessageHandler"/> and drain one <see cref="OutboundQueue"/>.
 /// </summary>
-internal abstract class WebSocketConnection
+internal abstract class WebSocketConnection : IOutboundOverflowHandler
 {
     /// <summary>Control payloads are at most 125 bytes (RFC 6455 §5.5), so they always fit on the stack.</summary>
     private const int ControlBufferLength = WebSocketFrameDecoder.MaxControlPayloadLength;
@@ -34,7 +34,7 @@ internal abstract class WebSocketConnection
         _assembler = new WebSocketMessageAssembler(limits.MaxMessageBytes);
         _lastActivity = time.GetTimestamp();
         // A connection that is itself a work item gets it queued when frames arrive; the others await the queue.
-        Outbound = new OutboundQueue(limits.OutboundQueueCapacity, limits.OutboundFullGrace, time, metrics.FramesDropped, OnOutboundOverflow, this as IThreadPoolWorkItem);
+        Outbound = new OutboundQueue(limits.OutboundQueueCapacity, limits.OutboundFullGrace, time, metrics.FramesDropped, this, this as IThreadPoolWorkItem);
     }
 
     public OutboundQueue Outbound { get; }
@@ -172,7 +172,7 @@ internal abstract class WebSocketConnection
         }
     }
 
-    private void OnOutboundOverflow(OutboundQueue queue)
+    void IOutboundOverflowHandler.OnOverflow(OutboundQueue queue)
     {
         Metrics.SlowClientCloses.Increment();
         Log.SlowClientClosed(Logger, queue.Dropped, Limits.OutboundFullGrace.TotalMilliseconds);

@@ -199,7 +199,7 @@ internal static class HttpUpgradeRequestReader
 
         return new HttpUpgradeRequest
         {
-            Method = Encoding.ASCII.GetString(method),
+            Method = method.SequenceEqual("GET"u8) ? "GET" : Encoding.ASCII.GetString(method),
             Target = Encoding.ASCII.GetString(target),
             MinorVersion = version[7] - '0',
         };
@@ -254,7 +254,15 @@ internal static class HttpUpgradeRequestReader
 
     // Header values are Latin-1 on the wire (RFC 9110 §5.5); the ones kept here are ASCII in practice.
     private static string Join(string? existing, ReadOnlySpan<byte> value) =>
-        existing is null ? Encoding.Latin1.GetString(value) : existing + ", " + Encoding.Latin1.GetString(value);
+        existing is null ? Text(value) : existing + ", " + Text(value);
+
+    // The values every WebSocket client sends verbatim come back as shared strings: a connection storm makes no
+    // garbage for them.
+    private static string Text(ReadOnlySpan<byte> value) =>
+        value.SequenceEqual("websocket"u8) ? "websocket"
+        : value.SequenceEqual("Upgrade"u8) ? "Upgrade"
+        : value.SequenceEqual("13"u8) ? "13"
+        : Encoding.Latin1.GetString(value);
 
     // token = 1*tchar; tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
     private static bool IsToken(ReadOnlySpan<byte> value)

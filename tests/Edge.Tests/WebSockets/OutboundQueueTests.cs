@@ -4,7 +4,7 @@ using MadBase.Edge.WebSockets;
 namespace MadBase.Edge.Tests.WebSockets;
 
 /// <summary>The per-socket outbound queue in process: order, capacity drops, the grace close, completion, wake-ups.</summary>
-public sealed class OutboundQueueTests
+public sealed class OutboundQueueTests : IOutboundOverflowHandler
 {
     private readonly ManualTime _time = new();
     private readonly Counter _dropped = new();
@@ -160,7 +160,9 @@ public sealed class OutboundQueueTests
     }
 
     private OutboundQueue NewQueue(int capacity) =>
-        new(capacity, TimeSpan.FromSeconds(1), _time, _dropped, _ => Interlocked.Increment(ref _overflows));
+        new(capacity, TimeSpan.FromSeconds(1), _time, _dropped, this);
+
+    void IOutboundOverflowHandler.OnOverflow(OutboundQueue queue) => Interlocked.Increment(ref _overflows);
 
     /// <summary>A clock the test moves by hand (timestamps start well above 0, which the queue uses as "not set").</summary>
     private sealed class ManualTime : TimeProvider

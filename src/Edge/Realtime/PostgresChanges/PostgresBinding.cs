@@ -67,22 +67,22 @@ internal sealed class PostgresBinding
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString();
+                var field = reader.ValueTextEquals("event"u8) ? 1 : reader.ValueTextEquals("schema"u8) ? 2 : reader.ValueTextEquals("table"u8) ? 3 : reader.ValueTextEquals("filter"u8) ? 4 : 0;
                 reader.Read();
-                var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                var value = field != 0 && reader.TokenType == JsonTokenType.String ? SharedStrings.Get(ref reader) : null;
                 reader.Skip();
-                switch (name)
+                switch (field)
                 {
-                    case "event":
+                    case 1:
                         events = value;
                         break;
-                    case "schema":
+                    case 2:
                         schema = value;
                         break;
-                    case "table":
+                    case 3:
                         table = value;
                         break;
-                    case "filter":
+                    case 4:
                         filterText = value;
                         break;
                 }
@@ -112,13 +112,11 @@ internal sealed class PostgresBinding
             filters.Add(filter!);
         }
 
-        var normalizedEvents = events?.ToUpperInvariant() switch
-        {
-            "INSERT" => "INSERT",
-            "UPDATE" => "UPDATE",
-            "DELETE" => "DELETE",
-            _ => Wildcard,
-        };
+        var normalizedEvents = events is null ? Wildcard
+            : events.Equals("INSERT", StringComparison.OrdinalIgnoreCase) ? "INSERT"
+            : events.Equals("UPDATE", StringComparison.OrdinalIgnoreCase) ? "UPDATE"
+            : events.Equals("DELETE", StringComparison.OrdinalIgnoreCase) ? "DELETE"
+            : Wildcard;
         error = null;
         return new PostgresBinding(id, normalizedEvents, schema, string.IsNullOrEmpty(table) ? Wildcard : table, [.. filters], replyJson);
     }
