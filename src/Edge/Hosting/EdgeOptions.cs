@@ -49,6 +49,9 @@ internal sealed class EdgeOptions
 
     public required TimeSpan UploadSweepInterval { get; init; }
 
+    /// <summary>How often <see cref="IdleMemoryTrimmer"/> looks for a quiet server holding garbage; zero turns it off.</summary>
+    public TimeSpan IdleTrimInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>S3 multipart part size used when a completed upload is streamed from scratch to S3.</summary>
     public required long S3PartSize { get; init; }
 

@@ -93,6 +93,7 @@ internal static class Program
         services.AddSingleton<Migrator>();
         services.AddSingleton<MigrationService>();
         services.AddHostedService(sp => sp.GetRequiredService<MigrationService>());
+        services.AddHostedService<IdleMemoryTrimmer>();
         services.AddReplication();
         services.AddRealtime(realtime);
         if (realtime.UseEpollTransport)

@@ -29,4 +29,7 @@ internal static partial class Log
 
     [LoggerMessage(1007, LogLevel.Warning, "Could not add {Table} to publication {Publication} ({Reason}): realtime.send() broadcasts will not be delivered")]
     public static partial void PublicationTableNotAdded(ILogger logger, string publication, string table, string reason);
+
+    [LoggerMessage(1008, LogLevel.Debug, "Quiet with garbage held: compacting collection took committed memory from {BeforeMiB} MiB to {AfterMiB} MiB")]
+    public static partial void IdleMemoryTrimmed(ILogger logger, long beforeMiB, long afterMiB);
 }

@@ -1,0 +1,88 @@
+using MadBase.Edge.Logging;
+
+namespace MadBase.Edge.Hosting;
+
+/// <summary>
+/// Gives memory back when the server goes quiet. The GC only runs when allocations use up its gen0 budget, so after a
+/// burst (ten thousand sockets connecting and joining, an upload, a backlog of changes) an idle server keeps the
+/// burst's garbage committed indefinitely: several KiB per socket that just connected. Every
+/// <see cref="EdgeOptions.IdleTrimInterval"/> this checks how much was allocated since the last check; after two quiet
+/// intervals in a row (under <see cref="QuietBytes"/> each), if the GC holds more than <see cref="SlackBytes"/> beyond
+/// the live heap, it runs one aggressive (compacting, decommitting) collection. The same idea as the JVM's periodic
+/// G1 collections of idle processes (JEP 346); a busy server is never touched, and a quiet one is collected once per
+/// burst, not repeatedly.
+/// </summary>
+internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
+{
+    /// <summary>Allocation within one interval below which the process counts as quiet (heartbeats and sweeps allocate a little).</summary>
+    private const long QuietBytes = 1024 * 1024;
+
+    /// <summary>Committed memory beyond the live heap worth a collection.</summary>
+    private const long SlackBytes = 8 * 1024 * 1024;
+
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Counter _trims;
+    private ITimer? _timer;
+    private long _allocatedAtLastCheck;
+    private int _quietChecks;
+
+    public IdleMemoryTrimmer(EdgeOptions options, TimeProvider time, EdgeMetrics metrics, ILoggerFactory loggers)
+    {
+        _interval = options.IdleTrimInterval;
+        _time = time;
+        _logger = loggers.CreateLogger("MadBase.Edge.Memory");
+        _trims = metrics.Counter("madbase_idle_memory_trims_total", "Compacting collections run because the server was quiet while holding garbage.");
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_interval > TimeSpan.Zero)
+        {
+            _allocatedAtLastCheck = GC.GetTotalAllocatedBytes();
+            _timer = _time.CreateTimer(_ => Check(), null, _interval, _interval);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _timer?.Dispose();
+
+    private void Check()
+    {
+        var allocated = GC.GetTotalAllocatedBytes();
+        var sinceLast = allocated - _allocatedAtLastCheck;
+        _allocatedAtLastCheck = allocated;
+        if (sinceLast >= QuietBytes)
+        {
+            _quietChecks = 0; // busy: the GC's own budget decides
+            return;
+        }
+
+        if (++_quietChecks < 2)
+        {
+            return;
+        }
+
+        var memory = GC.GetGCMemoryInfo();
+        var uncollected = memory.TotalCommittedBytes - memory.HeapSizeBytes + memory.FragmentedBytes;
+        if (uncollected < SlackBytes)
+        {
+            return;
+        }
+
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        _trims.Increment();
+        var after = GC.GetGCMemoryInfo();
+        Log.IdleMemoryTrimmed(_logger, memory.TotalCommittedBytes / 1024 / 1024, after.TotalCommittedBytes / 1024 / 1024);
+        _allocatedAtLastCheck = GC.GetTotalAllocatedBytes();
+        _quietChecks = 0;
+    }
+}
