@@ -55,25 +55,35 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
 
     public void Dispose() => _timer?.Dispose();
 
+    /// <summary>
+    /// The decision, apart from the GC: true once the process has been quiet for two checks in a row and holds at
+    /// least <see cref="SlackBytes"/> of committed memory beyond its live heap.
+    /// </summary>
+    internal static bool ShouldTrim(long allocatedSinceLastCheck, ref int quietChecks, long committedBytes, long heapSizeBytes, long fragmentedBytes)
+    {
+        if (allocatedSinceLastCheck >= QuietBytes)
+        {
+            quietChecks = 0; // busy: the GC's own budget decides
+            return false;
+        }
+
+        if (++quietChecks < 2)
+        {
+            return false;
+        }
+
+        // The heap size after the last GC includes its free space; what a compacting collection can give back is
+        // everything committed beyond the live part of it.
+        return committedBytes - (heapSizeBytes - fragmentedBytes) >= SlackBytes;
+    }
+
     private void Check()
     {
         var allocated = GC.GetTotalAllocatedBytes();
         var sinceLast = allocated - _allocatedAtLastCheck;
         _allocatedAtLastCheck = allocated;
-        if (sinceLast >= QuietBytes)
-        {
-            _quietChecks = 0; // busy: the GC's own budget decides
-            return;
-        }
-
-        if (++_quietChecks < 2)
-        {
-            return;
-        }
-
         var memory = GC.GetGCMemoryInfo();
-        var uncollected = memory.TotalCommittedBytes - memory.HeapSizeBytes + memory.FragmentedBytes;
-        if (uncollected < SlackBytes)
+        if (!ShouldTrim(sinceLast, ref _quietChecks, memory.TotalCommittedBytes, memory.HeapSizeBytes, memory.FragmentedBytes))
         {
             return;
         }

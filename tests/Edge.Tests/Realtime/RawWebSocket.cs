@@ -63,6 +63,13 @@ internal sealed class RawWebSocket : IAsyncDisposable
         return socket;
     }
 
+    /// <summary>Writes raw bytes (a piece of a frame, several frames) and flushes; reads nothing.</summary>
+    public async Task SendBytesAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
     /// <summary>Writes more raw bytes on the same connection and reads the next response head.</summary>
     public async Task<string> SendRawAndReadHeadAsync(byte[] bytes)
     {
