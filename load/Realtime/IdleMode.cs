@@ -4,8 +4,9 @@ namespace MadBase.Load.Realtime;
 
 /// <summary>
 /// <c>idle</c>: server RSS per idle subscriber. Measures VmRSS with no connections, then after growing to each of
-/// <c>--steps</c> (default 1000,10000) and waiting <c>--settle-ms</c> (default 3000) so lazily-touched memory and
-/// the allocator settle: KiB per connection = (RSS_N − RSS_0) / N. MadBase connections are joined channels with a
+/// <c>--steps</c> (default 1000,10000) and waiting <c>--settle-ms</c> (default 30000: idle means quiet, and runtimes
+/// give memory back when quiet) so lazily-touched memory and the allocator settle: KiB per connection =
+/// (RSS_N − RSS_0) / N. MadBase connections are joined channels with a
 /// postgres_changes binding, i.e. what a real subscriber costs.
 /// </summary>
 internal static class IdleMode
@@ -14,7 +15,7 @@ internal static class IdleMode
     {
         var target = Target.FromOptions(options, publishes: false);
         int[] steps = [.. options.GetDoubles("steps", "1000,10000").Select(s => (int)s)];
-        int settleMs = options.GetInt("settle-ms", 3000);
+        int settleMs = options.GetInt("settle-ms", 30000);
         using SubscriberPool pool = Session.CreatePool(options, target, steps.Max());
         options.RejectUnused();
 

@@ -18,9 +18,9 @@ FANOUT_SECONDS=${FANOUT_SECONDS:-10}
 RAMP_N=${RAMP_N:-1000}
 RAMP_RATES=${RAMP_RATES:-20,50,100,200,350,500,720,1000,1450,2100,2500}
 RAMP_STEP_SECONDS=${RAMP_STEP_SECONDS:-3}
-# Idle means idle: RSS is read after 20 s without traffic, for every server alike. Runtimes give memory back when
+# Idle means idle: RSS is read after 30 s without traffic, for every server alike. Runtimes give memory back when
 # quiet (V8's idle-time GC; MadBase's idle trim after two quiet 5 s checks); 3 s measured the connect burst instead.
-SETTLE_MS=${SETTLE_MS:-20000}
+SETTLE_MS=${SETTLE_MS:-30000}
 SERVERS=${SERVERS:-madbase kestrel node}
 MODES=${MODES:-idle fanout ramp}        # a subset reruns part of the matrix, e.g. MODES=ramp
 # fsync off keeps the shared VM's disk latency out of MadBase's commit->client figure (the peers have no

@@ -9,6 +9,6 @@ internal static partial class Log
     [LoggerMessage(7001, LogLevel.Error, "A socket's event handler failed on the epoll loop")]
     public static partial void EpollHandlerFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(7002, LogLevel.Warning, "accept failed: errno {Errno}; retried on the next readiness event")]
+    [LoggerMessage(7002, LogLevel.Warning, "accept failed: errno {Errno} (out of descriptors or memory: accepting pauses for 100 ms)")]
     public static partial void AcceptFailed(ILogger logger, int errno);
 }

@@ -19,6 +19,9 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
     /// <summary>Accepts per readiness event, so one burst of connects does not hold the loop for long.</summary>
     private const int MaxAcceptsPerEvent = 64;
 
+    /// <summary>How long accepting pauses when the process is out of descriptors (Kestrel's own transport retries similarly).</summary>
+    private static readonly TimeSpan AcceptPause = TimeSpan.FromMilliseconds(100);
+
     private readonly Socket _socket;
     private readonly int _fd;
     private readonly EpollLoop[] _loops;
@@ -87,14 +90,21 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
         for (var i = 0; i < MaxAcceptsPerEvent; i++)
         {
             var fd = LinuxSockets.Accept(_fd);
+            if (fd == -LinuxSockets.EAgain)
+            {
+                return;
+            }
+
             if (fd < 0)
             {
-                if (fd != -LinuxSockets.EAgain)
+                if (LinuxSockets.IsResourceExhaustion(-fd))
                 {
-                    Log.AcceptFailed(_logger, -fd); // e.g. EMFILE: level-triggered, so the next event retries
+                    Log.AcceptFailed(_logger, -fd);
+                    PauseAccepting(); // level-triggered: retrying at once would spin until descriptors free up
+                    return;
                 }
 
-                return;
+                continue; // the connection was reset while queued, or similar: take the next one
             }
 
             LinuxSockets.SetNoDelay(fd);
@@ -108,6 +118,25 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
                 loop.Post(() => NewConnection.Start(fd, loop, this, _hub));
             }
         }
+    }
+
+    /// <summary>Out of descriptors or memory: stop listening for readiness for a moment (loop 0's thread).</summary>
+    private void PauseAccepting()
+    {
+        _loops[0].Unregister(_token, _fd);
+        _ = ResumeAcceptingAsync();
+    }
+
+    private async Task ResumeAcceptingAsync()
+    {
+        await Task.Delay(AcceptPause);
+        _loops[0].Post(() =>
+        {
+            if (Volatile.Read(ref _unbound) == 0)
+            {
+                _token = _loops[0].Register(_fd, this, LinuxSockets.EpollIn);
+            }
+        });
     }
 
     /// <summary>A socket that is not a realtime upgrade: Kestrel's from here on, with nothing read from it.</summary>

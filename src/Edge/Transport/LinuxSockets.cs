@@ -14,6 +14,11 @@ internal static class LinuxSockets
     public const int EAgain = 11;
     public const int EIntr = 4;
 
+    private const int ENoMem = 12;
+    private const int ENFile = 23;
+    private const int EMFile = 24;
+    private const int ENoBufs = 105;
+
     public const uint EpollIn = 0x001;
     public const uint EpollOut = 0x004;
     public const uint EpollErr = 0x008;
@@ -95,6 +100,9 @@ internal static class LinuxSockets
         var fd = accept4(listener, IntPtr.Zero, IntPtr.Zero, NonBlock | CloExec);
         return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
     }
+
+    /// <summary>errno values that mean "no descriptors or memory right now", not "this one connection failed".</summary>
+    public static bool IsResourceExhaustion(int errno) => errno is EMFile or ENFile or ENoBufs or ENoMem;
 
     /// <summary>Small realtime frames must not wait for Nagle's algorithm (Kestrel sets the same on its sockets).</summary>
     public static void SetNoDelay(int fd)
