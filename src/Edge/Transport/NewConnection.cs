@@ -30,6 +30,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
     private int _headLength;
     private bool _claimed;
     private bool _done;
+    private uint _events;
 
     private NewConnection(int fd, EpollLoop loop, EpollListener listener, RealtimeHub hub)
     {
@@ -60,6 +61,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
 
     public void OnEvents(uint events)
     {
+        _events = events;
         if (_done || (events & (LinuxSockets.EpollIn | LinuxSockets.EpollRdHup | LinuxSockets.EpollHup | LinuxSockets.EpollErr)) == 0)
         {
             return; // the first EPOLLOUT edge of a fresh socket: nothing to do until the client speaks
@@ -176,6 +178,10 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
         var session = RealtimeHandshake.StartSession(_hub, socket, accepted);
         socket.Start(session, _head.AsSpan(headLength, _headLength - headLength));
         ReturnHead();
+
+        // Edge-triggered: bytes that arrived behind the head (or a hang-up) raise no new event, so the socket reads
+        // what is already there now, until EAGAIN.
+        socket.OnEvents(LinuxSockets.EpollIn | (_events & (LinuxSockets.EpollRdHup | LinuxSockets.EpollHup | LinuxSockets.EpollErr)));
     }
 
     private void Refuse(HandshakeRefusal refusal)

@@ -59,6 +59,24 @@ public sealed class EpollHandshakeTests(RealtimeServerFixture server) : Realtime
     }
 
     [Fact]
+    public async Task Upgrade_FramesBeyondTheFirstReadInSameWriteAsHead_AllAnswered()
+    {
+        // 300 heartbeats (~13 KB) behind the head in one write: more than the head read takes, and with
+        // edge-triggered readiness nothing announces the rest, so the socket must read on after the 101 by itself.
+        var frames = Enumerable.Range(0, 300)
+            .SelectMany(i => RawWebSocket.ClientFrame(WebSocketOpcode.Text, Encoding.UTF8.GetBytes($$"""[null,"{{i}}","phoenix","heartbeat",{}]""")))
+            .ToArray();
+
+        await using var socket = await RawWebSocket.SendRawAsync(Port, [.. RawWebSocket.UpgradeRequest(Port, Path()), .. frames]);
+
+        Assert.Equal(101, socket.StatusCode);
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal($$$"""[null,"{{{i}}}","phoenix","phx_reply",{"status":"ok","response":{}}]""", await socket.ReadTextContainingAsync("phx_reply", s_timeout));
+        }
+    }
+
+    [Fact]
     public async Task Frame_LargerThanOneRead_IsBufferedWhole()
     {
         // 60 KiB, under the fixture's 64 KiB message limit: arrives over many reads and grows the partial-frame buffer.
