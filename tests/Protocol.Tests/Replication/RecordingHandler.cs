@@ -66,7 +66,10 @@ internal struct RecordingHandler : IPgOutputHandler
     public readonly void OnCommit(in CommitMessage message) =>
         Events.Add(new(PgOutputMessageKind.Commit)
         {
-            Flags = message.Flags, Lsn = message.CommitLsn, EndLsn = message.EndLsn, Timestamp = message.CommitTimestamp,
+            Flags = message.Flags,
+            Lsn = message.CommitLsn,
+            EndLsn = message.EndLsn,
+            Timestamp = message.CommitTimestamp,
         });
 
     public readonly void OnOrigin(in OriginMessage message) =>
@@ -94,7 +97,10 @@ internal struct RecordingHandler : IPgOutputHandler
     public readonly void OnDelete(in DeleteMessage message) =>
         Events.Add(new(PgOutputMessageKind.Delete)
         {
-            Xid = message.Xid, Relation = message.Relation, OldTupleKind = message.OldTupleKind, OldTuple = Copy(message.OldTuple),
+            Xid = message.Xid,
+            Relation = message.Relation,
+            OldTupleKind = message.OldTupleKind,
+            OldTuple = Copy(message.OldTuple),
         });
 
     public readonly void OnTruncate(in TruncateMessage message)
@@ -127,19 +133,30 @@ internal struct RecordingHandler : IPgOutputHandler
     public readonly void OnStreamCommit(in StreamCommitMessage message) =>
         Events.Add(new(PgOutputMessageKind.StreamCommit)
         {
-            Xid = message.Xid, Flags = message.Flags, Lsn = message.CommitLsn, EndLsn = message.EndLsn, Timestamp = message.CommitTimestamp,
+            Xid = message.Xid,
+            Flags = message.Flags,
+            Lsn = message.CommitLsn,
+            EndLsn = message.EndLsn,
+            Timestamp = message.CommitTimestamp,
         });
 
     public readonly void OnStreamAbort(in StreamAbortMessage message) =>
         Events.Add(new(PgOutputMessageKind.StreamAbort)
         {
-            Xid = message.Xid, SubXid = message.SubXid, Flag = message.HasAbortInfo, Lsn = message.AbortLsn, Timestamp = message.AbortTimestamp,
+            Xid = message.Xid,
+            SubXid = message.SubXid,
+            Flag = message.HasAbortInfo,
+            Lsn = message.AbortLsn,
+            Timestamp = message.AbortTimestamp,
         });
 
     public readonly void OnBeginPrepare(in BeginPrepareMessage message) =>
         Events.Add(new(PgOutputMessageKind.BeginPrepare)
         {
-            Lsn = message.PrepareLsn, EndLsn = message.EndLsn, Timestamp = message.PrepareTimestamp, Xid = message.Xid,
+            Lsn = message.PrepareLsn,
+            EndLsn = message.EndLsn,
+            Timestamp = message.PrepareTimestamp,
+            Xid = message.Xid,
             Name = Encoding.UTF8.GetString(message.Gid),
         });
 
@@ -148,15 +165,23 @@ internal struct RecordingHandler : IPgOutputHandler
     public readonly void OnCommitPrepared(in CommitPreparedMessage message) =>
         Events.Add(new(PgOutputMessageKind.CommitPrepared)
         {
-            Flags = message.Flags, Lsn = message.CommitLsn, EndLsn = message.EndLsn, Timestamp = message.CommitTimestamp,
-            Xid = message.Xid, Name = Encoding.UTF8.GetString(message.Gid),
+            Flags = message.Flags,
+            Lsn = message.CommitLsn,
+            EndLsn = message.EndLsn,
+            Timestamp = message.CommitTimestamp,
+            Xid = message.Xid,
+            Name = Encoding.UTF8.GetString(message.Gid),
         });
 
     public readonly void OnRollbackPrepared(in RollbackPreparedMessage message) =>
         Events.Add(new(PgOutputMessageKind.RollbackPrepared)
         {
-            Flags = message.Flags, Lsn = message.PrepareEndLsn, EndLsn = message.RollbackEndLsn,
-            Timestamp = message.PrepareTimestamp, Timestamp2 = message.RollbackTimestamp, Xid = message.Xid,
+            Flags = message.Flags,
+            Lsn = message.PrepareEndLsn,
+            EndLsn = message.RollbackEndLsn,
+            Timestamp = message.PrepareTimestamp,
+            Timestamp2 = message.RollbackTimestamp,
+            Xid = message.Xid,
             Name = Encoding.UTF8.GetString(message.Gid),
         });
 
@@ -165,8 +190,12 @@ internal struct RecordingHandler : IPgOutputHandler
     private static DecodedEvent FromPrepare(PgOutputMessageKind kind, in PrepareMessage message) =>
         new(kind)
         {
-            Flags = message.Flags, Lsn = message.PrepareLsn, EndLsn = message.EndLsn, Timestamp = message.PrepareTimestamp,
-            Xid = message.Xid, Name = Encoding.UTF8.GetString(message.Gid),
+            Flags = message.Flags,
+            Lsn = message.PrepareLsn,
+            EndLsn = message.EndLsn,
+            Timestamp = message.PrepareTimestamp,
+            Xid = message.Xid,
+            Name = Encoding.UTF8.GetString(message.Gid),
         };
 
     private static List<TestColumn> Copy(TupleData tuple)
