@@ -56,10 +56,10 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
     public void Dispose() => _timer?.Dispose();
 
     /// <summary>
-    /// The decision, apart from the GC: true once the process has been quiet for two checks in a row and holds at
-    /// least <see cref="SlackBytes"/> of committed memory beyond its live heap.
+    /// Counts quiet checks: true from the second quiet one in a row (allocation under <see cref="QuietBytes"/> since
+    /// the last check); any busy check starts the count again.
     /// </summary>
-    internal static bool ShouldTrim(long allocatedSinceLastCheck, ref int quietChecks, long committedBytes, long heapSizeBytes, long fragmentedBytes)
+    internal static bool IsQuiet(long allocatedSinceLastCheck, ref int quietChecks)
     {
         if (allocatedSinceLastCheck >= QuietBytes)
         {
@@ -67,23 +67,28 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
             return false;
         }
 
-        if (++quietChecks < 2)
-        {
-            return false;
-        }
-
-        // The heap size after the last GC includes its free space; what a compacting collection can give back is
-        // everything committed beyond the live part of it.
-        return committedBytes - (heapSizeBytes - fragmentedBytes) >= SlackBytes;
+        return ++quietChecks >= 2;
     }
+
+    /// <summary>
+    /// Whether a compacting collection has enough to give back: the heap size after the last GC includes its free
+    /// space, so what can go is everything committed beyond the live part of it.
+    /// </summary>
+    internal static bool HoldsGarbage(long committedBytes, long heapSizeBytes, long fragmentedBytes) =>
+        committedBytes - (heapSizeBytes - fragmentedBytes) >= SlackBytes;
 
     private void Check()
     {
         var allocated = GC.GetTotalAllocatedBytes();
         var sinceLast = allocated - _allocatedAtLastCheck;
         _allocatedAtLastCheck = allocated;
+        if (!IsQuiet(sinceLast, ref _quietChecks))
+        {
+            return; // a busy server pays only for the allocation counter
+        }
+
         var memory = GC.GetGCMemoryInfo();
-        if (!ShouldTrim(sinceLast, ref _quietChecks, memory.TotalCommittedBytes, memory.HeapSizeBytes, memory.FragmentedBytes))
+        if (!HoldsGarbage(memory.TotalCommittedBytes, memory.HeapSizeBytes, memory.FragmentedBytes))
         {
             return;
         }

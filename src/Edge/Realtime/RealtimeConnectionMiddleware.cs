@@ -26,15 +26,6 @@ namespace MadBase.Edge.Realtime;
 /// </remarks>
 internal static class RealtimeConnectionMiddleware
 {
-    /// <summary>Largest request head accepted (Kestrel's default <c>MaxRequestHeadersTotalSize</c>).</summary>
-    public const int MaxHeadBytes = 32 * 1024;
-
-    /// <summary>How long a claimed connection may take to send its whole head (Kestrel's <c>RequestHeadersTimeout</c>).</summary>
-    public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long to wait for a new connection's first bytes before leaving it to Kestrel's own timeouts.</summary>
-    public static readonly TimeSpan SniffTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>For <c>ListenOptions.Use</c>: the hub is resolved when Kestrel builds the pipeline, after the host is built.</summary>
     public static Func<ConnectionDelegate, ConnectionDelegate> Create(Func<IServiceProvider> services) =>
         next =>
@@ -117,7 +108,7 @@ internal static class RealtimeConnectionMiddleware
     /// </summary>
     private static async ValueTask<bool> IsRealtimeRequestAsync(PipeReader input)
     {
-        using var timeout = new CancellationTokenSource(SniffTimeout);
+        using var timeout = new CancellationTokenSource(RealtimeHandshake.SniffTimeout);
         while (true)
         {
             ReadResult result;
@@ -146,12 +137,12 @@ internal static class RealtimeConnectionMiddleware
     /// <returns>The parsed head, or null when the connection ended before it was complete.</returns>
     private static async ValueTask<HttpUpgradeRequest?> ReadHeadAsync(PipeReader input)
     {
-        using var timeout = new CancellationTokenSource(HeadTimeout);
+        using var timeout = new CancellationTokenSource(RealtimeHandshake.HeadTimeout);
         while (true)
         {
             var result = await input.ReadAsync(timeout.Token);
             var buffer = result.Buffer;
-            if (HttpUpgradeRequestReader.TryRead(buffer, MaxHeadBytes, out var request, out var end))
+            if (HttpUpgradeRequestReader.TryRead(buffer, RealtimeHandshake.MaxHeadBytes, out var request, out var end))
             {
                 input.AdvanceTo(end); // bytes after the head (a client's first frames) stay for the WebSocket reader
                 return request;

@@ -31,6 +31,15 @@ internal sealed record AcceptedHandshake(string Accept, PhoenixVersion Version, 
 /// </summary>
 internal static class RealtimeHandshake
 {
+    /// <summary>Largest request head accepted (Kestrel's default <c>MaxRequestHeadersTotalSize</c>).</summary>
+    public const int MaxHeadBytes = 32 * 1024;
+
+    /// <summary>How long a claimed connection may take to send its whole head (Kestrel's <c>RequestHeadersTimeout</c>).</summary>
+    public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for a new connection's first bytes before leaving it to Kestrel's own timeouts.</summary>
+    public static readonly TimeSpan SniffTimeout = TimeSpan.FromSeconds(10);
+
     private static readonly byte[] s_switchingProtocolsHead =
         "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: "u8.ToArray();
 

@@ -30,7 +30,6 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
     private int _headLength;
     private bool _claimed;
     private bool _done;
-    private uint _events;
 
     private NewConnection(int fd, EpollLoop loop, EpollListener listener, RealtimeHub hub)
     {
@@ -55,13 +54,12 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
             return;
         }
 
-        connection._deadlineMs = Environment.TickCount64 + (long)RealtimeConnectionMiddleware.SniffTimeout.TotalMilliseconds;
+        connection._deadlineMs = Environment.TickCount64 + (long)RealtimeHandshake.SniffTimeout.TotalMilliseconds;
         loop.Watch(connection);
     }
 
     public void OnEvents(uint events)
     {
-        _events = events;
         if (_done || (events & (LinuxSockets.EpollIn | LinuxSockets.EpollRdHup | LinuxSockets.EpollHup | LinuxSockets.EpollErr)) == 0)
         {
             return; // the first EPOLLOUT edge of a fresh socket: nothing to do until the client speaks
@@ -72,7 +70,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
             return;
         }
 
-        ReadHead();
+        ReadHead(events);
     }
 
     /// <returns>True when the socket is claimed and its head should be read now.</returns>
@@ -95,7 +93,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
         {
             case HttpRequestLineMatch.Match:
                 _claimed = true;
-                _deadlineMs = Environment.TickCount64 + (long)RealtimeConnectionMiddleware.HeadTimeout.TotalMilliseconds;
+                _deadlineMs = Environment.TickCount64 + (long)RealtimeHandshake.HeadTimeout.TotalMilliseconds;
                 return true;
             case HttpRequestLineMatch.NeedMore when n < SniffBytes:
                 return false; // edge-triggered: the next bytes raise a new event
@@ -105,7 +103,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
         }
     }
 
-    private void ReadHead()
+    private void ReadHead(uint events)
     {
         while (true)
         {
@@ -139,7 +137,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
             var buffer = new ReadOnlySequence<byte>(_head, 0, _headLength);
             try
             {
-                if (!HttpUpgradeRequestReader.TryRead(buffer, RealtimeConnectionMiddleware.MaxHeadBytes, out request, out end))
+                if (!HttpUpgradeRequestReader.TryRead(buffer, RealtimeHandshake.MaxHeadBytes, out request, out end))
                 {
                     continue;
                 }
@@ -150,12 +148,12 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
                 return;
             }
 
-            Upgrade(request!, (int)buffer.Slice(0, end).Length);
+            Upgrade(request!, (int)buffer.Slice(0, end).Length, events);
             return;
         }
     }
 
-    private void Upgrade(HttpUpgradeRequest request, int headLength)
+    private void Upgrade(HttpUpgradeRequest request, int headLength, uint events)
     {
         if (!RealtimeHandshake.TryAccept(_hub, request, out var accepted, out var refusal))
         {
@@ -181,7 +179,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
 
         // Edge-triggered: bytes that arrived behind the head (or a hang-up) raise no new event, so the socket reads
         // what is already there now, until EAGAIN.
-        socket.OnEvents(LinuxSockets.EpollIn | (_events & (LinuxSockets.EpollRdHup | LinuxSockets.EpollHup | LinuxSockets.EpollErr)));
+        socket.OnEvents(LinuxSockets.EpollIn | (events & (LinuxSockets.EpollRdHup | LinuxSockets.EpollHup | LinuxSockets.EpollErr)));
     }
 
     private void Refuse(HandshakeRefusal refusal)

@@ -8,38 +8,34 @@ public sealed class IdleMemoryTrimmerTests
     private const long MiB = 1024 * 1024;
 
     [Fact]
-    public void ShouldTrim_TwoQuietChecksWithGarbageHeld_Trims()
+    public void IsQuiet_SecondQuietCheckInARow_True()
     {
         var quiet = 0;
 
-        Assert.False(IdleMemoryTrimmer.ShouldTrim(10_000, ref quiet, committedBytes: 60 * MiB, heapSizeBytes: 20 * MiB, fragmentedBytes: 0));
-        Assert.True(IdleMemoryTrimmer.ShouldTrim(10_000, ref quiet, committedBytes: 60 * MiB, heapSizeBytes: 20 * MiB, fragmentedBytes: 0));
+        Assert.False(IdleMemoryTrimmer.IsQuiet(10_000, ref quiet));
+        Assert.True(IdleMemoryTrimmer.IsQuiet(10_000, ref quiet));
     }
 
     [Fact]
-    public void ShouldTrim_BusyBetweenQuietChecks_StartsCountingAgain()
+    public void IsQuiet_BusyBetweenQuietChecks_StartsCountingAgain()
     {
         var quiet = 0;
 
-        Assert.False(IdleMemoryTrimmer.ShouldTrim(10_000, ref quiet, 60 * MiB, 20 * MiB, 0));
-        Assert.False(IdleMemoryTrimmer.ShouldTrim(5 * MiB, ref quiet, 60 * MiB, 20 * MiB, 0));
-        Assert.False(IdleMemoryTrimmer.ShouldTrim(10_000, ref quiet, 60 * MiB, 20 * MiB, 0));
+        Assert.False(IdleMemoryTrimmer.IsQuiet(10_000, ref quiet));
+        Assert.False(IdleMemoryTrimmer.IsQuiet(5 * MiB, ref quiet));
+        Assert.False(IdleMemoryTrimmer.IsQuiet(10_000, ref quiet));
         Assert.Equal(1, quiet);
     }
 
     [Fact]
-    public void ShouldTrim_QuietButLittleBeyondTheLiveHeap_LeavesItAlone()
-    {
-        var quiet = 1;
-
-        Assert.False(IdleMemoryTrimmer.ShouldTrim(0, ref quiet, committedBytes: 25 * MiB, heapSizeBytes: 20 * MiB, fragmentedBytes: 0));
-    }
+    public void HoldsGarbage_CommittedFarBeyondTheLiveHeap_True() =>
+        Assert.True(IdleMemoryTrimmer.HoldsGarbage(committedBytes: 60 * MiB, heapSizeBytes: 20 * MiB, fragmentedBytes: 0));
 
     [Fact]
-    public void ShouldTrim_FreeSpaceInsideTheHeap_CountsAsReclaimable()
-    {
-        var quiet = 1;
+    public void HoldsGarbage_LittleBeyondTheLiveHeap_False() =>
+        Assert.False(IdleMemoryTrimmer.HoldsGarbage(committedBytes: 25 * MiB, heapSizeBytes: 20 * MiB, fragmentedBytes: 0));
 
-        Assert.True(IdleMemoryTrimmer.ShouldTrim(0, ref quiet, committedBytes: 25 * MiB, heapSizeBytes: 20 * MiB, fragmentedBytes: 6 * MiB));
-    }
+    [Fact]
+    public void HoldsGarbage_FreeSpaceInsideTheHeap_CountsAsReclaimable() =>
+        Assert.True(IdleMemoryTrimmer.HoldsGarbage(committedBytes: 25 * MiB, heapSizeBytes: 20 * MiB, fragmentedBytes: 6 * MiB));
 }

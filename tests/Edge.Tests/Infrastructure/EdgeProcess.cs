@@ -121,6 +121,31 @@ internal sealed partial class EdgeProcess : IAsyncDisposable
         return new EdgeProcess(process, port, logPath, environment);
     }
 
+    /// <summary>
+    /// Until <c>/ready</c> reports the replication stream as streaming: set only after the slot exists and
+    /// <c>START_REPLICATION</c> began. (A slot is already "active" while it is being created, and a row committed
+    /// before its consistent point is rightly never decoded, so an active slot is not enough.)
+    /// </summary>
+    public async Task WaitForStreamingAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var ready = await Http.GetStringAsync("/ready");
+            if (ready.Contains("streaming", StringComparison.Ordinal) && !ready.Contains("not streaming", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("replication did not start streaming:\n" + Log);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     public async Task WaitUntilAsync(string path, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

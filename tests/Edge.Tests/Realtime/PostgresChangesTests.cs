@@ -219,19 +219,7 @@ public sealed partial class PostgresChangesTests
             }
         }
 
-        public async Task WaitForStreamingAsync()
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (!(await edge.Http.GetStringAsync("/ready")).Contains("streaming", StringComparison.Ordinal) || (await edge.Http.GetStringAsync("/ready")).Contains("not streaming", StringComparison.Ordinal))
-            {
-                if (DateTime.UtcNow > deadline)
-                {
-                    throw new TimeoutException("replication did not start streaming:\n" + edge.Log);
-                }
-
-                await Task.Delay(100);
-            }
-        }
+        public Task WaitForStreamingAsync() => edge.WaitForStreamingAsync();
 
         public async ValueTask DisposeAsync()
         {

@@ -39,25 +39,7 @@ public sealed class PrivateChannelServerFixture : IAsyncLifetime
     public async ValueTask DisposeAsync() => await RealtimeServerFixture.StopEdgeAsync(Edge, Database, Slot);
 
     /// <summary>Replication streams (realtime.send rows reach sockets through it).</summary>
-    public async Task WaitForStreamingAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var ready = await Edge.Http.GetStringAsync("/ready");
-            if (ready.Contains("streaming", StringComparison.Ordinal) && !ready.Contains("not streaming", StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("replication did not start streaming:\n" + Edge.Log);
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitForStreamingAsync() => Edge.WaitForStreamingAsync();
 
     public async Task<object?> ScalarAsync(string sql)
     {

@@ -172,13 +172,7 @@ public sealed class ReplicationStreamTests
             var tables = string.Join(", ", await fixture.CreateSchemaAsync(schemaSql));
             await fixture.ExecuteAsync($"alter publication madbase_pub add table {tables}");
 
-            // Not just "slot active": a slot is active while it is being created too, and a row committed before the
-            // new slot's consistent point is rightly never decoded (seen: "0 of 1 changes logged" with the slot
-            // confirmed up to the current WAL). The server reports streaming only after START_REPLICATION.
-            await ReplicationSlotTests.WaitUntilAsync(
-                async () => await fixture.Edge.Http.GetStringAsync("/ready") is var ready
-                    && ready.Contains("streaming", StringComparison.Ordinal) && !ready.Contains("not streaming", StringComparison.Ordinal),
-                TimeSpan.FromSeconds(30));
+            await fixture.Edge.WaitForStreamingAsync();
             return fixture;
         }
 
