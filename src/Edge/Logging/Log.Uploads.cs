@@ -35,4 +35,10 @@ internal static partial class Log
 
     [LoggerMessage(4010, LogLevel.Warning, "Upload {UploadId}: S3 parts could not be stored yet ({Reason}); later PATCHes or completion retry them")]
     public static partial void UploadPartsDeferred(ILogger logger, string uploadId, string reason);
+
+    [LoggerMessage(4011, LogLevel.Warning, "Upload {UploadId}: {Reason}; rolled back from offset {From} to {To}, which the client resends from")]
+    public static partial void UploadRolledBack(ILogger logger, string uploadId, string reason, long from, long to);
+
+    [LoggerMessage(4012, LogLevel.Error, "Upload {UploadId}: not stored, because {Reason}")]
+    public static partial void UploadCompletionRefused(ILogger logger, string uploadId, string reason);
 }

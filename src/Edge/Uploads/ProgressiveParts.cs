@@ -14,6 +14,9 @@ namespace MadBase.Edge.Uploads;
 /// part stays valid across restarts; a part S3 took but the row missed (crash) is simply uploaded again. The
 /// multipart id is stored before the first part, so termination and the sweeper can always abort it.
 /// Only single uploads of known length on S3 qualify; concatenated ones keep the at-completion path.
+/// Each part is recorded with the CRC-64 of the bytes sent; completion joins the parts only when those CRCs add up
+/// to the CRC of what the upload received (<see cref="ReceivedCrc"/>), and never reads a part from below the
+/// scratch file's start (<see cref="UploadRecord.ScratchBase"/>): either would store bytes nobody sent.
 /// </summary>
 internal sealed class ProgressiveParts(
     ObjectsRepository objects,
@@ -45,7 +48,7 @@ internal sealed class ProgressiveParts(
         {
             await UploadAsync(record, offset, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException or Npgsql.NpgsqlException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException or Npgsql.NpgsqlException or OperationCanceledException or UploadBytesLostException)
         {
             Log.UploadPartsDeferred(logger, record.Id, ex.Message);
         }
@@ -65,15 +68,34 @@ internal sealed class ProgressiveParts(
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
+            if (record.ScratchBase > 0)
+            {
+                throw new UploadBytesLostException(record, $"S3 no longer has the parts that hold its first {record.ScratchBase} bytes");
+            }
+
             await uploads.SetMultipartAsync(record.Id, null, CancellationToken.None);
             var (upload, done) = await UploadAsync(record with { MultipartId = null }, length, cancellationToken);
             return await FinishAsync(record, upload, done, cancellationToken);
         }
     }
 
-    private async Task<StoredBytes> FinishAsync(UploadRecord record, MultipartUpload upload, List<MultipartPart> done, CancellationToken cancellationToken)
+    private async Task<StoredBytes> FinishAsync(UploadRecord record, MultipartUpload upload, List<RecordedPart> done, CancellationToken cancellationToken)
     {
-        var stored = await objects.Store.CompleteMultipartAsync(upload, done, cancellationToken);
+        if (record.ReceivedCrc is { } expected && done.All(p => p.Crc is not null))
+        {
+            var crc = ReceivedCrc.Empty;
+            foreach (var (part, partCrc) in done)
+            {
+                crc = ReceivedCrc.Combine(crc, partCrc!.Value, part.Size);
+            }
+
+            if (crc != expected)
+            {
+                throw new UploadBytesLostException(record, "its S3 parts differ from the bytes received");
+            }
+        }
+
+        var stored = await objects.Store.CompleteMultipartAsync(upload, [.. done.Select(p => p.Part)], cancellationToken);
         await uploads.SetMultipartAsync(record.Id, null, CancellationToken.None);
         return stored;
     }
@@ -82,24 +104,25 @@ internal sealed class ProgressiveParts(
     /// Makes S3 hold every part that lies wholly below <paramref name="end"/> (all of them, the short tail too, when
     /// <paramref name="end"/> is the length) and returns them all in order.
     /// </summary>
-    private async Task<(MultipartUpload Upload, List<MultipartPart> Parts)> UploadAsync(UploadRecord record, long end, CancellationToken cancellationToken)
+    private async Task<(MultipartUpload Upload, List<RecordedPart> Parts)> UploadAsync(UploadRecord record, long end, CancellationToken cancellationToken)
     {
         var partSize = options.S3PartSize;
         var length = record.Length!.Value;
         var target = end >= length ? (int)((length + partSize - 1) / partSize) : (int)(end / partSize);
         var key = ObjectKeys.For(record.BucketId!, record.ObjectName!, record.Version.ToString());
 
-        var done = new Dictionary<int, MultipartPart>();
+        var done = new Dictionary<int, RecordedPart>();
         MultipartUpload upload;
         if (record.MultipartId is { } existing)
         {
             upload = new MultipartUpload(key, existing);
-            foreach (var part in await parts.ListAsync(record.Id, existing, cancellationToken))
+            foreach (var recorded in await parts.ListAsync(record.Id, existing, cancellationToken))
             {
                 // A restart with another MADBASE_S3_PART_SIZE: parts of the old size cannot be mixed in; resend those.
+                var part = recorded.Part;
                 if (part.PartNumber <= target && part.Size == PartLength(part.PartNumber, partSize, length))
                 {
-                    done[part.PartNumber] = part;
+                    done[part.PartNumber] = recorded;
                 }
             }
         }
@@ -110,6 +133,11 @@ internal sealed class ProgressiveParts(
         }
 
         var missing = Enumerable.Range(1, target).Where(n => !done.ContainsKey(n)).ToList();
+        if (missing.Count > 0 && (long)(missing[0] - 1) * partSize < record.ScratchBase)
+        {
+            throw new UploadBytesLostException(record, $"part {missing[0]} lies below {record.ScratchBase}, where its scratch file starts, and is not in S3");
+        }
+
         if (missing.Count > 0)
         {
             using var handle = scratch.OpenRead(record.Version);
@@ -118,14 +146,14 @@ internal sealed class ProgressiveParts(
             var tasks = missing.Select(n => SendAsync(record.Id, upload, n, segments, partSize, length, gate, cancellationToken)).ToList();
             foreach (var part in await Task.WhenAll(tasks))
             {
-                done[part.PartNumber] = part;
+                done[part.Part.PartNumber] = part;
             }
         }
 
-        return (upload, [.. done.Values.OrderBy(p => p.PartNumber)]);
+        return (upload, [.. done.Values.OrderBy(p => p.Part.PartNumber)]);
     }
 
-    private async Task<MultipartPart> SendAsync(
+    private async Task<RecordedPart> SendAsync(
         string uploadId, MultipartUpload upload, int partNumber, IReadOnlyList<(SafeFileHandle Handle, long Length)> segments,
         long partSize, long length, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
@@ -133,11 +161,13 @@ internal sealed class ProgressiveParts(
         try
         {
             var size = PartLength(partNumber, partSize, length);
-            await using var source = new ScratchReadStream(segments, (partNumber - 1) * partSize, size);
+            var start = (partNumber - 1) * partSize;
+            var crc = ScratchGuard.CrcOf(segments, start, size); // one more read from the page cache: what this part holds
+            await using var source = new ScratchReadStream(segments, start, size);
             var part = await objects.Store.UploadPartAsync(upload, partNumber, source, size, cancellationToken);
-            await parts.SaveAsync(uploadId, upload.UploadId, part, CancellationToken.None);
+            await parts.SaveAsync(uploadId, upload.UploadId, part, crc, CancellationToken.None);
             metrics.S3Parts.Increment();
-            return part;
+            return new RecordedPart(part, crc);
         }
         finally
         {

@@ -6,7 +6,9 @@ namespace MadBase.Edge.Uploads;
 /// <summary>
 /// One sparse scratch file per upload under <c>MADBASE_SCRATCH_DIR</c>, named by the upload's version uuid (the
 /// upload id itself can be far longer than a file name may be). PATCH bodies land at their offset with
-/// <see cref="RandomAccess"/>; nothing here buffers a whole chunk.
+/// <see cref="RandomAccess"/>; nothing here buffers a whole chunk. Each file carries an identity
+/// (<see cref="ScratchIdentity"/>) recorded with the upload, so a file that is not this upload's is never read as if
+/// it were, and a file is only ever created by <see cref="Create"/>: writing never brings a missing file back empty.
 /// </summary>
 internal sealed class ScratchFiles
 {
@@ -20,20 +22,36 @@ internal sealed class ScratchFiles
 
     public string PathFor(Guid version) => Path.Combine(_dir, version.ToString("N") + ".part");
 
-    /// <summary>Creates (or reopens after a crash) the scratch file for writing at arbitrary offsets.</summary>
+    /// <summary>Opens the existing scratch file for writing at arbitrary offsets (a missing one is an error, not a new file).</summary>
     public SafeFileHandle OpenWrite(Guid version) =>
-        File.OpenHandle(PathFor(version), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        File.OpenHandle(PathFor(version), FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
 
     public SafeFileHandle OpenRead(Guid version) =>
         File.OpenHandle(PathFor(version), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
 
     public bool Exists(Guid version) => File.Exists(PathFor(version));
 
-    /// <summary>Creates the empty file and fsyncs it, so a later offset never points into a file the crash lost.</summary>
-    public void Create(Guid version)
+    /// <summary>Whether the file is there, its size and identity (two syscalls, no open).</summary>
+    public ScratchState Inspect(Guid version) => ScratchIdentity.Inspect(PathFor(version));
+
+    /// <summary>
+    /// Creates an empty file (replacing whatever is at its path), gives it a new identity and fsyncs it. Returns the
+    /// identity to record with the upload. Callers that replace a file delete it first, so it also gets a new inode.
+    /// </summary>
+    /// <param name="version">The upload's version (the file's name).</param>
+    /// <param name="start">Where the file's bytes will start: it is made that long (sparse), so its size never falls below the offset.</param>
+    public string? Create(Guid version, long start = 0)
     {
-        using var handle = File.OpenHandle(PathFor(version), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        var path = PathFor(version);
+        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        if (start > 0)
+        {
+            RandomAccess.SetLength(handle, start);
+        }
+
+        var identity = ScratchIdentity.Stamp(path);
         RandomAccess.FlushToDisk(handle);
+        return identity;
     }
 
     public void Delete(Guid version) => File.Delete(PathFor(version));

@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
@@ -14,7 +15,8 @@ internal readonly record struct BodyWriteResult(long Written, bool Exceeded, boo
 /// (<see cref="GatherWriter"/>, which allocates nothing per write), so
 /// nothing is copied into a chunk buffer and no buffer is rented while a slow client trickles bytes. Every
 /// <see cref="ScratchSync.WritebackStep"/> bytes it starts the kernel's writeback of what it wrote, so the flush that
-/// ends the PATCH finds little left to write.
+/// ends the PATCH finds little left to write. Every byte written also goes into <c>received</c>, the CRC-64 of this
+/// PATCH's bytes (<see cref="ReceivedCrc"/>), which the row keeps so completion can prove what it stores.
 /// </summary>
 internal static class ScratchWriter
 {
@@ -22,7 +24,8 @@ internal static class ScratchWriter
     public const int WriteThreshold = 256 * 1024;
 
     public static async Task<BodyWriteResult> WriteAsync(
-        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, IncrementalHash? digest, CancellationToken cancellationToken)
+        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, IncrementalHash? digest, Crc64 received,
+        CancellationToken cancellationToken)
     {
         long written = 0;
         long writebackFrom = 0; // bytes below this (relative to offset) have had their writeback started
@@ -50,13 +53,11 @@ internal static class ScratchWriter
             if (take > 0)
             {
                 var data = buffer.Slice(0, take);
-                if (checksum is not null || digest is not null)
+                foreach (var segment in data)
                 {
-                    foreach (var segment in data)
-                    {
-                        checksum?.Append(segment.Span);
-                        digest?.AppendData(segment.Span);
-                    }
+                    received.Append(segment.Span);
+                    checksum?.Append(segment.Span);
+                    digest?.AppendData(segment.Span);
                 }
 
                 GatherWriter.Write(file, data, offset + written);

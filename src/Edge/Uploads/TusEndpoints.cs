@@ -26,6 +26,7 @@ internal static class TusEndpoints
         services.AddSingleton<UploadPartRepository>();
         services.AddSingleton<ProgressiveParts>();
         services.AddSingleton<ScratchFiles>();
+        services.AddSingleton<UploadRollback>();
         services.AddSingleton<UploadLocks>();
         services.AddSingleton<UploadMetrics>();
         services.AddSingleton<UploadDigests>();

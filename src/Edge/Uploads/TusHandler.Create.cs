@@ -76,9 +76,10 @@ internal sealed partial class TusHandler
             Status = UploadStatus.Uploading,
             CreatedAt = now,
             ExpiresAt = now + options.UploadExpiry,
+            ScratchIdentity = scratch.Create(version), // before the row: a recorded upload always has its file
+            ReceivedCrc = ReceivedCrc.Empty,
         };
 
-        scratch.Create(version);
         await uploads.InsertAsync(record, context.RequestAborted);
         metrics.Created.Increment();
         Log.UploadCreated(logger, record.Id, record.BucketId ?? "(partial)", record.ObjectName ?? "", length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "deferred");
@@ -172,7 +173,7 @@ internal sealed partial class TusHandler
         metrics.Created.Increment();
         await using (await locks.AcquireAsync(record.Id, TimeSpan.Zero, context.RequestAborted))
         {
-            await CompleteAsync(record, CancellationToken.None);
+            await TryCompleteAsync(record, CancellationToken.None); // a final upload is never rolled back: it throws instead
         }
 
         context.Response.Headers.Location = LocationFor(context, signedRoute, record.Id);

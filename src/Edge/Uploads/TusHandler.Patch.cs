@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using MadBase.Edge.Hosting;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
@@ -34,8 +35,10 @@ internal sealed partial class TusHandler
     }
 
     /// <summary>
-    /// Writes the request body at <paramref name="offset"/> under the upload's lock. Durability order: bytes are
-    /// written, the scratch file is fsynced, and only then is the new offset stored — so HEAD never reports bytes a
+    /// Writes the request body at <paramref name="offset"/> under the upload's lock. First the scratch file must still
+    /// back the stored offset (<see cref="UploadRollback.EnsureBackedAsync"/>; if not, the offset moves back and this
+    /// PATCH gets 409, so the client resends from there). Durability order: bytes are written, the scratch file is
+    /// fsynced, and only then is the new offset stored with the CRC of the bytes below it — so HEAD never reports bytes a
     /// crash could lose. A chunk with <c>Upload-Checksum</c> only counts when its digest matches (else 460, offset
     /// unchanged); a chunk without one keeps whatever arrived before the connection broke.
     /// </summary>
@@ -54,6 +57,7 @@ internal sealed partial class TusHandler
 
         await using var lease = await locks.AcquireAsync(stale.Id, TimeSpan.Zero, context.RequestAborted);
         var record = await uploads.GetAsync(stale.Id, context.RequestAborted) ?? throw UploadException.NotFound();
+        record = await rollback.EnsureBackedAsync(record, CancellationToken.None);
         if (record.IsCompleted)
         {
             return offset == record.Length ? new ChunkResult(offset, true) : throw UploadException.Conflict("Upload-Offset conflict: the upload is already complete");
@@ -94,11 +98,12 @@ internal sealed partial class TusHandler
         }
 
         BodyWriteResult body;
+        var received = new Crc64();
         // The running MD5 is only the file backend's ETag; on S3 the ETag comes from CompleteMultipartUpload.
         var digest = options.StorageBackend == StorageBackendKind.File ? digests.Continue(record.Id, offset) : null;
         using (var file = scratch.OpenWrite(record.Version))
         {
-            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, digest?.Hash, context.RequestAborted);
+            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, digest?.Hash, received, context.RequestAborted);
             if (body.Written > 0)
             {
                 ScratchSync.Flush(file); // before the offset is stored: see the summary
@@ -134,9 +139,11 @@ internal sealed partial class TusHandler
         }
 
         var newOffset = offset + body.Written;
+        var receivedCrc = record.ReceivedCrc is { } below ? ReceivedCrc.Combine(below, received.GetCurrentHashAsUInt64(), body.Written) : (ulong?)null;
 
         // Not the request's token: bytes that reached disk must be recorded even when the client has just gone away.
-        await uploads.SaveProgressAsync(record.Id, newOffset, length, CancellationToken.None);
+        await uploads.SaveProgressAsync(record.Id, newOffset, length, receivedCrc, CancellationToken.None);
+        record = record with { Offset = newOffset, Length = length, ReceivedCrc = receivedCrc };
         if (body.Interrupted)
         {
             Log.UploadPatchInterrupted(logger, record.Id, body.Written, "connection closed", newOffset);
@@ -146,12 +153,17 @@ internal sealed partial class TusHandler
         if (newOffset != length || record.IsPartial)
         {
             // Whole parts go to S3 now, so the final PATCH only waits for the tail; the offset above is already durable.
-            await progressive.AdvanceAsync(record with { Offset = newOffset, Length = length }, newOffset);
+            await progressive.AdvanceAsync(record, newOffset);
             return new ChunkResult(newOffset, false);
         }
 
         // Completion runs to the end even if the client leaves: half-finished work would only be redone.
-        await CompleteAsync(record with { Offset = newOffset, Length = length }, CancellationToken.None);
+        if (await TryCompleteAsync(record, CancellationToken.None) is { } rolledBack)
+        {
+            throw UploadException.Conflict(
+                $"The bytes held for this upload are not the bytes received; it was moved back to Upload-Offset {rolledBack.Offset}: resume from there");
+        }
+
         return new ChunkResult(newOffset, true);
     }
 
@@ -167,13 +179,32 @@ internal sealed partial class TusHandler
         return bucket is null ? options.UploadMaxSize : EffectiveLimit(bucket);
     }
 
-    /// <summary>Runs completion; infrastructure failures become 500 so tus-js-client retries (its HEAD then resumes completion).</summary>
-    private async Task CompleteAsync(UploadRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs completion. Returns null once the object is stored; when the held bytes turned out not to be the ones
+    /// received, nothing is stored, the upload whose bytes were lost is rolled back (<see cref="UploadRollback.RestartAsync"/>)
+    /// and its new state is returned. Infrastructure failures become 500 so tus-js-client retries (its HEAD then resumes completion).
+    /// </summary>
+    private async Task<UploadRecord?> TryCompleteAsync(UploadRecord record, CancellationToken cancellationToken)
     {
         try
         {
             await completion.CompleteAsync(record, cancellationToken);
             metrics.Completed.Increment();
+            return null;
+        }
+        catch (UploadBytesLostException ex)
+        {
+            Log.UploadCompletionRefused(logger, record.Id, ex.Reason);
+            var lost = await rollback.RestartAsync(ex.Upload, ex.Reason, CancellationToken.None);
+            if (record.IsFinal)
+            {
+                // A final upload has no bytes of its own to resume: it goes, and the partial must be sent again.
+                await completion.DiscardAsync(record, CancellationToken.None);
+                throw UploadException.BadRequest(
+                    $"Partial upload {lost.Id} no longer holds the bytes it received ({ex.Reason}); upload it again from Upload-Offset 0, then concatenate anew");
+            }
+
+            return lost;
         }
         catch (Exception ex) when (ex is not StorageException and not UploadException and not OperationCanceledException)
         {

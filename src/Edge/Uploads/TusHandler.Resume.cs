@@ -10,6 +10,8 @@ internal sealed partial class TusHandler
     /// HEAD: where to resume. Waits briefly for a running PATCH so the offset is settled. An upload whose bytes are all
     /// in but whose completion was cut short (crash, S3 outage) is completed here — tus-js-client treats
     /// offset == length as success and never PATCHes again, so HEAD must not report it before the object exists.
+    /// The offset reported is one the held bytes back (<see cref="UploadRollback"/>): after a lost or replaced scratch
+    /// file it is where the bytes still held end, and the client resends from there.
     /// </summary>
     private async Task HeadAsync(HttpContext context, bool signedRoute, string id)
     {
@@ -17,10 +19,10 @@ internal sealed partial class TusHandler
         await using (await locks.AcquireAsync(record.Id, HeadLockWait, context.RequestAborted))
         {
             record = await uploads.GetAsync(record.Id, context.RequestAborted) ?? throw UploadException.NotFound();
+            record = await rollback.EnsureBackedAsync(record, CancellationToken.None); // never report an offset the bytes do not back
             if (record.IsFullyReceived && !record.IsCompleted && !record.IsPartial)
             {
-                await CompleteAsync(record, CancellationToken.None);
-                record = record with { Status = UploadStatus.Completed };
+                record = await TryCompleteAsync(record, CancellationToken.None) ?? record with { Status = UploadStatus.Completed };
             }
         }
 

@@ -22,6 +22,7 @@ internal sealed partial class TusHandler(
     UploadLocks locks,
     ScratchFiles scratch,
     UploadCompletion completion,
+    UploadRollback rollback,
     ProgressiveParts progressive,
     UploadDigests digests,
     UploadMetrics metrics,

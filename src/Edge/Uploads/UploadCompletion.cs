@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using MadBase.Edge.Hosting;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
@@ -12,7 +13,9 @@ namespace MadBase.Edge.Uploads;
 /// <list type="number">
 /// <item>If <c>storage.objects</c> already points at this upload's version, an earlier attempt committed the row:
 /// only the bookkeeping is left.</item>
-/// <item>The scratch bytes go to the version key <c>bucket/name/version</c> (S3 multipart or an atomic file write).
+/// <item>The scratch bytes go to the version key <c>bucket/name/version</c> (S3 multipart or an atomic file write),
+/// only after they are proven to be the bytes received (<see cref="ScratchGuard.VerifyAsync"/>; for S3 parts sent
+/// earlier, their CRCs: <see cref="ProgressiveParts"/>) — otherwise <see cref="UploadBytesLostException"/>.
 /// Writing the same key twice stores the same bytes. A single upload on S3 reuses the parts
 /// <see cref="ProgressiveParts"/> stored during its PATCHes and sends only the rest; otherwise an older multipart
 /// attempt is aborted first.</item>
@@ -140,10 +143,19 @@ internal sealed class UploadCompletion(
     /// <summary>Step 2: the bytes under the version key. Scratch is fsynced already (every PATCH did it).</summary>
     private async Task<StoredBytes> StoreAsync(UploadRecord record, ObjectWrite write, long length, CancellationToken cancellationToken)
     {
-        if (objects.Store is FileObjectStore files && !record.IsFinal
-            && await files.AdoptAsync(write.StoreKey, scratch.PathFor(record.Version), length, digests.QuotedETag(record.Id, length), cancellationToken) is { } adopted)
+        if (objects.Store is FileObjectStore files && !record.IsFinal)
         {
-            return adopted; // one rename, no copy
+            // The check reads the file once; it computes the ETag on the way when the running MD5 was lost (a restart).
+            var etag = digests.QuotedETag(record.Id, length);
+#pragma warning disable CA5351 // MD5 is the ETag format clients expect, not a security measure
+            using var md5 = etag is null ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+#pragma warning restore CA5351
+            await ScratchGuard.VerifyAsync(scratch, record, md5, cancellationToken);
+            etag ??= "\"" + Convert.ToHexStringLower(md5!.GetCurrentHash()) + "\"";
+            if (await files.AdoptAsync(write.StoreKey, scratch.PathFor(record.Version), length, etag, cancellationToken) is { } adopted)
+            {
+                return adopted; // one link, no copy
+            }
         }
 
         if (progressive.AppliesTo(record))
@@ -155,6 +167,14 @@ internal sealed class UploadCompletion(
         if (parts.Sum(p => p.Length ?? 0) != length)
         {
             throw new InvalidOperationException($"upload {record.Id}: its scratch parts no longer add up to {length} bytes");
+        }
+
+        if (objects.Store is not FileObjectStore || record.IsFinal) // else checked above, before the link was tried
+        {
+            foreach (var part in parts)
+            {
+                await ScratchGuard.VerifyAsync(scratch, part, null, cancellationToken);
+            }
         }
 
         var segments = new List<(SafeFileHandle Handle, long Length)>(parts.Count);

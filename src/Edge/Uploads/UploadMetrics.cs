@@ -15,5 +15,8 @@ internal sealed class UploadMetrics(EdgeMetrics metrics)
 
     public Counter S3Parts { get; } = metrics.Counter("madbase_uploads_s3_parts_total", "S3 parts stored while uploads were still receiving bytes.");
 
+    public Counter RolledBack { get; } = metrics.Counter(
+        "madbase_uploads_rolled_back_total", "Uploads moved back to the bytes really held (scratch lost, replaced or rewritten; S3 parts not matching).");
+
     public Counter Expired { get; } = metrics.Counter("madbase_uploads_expired_total", "Unfinished uploads removed by the sweeper.");
 }

@@ -4,6 +4,7 @@ namespace MadBase.Edge.Uploads;
 /// One row of <c>madbase.tus_uploads</c>: a resumable upload's durable state. <see cref="Offset"/> counts bytes that
 /// were fsynced to the scratch file before the row was updated. Partial uploads (concatenation) have no bucket or
 /// object; a final upload lists its partial ids in <see cref="ConcatParts"/> and has no scratch file of its own.
+/// Whether the scratch file still backs <see cref="Offset"/> is <see cref="ScratchGuard"/>'s question.
 /// </summary>
 internal sealed record UploadRecord
 {
@@ -45,6 +46,15 @@ internal sealed record UploadRecord
     public IReadOnlyList<string> ConcatParts { get; init; } = [];
 
     public string? MultipartId { get; init; }
+
+    /// <summary>The identity of the scratch file <see cref="Offset"/> counts bytes in (<see cref="ScratchIdentity"/>); null: not recorded.</summary>
+    public string? ScratchIdentity { get; init; }
+
+    /// <summary>Where the scratch file's bytes start: 0, or the end of the S3 parts that hold the bytes below it.</summary>
+    public long ScratchBase { get; init; }
+
+    /// <summary>CRC-64 of bytes 0..<see cref="Offset"/> as received (<see cref="ReceivedCrc"/>); null for rows older than the column.</summary>
+    public ulong? ReceivedCrc { get; init; }
 
     public required string Status { get; init; }
 

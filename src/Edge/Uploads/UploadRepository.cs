@@ -11,12 +11,13 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
 {
     private const string Columns =
         "id, bucket_id, object_name, version, upload_length, upload_offset, metadata, content_type, cache_control, user_metadata, " +
-        "role, owner_id, claims, upsert, concat, concat_parts, multipart_id, status, created_at, expires_at";
+        "role, owner_id, claims, upsert, concat, concat_parts, multipart_id, status, created_at, expires_at, " +
+        "scratch_identity, scratch_base, received_crc64";
 
     public async Task InsertAsync(UploadRecord record, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            $"insert into madbase.tus_uploads ({Columns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)");
+            $"insert into madbase.tus_uploads ({Columns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)");
         command.Parameters.Add(new NpgsqlParameter { Value = record.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)record.BucketId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)record.ObjectName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
@@ -37,6 +38,9 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = record.Status });
         command.Parameters.Add(new NpgsqlParameter { Value = record.CreatedAt });
         command.Parameters.Add(new NpgsqlParameter { Value = record.ExpiresAt });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)record.ScratchIdentity ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = record.ScratchBase });
+        command.Parameters.Add(CrcParameter(record.ReceivedCrc));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -84,14 +88,41 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Persists a new durable offset (and the length when a deferred upload just learned it).</summary>
-    public async Task SaveProgressAsync(string id, long offset, long? length, CancellationToken cancellationToken)
+    /// <summary>
+    /// Persists a new durable offset with the CRC of the bytes below it (and the length when a deferred upload just
+    /// learned it): one statement, so the two never disagree.
+    /// </summary>
+    public async Task SaveProgressAsync(string id, long offset, long? length, ulong? receivedCrc, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "update madbase.tus_uploads set upload_offset = $2, upload_length = coalesce(upload_length, $3) where id = $1");
+            "update madbase.tus_uploads set upload_offset = $2, upload_length = coalesce(upload_length, $3), received_crc64 = $4 where id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = offset });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)length ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        command.Parameters.Add(CrcParameter(receivedCrc));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Moves an upload back to what is really held (<see cref="UploadRollback"/>): the offset, its CRC, the new
+    /// scratch file's identity (its bytes start at the offset). The first <paramref name="keptParts"/> recorded S3
+    /// parts stay; with none kept the multipart upload is forgotten as well (the caller aborted it).
+    /// </summary>
+    public async Task RollBackAsync(string id, long offset, ulong receivedCrc, string? scratchIdentity, int keptParts, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            with stale as (delete from madbase.tus_upload_parts where upload_id = $1 and part_number > $5)
+            update madbase.tus_uploads
+               set upload_offset = $2, received_crc64 = $3, scratch_identity = $4, scratch_base = $2,
+                   multipart_id = case when $5 > 0 then multipart_id end
+             where id = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = offset });
+        command.Parameters.Add(CrcParameter(receivedCrc));
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)scratchIdentity ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = keptParts });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -186,5 +217,14 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         Status = r.GetString(17),
         CreatedAt = r.GetFieldValue<DateTimeOffset>(18),
         ExpiresAt = r.GetFieldValue<DateTimeOffset>(19),
+        ScratchIdentity = r.IsDBNull(20) ? null : r.GetString(20),
+        ScratchBase = r.GetInt64(21),
+        ReceivedCrc = r.IsDBNull(22) ? null : Uploads.ReceivedCrc.FromColumn(r.GetInt64(22)),
+    };
+
+    private static NpgsqlParameter CrcParameter(ulong? crc) => new()
+    {
+        Value = crc is { } value ? Uploads.ReceivedCrc.ToColumn(value) : DBNull.Value,
+        NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint,
     };
 }

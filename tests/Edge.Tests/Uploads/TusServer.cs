@@ -56,11 +56,12 @@ internal sealed class TusServer : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILL, then a new process on the same port, database and directories.</summary>
-    public async Task RestartHardAsync()
+    /// <summary>SIGKILL, then a new process on the same port, database and directories (unless <paramref name="configure"/> changes them).</summary>
+    public async Task RestartHardAsync(Action<Dictionary<string, string>>? configure = null)
     {
         await Edge.KillHardAsync();
         var environment = new Dictionary<string, string>(Edge.Environment);
+        configure?.Invoke(environment);
         var next = EdgeProcess.Launch(environment, [], Edge.Port, $"edge-{Edge.Port}-restart-{Guid.NewGuid().ToString("N")[..6]}");
         await next.WaitUntilAsync("/ready", TimeSpan.FromSeconds(30));
         await Edge.DisposeAsync();

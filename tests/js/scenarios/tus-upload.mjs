@@ -12,6 +12,8 @@
 //   TUS_ABORT_AFTER  bytes after which the first attempt is aborted (resume)
 //   TUS_RETRY_DELAYS comma list of ms (default 0,500,1000,2000,3000)
 //   TUS_PROGRESS_FILE  if set, bytes sent so far are written there on every progress event (for crash tests)
+//   TUS_PAUSE_DIR   (resume) if set, after the abort the script writes <dir>/paused (the upload URL) and waits for
+//                   <dir>/go before resuming, so a test can change the server's side in between (at most 120 s)
 // Output: one JSON line {ok, results:[{object, url, bytes}], resumedFrom?}
 import fs from 'node:fs'
 import { Readable } from 'node:stream'
@@ -111,6 +113,14 @@ if (mode === 'single') {
     })
     upload.start()
   })
+  if (env.TUS_PAUSE_DIR) {
+    fs.writeFileSync(`${env.TUS_PAUSE_DIR}/paused`, firstUrl)
+    const deadline = Date.now() + 120_000
+    while (!fs.existsSync(`${env.TUS_PAUSE_DIR}/go`)) {
+      if (Date.now() > deadline) throw new Error('the test never said go')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
   // A new Upload object, as after a page reload: find the stored URL and continue from the server's offset.
   const second = await new Promise((resolve, reject) => {
     const upload = new tus.Upload(fs.createReadStream(file), {

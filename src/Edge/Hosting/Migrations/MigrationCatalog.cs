@@ -12,5 +12,6 @@ internal static class MigrationCatalog
         new(3, "tus-uploads", Migration0003TusUploads.Sql),
         new(4, "tus-upload-parts", Migration0004TusUploadParts.Sql),
         new(5, "realtime-messages", Migration0005RealtimeMessages.Sql),
+        new(6, "tus-upload-integrity", Migration0006TusUploadIntegrity.Sql),
     ];
 }
