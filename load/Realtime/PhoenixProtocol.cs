@@ -7,8 +7,9 @@ namespace MadBase.Load.Realtime;
 
 /// <summary>
 /// MadBase (Supabase Realtime wire protocol, vsn 2.0.0): each subscriber joins one channel with a postgres_changes
-/// INSERT binding on the published table, exactly as realtime-js would (realtime.md §3.1, §4). A tick is a
-/// change event whose <c>record</c> carries the row id (sequence) and the publisher's timestamp column.
+/// INSERT binding on the published table, exactly as realtime-js would (docs/protocol/realtime.md §Joining a channel,
+/// §postgres_changes bindings). A tick is a change event whose <c>record</c> carries the row id (sequence) and the
+/// publisher's timestamp column.
 /// </summary>
 internal sealed class PhoenixProtocol : ISubscriberProtocol
 {
@@ -17,7 +18,8 @@ internal sealed class PhoenixProtocol : ISubscriberProtocol
     /// <summary>The join's ref and join_ref: every subscriber has one channel, so one constant ref identifies the reply.</summary>
     private const string JoinRef = "1";
 
-    /// <summary>Fast path: fan-out frames use join_ref and ref null (realtime.md §4.3), so the prefix is fixed.</summary>
+    /// <summary>Fast path: fan-out frames use join_ref and ref null (docs/protocol/realtime.md §Change event frame), so
+    /// the prefix is fixed.</summary>
     private static readonly byte[] s_changePrefix = Encoding.UTF8.GetBytes($"[null,null,\"{Topic}\",\"postgres_changes\",");
 
     private static readonly byte[] s_topic = Encoding.UTF8.GetBytes(Topic);

@@ -1,4 +1,4 @@
-// Node `ws` broadcast peer for the realtime fan-out scenario (ws-fanout-anchors.md, "Servers: Node").
+// Node `ws` broadcast peer for the realtime fan-out scenario (docs/performance-anchors.md §Node peer).
 //   node ws-broadcast.mjs PORT
 // /sub: receives every message; /pub: each text message is broadcast to all subscribers; /stats: JSON counters.
 // A subscriber whose bufferedAmount exceeds 200 KiB (about 1,000 messages) misses that message and it is counted

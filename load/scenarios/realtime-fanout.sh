@@ -5,7 +5,7 @@
 #   (c) ramp:   RAMP_N subscribers, RAMP_STEP_SECONDS steps through RAMP_RATES: highest rate with p99 <= 100 ms
 # MadBase subscribers are Phoenix channels with a postgres_changes INSERT binding and a tick is an INSERT into a
 # published table (commit -> client); peer subscribers are raw /sub sockets and a tick is a /pub message.
-# Method and reference figures: ws-fanout-anchors.md. The driver is load/ (MadBase.Load).
+# Method and reference figures: docs/performance-anchors.md §WebSocket fan-out peers. The driver is load/ (MadBase.Load).
 # Bounded: every wait and every driver run has a timeout; everything started here is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Replication throughput: ROWS rows in ROWS_PER_TX-row transactions, drained by MadBase Edge and by pg_recvlogical
 # from two slots created before the load (same WAL, same publication), one after the other, in the same run.
-# Reports rows/s for each and the ratio. The walsender is the ceiling for both (pgoutput.md §6).
+# Reports rows/s for each and the ratio. The walsender is the ceiling for both
+# (docs/performance-anchors.md §Walsender ceiling).
 # Bounded: every wait has a timeout; processes started here are stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,5 +1,6 @@
-// The reference peer: @tus/server 2.4.5 with @tus/file-store or @tus/s3-store on 127.0.0.1 (peers-and-tools.md
-// Appendix B: s3-store with 8 MiB parts, no tags, path style, S3RVER credentials, checksums only when required).
+// The reference peer: @tus/server 2.4.5 with @tus/file-store or @tus/s3-store on 127.0.0.1
+// (docs/test-peers.md §Reference TUS peer: s3-store with 8 MiB parts, no tags, path style, S3RVER credentials,
+// checksums only when required).
 // Usage: node tus-peer-server.mjs PORT DIR                       (file-store under DIR)
 //        node tus-peer-server.mjs PORT s3 ENDPOINT BUCKET [PART_BYTES]
 import http from 'node:http'

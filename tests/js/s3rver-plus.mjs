@@ -1,5 +1,5 @@
 // s3rver-plus: s3rver 3.7.1 plus the four S3 behaviours it lacks and that MadBase Edge, AWSSDK.S3 (.NET) and
-// @tus/s3-store rely on (peers-and-tools.md, Appendix A):
+// @tus/s3-store rely on (docs/test-peers.md §s3rver-plus shim):
 //   1. ListParts              GET    /<bucket>/<key>?uploadId=…   (stock answers 405)
 //   2. AbortMultipartUpload   DELETE /<bucket>/<key>?uploadId=…   (stock answers 405)
 //   3. NoSuchUpload           any request naming an unknown uploadId (stock accepts UploadPart after abort/complete)

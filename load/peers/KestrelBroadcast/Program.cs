@@ -1,6 +1,6 @@
 using MadBase.Load.Peers;
 
-// Stock Kestrel broadcast peer (ws-fanout-anchors.md, "Servers: Kestrel"): /sub receives every message, each text
+// Stock Kestrel broadcast peer (docs/performance-anchors.md §Kestrel peer): /sub receives every message, each text
 // message on /pub is broadcast to all subscribers, /stats returns counters. Usage: KestrelBroadcast PORT
 if (args.Length != 1 || !int.TryParse(args[0], out int port))
 {

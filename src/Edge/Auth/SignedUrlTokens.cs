@@ -9,10 +9,11 @@ namespace MadBase.Edge.Auth;
 internal sealed record SignedUrlClaims(string Url, string Scope, DateTimeOffset ExpiresAt, string? Owner, bool Upsert);
 
 /// <summary>
-/// Tokens of signed download and upload URLs (storage-tus.md §3.7): HS256 JWTs under the project secret with claims
-/// <c>{url, scope: "download"|"upload", iat, exp[, owner, upsert]}</c>. They deliberately carry no <c>role</c>, so
-/// <see cref="Jwt.TryValidate"/> refuses them as bearer tokens: a signed URL can never act as a session. TUS's
-/// <c>/upload/resumable/sign</c> accepts the same upload tokens (in <c>x-signature</c>) via <see cref="TryValidate"/>.
+/// Tokens of signed download and upload URLs (docs/protocol/tus-and-storage.md §Signed URLs): HS256 JWTs under the
+/// project secret with claims <c>{url, scope: "download"|"upload", iat, exp[, owner, upsert]}</c>. They deliberately
+/// carry no <c>role</c>, so <see cref="Jwt.TryValidate"/> refuses them as bearer tokens: a signed URL can never act as
+/// a session. TUS's <c>/upload/resumable/sign</c> accepts the same upload tokens (in <c>x-signature</c>) via
+/// <see cref="TryValidate"/>.
 /// </summary>
 internal sealed class SignedUrlTokens(byte[] secret, Jwt jwt, TimeProvider time)
 {

@@ -1,6 +1,7 @@
 namespace MadBase.Edge.Objects;
 
-/// <summary>Bucket <c>allowed_mime_types</c> matching (storage-tus.md §2.4): exact <c>type/subtype</c>, <c>type/*</c> or <c>*</c>.</summary>
+/// <summary>Bucket <c>allowed_mime_types</c> matching (docs/protocol/tus-and-storage.md §Bucket limits): exact
+/// <c>type/subtype</c>, <c>type/*</c> or <c>*</c>.</summary>
 internal static class MimeTypes
 {
     public static bool IsAllowed(string mimeType, string[]? allowed)

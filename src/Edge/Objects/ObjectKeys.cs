@@ -6,7 +6,7 @@ namespace MadBase.Edge.Objects;
 /// Names and store keys. An object name is any valid UTF-8 without control characters, split by <c>/</c> into
 /// non-empty segments that are not <c>.</c> or <c>..</c> — so a name can never climb out of its bucket in the file
 /// backend, and <c>a//b</c> and <c>a/b</c> can never be two spellings of one path. Non-ASCII names are allowed on
-/// purpose (upstream refuses them; see storage-tus.md §8 item 6).
+/// purpose (upstream refuses them; see docs/protocol/tus-and-storage.md §Non-ASCII object names).
 /// </summary>
 internal static class ObjectKeys
 {

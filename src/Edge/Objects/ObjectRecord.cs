@@ -41,7 +41,8 @@ internal sealed record ObjectRecord(
 
 /// <summary>
 /// The system metadata Supabase keeps in <c>objects.metadata</c>:
-/// <c>{"eTag","size","mimetype","cacheControl","lastModified","contentLength","httpStatusCode"}</c> (storage-tus.md §3.2).
+/// <c>{"eTag","size","mimetype","cacheControl","lastModified","contentLength","httpStatusCode"}</c>
+/// (docs/protocol/tus-and-storage.md §Object metadata).
 /// </summary>
 internal sealed record ObjectMetadata(string ETag, long Size, string MimeType, string CacheControl, DateTimeOffset LastModified)
 {

@@ -4,11 +4,11 @@ using MadBase.Edge.Replication;
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// Broadcasts from the database (realtime.md §5): a committed INSERT into <c>realtime.messages</c> with extension
-/// <c>broadcast</c> (what <c>realtime.send()</c> writes) reaches the channels of its topic, private or public as the
-/// row says, as <c>{"type":"broadcast","event","payload","meta":{"id"}}</c>. The row arrives through the same
-/// replication stream as every change, so it is delivered once, in commit order, and only if committed (policy
-/// probes are always rolled back and never show up here).
+/// Broadcasts from the database (docs/protocol/realtime.md §Broadcast): a committed INSERT into
+/// <c>realtime.messages</c> with extension <c>broadcast</c> (what <c>realtime.send()</c> writes) reaches the channels
+/// of its topic, private or public as the row says, as <c>{"type":"broadcast","event","payload","meta":{"id"}}</c>. The
+/// row arrives through the same replication stream as every change, so it is delivered once, in commit order, and only
+/// if committed (policy probes are always rolled back and never show up here).
 /// </summary>
 internal static class DatabaseBroadcast
 {

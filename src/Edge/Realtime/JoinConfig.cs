@@ -3,9 +3,9 @@ using System.Text.Json;
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// The <c>phx_join</c> payload (realtime.md §3.1). Defaults are shallow, as in the client: a supplied
-/// <c>broadcast</c> object replaces the default entirely, so absent booleans are false; upstream also accepts the
-/// strings "true"/"false".
+/// The <c>phx_join</c> payload (docs/protocol/realtime.md §Joining a channel). Defaults are shallow, as in the client:
+/// a supplied <c>broadcast</c> object replaces the default entirely, so absent booleans are false; upstream also
+/// accepts the strings "true"/"false".
 /// </summary>
 internal sealed class JoinConfig
 {

@@ -4,9 +4,9 @@ using System.Text.Json;
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// In-process presence (realtime.md §6): per topic, every tracked meta by key. Each meta carries a unique
-/// <c>phx_ref</c> the client correlates joins and leaves by. Tracking returns the <c>presence_diff</c> payload to
-/// fan out; the state is what a newly joined channel receives as <c>presence_state</c>.
+/// In-process presence (docs/protocol/realtime.md §Presence): per topic, every tracked meta by key. Each meta carries a
+/// unique <c>phx_ref</c> the client correlates joins and leaves by. Tracking returns the <c>presence_diff</c> payload
+/// to fan out; the state is what a newly joined channel receives as <c>presence_state</c>.
 /// </summary>
 internal sealed class PresenceRegistry
 {

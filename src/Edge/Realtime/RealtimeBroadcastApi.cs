@@ -8,7 +8,7 @@ using Npgsql;
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// The REST side of broadcast (realtime.md §5): <c>POST /realtime/v1/api/broadcast</c> with
+/// The REST side of broadcast (docs/protocol/realtime.md §Broadcast): <c>POST /realtime/v1/api/broadcast</c> with
 /// <c>{"messages":[{"topic","event","payload","private"}]}</c> (supabase-js uses it for <c>send()</c> before a
 /// channel is joined) and <c>POST /realtime/v1/api/broadcast/{name}/events/{event}</c> (<c>httpSend</c>, JSON or
 /// raw bytes). Both answer 202: the client treats any other status as "server too old".

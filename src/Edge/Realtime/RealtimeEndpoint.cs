@@ -18,7 +18,7 @@ internal static class RealtimeEndpoint
         var request = context.Request;
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
 
-        // Upstream reads x-api-key first, then the apikey query parameter (realtime.md §1.1).
+        // Upstream reads x-api-key first, then the apikey query parameter (docs/protocol/realtime.md §Connecting).
         var token = request.Headers["x-api-key"].ToString();
         if (token.Length == 0)
         {

@@ -27,7 +27,7 @@ internal sealed record AcceptedHandshake(string Accept, PhoenixVersion Version, 
 /// <summary>
 /// The realtime socket's opening-handshake rules, shared by every way a socket arrives (the epoll transport, the
 /// connection middleware and the Kestrel endpoint): RFC 6455 §4.2.1 checks, the Phoenix <c>vsn</c>, and the key as
-/// a JWT (realtime.md §1.1), and the responses written below the HTTP layer.
+/// a JWT (docs/protocol/realtime.md §Connecting), and the responses written below the HTTP layer.
 /// </summary>
 internal static class RealtimeHandshake
 {

@@ -5,7 +5,8 @@ namespace MadBase.Edge.Realtime;
 
 /// <summary>
 /// Limits and timings of the realtime socket. Each has a <c>MADBASE_REALTIME_*</c> environment variable so tests
-/// and operators can tune them without code; the defaults follow upstream Supabase Realtime (realtime.md §1.1, §9).
+/// and operators can tune them without code; the defaults follow upstream Supabase Realtime
+/// (docs/protocol/realtime.md §Connecting, §Limits).
 /// </summary>
 internal sealed class RealtimeOptions
 {
@@ -26,7 +27,8 @@ internal sealed class RealtimeOptions
 
     /// <summary>
     /// How long past <c>exp</c> a channel's token is still honoured: one heartbeat plus 30 s, because supabase-js
-    /// refreshes early and pushes the new token on its next heartbeat (realtime.md §3.5).
+    /// refreshes early and pushes the new token on its next heartbeat
+    /// (docs/protocol/realtime.md §Access token refresh).
     /// </summary>
     public TimeSpan TokenExpiryGrace { get; init; } = TimeSpan.FromSeconds(55);
 

@@ -8,11 +8,11 @@ using Npgsql;
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// Private channels (realtime.md §7). Policy checks need the database, but the socket's messages are handled one at
-/// a time under a lock that must never wait on I/O. So a message that needs a check (a private join, the first
-/// broadcast or track, an access_token) starts it and parks the topic: that message and every later one for the
-/// topic wait, in order, until the result is applied; then they are handled again as if they had just arrived.
-/// Other topics and heartbeats are not held up.
+/// Private channels (docs/protocol/realtime.md §Private channels). Policy checks need the database, but the socket's
+/// messages are handled one at a time under a lock that must never wait on I/O. So a message that needs a check (a
+/// private join, the first broadcast or track, an access_token) starts it and parks the topic: that message and every
+/// later one for the topic wait, in order, until the result is applied; then they are handled again as if they had just
+/// arrived. Other topics and heartbeats are not held up.
 /// </summary>
 internal sealed partial class RealtimeSession
 {
@@ -220,7 +220,8 @@ internal sealed partial class RealtimeSession
 
     /// <summary>
     /// A new token on a private channel: reads are evaluated again with it (writes again at the next send). A read
-    /// the old token had and the new one lacks closes the channel, as upstream (realtime.md §3.5).
+    /// the old token had and the new one lacks closes the channel, as upstream
+    /// (docs/protocol/realtime.md §Access token refresh).
     /// </summary>
     private void StartRefreshCheck(RealtimeChannel channel, JwtClaims claims, string token)
     {

@@ -9,8 +9,9 @@ namespace MadBase.Edge.Realtime;
 internal sealed partial class RealtimeSession
 {
     /// <summary>
-    /// <c>phx_join</c> (realtime.md §3.1, §4.2, §4.6): authorize, register every subscription, and only then reply
-    /// ok, so <c>SUBSCRIBED</c> on the client means changes are already being routed to it.
+    /// <c>phx_join</c> (docs/protocol/realtime.md §Joining a channel, §Binding ids in the join reply,
+    /// §Live on SUBSCRIBED): authorize, register every subscription, and only then reply ok, so <c>SUBSCRIBED</c> on
+    /// the client means changes are already being routed to it.
     /// </summary>
     private void Join(in PhoenixMessage message, string topic, ReadOnlySpan<byte> raw)
     {
@@ -53,7 +54,8 @@ internal sealed partial class RealtimeSession
         var policies = ChannelPolicies.All;
         if (config.Private && !claims.IsServiceRole)
         {
-            // The first pass evaluated realtime.messages SELECT policies as this token (realtime.md §7).
+            // The first pass evaluated realtime.messages SELECT policies as this token
+            // (docs/protocol/realtime.md §Private channels).
             var name = RealtimeChannel.NameOf(topic);
             if (TakePreparedJoin(topic) is not { } prepared)
             {
@@ -129,7 +131,8 @@ internal sealed partial class RealtimeSession
 
     /// <summary>
     /// The join's own token if it sent one, else the socket's (supabase-js often joins before its session token
-    /// resolves, realtime.md §0.7). Opaque <c>sb_…</c> keys are not JWTs and keep the socket's identity.
+    /// resolves, docs/protocol/realtime.md §Which token a channel acts as). Opaque <c>sb_…</c> keys are not JWTs and
+    /// keep the socket's identity.
     /// </summary>
     private bool TryAuthorize(string? joinToken, out JwtClaims claims, out string token, out string error)
     {

@@ -13,7 +13,7 @@ internal sealed partial class RealtimeSession
 {
     /// <summary>
     /// A text broadcast push: the payload bytes go to every channel of the topic untouched, one frame per serializer
-    /// version built once and shared (realtime.md §5).
+    /// version built once and shared (docs/protocol/realtime.md §Broadcast).
     /// </summary>
     private void OnTextBroadcast(in PhoenixMessage message, RealtimeChannel sender, ReadOnlySpan<byte> raw)
     {
@@ -24,7 +24,7 @@ internal sealed partial class RealtimeSession
 
         if (sender.BroadcastAck)
         {
-            // The ack precedes the self echo, as upstream sends them (realtime.md §12).
+            // The ack precedes the self echo, as upstream sends them (docs/protocol/realtime.md §Captured exchange).
             Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
         }
 
@@ -39,7 +39,7 @@ internal sealed partial class RealtimeSession
     {
         if (!Utf8.IsValid(push.Topic) || !_channels.TryGetValue(Encoding.UTF8.GetString(push.Topic), out var sender))
         {
-            return; // an undecodable or unjoined topic is simply unmatched (realtime.md §1.4)
+            return; // an undecodable or unjoined topic is simply unmatched (docs/protocol/realtime.md §Binary frames)
         }
 
         if (!push.JoinRef.IsEmpty && !push.JoinRef.SequenceEqual(sender.JoinRefUtf8))
@@ -86,7 +86,8 @@ internal sealed partial class RealtimeSession
         _hub.Metrics.BroadcastDeliveries.Add(delivered);
     }
 
-    /// <summary><c>{"type":"presence","event":"track"|"untrack","payload":{…}}</c> (realtime.md §6).</summary>
+    /// <summary><c>{"type":"presence","event":"track"|"untrack","payload":{…}}</c>
+    /// (docs/protocol/realtime.md §Presence).</summary>
     private void OnPresence(in PhoenixMessage message, RealtimeChannel channel, ReadOnlySpan<byte> raw)
     {
         if (!TryReadPresencePush(message.Payload, out var isTrack, out var start, out var length))
@@ -133,8 +134,8 @@ internal sealed partial class RealtimeSession
     }
 
     /// <summary>
-    /// <c>access_token</c> (realtime.md §3.5): no reply. A valid new token re-authorizes the channel (RLS for its
-    /// postgres_changes follows the new claims at once); an invalid one closes the channel.
+    /// <c>access_token</c> (docs/protocol/realtime.md §Access token refresh): no reply. A valid new token re-authorizes
+    /// the channel (RLS for its postgres_changes follows the new claims at once); an invalid one closes the channel.
     /// </summary>
     private void OnAccessToken(in PhoenixMessage message, RealtimeChannel channel)
     {

@@ -10,9 +10,10 @@ using MadBase.Protocol.WebSockets;
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// The Phoenix channel protocol of one socket (realtime.md §2–§6). Messages arrive one at a time from the socket's
-/// read loop; the channel table is also touched by the hub's expiry sweep, hence the lock. Nothing here blocks:
-/// every frame goes to an <see cref="OutboundQueue"/>, including frames for other sockets.
+/// The Phoenix channel protocol of one socket (docs/protocol/realtime.md, §Heartbeat and reconnects through §Presence).
+/// Messages arrive one at a time from the socket's read loop; the channel table is also touched by the hub's expiry
+/// sweep, hence the lock. Nothing here blocks: every frame goes to an <see cref="OutboundQueue"/>, including frames for
+/// other sockets.
 /// </summary>
 internal sealed partial class RealtimeSession : IWebSocketMessageHandler
 {
@@ -71,7 +72,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
     /// check, or released from behind one, is not charged twice). Over <see cref="RealtimeOptions.MaxJoinsPerSecond"/>
     /// a join is refused; over <see cref="RealtimeOptions.MaxEventsPerSecond"/> a broadcast or presence push is shed,
     /// with an error reply when it expects one. Only this sender is affected (upstream closes every receiving channel
-    /// instead, realtime.md §9).
+    /// instead, docs/protocol/realtime.md §Limits).
     /// </summary>
     /// <returns>True when the message was refused and must not be handled.</returns>
     private bool IsOverRate(in PhoenixMessage message)
@@ -102,7 +103,8 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         return true;
     }
 
-    /// <summary>Closes channels whose token expired longer ago than the grace (realtime.md §3.5).</summary>
+    /// <summary>Closes channels whose token expired longer ago than the grace
+    /// (docs/protocol/realtime.md §Access token refresh).</summary>
     public void CloseExpiredChannels(DateTimeOffset now)
     {
         lock (Gate)
@@ -170,7 +172,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
         catch (ProtocolException ex) when (ex.Reason is PhoenixError error)
         {
-            // Upstream logs and drops malformed frames and keeps the socket (realtime.md §1.3).
+            // Upstream logs and drops malformed frames and keeps the socket (docs/protocol/realtime.md §Text frames).
             Log.PhoenixFrameDropped(_hub.Logger, error.ToString(), ex.Message);
         }
     }

@@ -1,11 +1,11 @@
 namespace MadBase.Edge.Replication;
 
 /// <summary>
-/// Decides which LSN may be reported as flushed (pgoutput.md §1.8). A transaction's <c>Commit.end_lsn</c> becomes
-/// ackable when the router has dispatched it; transactions are dispatched in commit order by one reader, so the
-/// latest dispatched end LSN covers everything before it. When nothing is pending — no transaction open in the
-/// stream, every written transaction dispatched — the latest received position (keepalive walEnd) is ackable too,
-/// so a quiet database never pins WAL.
+/// Decides which LSN may be reported as flushed (docs/protocol/pgoutput.md §Acknowledging and resuming). A
+/// transaction's <c>Commit.end_lsn</c> becomes ackable when the router has dispatched it; transactions are dispatched
+/// in commit order by one reader, so the latest dispatched end LSN covers everything before it. When nothing is pending
+/// — no transaction open in the stream, every written transaction dispatched — the latest received position (keepalive
+/// walEnd) is ackable too, so a quiet database never pins WAL.
 /// </summary>
 internal sealed class AckTracker
 {

@@ -8,7 +8,8 @@ namespace MadBase.Edge.Replication;
 
 /// <summary>
 /// Turns a committed <see cref="PendingChange"/> into the immutable <see cref="ChangeEvent"/> with its Supabase
-/// <c>postgres_changes</c> <c>data</c> JSON, encoded once. Shape (realtime.md §4.3–4.5):
+/// <c>postgres_changes</c> <c>data</c> JSON, encoded once. Shape (docs/protocol/realtime.md §Change event frame,
+/// §Old records and TOAST):
 /// <c>{"schema","table","commit_timestamp":"…Z","type":"INSERT","columns":[{"name","type"}],"record":{…},
 /// "old_record":{…},"errors":null}</c>.
 /// </summary>

@@ -181,7 +181,8 @@ internal sealed class ReplicationStream(
                     buffer = ArrayPool<byte>.Shared.Rent(length);
                 }
 
-                // Synchronous: the payload is usually buffered already, and this loop owns its thread (pgoutput.md §4.2).
+                // Synchronous: the payload is usually buffered already, and this loop owns its thread
+                // (docs/protocol/pgoutput.md §Reading raw payloads with Npgsql).
                 message.Data.ReadExactly(buffer, 0, length);
                 decoder.Decode(buffer.AsSpan(0, length), ref handler);
 
@@ -312,7 +313,8 @@ internal sealed class ReplicationStream(
         }
     }
 
-    /// <summary>Pins the walsender's output formats (pgoutput.md §3): the JSON conversion depends on them.</summary>
+    /// <summary>Pins the walsender's output formats (docs/protocol/pgoutput.md §Pinned output formats): the JSON
+    /// conversion depends on them.</summary>
     private string ReplicationConnectionString()
     {
         var builder = new NpgsqlConnectionStringBuilder(options.DatabaseConnectionString)

@@ -6,7 +6,8 @@ using NpgsqlTypes;
 
 namespace MadBase.Edge.StorageApi;
 
-/// <summary><c>/bucket</c> routes (storage-tus.md §3.1), each as the caller so bucket RLS policies apply.</summary>
+/// <summary><c>/bucket</c> routes (docs/protocol/tus-and-storage.md §Buckets), each as the caller so bucket RLS
+/// policies apply.</summary>
 internal static class BucketRoutes
 {
     public static async Task<bool> RouteAsync(HttpContext context, StorageServices services, string method, string? tail)

@@ -1,8 +1,9 @@
 namespace MadBase.Edge.StorageApi;
 
 /// <summary>
-/// CORS for browsers talking to the server directly (upstream leaves this to its gateway; storage-tus.md §1.2):
-/// any origin, the headers storage-js and tus clients send, and the response headers they read.
+/// CORS for browsers talking to the server directly (upstream leaves this to its gateway;
+/// docs/protocol/tus-and-storage.md §CORS): any origin, the headers storage-js and tus clients send, and the response
+/// headers they read.
 /// </summary>
 internal static class Cors
 {

@@ -3,7 +3,8 @@ using MadBase.Edge.Objects;
 
 namespace MadBase.Edge.StorageApi;
 
-/// <summary>Object deletes (storage-tus.md §3.6), as the caller: DELETE (+ SELECT for the returned rows) policies decide.</summary>
+/// <summary>Object deletes (docs/protocol/tus-and-storage.md §Move, copy and delete), as the caller: DELETE (+ SELECT
+/// for the returned rows) policies decide.</summary>
 internal static class DeleteRoutes
 {
     private const int MaxNames = 1000;

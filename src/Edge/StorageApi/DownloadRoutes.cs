@@ -5,9 +5,9 @@ using MadBase.Edge.Objects;
 namespace MadBase.Edge.StorageApi;
 
 /// <summary>
-/// Downloads and HEAD (storage-tus.md §3.3–3.4): authenticated (RLS SELECT as the caller), public (public bucket,
-/// no auth) and signed (see <see cref="SignedUrlRoutes"/>); conditional requests, single ranges and
-/// <c>?download</c>. Bytes are streamed from the store; nothing is buffered whole.
+/// Downloads and HEAD (docs/protocol/tus-and-storage.md §Download, §Info and HEAD): authenticated (RLS SELECT as the
+/// caller), public (public bucket, no auth) and signed (see <see cref="SignedUrlRoutes"/>); conditional requests,
+/// single ranges and <c>?download</c>. Bytes are streamed from the store; nothing is buffered whole.
 /// </summary>
 internal static class DownloadRoutes
 {

@@ -2,7 +2,8 @@ using MadBase.Edge.Objects;
 
 namespace MadBase.Edge.StorageApi;
 
-/// <summary><c>GET /object/info[/authenticated|/public]/B/P</c> (storage-tus.md §3.4): the row as storage-js' <c>info()</c> reads it.</summary>
+/// <summary><c>GET /object/info[/authenticated|/public]/B/P</c> (docs/protocol/tus-and-storage.md §Info and HEAD): the
+/// row as storage-js' <c>info()</c> reads it.</summary>
 internal static class InfoRoute
 {
     public static async Task RouteAsync(HttpContext context, StorageServices services, string rawTail)

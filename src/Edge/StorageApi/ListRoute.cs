@@ -4,8 +4,8 @@ using Npgsql;
 namespace MadBase.Edge.StorageApi;
 
 /// <summary>
-/// <c>POST /object/list/B</c> (storage-tus.md §3.5): one "directory" level under a prefix, folders as name-only
-/// entries, as the caller (RLS SELECT filters what is seen).
+/// <c>POST /object/list/B</c> (docs/protocol/tus-and-storage.md §List): one "directory" level under a prefix, folders
+/// as name-only entries, as the caller (RLS SELECT filters what is seen).
 /// </summary>
 /// <remarks>
 /// The level is walked as a loose index scan over <c>(bucket_id, name collate "C")</c>: each step seeks the first

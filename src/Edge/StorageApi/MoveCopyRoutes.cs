@@ -3,8 +3,9 @@ using MadBase.Edge.Objects;
 namespace MadBase.Edge.StorageApi;
 
 /// <summary>
-/// <c>POST /object/move</c> and <c>/object/copy</c> (storage-tus.md §3.6). Both copy the bytes to a fresh version
-/// key inside the store first, then change rows as the caller; a refused row change deletes the copy.
+/// <c>POST /object/move</c> and <c>/object/copy</c> (docs/protocol/tus-and-storage.md §Move, copy and delete). Both
+/// copy the bytes to a fresh version key inside the store first, then change rows as the caller; a refused row change
+/// deletes the copy.
 /// </summary>
 internal static class MoveCopyRoutes
 {

@@ -7,9 +7,9 @@ using NpgsqlTypes;
 namespace MadBase.Edge.StorageApi;
 
 /// <summary>
-/// Signed download and upload URLs (storage-tus.md §3.7). Creating one runs the same RLS check as the operation it
-/// grants; using one runs as the server, bounded to the token's <c>bucket/name</c>, scope and expiry.
-/// Returned paths are <em>not</em> percent-encoded: storage-js applies <c>encodeURI</c> itself.
+/// Signed download and upload URLs (docs/protocol/tus-and-storage.md §Signed URLs). Creating one runs the same RLS
+/// check as the operation it grants; using one runs as the server, bounded to the token's <c>bucket/name</c>, scope and
+/// expiry. Returned paths are <em>not</em> percent-encoded: storage-js applies <c>encodeURI</c> itself.
 /// </summary>
 internal static class SignedUrlRoutes
 {

@@ -7,10 +7,11 @@ using Microsoft.AspNetCore.Http.Features;
 namespace MadBase.Edge.StorageApi;
 
 /// <summary>
-/// Supabase Storage's REST API under <c>/storage/v1</c> (storage-tus.md §3). One catch-all endpoint routes by hand
-/// over the <em>raw</em> request target, because object names are the percent-decoded remainder of the path: the
-/// framework's decoded path keeps <c>%2F</c> and normalises <c>..</c> segments away, and both must be seen as sent.
-/// TUS routes (<c>/storage/v1/upload/resumable…</c>) are mapped separately and win by being more specific.
+/// Supabase Storage's REST API under <c>/storage/v1</c> (docs/protocol/tus-and-storage.md §REST routes). One catch-all
+/// endpoint routes by hand over the <em>raw</em> request target, because object names are the percent-decoded remainder
+/// of the path: the framework's decoded path keeps <c>%2F</c> and normalises <c>..</c> segments away, and both must be
+/// seen as sent. TUS routes (<c>/storage/v1/upload/resumable…</c>) are mapped separately and win by being more
+/// specific.
 /// </summary>
 internal static class StorageApiEndpoints
 {

@@ -19,8 +19,9 @@ internal static class StorageHttp
 
     /// <summary>
     /// Writes Supabase's error shape <c>{"statusCode":"404","error":…,"message":…,"code":…}</c>. HTTP status is 400 for
-    /// every client error, as upstream does (storage-tus.md §1.3), except the ones upstream sends for real (416, and
-    /// errors created with <see cref="StorageException"/> statuses 403 for the service-role-only route).
+    /// every client error, as upstream does (docs/protocol/tus-and-storage.md §Error shape), except the ones upstream
+    /// sends for real (416, and errors created with <see cref="StorageException"/> statuses 403 for the
+    /// service-role-only route).
     /// </summary>
     public static Task WriteErrorAsync(HttpContext context, StorageException error, bool realStatus = false)
     {

@@ -8,10 +8,10 @@ using Microsoft.Net.Http.Headers;
 namespace MadBase.Edge.StorageApi;
 
 /// <summary>
-/// An upload's bytes and attributes, read from either body form storage-js sends (storage-tus.md §3.2):
-/// <c>multipart/form-data</c> (fields <c>cacheControl</c>, <c>contentType</c>, <c>metadata</c>, then the first file
-/// part, whose body is streamed — never buffered) or a raw body described by <c>content-type</c>,
-/// <c>cache-control</c> and <c>x-metadata</c> (base64 JSON) headers.
+/// An upload's bytes and attributes, read from either body form storage-js sends
+/// (docs/protocol/tus-and-storage.md §Upload): <c>multipart/form-data</c> (fields <c>cacheControl</c>,
+/// <c>contentType</c>, <c>metadata</c>, then the first file part, whose body is streamed — never buffered) or a raw
+/// body described by <c>content-type</c>, <c>cache-control</c> and <c>x-metadata</c> (base64 JSON) headers.
 /// </summary>
 internal sealed class UploadBody
 {

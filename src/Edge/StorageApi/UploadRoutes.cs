@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace MadBase.Edge.StorageApi;
 
-/// <summary><c>POST|PUT /object/B/P</c> (storage-tus.md §3.2) and the shared probe → stream → flip write path.</summary>
+/// <summary><c>POST|PUT /object/B/P</c> (docs/protocol/tus-and-storage.md §Upload) and the shared probe → stream → flip
+/// write path.</summary>
 internal static class UploadRoutes
 {
     public static async Task UploadAsync(HttpContext context, StorageServices services, ObjectTarget target, bool forceUpsert)

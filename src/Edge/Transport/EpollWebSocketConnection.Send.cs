@@ -12,8 +12,8 @@ namespace MadBase.Edge.Transport;
 /// <remarks>
 /// A run takes every queued frame at once: one frame is sent straight from its shared array; several are packed into
 /// a per-thread 64 KiB buffer and leave in one <c>send</c> per 64 KiB (the write coalescing that makes a backlog
-/// cheap, ws-fanout-anchors.md). Bytes the socket does not take are copied to a buffer of this connection's own and
-/// the run ends; the loop's EPOLLOUT queues the next run.
+/// cheap, docs/performance-anchors.md §Write coalescing). Bytes the socket does not take are copied to a buffer of this
+/// connection's own and the run ends; the loop's EPOLLOUT queues the next run.
 /// </remarks>
 internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
 {

@@ -10,8 +10,9 @@ internal sealed partial class PipeWebSocketConnection
 {
     /// <summary>
     /// Bytes written between flushes. Many small frames (fan-out under backlog) become one socket write, which is
-    /// what brings the per-delivery cost from ~10 µs to ~1 µs on loopback (ws-fanout-anchors.md); 64 KiB matches
-    /// Kestrel's default output buffer, beyond which the flush would wait for the socket anyway.
+    /// what brings the per-delivery cost from ~10 µs to ~1 µs on loopback
+    /// (docs/performance-anchors.md §Write coalescing); 64 KiB matches Kestrel's default output buffer, beyond which
+    /// the flush would wait for the socket anyway.
     /// </summary>
     private const int WriteChunkBytes = 64 * 1024;
 

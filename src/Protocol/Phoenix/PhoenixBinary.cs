@@ -6,7 +6,8 @@ using System.Text.Unicode;
 
 namespace MadBase.Protocol.Phoenix;
 
-//  vsn 2.0.0 binary frames (realtime.md §1.4); every length is one unsigned byte, so each field is ≤ 255 bytes.
+//  vsn 2.0.0 binary frames (docs/protocol/realtime.md §Binary frames); every length is one unsigned byte, so each field
+//  is ≤ 255 bytes.
 //
 //  Kind 3 USER_BROADCAST_PUSH, client → server, 7-byte header:
 //  +------+--------+---------+-----------+-----------+----------+----------+

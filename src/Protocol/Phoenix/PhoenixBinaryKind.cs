@@ -6,9 +6,11 @@ namespace MadBase.Protocol.Phoenix;
 /// </summary>
 internal enum PhoenixBinaryKind : byte
 {
-    /// <summary>Client → server <c>channel.send({type:'broadcast'})</c> (realtime.md §1.4 kind 3).</summary>
+    /// <summary>
+    /// Client → server <c>channel.send({type:'broadcast'})</c> (docs/protocol/realtime.md §Binary frames, kind 3).
+    /// </summary>
     UserBroadcastPush = 3,
 
-    /// <summary>Server → client broadcast delivery (realtime.md §1.4 kind 4).</summary>
+    /// <summary>Server → client broadcast delivery (docs/protocol/realtime.md §Binary frames, kind 4).</summary>
     UserBroadcast = 4,
 }

@@ -29,7 +29,7 @@ internal readonly ref struct PhoenixBroadcastPush
 
     /// <summary>
     /// Topic bytes as sent. Not UTF-8-checked: clients up to 2.110.3 mangle non-ASCII names, and such a topic is
-    /// simply unmatched (realtime.md §1.4).
+    /// simply unmatched (docs/protocol/realtime.md §Binary frames).
     /// </summary>
     public ReadOnlySpan<byte> Topic { get; }
 

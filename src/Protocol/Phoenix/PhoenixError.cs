@@ -2,8 +2,8 @@ namespace MadBase.Protocol.Phoenix;
 
 /// <summary>
 /// Why a client frame is not a valid Phoenix message. Upstream logs and drops such frames and keeps the socket
-/// (realtime.md §1.3); <see cref="PhoenixErrorExtensions.ToCloseStatus"/> gives the close code for an Edge that
-/// closes instead (for example after repeated garbage).
+/// (docs/protocol/realtime.md §Text frames); <see cref="PhoenixErrorExtensions.ToCloseStatus"/> gives the close code
+/// for an Edge that closes instead (for example after repeated garbage).
 /// </summary>
 internal enum PhoenixError
 {

@@ -14,8 +14,8 @@ namespace MadBase.Protocol.Phoenix;
 //  payload: any JSON value, kept as the exact input bytes.
 
 /// <summary>
-/// Parses client text frames (realtime.md §1.3). The input is one complete WebSocket text message, already
-/// validated as UTF-8 by the frame layer, so there is no "incomplete" outcome: it parses or throws
+/// Parses client text frames (docs/protocol/realtime.md §Text frames). The input is one complete WebSocket text
+/// message, already validated as UTF-8 by the frame layer, so there is no "incomplete" outcome: it parses or throws
 /// <see cref="ProtocolException"/> with a <see cref="PhoenixError"/>.
 /// </summary>
 internal static class PhoenixSerializer

@@ -4,7 +4,8 @@ using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime;
 
-/// <summary>Phoenix channel semantics on raw sockets, with exact frames (realtime.md §3–§6).</summary>
+/// <summary>Phoenix channel semantics on raw sockets, with exact frames (docs/protocol/realtime.md, §Joining a channel
+/// through §Presence).</summary>
 public sealed class RealtimeChannelTests(RealtimeServerFixture server) : IClassFixture<RealtimeServerFixture>
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);

@@ -206,7 +206,8 @@ public sealed class RealtimeSocketTests(RealtimeServerFixture server) : IClassFi
         await socket.SendTextAsync("""["6","6","realtime:room1b","phx_join",{"config":{"broadcast":{"self":true,"ack":true}}}]""");
         await socket.ReadTextContainingAsync("phx_reply", s_timeout);
 
-        // realtime.md §12: kind 3, jr "6", ref "7", topic, event "cursor", no meta, JSON {"x":1,"ü":"ü"}
+        // docs/protocol/realtime.md §Captured exchange: kind 3, jr "6", ref "7", topic, event "cursor", no meta,
+        // JSON {"x":1,"ü":"ü"}
         var push = Convert.FromHexString("0301010f060001" + "36" + "37" + Convert.ToHexString("realtime:room1b"u8) + Convert.ToHexString("cursor"u8) + "7b2278223a312c22c3bc223a22c3bc227d");
         await socket.SendFrameAsync(WebSocketOpcode.Binary, push);
         Assert.Equal("""["6","7","realtime:room1b","phx_reply",{"status":"ok","response":{}}]""", await socket.ReadTextContainingAsync("phx_reply", s_timeout));

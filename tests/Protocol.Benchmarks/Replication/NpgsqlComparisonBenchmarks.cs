@@ -114,7 +114,8 @@ public class NpgsqlComparisonBenchmarks
                 _buffer = new byte[Math.Max(length, _buffer.Length * 2)];
             }
 
-            // Synchronous read of an already-buffered message: the fastest read path measured in pgoutput.md §4.2.
+            // Synchronous read of an already-buffered message: the fastest read path measured in
+            // docs/protocol/pgoutput.md §Reading raw payloads with Npgsql.
             data.ReadExactly(_buffer, 0, length);
             _decoder.Decode(_buffer.AsSpan(0, length), ref handler);
         }

@@ -1,8 +1,8 @@
 namespace MadBase.Protocol.Tests.Phoenix;
 
 /// <summary>
-/// Frames captured verbatim from realtime-js 2.109.0 (vsn 2.0.0) against a fake server, from realtime.md §12.
-/// C = client → server, S = server → client (upstream-identical replies).
+/// Frames captured verbatim from realtime-js 2.109.0 (vsn 2.0.0) against a fake server, from
+/// docs/protocol/realtime.md §Captured exchange. C = client → server, S = server → client (upstream-identical replies).
 /// </summary>
 internal static class RealtimeCaptures
 {
@@ -72,7 +72,7 @@ internal static class RealtimeCaptures
 
     public const string ServerClose = """["6","6","realtime:room1","phx_close",{}]""";
 
-    /// <summary>v1 object forms (realtime.md §12 "v1").</summary>
+    /// <summary>v1 object forms (docs/protocol/realtime.md §v1).</summary>
     public const string ClientJoinV1 =
         "{\"topic\":\"realtime:room1\",\"event\":\"phx_join\",\"payload\":" + ClientJoinPayload + ",\"ref\":\"6\",\"join_ref\":\"6\"}";
 

@@ -5,8 +5,8 @@ using static MadBase.Protocol.Tests.Replication.PgOutputTestSupport;
 namespace MadBase.Protocol.Tests.Replication;
 
 /// <summary>
-/// Hand-annotated vectors from docs (pgoutput.md §2.5, captured from PG 15.18, proto v1 text) plus one test per
-/// malformed-input reason and per stream-state rule.
+/// Hand-annotated vectors from docs (docs/protocol/pgoutput.md §Captured vectors, captured from PG 15.18, proto v1
+/// text) plus one test per malformed-input reason and per stream-state rule.
 /// </summary>
 public sealed class PgOutputDecoderTests
 {

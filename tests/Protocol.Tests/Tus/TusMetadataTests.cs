@@ -6,7 +6,7 @@ namespace MadBase.Protocol.Tests.Tus;
 
 public sealed class TusMetadataTests
 {
-    // What supabase-js' docs example sends through tus-js-client (storage-tus.md §5.2):
+    // What supabase-js' docs example sends through tus-js-client (docs/protocol/tus-and-storage.md §TUS metadata):
     // bucketName=avatars, objectName=folder/cat.png, contentType=image/png, cacheControl=3600, metadata={"a":1}
     private const string SupabaseCreate =
         "bucketName YXZhdGFycw==,objectName Zm9sZGVyL2NhdC5wbmc=,contentType aW1hZ2UvcG5n,cacheControl MzYwMA==,metadata eyJhIjoxfQ==";

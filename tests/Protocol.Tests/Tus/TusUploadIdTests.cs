@@ -6,7 +6,8 @@ namespace MadBase.Protocol.Tests.Tus;
 
 public sealed class TusUploadIdTests
 {
-    // base64url("avatars/folder/cat.png/05be5c88-0cf5-4530-b45f-ed566c542524"), no padding (storage-tus.md §5.3).
+    // base64url("avatars/folder/cat.png/05be5c88-0cf5-4530-b45f-ed566c542524"), no padding
+    // (docs/protocol/tus-and-storage.md §Upload id and Location).
     private const string SupabaseId = "YXZhdGFycy9mb2xkZXIvY2F0LnBuZy8wNWJlNWM4OC0wY2Y1LTQ1MzAtYjQ1Zi1lZDU2NmM1NDI1MjQ";
     private static readonly Guid s_version = Guid.Parse("05be5c88-0cf5-4530-b45f-ed566c542524");
 

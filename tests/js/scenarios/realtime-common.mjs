@@ -1,5 +1,5 @@
 // Shared helpers for the realtime scenarios: a supabase-js client on Node 20 (which needs the `ws` transport,
-// see peers-and-tools.md §2), promise helpers, and the one-JSON-line result convention of NodeScript.
+// see docs/test-peers.md §Node 20 clients), promise helpers, and the one-JSON-line result convention of NodeScript.
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 

@@ -1,6 +1,6 @@
 // Uploads files to MadBase Edge with the real tus-js-client, configured the way Supabase's docs say
-// (storage-tus.md §5.10): endpoint /storage/v1/upload/resumable, Bearer + apikey, x-upsert, Supabase metadata,
-// uploadDataDuringCreation, removeFingerprintOnSuccess, 6 MiB chunks.
+// (docs/protocol/tus-and-storage.md §Recommended client settings): endpoint /storage/v1/upload/resumable, Bearer +
+// apikey, x-upsert, Supabase metadata, uploadDataDuringCreation, removeFingerprintOnSuccess, 6 MiB chunks.
 //
 // Inputs (environment):
 //   TUS_ENDPOINT  http://127.0.0.1:PORT/storage/v1/upload/resumable

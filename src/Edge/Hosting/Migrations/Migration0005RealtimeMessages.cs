@@ -1,13 +1,13 @@
 namespace MadBase.Edge.Hosting.Migrations;
 
 /// <summary>
-/// Supabase Realtime Authorization (realtime.md §7): the <c>realtime</c> schema with <c>realtime.messages</c>, whose
-/// Row Level Security policies decide who may read (SELECT) and write (INSERT) each private channel topic,
-/// <c>realtime.topic()</c> for those policies, and <c>realtime.send()</c>. The server inserts probe rows as itself
-/// (the owner, so RLS does not apply), switches to the caller's role and claims, and checks which rows it can see
-/// or insert, always rolling back. anon, authenticated and service_role get the same grants as upstream, so that
-/// only the user's policies decide. Objects are created only when absent: a database that already has Supabase's
-/// realtime schema keeps its own.
+/// Supabase Realtime Authorization (docs/protocol/realtime.md §Private channels): the <c>realtime</c> schema with
+/// <c>realtime.messages</c>, whose Row Level Security policies decide who may read (SELECT) and write (INSERT) each
+/// private channel topic, <c>realtime.topic()</c> for those policies, and <c>realtime.send()</c>. The server inserts
+/// probe rows as itself (the owner, so RLS does not apply), switches to the caller's role and claims, and checks which
+/// rows it can see or insert, always rolling back. anon, authenticated and service_role get the same grants as
+/// upstream, so that only the user's policies decide. Objects are created only when absent: a database that already has
+/// Supabase's realtime schema keeps its own.
 /// </summary>
 internal static class Migration0005RealtimeMessages
 {

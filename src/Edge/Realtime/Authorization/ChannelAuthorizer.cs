@@ -5,8 +5,8 @@ using Npgsql;
 namespace MadBase.Edge.Realtime.Authorization;
 
 /// <summary>
-/// Realtime Authorization (realtime.md §7): evaluates the user's <c>realtime.messages</c> policies for one topic
-/// the way upstream does, so the same policies (<c>realtime.topic()</c>, <c>auth.uid()</c>,
+/// Realtime Authorization (docs/protocol/realtime.md §Private channels): evaluates the user's <c>realtime.messages</c>
+/// policies for one topic the way upstream does, so the same policies (<c>realtime.topic()</c>, <c>auth.uid()</c>,
 /// <c>realtime.messages.extension</c>) work unchanged. Every check runs in its own transaction that is always
 /// rolled back, so no probe row is ever committed (nor replicated).
 /// </summary>

@@ -1,9 +1,10 @@
 namespace MadBase.Edge.Realtime.Authorization;
 
 /// <summary>
-/// What one private channel may do, from the <c>realtime.messages</c> policies (realtime.md §7). Null means "not
-/// evaluated yet": reads are evaluated at join (presence only when presence is on), writes lazily at the first
-/// broadcast or track. Immutable: a channel swaps the whole value, so fan-out threads read it without locks.
+/// What one private channel may do, from the <c>realtime.messages</c> policies
+/// (docs/protocol/realtime.md §Private channels). Null means "not evaluated yet": reads are evaluated at join (presence
+/// only when presence is on), writes lazily at the first broadcast or track. Immutable: a channel swaps the whole
+/// value, so fan-out threads read it without locks.
 /// </summary>
 internal sealed record ChannelPolicies(bool? BroadcastRead, bool? PresenceRead, bool? BroadcastWrite, bool? PresenceWrite)
 {

@@ -195,7 +195,8 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
 
     /// <summary>
     /// Indexes into <paramref name="matches"/> that RLS hides, or null when nothing needed a probe. DELETEs and
-    /// service_role are never checked, and tables without RLS need no probe (realtime.md §4.5, §8).
+    /// service_role are never checked, and tables without RLS need no probe
+    /// (docs/protocol/realtime.md §Old records and TOAST, §Authorizing postgres_changes).
     /// </summary>
     private async Task<HashSet<int>?> AuthorizeAsync(IReadOnlyList<ChangeEvent> changes, List<Delivery> matches, CancellationToken cancellationToken)
     {

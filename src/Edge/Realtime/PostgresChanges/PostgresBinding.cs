@@ -5,7 +5,8 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 
 /// <summary>
 /// One element of a join's <c>postgres_changes</c> list: which events of which table(s) a channel wants, with an
-/// optional row filter, and the integer id the client matches events by (realtime.md §4.2).
+/// optional row filter, and the integer id the client matches events by
+/// (docs/protocol/realtime.md §Binding ids in the join reply).
 /// </summary>
 internal sealed class PostgresBinding
 {

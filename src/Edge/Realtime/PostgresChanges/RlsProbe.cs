@@ -8,9 +8,9 @@ using Npgsql;
 namespace MadBase.Edge.Realtime.PostgresChanges;
 
 /// <summary>
-/// Row Level Security for postgres_changes, set-based (realtime.md §8 "MadBase plan"): for one identity and one
-/// table, one query as that role with its claims asks which of a transaction's rows it may SELECT, instead of one
-/// query per change per subscriber. Like upstream it reads the rows' current state at probe time.
+/// Row Level Security for postgres_changes, set-based (docs/protocol/realtime.md §Authorizing postgres_changes): for
+/// one identity and one table, one query as that role with its claims asks which of a transaction's rows it may SELECT,
+/// instead of one query per change per subscriber. Like upstream it reads the rows' current state at probe time.
 /// </summary>
 internal sealed class RlsProbe(NpgsqlDataSource dataSource, RealtimeHub hub)
 {
