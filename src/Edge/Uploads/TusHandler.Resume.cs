@@ -27,7 +27,7 @@ internal sealed partial class TusHandler
         }
 
         // A completed upload whose object was since deleted or replaced answers 404, so a client holding a stale
-        // fingerprint uploads again instead of reporting a phantom success (storage-tus.md §8 item 2).
+        // fingerprint uploads again instead of reporting a phantom success (docs/protocol/tus-and-storage.md §Stale fingerprints).
         if (record.IsCompleted && !record.IsPartial)
         {
             var row = await objects.FindAsync(record.BucketId!, record.ObjectName!, null, UploadCompletion.Operation, context.RequestAborted);

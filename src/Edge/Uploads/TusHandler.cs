@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace MadBase.Edge.Uploads;
 
 /// <summary>
-/// The TUS 1.0.0 server under <c>/storage/v1/upload/resumable</c> (Supabase's conventions, storage-tus.md §5):
+/// The TUS 1.0.0 server under <c>/storage/v1/upload/resumable</c> (Supabase's conventions, docs/protocol/tus-and-storage.md §Resumable uploads):
 /// dispatch (including <c>X-HTTP-Method-Override</c>), authentication, and the one place where every failure becomes
 /// a status code with a plain-text body. The verbs live in the partial files next to this one.
 /// </summary>
@@ -108,7 +108,7 @@ internal sealed partial class TusHandler(
     /// <summary>
     /// The caller: <c>x-signature</c> (a signed upload token for <paramref name="url"/>) on the <c>/sign</c> routes,
     /// or anywhere a request has no <c>Authorization</c> (users often send signed tokens to the plain route,
-    /// storage-tus.md §8 item 3); otherwise the Bearer JWT.
+    /// docs/protocol/tus-and-storage.md §Signed resumable uploads); otherwise the Bearer JWT.
     /// </summary>
     private UploadCaller Authenticate(HttpContext context, bool signedRoute, string? url)
     {

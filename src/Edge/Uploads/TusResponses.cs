@@ -6,7 +6,7 @@ namespace MadBase.Edge.Uploads;
 /// <summary>Headers every TUS response carries, the OPTIONS answer, and plain-text errors.</summary>
 internal static class TusResponses
 {
-    /// <summary>What this server implements (TUS 1.0.0 §extensions); tus-js-client needs concatenation for parallelUploads.</summary>
+    /// <summary>What this server implements (docs/protocol/tus-and-storage.md §TUS extensions); tus-js-client needs concatenation for parallelUploads.</summary>
     public const string Extensions = "creation,creation-with-upload,creation-defer-length,termination,expiration,checksum,concatenation";
 
     // Browsers only let scripts read response headers listed here; tus-js-client reads Location and Upload-*.
@@ -25,7 +25,7 @@ internal static class TusResponses
         headers.AccessControlExposeHeaders = ExposeHeaders;
     }
 
-    /// <summary>OPTIONS: anonymous discovery (TUS core §OPTIONS) doubling as the CORS preflight answer.</summary>
+    /// <summary>OPTIONS: anonymous discovery (docs/protocol/tus-and-storage.md §OPTIONS) doubling as the CORS preflight answer.</summary>
     public static void Options(HttpContext context, long maxSize)
     {
         var headers = context.Response.Headers;

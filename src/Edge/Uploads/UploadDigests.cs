@@ -5,7 +5,7 @@ namespace MadBase.Edge.Uploads;
 
 /// <summary>
 /// Running MD5s of uploads' bytes, fed as PATCH bodies are written, so completion on the file backend needs no
-/// second pass over the scratch file to compute the ETag (storage-tus.md §8 item 12: hash once). Best effort and
+/// second pass over the scratch file to compute the ETag (docs/protocol/tus-and-storage.md §Hash once). Best effort and
 /// in memory only: a digest is kept only while it provably covers bytes 0..offset (chunks arrive in order); after a
 /// restart, a discarded chunk (checksum mismatch, overrun) or an out-of-order offset it is dropped, and completion
 /// falls back to reading the file.

@@ -5,7 +5,7 @@ namespace MadBase.Edge.Uploads;
 /// <summary>
 /// Reads and writes <c>madbase.tus_uploads</c> as the server's own login role. Each call is one short statement
 /// on a pooled connection: no connection is held while request bytes stream (the cause of pool exhaustion in
-/// upstream's design, storage-tus.md §5.6).
+/// upstream's design, docs/protocol/tus-and-storage.md §Locking).
 /// </summary>
 internal sealed class UploadRepository(NpgsqlDataSource dataSource)
 {

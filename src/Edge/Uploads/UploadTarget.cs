@@ -6,7 +6,7 @@ using MadBase.Protocol.Tus;
 namespace MadBase.Edge.Uploads;
 
 /// <summary>
-/// What Supabase's TUS metadata says the upload becomes (storage-tus.md §5.2): <c>bucketName</c> and
+/// What Supabase's TUS metadata says the upload becomes (docs/protocol/tus-and-storage.md §TUS metadata): <c>bucketName</c> and
 /// <c>objectName</c> (required), <c>contentType</c> (falls back to Uppy's <c>filetype</c>), <c>cacheControl</c>
 /// (integer seconds become <c>max-age=N</c>, anything else <c>no-cache</c>) and <c>metadata</c> (a JSON object
 /// becomes <c>user_metadata</c>; anything else is ignored, as upstream does).
