@@ -146,6 +146,38 @@ public sealed class TusScratchLossTests
     }
 
     [Fact]
+    public async Task Patch_OnAnotherNodeWithoutTheScratch_ResumesFromWhatS3HoldsAndTheObjectIsIdentical()
+    {
+        // Two nodes on one database and one S3 bucket, each with its own scratch directory (until cluster mode moves
+        // scratch tails between nodes): a request on the node without the scratch file must not trust the offset.
+        await using var server = await TusServer.StartAsync("s3");
+        await using var other = await EdgeProcess.StartAsync(server.Database, env =>
+        {
+            TusServer.Configure(env, "s3");
+            env["MADBASE_SCRATCH_DIR"] = Path.Combine(TestEnvironment.WorkDir, $"scratch-{Guid.NewGuid():N}");
+        });
+        var bytes = TestFiles.Bytes(20 * MiB, seed: 23);
+        var url = await server.CreateUrlAsync("loss/two-nodes.bin", bytes.Length);
+        using (var patch = await server.PatchAsync(url, 0, bytes[..(12 * MiB)]))
+        {
+            Assert.Equal(204, (int)patch.StatusCode);
+        }
+
+        var onOther = new UriBuilder(url) { Port = other.Port }.Uri.ToString();
+        using (var head = await server.HeadAsync(onOther))
+        {
+            Assert.Equal(8L * MiB, TusServer.Offset(head)); // the first part is in S3; the rest was only on the first node's disk
+        }
+
+        using (var rest = await server.PatchAsync(onOther, 8 * MiB, bytes[(8 * MiB)..]))
+        {
+            Assert.Equal(204, (int)rest.StatusCode);
+        }
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await server.DownloadSha256Async("loss/two-nodes.bin"));
+    }
+
+    [Fact]
     public async Task FinalPatch_ScratchRewrittenInPlace_Gets409NothingIsStoredAndHeadReportsZero()
     {
         await using var server = await TusServer.StartAsync("file");
@@ -175,6 +207,48 @@ public sealed class TusScratchLossTests
         }
 
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await server.DownloadSha256Async("loss/rewritten.bin"));
+    }
+
+    [Fact]
+    public async Task FinalConcatenation_APartialRewrittenInPlace_Gets400AndThePartialRestartsAtZero()
+    {
+        await using var server = await TusServer.StartAsync("file");
+        var first = TestFiles.Bytes(MiB, seed: 24);
+        var second = TestFiles.Bytes(MiB, seed: 25);
+        var firstUrl = await CreatePartialAsync(server, first);
+        var secondUrl = await CreatePartialAsync(server, second);
+        var secondId = secondUrl[(secondUrl.LastIndexOf('/') + 1)..];
+        var version = (Guid)(await server.ScalarAsync($"select version from madbase.tus_uploads where id = '{secondId}'"))!;
+        Harm(Path.Combine(server.Edge.Environment["MADBASE_SCRATCH_DIR"], version.ToString("N") + ".part"), Damage.RewrittenInPlace, MiB);
+
+        using (var request = TusServer.Request(HttpMethod.Post, server.Endpoint, Tokens.ServiceRole))
+        {
+            request.Headers.Add("Upload-Concat", $"final;{firstUrl} {secondUrl}");
+            request.Headers.Add("Upload-Metadata", TusServer.Metadata("loss/concat.bin"));
+            using var final = await server.Http.SendAsync(request);
+            Assert.Equal(400, (int)final.StatusCode);
+            Assert.Contains(secondId, await final.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        Assert.Equal(0L, await server.ScalarAsync("select count(*) from storage.objects where name = 'loss/concat.bin'"));
+        Assert.Equal(0L, await server.ScalarAsync("select count(*) from madbase.tus_uploads where concat = 'final'"));
+        using var head = await server.HeadAsync(secondUrl);
+        Assert.Equal(0, TusServer.Offset(head));
+        using var firstHead = await server.HeadAsync(firstUrl);
+        Assert.Equal(MiB, TusServer.Offset(firstHead)); // the intact partial keeps its bytes
+    }
+
+    private static async Task<string> CreatePartialAsync(TusServer server, byte[] bytes)
+    {
+        using var request = TusServer.Request(HttpMethod.Post, server.Endpoint, Tokens.ServiceRole);
+        request.Headers.Add("Upload-Length", bytes.Length.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add("Upload-Concat", "partial");
+        using var created = await server.Http.SendAsync(request);
+        Assert.Equal(201, (int)created.StatusCode);
+        var url = created.Headers.Location!.ToString();
+        using var patch = await server.PatchAsync(url, 0, bytes);
+        Assert.Equal(204, (int)patch.StatusCode);
+        return url;
     }
 
     private static void Harm(string scratch, Damage damage, long held)
