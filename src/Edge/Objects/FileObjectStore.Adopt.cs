@@ -1,12 +1,9 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace MadBase.Edge.Objects;
 
 internal sealed partial class FileObjectStore
 {
-    private const int HashBufferSize = 1024 * 1024;
-
     private const int EPerm = 1; // errno: the filesystem does not support hard links
     private const int EExist = 17; // errno: the new path already exists
     private const int EXDev = 18; // errno: the paths are on different filesystems
@@ -18,8 +15,8 @@ internal sealed partial class FileObjectStore
     /// from its scratch file. Returns null when linking is impossible (another filesystem, no hard links): the caller
     /// then copies with <see cref="PutAsync"/>. Repeatable: an existing key is replaced by a fresh link.
     /// </summary>
-    /// <param name="knownETag">The quoted MD5 when the caller already hashed the bytes as they were written; else it is computed here.</param>
-    public async Task<StoredBytes?> AdoptAsync(string key, string sourcePath, long expectedLength, string? knownETag, CancellationToken cancellationToken)
+    /// <param name="etag">The quoted ETag: the caller has just read and proven the bytes, so they are not hashed again here.</param>
+    public StoredBytes? Adopt(string key, string sourcePath, long expectedLength, string etag)
     {
         var path = PathFor(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -39,39 +36,13 @@ internal sealed partial class FileObjectStore
             }
         }
 
-        await using var file = new FileStream(path, new FileStreamOptions
+        var stored = new FileInfo(path).Length;
+        if (stored != expectedLength)
         {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.Read | FileShare.Delete,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            BufferSize = 0,
-        });
-        if (file.Length != expectedLength)
-        {
-            throw new IOException($"{key}: {file.Length} bytes stored, {expectedLength} expected");
+            throw new IOException($"{key}: {stored} bytes stored, {expectedLength} expected");
         }
 
-        if (knownETag is not null)
-        {
-            return new StoredBytes(expectedLength, knownETag);
-        }
-
-        // The ETag is the MD5 of the bytes, as for every other write (clients compare it with S3's single-part ETags).
-        using var hashing = new HashingReadStream(file);
-        var buffer = ArrayPool<byte>.Shared.Rent(HashBufferSize);
-        try
-        {
-            while (await hashing.ReadAsync(buffer, cancellationToken) > 0)
-            {
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        return new StoredBytes(hashing.BytesRead, hashing.QuotedETag());
+        return new StoredBytes(expectedLength, etag);
     }
 
     // link(2); DllImport rather than LibraryImport because the Edge project does not allow unsafe code.

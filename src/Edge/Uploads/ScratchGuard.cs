@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Hashing;
-using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Uploads;
@@ -33,10 +32,10 @@ internal static class ScratchGuard
     public static bool HasScratch(UploadRecord record) => !record.IsCompleted && !record.IsFinal && record.Status != UploadStatus.Expired;
 
     /// <summary>
-    /// Reads the fully received upload's scratch file once and checks it against what was received; feeds
-    /// <paramref name="md5"/> on the way when the caller still needs the ETag. Throws <see cref="UploadBytesLostException"/>.
+    /// Reads the fully received upload's scratch file once and checks it against what was received; returns the
+    /// CRC-64 of its bytes (what they were proven with). Throws <see cref="UploadBytesLostException"/>.
     /// </summary>
-    public static async Task VerifyAsync(ScratchFiles scratch, UploadRecord source, IncrementalHash? md5, CancellationToken cancellationToken)
+    public static async Task<ulong> VerifyAsync(ScratchFiles scratch, UploadRecord source, CancellationToken cancellationToken)
     {
         var length = source.Length ?? source.Offset;
         if (source.ScratchBase > 0)
@@ -74,7 +73,6 @@ internal static class ScratchGuard
                     }
 
                     crc.Append(buffer.AsSpan(0, n));
-                    md5?.AppendData(buffer, 0, n);
                     position += n;
                 }
             }
@@ -84,10 +82,13 @@ internal static class ScratchGuard
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        if (source.ReceivedCrc is { } expected && crc.GetCurrentHashAsUInt64() != expected)
+        var actual = crc.GetCurrentHashAsUInt64();
+        if (source.ReceivedCrc is { } expected && actual != expected)
         {
             throw new UploadBytesLostException(source, "the scratch file's bytes differ from those received");
         }
+
+        return actual;
     }
 
     /// <summary>The CRC-64 of <paramref name="length"/> scratch bytes at <paramref name="start"/> (an S3 part's bytes, read just before they are sent).</summary>

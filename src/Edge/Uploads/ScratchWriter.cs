@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.IO.Pipelines;
-using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Uploads;
@@ -24,7 +23,7 @@ internal static class ScratchWriter
     public const int WriteThreshold = 256 * 1024;
 
     public static async Task<BodyWriteResult> WriteAsync(
-        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, IncrementalHash? digest, Crc64 received,
+        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, Crc64 received,
         CancellationToken cancellationToken)
     {
         long written = 0;
@@ -57,7 +56,6 @@ internal static class ScratchWriter
                 {
                     received.Append(segment.Span);
                     checksum?.Append(segment.Span);
-                    digest?.AppendData(segment.Span);
                 }
 
                 GatherWriter.Write(file, data, offset + written);

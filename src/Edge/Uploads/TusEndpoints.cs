@@ -29,7 +29,6 @@ internal static class TusEndpoints
         services.AddSingleton<UploadRollback>();
         services.AddSingleton<UploadLocks>();
         services.AddSingleton<UploadMetrics>();
-        services.AddSingleton<UploadDigests>();
         services.AddSingleton<UploadCompletion>();
         services.AddSingleton<TusHandler>();
         services.AddHostedService<UploadSweeper>();

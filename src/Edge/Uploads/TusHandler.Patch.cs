@@ -99,11 +99,9 @@ internal sealed partial class TusHandler
 
         BodyWriteResult body;
         var received = new Crc64();
-        // The running MD5 is only the file backend's ETag; on S3 the ETag comes from CompleteMultipartUpload.
-        var digest = options.StorageBackend == StorageBackendKind.File ? digests.Continue(record.Id, offset) : null;
         using (var file = scratch.OpenWrite(record.Version))
         {
-            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, digest?.Hash, received, context.RequestAborted);
+            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, received, context.RequestAborted);
             if (body.Written > 0)
             {
                 ScratchSync.Flush(file); // before the offset is stored: see the summary
@@ -112,15 +110,6 @@ internal sealed partial class TusHandler
 
         metrics.BytesReceived.Add(body.Written);
         var chunkRejected = checksum is not null && (body.Interrupted || !checksum.Matches()); // Matches() consumes the hash: once
-        if (body.Exceeded || chunkRejected)
-        {
-            digests.Forget(record.Id); // it has seen bytes that will not count
-        }
-        else if (digest is not null)
-        {
-            digest.Offset = offset + body.Written;
-        }
-
         if (body.Exceeded)
         {
             throw UploadException.TooLarge(length ?? limit);

@@ -24,7 +24,6 @@ internal sealed partial class TusHandler(
     UploadCompletion completion,
     UploadRollback rollback,
     ProgressiveParts progressive,
-    UploadDigests digests,
     UploadMetrics metrics,
     TimeProvider time,
     ILogger<TusHandler> logger)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using MadBase.Edge.Hosting;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
@@ -28,7 +27,6 @@ internal sealed class UploadCompletion(
     ObjectsRepository objects,
     UploadRepository uploads,
     ScratchFiles scratch,
-    UploadDigests digests,
     ProgressiveParts progressive,
     EdgeOptions options,
     ILogger<UploadCompletion> logger)
@@ -66,7 +64,6 @@ internal sealed class UploadCompletion(
         }
 
         await uploads.MarkCompletedAsync(record.Id, length, cancellationToken);
-        digests.Forget(record.Id);
         foreach (var part in await SourcesAsync(record, cancellationToken))
         {
             TryDeleteScratch(record.Id, part.Version);
@@ -82,7 +79,6 @@ internal sealed class UploadCompletion(
     /// <summary>Terminates an unfinished upload: aborts its multipart upload, deletes its scratch and its row.</summary>
     public async Task DiscardAsync(UploadRecord record, CancellationToken cancellationToken)
     {
-        digests.Forget(record.Id);
         await AbortMultipartAsync(record);
         if (!record.IsFinal)
         {
@@ -145,14 +141,9 @@ internal sealed class UploadCompletion(
     {
         if (objects.Store is FileObjectStore files && !record.IsFinal)
         {
-            // The check reads the file once; it computes the ETag on the way when the running MD5 was lost (a restart).
-            var etag = digests.QuotedETag(record.Id, length);
-#pragma warning disable CA5351 // MD5 is the ETag format clients expect, not a security measure
-            using var md5 = etag is null ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
-#pragma warning restore CA5351
-            await ScratchGuard.VerifyAsync(scratch, record, md5, cancellationToken);
-            etag ??= "\"" + Convert.ToHexStringLower(md5!.GetCurrentHash()) + "\"";
-            if (await files.AdoptAsync(write.StoreKey, scratch.PathFor(record.Version), length, etag, cancellationToken) is { } adopted)
+            // The check reads the file once and yields its CRC-64, which is the ETag: no MD5 of every byte (see ETagOf).
+            var crc = await ScratchGuard.VerifyAsync(scratch, record, cancellationToken);
+            if (files.Adopt(write.StoreKey, scratch.PathFor(record.Version), length, ETagOf(crc)) is { } adopted)
             {
                 return adopted; // one link, no copy
             }
@@ -173,7 +164,7 @@ internal sealed class UploadCompletion(
         {
             foreach (var part in parts)
             {
-                await ScratchGuard.VerifyAsync(scratch, part, null, cancellationToken);
+                await ScratchGuard.VerifyAsync(scratch, part, cancellationToken);
             }
         }
 
@@ -204,4 +195,12 @@ internal sealed class UploadCompletion(
             }
         }
     }
+
+    /// <summary>
+    /// The ETag of a resumable upload adopted on the file backend: the CRC-64 of its bytes (16 hex digits), which
+    /// completion has just computed to prove them, instead of an MD5 of every byte on the hot path. A strong validator
+    /// all the same (it changes with the content); no client may read it as an MD5 — for resumable uploads Supabase
+    /// does not give one either (S3 multipart ETags are an MD5 of the parts' MD5s with a part count).
+    /// </summary>
+    internal static string ETagOf(ulong crc) => "\"" + crc.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + "\"";
 }

@@ -14,7 +14,6 @@ internal sealed class UploadRollback(
     ScratchFiles scratch,
     UploadRepository uploads,
     UploadPartRepository parts,
-    UploadDigests digests,
     UploadCompletion completion,
     ProgressiveParts progressive,
     UploadMetrics metrics,
@@ -50,7 +49,6 @@ internal sealed class UploadRollback(
         completion.TryDeleteScratch(record.Id, record.Version); // a new inode as well as a new nonce
         var identity = scratch.Create(record.Version, end);
         await uploads.RollBackAsync(record.Id, end, crc, identity, keptParts, cancellationToken);
-        digests.Forget(record.Id);
         metrics.RolledBack.Increment();
         Log.UploadRolledBack(logger, record.Id, reason, record.Offset, end);
         return record with

@@ -16,7 +16,6 @@ internal sealed class UploadSweeper(
     UploadRepository uploads,
     UploadLocks locks,
     UploadCompletion completion,
-    UploadDigests digests,
     UploadMetrics metrics,
     EdgeOptions options,
     ILogger<UploadSweeper> logger) : BackgroundService
@@ -91,7 +90,6 @@ internal sealed class UploadSweeper(
                         metrics.Expired.Increment();
                     }
 
-                    digests.Forget(record.Id);
                     await uploads.MarkExpiredAsync(record.Id, cancellationToken);
                     swept++;
                 }

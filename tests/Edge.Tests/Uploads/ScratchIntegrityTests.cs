@@ -121,8 +121,8 @@ public sealed class ScratchIntegrityTests : IDisposable
     [Fact]
     public async Task Verify_TheBytesReceived_Passes()
     {
-        var (scratch, record, _) = await WrittenAsync(100_000);
-        await ScratchGuard.VerifyAsync(scratch, record, null, TestContext.Current.CancellationToken);
+        var (scratch, record, bytes) = await WrittenAsync(100_000);
+        Assert.Equal(Crc64.HashToUInt64(bytes), await ScratchGuard.VerifyAsync(scratch, record, TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class ScratchIntegrityTests : IDisposable
         var (scratch, record, bytes) = await WrittenAsync(100_000);
         bytes[12_345] ^= 0xff;
         await File.WriteAllBytesAsync(scratch.PathFor(record.Version), bytes, TestContext.Current.CancellationToken); // same file, same size, same identity
-        var lost = await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record, null, TestContext.Current.CancellationToken));
+        var lost = await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record, TestContext.Current.CancellationToken));
         Assert.Contains("differ", lost.Reason);
     }
 
@@ -145,10 +145,10 @@ public sealed class ScratchIntegrityTests : IDisposable
             RandomAccess.SetLength(handle, 50_000);
         }
 
-        await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record, null, token));
+        await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record, token));
         File.Delete(scratch.PathFor(record.Version));
-        await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record, null, token));
-        await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record with { ScratchBase = 8 }, null, token));
+        await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record, token));
+        await Assert.ThrowsAsync<UploadBytesLostException>(() => ScratchGuard.VerifyAsync(scratch, record with { ScratchBase = 8 }, token));
     }
 
     private ScratchFiles Scratch() => new(MadBase.Edge.Hosting.EdgeOptionsParser.Parse([], name => name switch
