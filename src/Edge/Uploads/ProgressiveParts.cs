@@ -14,7 +14,7 @@ namespace MadBase.Edge.Uploads;
 /// part stays valid across restarts; a part S3 took but the row missed (crash) is simply uploaded again. The
 /// multipart id is stored before the first part, so termination and the sweeper can always abort it.
 /// Only single uploads of known length on S3 qualify; concatenated ones keep the at-completion path.
-/// Each part is recorded with the CRC-64 of the bytes sent; completion joins the parts only when those CRCs add up
+/// Each part is recorded with the CRC-32 of the bytes sent; completion joins the parts only when those CRCs add up
 /// to the CRC of what the upload received (<see cref="ReceivedCrc"/>), and never reads a part from below the
 /// scratch file's start (<see cref="UploadRecord.ScratchBase"/>): either would store bytes nobody sent.
 /// </summary>

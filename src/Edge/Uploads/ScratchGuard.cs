@@ -11,7 +11,7 @@ namespace MadBase.Edge.Uploads;
 /// <item><see cref="Problem"/>, cheap (a <c>statx</c> and a <c>getxattr</c>), before HEAD answers and before a PATCH
 /// writes: the scratch file is there, is this upload's own (<see cref="ScratchIdentity"/>) and is at least as long
 /// as the offset. A failure means <see cref="UploadRollback"/> moves the offset back to what is held.</item>
-/// <item><see cref="VerifyAsync"/>, one read of the file, before completion stores it: the CRC-64 of bytes
+/// <item><see cref="VerifyAsync"/>, one read of the file, before completion stores it: the CRC-32 of bytes
 /// 0..length equals the CRC the row kept as they were received (<see cref="ReceivedCrc"/>). It catches what the
 /// first cannot see, e.g. a file rewritten in place. A failure throws <see cref="UploadBytesLostException"/>.</item>
 /// </list>
@@ -33,9 +33,9 @@ internal static class ScratchGuard
 
     /// <summary>
     /// Reads the fully received upload's scratch file once and checks it against what was received; returns the
-    /// CRC-64 of its bytes (what they were proven with). Throws <see cref="UploadBytesLostException"/>.
+    /// CRC-32 of its bytes (what they were proven with). Throws <see cref="UploadBytesLostException"/>.
     /// </summary>
-    public static async Task<ulong> VerifyAsync(ScratchFiles scratch, UploadRecord source, CancellationToken cancellationToken)
+    public static async Task<uint> VerifyAsync(ScratchFiles scratch, UploadRecord source, CancellationToken cancellationToken)
     {
         var length = source.Length ?? source.Offset;
         if (source.ScratchBase > 0)
@@ -58,7 +58,7 @@ internal static class ScratchGuard
             throw new UploadBytesLostException(source, "the scratch file is missing");
         }
 
-        var crc = new Crc64();
+        var crc = new Crc32();
         var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
         try
         {
@@ -82,7 +82,7 @@ internal static class ScratchGuard
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        var actual = crc.GetCurrentHashAsUInt64();
+        var actual = crc.GetCurrentHashAsUInt32();
         if (source.ReceivedCrc is { } expected && actual != expected)
         {
             throw new UploadBytesLostException(source, "the scratch file's bytes differ from those received");
@@ -91,10 +91,10 @@ internal static class ScratchGuard
         return actual;
     }
 
-    /// <summary>The CRC-64 of <paramref name="length"/> scratch bytes at <paramref name="start"/> (an S3 part's bytes, read just before they are sent).</summary>
-    public static ulong CrcOf(IReadOnlyList<(SafeFileHandle Handle, long Length)> segments, long start, long length)
+    /// <summary>The CRC-32 of <paramref name="length"/> scratch bytes at <paramref name="start"/> (an S3 part's bytes, read just before they are sent).</summary>
+    public static uint CrcOf(IReadOnlyList<(SafeFileHandle Handle, long Length)> segments, long start, long length)
     {
-        var crc = new Crc64();
+        var crc = new Crc32();
         var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
         try
         {
@@ -110,6 +110,6 @@ internal static class ScratchGuard
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        return crc.GetCurrentHashAsUInt64();
+        return crc.GetCurrentHashAsUInt32();
     }
 }

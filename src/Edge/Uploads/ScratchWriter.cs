@@ -14,7 +14,7 @@ internal readonly record struct BodyWriteResult(long Written, bool Exceeded, boo
 /// (<see cref="GatherWriter"/>, which allocates nothing per write), so
 /// nothing is copied into a chunk buffer and no buffer is rented while a slow client trickles bytes. Every
 /// <see cref="ScratchSync.WritebackStep"/> bytes it starts the kernel's writeback of what it wrote, so the flush that
-/// ends the PATCH finds little left to write. Every byte written also goes into <c>received</c>, the CRC-64 of this
+/// ends the PATCH finds little left to write. Every byte written also goes into <c>received</c>, the CRC-32 of this
 /// PATCH's bytes (<see cref="ReceivedCrc"/>), which the row keeps so completion can prove what it stores.
 /// </summary>
 internal static class ScratchWriter
@@ -23,7 +23,7 @@ internal static class ScratchWriter
     public const int WriteThreshold = 256 * 1024;
 
     public static async Task<BodyWriteResult> WriteAsync(
-        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, Crc64 received,
+        PipeReader body, SafeFileHandle file, long offset, long maxBytes, ChunkChecksum? checksum, Crc32 received,
         CancellationToken cancellationToken)
     {
         long written = 0;

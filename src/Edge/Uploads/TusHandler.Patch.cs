@@ -98,7 +98,7 @@ internal sealed partial class TusHandler
         }
 
         BodyWriteResult body;
-        var received = new Crc64();
+        var received = new Crc32();
         using (var file = scratch.OpenWrite(record.Version))
         {
             body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, received, context.RequestAborted);
@@ -128,7 +128,7 @@ internal sealed partial class TusHandler
         }
 
         var newOffset = offset + body.Written;
-        var receivedCrc = record.ReceivedCrc is { } below ? ReceivedCrc.Combine(below, received.GetCurrentHashAsUInt64(), body.Written) : (ulong?)null;
+        var receivedCrc = record.ReceivedCrc is { } below ? ReceivedCrc.Combine(below, received.GetCurrentHashAsUInt32(), body.Written) : (uint?)null;
 
         // Not the request's token: bytes that reached disk must be recorded even when the client has just gone away.
         await uploads.SaveProgressAsync(record.Id, newOffset, length, receivedCrc, CancellationToken.None);

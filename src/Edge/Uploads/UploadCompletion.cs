@@ -141,9 +141,8 @@ internal sealed class UploadCompletion(
     {
         if (objects.Store is FileObjectStore files && !record.IsFinal)
         {
-            // The check reads the file once and yields its CRC-64, which is the ETag: no MD5 of every byte (see ETagOf).
-            var crc = await ScratchGuard.VerifyAsync(scratch, record, cancellationToken);
-            if (files.Adopt(write.StoreKey, scratch.PathFor(record.Version), length, ETagOf(crc)) is { } adopted)
+            await ScratchGuard.VerifyAsync(scratch, record, cancellationToken); // one read; no MD5 of every byte (see ETagOf)
+            if (files.Adopt(write.StoreKey, scratch.PathFor(record.Version), length, ETagOf(record.Version)) is { } adopted)
             {
                 return adopted; // one link, no copy
             }
@@ -197,10 +196,10 @@ internal sealed class UploadCompletion(
     }
 
     /// <summary>
-    /// The ETag of a resumable upload adopted on the file backend: the CRC-64 of its bytes (16 hex digits), which
-    /// completion has just computed to prove them, instead of an MD5 of every byte on the hot path. A strong validator
-    /// all the same (it changes with the content); no client may read it as an MD5 — for resumable uploads Supabase
-    /// does not give one either (S3 multipart ETags are an MD5 of the parts' MD5s with a part count).
+    /// The ETag of a resumable upload adopted on the file backend: its version id with S3's multipart suffix
+    /// (<c>"&lt;32 hex&gt;-1"</c>), instead of an MD5 of every byte on the hot path. A strong validator: every write
+    /// stores a new version under a new key and a key's bytes never change. The suffix tells S3-aware clients what they
+    /// already know from Supabase, where a resumable upload's ETag is an S3 multipart ETag: not an MD5 of the content.
     /// </summary>
-    internal static string ETagOf(ulong crc) => "\"" + crc.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + "\"";
+    internal static string ETagOf(Guid version) => "\"" + version.ToString("N") + "-1\"";
 }

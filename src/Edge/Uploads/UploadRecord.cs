@@ -53,8 +53,8 @@ internal sealed record UploadRecord
     /// <summary>Where the scratch file's bytes start: 0, or the end of the S3 parts that hold the bytes below it.</summary>
     public long ScratchBase { get; init; }
 
-    /// <summary>CRC-64 of bytes 0..<see cref="Offset"/> as received (<see cref="ReceivedCrc"/>); null for rows older than the column.</summary>
-    public ulong? ReceivedCrc { get; init; }
+    /// <summary>CRC-32 of bytes 0..<see cref="Offset"/> as received (<see cref="ReceivedCrc"/>); null for rows older than the column.</summary>
+    public uint? ReceivedCrc { get; init; }
 
     public required string Status { get; init; }
 

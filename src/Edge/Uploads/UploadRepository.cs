@@ -12,7 +12,7 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
     private const string Columns =
         "id, bucket_id, object_name, version, upload_length, upload_offset, metadata, content_type, cache_control, user_metadata, " +
         "role, owner_id, claims, upsert, concat, concat_parts, multipart_id, status, created_at, expires_at, " +
-        "scratch_identity, scratch_base, received_crc64";
+        "scratch_identity, scratch_base, received_crc32";
 
     public async Task InsertAsync(UploadRecord record, CancellationToken cancellationToken)
     {
@@ -92,10 +92,10 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
     /// Persists a new durable offset with the CRC of the bytes below it (and the length when a deferred upload just
     /// learned it): one statement, so the two never disagree.
     /// </summary>
-    public async Task SaveProgressAsync(string id, long offset, long? length, ulong? receivedCrc, CancellationToken cancellationToken)
+    public async Task SaveProgressAsync(string id, long offset, long? length, uint? receivedCrc, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "update madbase.tus_uploads set upload_offset = $2, upload_length = coalesce(upload_length, $3), received_crc64 = $4 where id = $1");
+            "update madbase.tus_uploads set upload_offset = $2, upload_length = coalesce(upload_length, $3), received_crc32 = $4 where id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = offset });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)length ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
@@ -108,13 +108,13 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
     /// scratch file's identity (its bytes start at the offset). The first <paramref name="keptParts"/> recorded S3
     /// parts stay; with none kept the multipart upload is forgotten as well (the caller aborted it).
     /// </summary>
-    public async Task RollBackAsync(string id, long offset, ulong receivedCrc, string? scratchIdentity, int keptParts, CancellationToken cancellationToken)
+    public async Task RollBackAsync(string id, long offset, uint receivedCrc, string? scratchIdentity, int keptParts, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             with stale as (delete from madbase.tus_upload_parts where upload_id = $1 and part_number > $5)
             update madbase.tus_uploads
-               set upload_offset = $2, received_crc64 = $3, scratch_identity = $4, scratch_base = $2,
+               set upload_offset = $2, received_crc32 = $3, scratch_identity = $4, scratch_base = $2,
                    multipart_id = case when $5 > 0 then multipart_id end
              where id = $1
             """);
@@ -219,12 +219,12 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         ExpiresAt = r.GetFieldValue<DateTimeOffset>(19),
         ScratchIdentity = r.IsDBNull(20) ? null : r.GetString(20),
         ScratchBase = r.GetInt64(21),
-        ReceivedCrc = r.IsDBNull(22) ? null : Uploads.ReceivedCrc.FromColumn(r.GetInt64(22)),
+        ReceivedCrc = r.IsDBNull(22) ? null : (uint)r.GetInt64(22),
     };
 
-    private static NpgsqlParameter CrcParameter(ulong? crc) => new()
+    private static NpgsqlParameter CrcParameter(uint? crc) => new()
     {
-        Value = crc is { } value ? Uploads.ReceivedCrc.ToColumn(value) : DBNull.Value,
+        Value = crc is { } value ? (long)value : DBNull.Value,
         NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint,
     };
 }

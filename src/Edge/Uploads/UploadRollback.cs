@@ -62,7 +62,7 @@ internal sealed class UploadRollback(
     }
 
     /// <summary>The S3 parts 1..n recorded in order, each whole and with its CRC, that lie below the offset: what S3 still backs.</summary>
-    private async Task<(int Parts, long End, ulong Crc)> HeldInS3Async(UploadRecord record, CancellationToken cancellationToken)
+    private async Task<(int Parts, long End, uint Crc)> HeldInS3Async(UploadRecord record, CancellationToken cancellationToken)
     {
         if (!progressive.AppliesTo(record) || record.MultipartId is not { } multipartId || record.ReceivedCrc is null)
         {

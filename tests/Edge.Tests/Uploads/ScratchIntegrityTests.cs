@@ -4,7 +4,7 @@ using MadBase.Edge.Uploads;
 namespace MadBase.Edge.Tests.Uploads;
 
 /// <summary>
-/// In-process tests of what lets an upload prove its bytes (no server, no database): the CRC-64 combination, the
+/// In-process tests of what lets an upload prove its bytes (no server, no database): the CRC-32 combination, the
 /// scratch file's identity, and the two checks of <see cref="ScratchGuard"/> on real files.
 /// </summary>
 public sealed class ScratchIntegrityTests : IDisposable
@@ -27,8 +27,8 @@ public sealed class ScratchIntegrityTests : IDisposable
     {
         var bytes = new byte[firstLength + secondLength];
         new Random(firstLength * 31 + secondLength).NextBytes(bytes);
-        var whole = Crc64.HashToUInt64(bytes);
-        var combined = ReceivedCrc.Combine(Crc64.HashToUInt64(bytes.AsSpan(0, firstLength)), Crc64.HashToUInt64(bytes.AsSpan(firstLength)), secondLength);
+        var whole = Crc32.HashToUInt32(bytes);
+        var combined = ReceivedCrc.Combine(Crc32.HashToUInt32(bytes.AsSpan(0, firstLength)), Crc32.HashToUInt32(bytes.AsSpan(firstLength)), secondLength);
         Assert.Equal(whole, combined);
     }
 
@@ -50,7 +50,7 @@ public sealed class ScratchIntegrityTests : IDisposable
                 at += piece;
             }
 
-            Assert.Equal(Crc64.HashToUInt64(bytes), running);
+            Assert.Equal(Crc32.HashToUInt32(bytes), running);
         }
     }
 
@@ -61,16 +61,7 @@ public sealed class ScratchIntegrityTests : IDisposable
         new Random(3).NextBytes(bytes);
         var expected = ReceivedCrc.Combine(ReceivedCrc.Of(bytes.AsSpan(0, 5000)), ReceivedCrc.Of(bytes.AsSpan(5000)), 5000);
         bytes[9_999] ^= 1;
-        Assert.NotEqual(expected, Crc64.HashToUInt64(bytes));
-    }
-
-    [Fact]
-    public void ColumnForm_RoundTripsEveryBit()
-    {
-        foreach (var crc in new[] { 0UL, 1UL, ulong.MaxValue, 0x8000_0000_0000_0000UL, 0x42F0E1EBA9EA3693UL })
-        {
-            Assert.Equal(crc, ReceivedCrc.FromColumn(ReceivedCrc.ToColumn(crc)));
-        }
+        Assert.NotEqual(expected, Crc32.HashToUInt32(bytes));
     }
 
     [Fact]
@@ -122,7 +113,7 @@ public sealed class ScratchIntegrityTests : IDisposable
     public async Task Verify_TheBytesReceived_Passes()
     {
         var (scratch, record, bytes) = await WrittenAsync(100_000);
-        Assert.Equal(Crc64.HashToUInt64(bytes), await ScratchGuard.VerifyAsync(scratch, record, TestContext.Current.CancellationToken));
+        Assert.Equal(Crc32.HashToUInt32(bytes), await ScratchGuard.VerifyAsync(scratch, record, TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -170,7 +161,7 @@ public sealed class ScratchIntegrityTests : IDisposable
             await RandomAccess.WriteAsync(handle, bytes, 0);
         }
 
-        var record = Record(length, identity) with { Version = version, Length = length, ReceivedCrc = Crc64.HashToUInt64(bytes) };
+        var record = Record(length, identity) with { Version = version, Length = length, ReceivedCrc = Crc32.HashToUInt32(bytes) };
         return (scratch, record, bytes);
     }
 
