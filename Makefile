@@ -15,7 +15,13 @@ help:
 	@echo "make aot-check  publish src/Edge for linux-x64; fail on any IL2xxx/IL3xxx warning; print the size"
 	@echo "make footprint  binary size and idle RSS after start"
 	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
-	@echo "make load       end-to-end load scenarios against peers (load/)"
+	@echo "make load       end-to-end load scenarios against peers (load/); pick some with SCENARIOS=\"tus replication\""
+	@echo "make test-unit  the Protocol tests alone (no database)"
+	@echo "make build      dotnet build of the solution (Release)"
+	@echo "make publish    the AOT binary at $(BIN) (rebuilt when a source changes)"
+	@echo "make lint       formatting and style check (dotnet format --verify-no-changes; also run by CI)"
+	@echo "make docker     build Dockerfile.aot (needs a Docker engine)"
+	@echo "make clean      remove build outputs"
 
 build:
 	dotnet build MadBase.sln -c Release

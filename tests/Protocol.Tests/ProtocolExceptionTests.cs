@@ -1,5 +1,3 @@
-using MadBase.Protocol;
-
 namespace MadBase.Protocol.Tests;
 
 public sealed class ProtocolExceptionTests

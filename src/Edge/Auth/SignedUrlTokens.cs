@@ -11,7 +11,7 @@ internal sealed record SignedUrlClaims(string Url, string Scope, DateTimeOffset 
 /// <summary>
 /// Tokens of signed download and upload URLs (docs/protocol/tus-and-storage.md §Signed URLs): HS256 JWTs under the
 /// project secret with claims <c>{url, scope: "download"|"upload", iat, exp[, owner, upsert]}</c>. They deliberately
-/// carry no <c>role</c>, so <see cref="Jwt.TryValidate"/> refuses them as bearer tokens: a signed URL can never act as
+/// carry no <c>role</c>, so <c>Jwt.TryValidate</c> refuses them as bearer tokens: a signed URL can never act as
 /// a session. TUS's <c>/upload/resumable/sign</c> accepts the same upload tokens (in <c>x-signature</c>) via
 /// <see cref="TryValidate"/>.
 /// </summary>

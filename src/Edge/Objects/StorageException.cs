@@ -3,7 +3,7 @@ namespace MadBase.Edge.Objects;
 /// <summary>
 /// A storage failure a client can act on. <see cref="Status"/> is the real HTTP meaning (404, 403, 409, 413…); the
 /// REST API renders it Supabase-style (HTTP 400 with the status as a string in the body,
-/// docs/protocol/tus-and-storage.md §Error shape) and TUS renders it as the real status with <see cref="Message"/> as
+/// docs/protocol/tus-and-storage.md §Error shape) and TUS renders it as the real status with <see cref="Exception.Message"/> as
 /// plain text. <see cref="Code"/> is Supabase's ErrorCode, <see cref="Error"/> its short error name.
 /// </summary>
 internal sealed class StorageException(int status, string code, string error, string message) : Exception(message)

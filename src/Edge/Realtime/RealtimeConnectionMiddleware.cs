@@ -1,14 +1,9 @@
 using System.Buffers;
-using System.Globalization;
 using System.IO.Pipelines;
-using System.Text;
-using System.Text.Json;
-using MadBase.Edge.Json;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol;
 using MadBase.Protocol.Http;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace MadBase.Edge.Realtime;
 

@@ -4,8 +4,8 @@ using System.Text.Unicode;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
-using MadBase.Protocol.WebSockets;
 using MadBase.Protocol.Phoenix;
+using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Realtime;
 

@@ -2,7 +2,6 @@ using MadBase.Edge.Hosting;
 using MadBase.Edge.Logging;
 using Npgsql;
 using Npgsql.Replication;
-using Npgsql.Replication.PgOutput;
 
 namespace MadBase.Edge.Replication;
 

@@ -1,8 +1,6 @@
 using System.Buffers;
-using System.IO.Pipelines;
-using Microsoft.AspNetCore.Connections;
 using MadBase.Edge.Logging;
-using MadBase.Protocol.WebSockets;
+using Microsoft.AspNetCore.Connections;
 
 namespace MadBase.Edge.WebSockets;
 

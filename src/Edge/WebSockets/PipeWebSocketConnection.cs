@@ -1,9 +1,8 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using MadBase.Edge.Logging;
-using Microsoft.AspNetCore.Connections;
 using MadBase.Protocol;
 using MadBase.Protocol.WebSockets;
+using Microsoft.AspNetCore.Connections;
 
 namespace MadBase.Edge.WebSockets;
 

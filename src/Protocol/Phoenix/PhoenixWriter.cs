@@ -35,7 +35,7 @@ internal static class PhoenixWriter
 
     private static ReadOnlySpan<byte> ReplyErrorStart => "{\"status\":\"error\",\"response\":"u8;
 
-    /// <summary>Length of the prefix written by <see cref="WritePrefix"/>.</summary>
+    /// <summary>Length of the prefix written by <c>WritePrefix</c> with the same fields.</summary>
     public static int GetPrefixLength(PhoenixVersion version, string? joinRef, string? @ref, string topic, string @event) =>
         PrefixLength(version, Field.Text(joinRef), Field.Text(@ref), Field.Text(topic), Field.Text(@event));
 

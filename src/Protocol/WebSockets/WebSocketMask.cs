@@ -11,7 +11,7 @@ namespace MadBase.Protocol.WebSockets;
 /// </summary>
 /// <remarks>
 /// Works in place, 32 then 16 then 8 bytes at a time, then bytewise. The key is rotated once so that lane 0 lines up
-/// with <paramref name="maskOffset"/>; after that every full vector uses the same repeating pattern because vector
+/// with the mask offset; after that every full vector uses the same repeating pattern because vector
 /// widths are multiples of 4. Safe code only (Vector*.LoadUnsafe over a span ref, bounds checked by the loop).
 /// </remarks>
 internal static class WebSocketMask

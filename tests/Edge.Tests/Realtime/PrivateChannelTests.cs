@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
 using MadBase.Edge.Tests.Infrastructure;
-using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime;
 

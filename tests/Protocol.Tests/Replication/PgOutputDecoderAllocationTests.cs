@@ -1,5 +1,4 @@
 using MadBase.Protocol.Benchmarks.Replication;
-using MadBase.Protocol.Replication;
 using static MadBase.Protocol.Tests.Replication.PgOutputTestSupport;
 
 namespace MadBase.Protocol.Tests.Replication;

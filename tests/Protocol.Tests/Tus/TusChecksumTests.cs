@@ -1,6 +1,6 @@
-using CsCheck;
 using System.Security.Cryptography;
 using System.Text;
+using CsCheck;
 using MadBase.Protocol.Tus;
 
 namespace MadBase.Protocol.Tests.Tus;

@@ -11,7 +11,7 @@ public sealed class Utf8StreamValidatorTests
     public void Append_RandomBytesInRandomPieces_AgreesWithWholeBufferValidation()
     {
         // Bytes drawn mostly from lead/continuation ranges so that valid and invalid sequences are both common.
-        Gen<byte> utf8ish = Gen.OneOf(Gen.Byte[0x00, 0x7F], Gen.Byte[0x80, 0xBF], Gen.Byte[0xC0, 0xFF]);
+        var utf8ish = Gen.OneOf(Gen.Byte[0x00, 0x7F], Gen.Byte[0x80, 0xBF], Gen.Byte[0xC0, 0xFF]);
         Gen.Select(utf8ish.Array[0, 40], Gen.Int.Array[0, 6], (bytes, cuts) => (bytes, cuts))
             .Sample(t => Validate(t.bytes, t.cuts) == Utf8.IsValid(t.bytes));
     }
