@@ -23,6 +23,7 @@ internal static class ScratchIdentity
     private const uint StatxBasicStats = 0x7ff;
     private const int StatxSize = 256;
     private const int ENoEnt = 2;
+    private const int ERange = 34; // an attribute larger than any nonce: not ours
     private const int ENoData = 61; // no such attribute
     private const int ENotSup = 95;
 
@@ -73,7 +74,7 @@ internal static class ScratchIdentity
         }
 
         var error = Marshal.GetLastPInvokeError();
-        if (n == 0 || error == ENoData)
+        if (n == 0 || error is ENoData or ERange)
         {
             return new ScratchState(true, size, "x:none"); // the filesystem has attributes, this file has no nonce: not ours
         }
