@@ -15,7 +15,7 @@ namespace MadBase.Edge.Realtime;
 /// read loop; the channel table is also touched by the hub's expiry sweep, hence the lock. Nothing here blocks:
 /// every frame goes to an <see cref="OutboundQueue"/>, including frames for other sockets.
 /// </summary>
-internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChangeGapHandler
+internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChangeGapHandler, IOutboundDropListener
 {
     /// <summary>What a socket the delivery log had to leave behind reads on each postgres_changes channel before the 1008.</summary>
     internal const string ChangesMissedMessage =
@@ -40,6 +40,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         _connectToken = token;
         _eventRate = new TokenBucket(hub.Options.MaxEventsPerSecond);
         _joinRate = new TokenBucket(hub.Options.MaxJoinsPerSecond);
+        connection.Outbound.ListenForDrops(this);
     }
 
     public WebSocketConnection Connection { get; }
@@ -97,6 +98,23 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         Log.ChangesMissed(_hub.Logger, frames.Count, _hub.Options.OutboundFullGrace.TotalMilliseconds);
         Connection.Outbound.CompleteWith([.. frames]);
         Connection.Close(WebSocketCloseStatus.PolicyViolation, "changes missed: the client fell behind");
+    }
+
+    /// <summary>
+    /// Broadcast or presence frames were dropped for this socket (its queue was full) and there is room again: every
+    /// channel gets a <c>system</c> error saying how many, so the drop is never silent. A socket that keeps its queue
+    /// full past the grace is closed with 1008 instead.
+    /// </summary>
+    public void OnFramesDropped(long dropped)
+    {
+        lock (Gate)
+        {
+            var message = $"{dropped} message(s) were dropped for this client: it did not read them fast enough";
+            foreach (var channel in _channels.ToArray())
+            {
+                Send(SystemMessage(channel, "broadcast", ok: false, message));
+            }
+        }
     }
 
     /// <summary>

@@ -53,6 +53,8 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private long _droppedAtLastDrain;
     private int _overflowReported;
     private ISharedFrameSource? _source;
+    private IOutboundDropListener? _dropListener;
+    private long _untoldDrops;
     private bool _sourcePending;
 
     /// <param name="writer">
@@ -128,6 +130,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
 
         Interlocked.Increment(ref _dropped);
+        Interlocked.Increment(ref _untoldDrops);
         _droppedMetric.Increment();
         var now = _time.GetTimestamp();
         var since = Interlocked.CompareExchange(ref _fullSinceTimestamp, now, 0);
@@ -167,6 +170,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
             }
         }
     }
+
+    /// <summary>Who tells the client about dropped frames (<see cref="MarkDrained"/>); set once, by the session.</summary>
+    public void ListenForDrops(IOutboundDropListener listener) => Volatile.Write(ref _dropListener, listener);
 
     /// <summary>Attaches the shared log this socket reads postgres_changes from (once; later calls keep the first).</summary>
     public void AttachSource(ISharedFrameSource source)
@@ -281,6 +287,8 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// <summary>
     /// Called by the writer after each flush. Only a write cycle during which nothing was dropped restarts the grace
     /// clock: a client that reads, but too slowly to ever catch up, keeps losing frames and must be closed too.
+    /// Drops since the last flush are reported to the <see cref="IOutboundDropListener"/> now that there is room, so
+    /// no drop goes untold (unless the socket is being closed for them, which tells the client itself).
     /// </summary>
     public void MarkDrained()
     {
@@ -291,6 +299,11 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
 
         _droppedAtLastDrain = dropped;
+        if (Interlocked.Read(ref _untoldDrops) > 0 && Volatile.Read(ref _dropListener) is { } listener
+            && Volatile.Read(ref _overflowReported) == 0 && !IsCompleted)
+        {
+            listener.OnFramesDropped(Interlocked.Exchange(ref _untoldDrops, 0));
+        }
     }
 
     /// <summary>Stops accepting frames; the writer drains what is queued and then ends.</summary>
