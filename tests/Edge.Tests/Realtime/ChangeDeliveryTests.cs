@@ -18,22 +18,44 @@ public sealed partial class ChangeDeliveryTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(4);
 
-    [Fact]
-    public async Task Changes_50000RowTransactionTo4Subscribers_EveryRowOnceInCommitOrder()
+    /// <remarks>
+    /// <c>MADBASE_TEST_BURST_ROWS</c> / <c>MADBASE_TEST_BURST_CLIENTS</c> scale it up by hand (the issue's 200,000 rows
+    /// to 50 subscribers; figures in the README); the suite runs 50,000 to 4, which main's queue could not deliver.
+    /// </remarks>
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("kestrel")]
+    public async Task Changes_50000RowTransactionTo4Subscribers_EveryRowOnceInCommitOrder(string transport)
     {
-        const int rows = 50_000;
-        const int clients = 4;
-        await using var ctx = await StartAsync(env => env["MADBASE_REALTIME_LOG_BYTES"] = (4 * 1024 * 1024).ToString(CultureInfo.InvariantCulture));
-        var run = ctx.RunBurstAsync(clients, rows);
+        var rows = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_BURST_ROWS"), out var r) ? r : 50_000;
+        var clients = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_BURST_CLIENTS"), out var c) ? c : 4;
+        await using var ctx = await StartAsync(env =>
+        {
+            env["MADBASE_REALTIME_LOG_BYTES"] = (4 * 1024 * 1024).ToString(CultureInfo.InvariantCulture);
+            env["MADBASE_REALTIME_TRANSPORT"] = transport; // both writers read the log: the work item and the pipe task
+        });
+
+        // At most 10 clients per node process: one process reading millions of messages would be the bottleneck.
+        var runs = Enumerable.Range(0, (clients + 9) / 10).Select(p => ctx.RunBurstAsync(Math.Min(10, clients - (p * 10)), rows)).ToArray();
         await ctx.WaitForBindingsAsync(clients);
 
+        var started = DateTime.UtcNow;
         await ctx.ExecuteAsync($"insert into public.items select g, 'item ' || g from generate_series(1, {rows}) g");
+        var committed = DateTime.UtcNow;
 
-        var result = await run;
-        Assert.Equal(clients, result.GetProperty("subscribed").GetInt32());
-        Assert.True(clients == result.GetProperty("complete").GetInt32(), "not every subscriber got every row once in order: " + result);
-        Assert.Equal(0, result.GetProperty("told").GetInt32());
+        var results = await Task.WhenAll(runs);
+        var delivered = DateTime.UtcNow;
         var metrics = await ctx.Edge.Http.GetStringAsync("/metrics");
+        TestContext.Current.SendDiagnosticMessage(
+            $"burst {rows} rows x {clients} subscribers ({transport}): commit {(committed - started).TotalSeconds:F1} s, all delivered {(delivered - started).TotalSeconds:F1} s after the insert began; " +
+            $"peak RSS {Gauge(metrics, "process_peak_resident_memory_bytes") / (1024 * 1024):F1} MiB; log waits {Gauge(metrics, "madbase_realtime_log_waits_total")}");
+        foreach (var result in results)
+        {
+            Assert.Equal(result.GetProperty("received").GetArrayLength(), result.GetProperty("subscribed").GetInt32());
+            Assert.True(result.GetProperty("subscribed").GetInt32() == result.GetProperty("complete").GetInt32(), "not every subscriber got every row once in order: " + result);
+            Assert.Equal(0, result.GetProperty("told").GetInt32());
+        }
+
         Assert.Matches(@"(?m)^madbase_realtime_log_overruns_total 0$", metrics);
 
         // The transaction's frames (~13 MiB for 4 subscribers) did not fit the 4 MiB log: the router waited for the
@@ -115,7 +137,7 @@ public sealed partial class ChangeDeliveryTests
     }
 
     private static double Gauge(string metrics, string name) =>
-        double.Parse(Regex.Match(metrics, $"(?m)^{name} ([0-9.e+]+)$").Groups[1].Value, CultureInfo.InvariantCulture);
+        Regex.Match(metrics, $"(?m)^{name} ([0-9.e+]+)$") is { Success: true } match ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN;
 
     private static async Task<Context> StartAsync(Action<Dictionary<string, string>> settings)
     {

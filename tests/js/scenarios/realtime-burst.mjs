@@ -1,8 +1,8 @@
 // EDGE_CLIENTS supabase-js clients (one socket each) subscribe to INSERTs on EDGE_TABLE; the test then commits
 // EDGE_ROWS rows with ids 1..EDGE_ROWS (one transaction or many). Each client checks, without keeping the rows, that
 // it got every id exactly once in commit order (id === the next expected one), and records any `system` error
-// (the server telling it that changes were missed) and whether its socket closed. Ends when every client has every
-// row or has been told, or after EDGE_WAIT_MS.
+// (the server telling it that changes were missed). Ends when every client has every
+// row or has been told, when rows stop arriving for EDGE_IDLE_MS, or after EDGE_WAIT_MS.
 import { client, subscribe, sleep, done } from './realtime-common.mjs';
 
 const clients = Number(process.env.EDGE_CLIENTS);
@@ -31,9 +31,12 @@ const joins = await Promise.all(Array.from({ length: clients }, async (_, i) => 
   return (await subscribe(ch, 60000)).status;
 }));
 console.log('READY');
+const idleMs = Number(process.env.EDGE_IDLE_MS ?? 15000);
 const deadline = Date.now() + waitMs;
 const finished = () => state.every((s) => s.next > rows || s.systemErrors.length > 0);
-while (!finished() && Date.now() < deadline) await sleep(50);
+// Also ends once rows have been arriving and then nothing came for EDGE_IDLE_MS: what is missing by then is lost.
+const stalled = () => state.some((s) => s.received > 0) && Date.now() - Math.max(...state.map((s) => s.lastAt)) > idleMs;
+while (!finished() && !stalled() && Date.now() < deadline) await sleep(50);
 await sleep(500); // anything extra (a duplicate) would arrive now
 const firstAt = Math.min(...state.map((s) => s.firstAt || Infinity));
 const lastAt = Math.max(...state.map((s) => s.lastAt));
