@@ -159,17 +159,11 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
     }
 
-    /// <summary>True once <see cref="Complete"/> was called: a batch of 0 frames then means "drained, finish".</summary>
-    public bool IsCompleted
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _completed;
-            }
-        }
-    }
+    /// <summary>
+    /// True once <see cref="Complete"/> was called: a batch of 0 frames then means "drained, finish". Read without the
+    /// lock (it only ever turns true), so the delivery log can ask it for every recipient cheaply.
+    /// </summary>
+    public bool IsCompleted => Volatile.Read(ref _completed);
 
     /// <summary>Who tells the client about dropped frames (<see cref="MarkDrained"/>); set once, by the session.</summary>
     public void ListenForDrops(IOutboundDropListener listener) => Volatile.Write(ref _dropListener, listener);

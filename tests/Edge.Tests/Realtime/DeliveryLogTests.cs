@@ -137,6 +137,26 @@ public sealed class DeliveryLogTests : IOutboundOverflowHandler, IChangeGapHandl
     }
 
     [Fact]
+    public async Task Append_LogFullReaderSocketClosing_EvictsWithoutWaitingOrTelling()
+    {
+        var frame = Frame(0).Length;
+        var log = NewLog(maxBytes: 2 * (64 + 24 + frame));
+        var closing = NewReader(log);
+        for (var i = 0; i < 2; i++)
+        {
+            await log.AppendAsync(new LogEntry(new ChangePosition(1, i), [closing.To(Frame(i))]), TestContext.Current.CancellationToken);
+        }
+
+        closing.Queue.Complete(); // the socket is closing: its writer reads no more changes
+        await log.AppendAsync(new LogEntry(new ChangePosition(1, 2), [closing.To(Frame(2))]), TestContext.Current.CancellationToken)
+            .AsTask().WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, _waits.Value);
+        Assert.Empty(_behind);
+        Assert.Equal(0, _overruns.Value);
+    }
+
+    [Fact]
     public async Task ReadInto_OthersChangesEvicted_ReaderNotBehind()
     {
         var log = NewLog(maxBytes: 1 << 20, maxAge: TimeSpan.FromSeconds(1));

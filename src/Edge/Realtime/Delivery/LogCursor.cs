@@ -47,8 +47,12 @@ internal sealed class LogCursor : ISharedFrameSource
     /// <summary>The log evicted a change before this socket read it.</summary>
     public bool IsBehind => Volatile.Read(ref _state) == Behind;
 
-    /// <summary>Whether this reader still needs <paramref name="entry"/> (reading, and not yet past it).</summary>
-    public bool Holds(LogEntry entry) => Volatile.Read(ref _state) == Reading && Volatile.Read(ref _position) <= entry.Sequence;
+    /// <summary>
+    /// Whether this reader still needs <paramref name="entry"/>: reading, not yet past it, and its socket not closing
+    /// (a closing socket's writer reads no more changes, so it must not hold the log until it is gone).
+    /// </summary>
+    public bool Holds(LogEntry entry) =>
+        Volatile.Read(ref _state) == Reading && Volatile.Read(ref _position) <= entry.Sequence && !_queue.IsCompleted;
 
     /// <summary>
     /// Made no progress for <paramref name="stall"/> while holding <paramref name="entry"/>: counted from its last
