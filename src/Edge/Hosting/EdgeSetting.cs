@@ -34,6 +34,8 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeMaxMessageBytes = new("MADBASE_REALTIME_MAX_MESSAGE_BYTES", "1048576", "largest client message; above it the socket closes with 1009");
     public static readonly EdgeSetting RealtimeOutboundQueue = new("MADBASE_REALTIME_OUTBOUND_QUEUE", "4096", "frames queued for one client before new ones are dropped");
     public static readonly EdgeSetting RealtimeOutboundGraceMs = new("MADBASE_REALTIME_OUTBOUND_GRACE_MS", "5000", "how long a client's queue may stay full before a 1008 close");
+    public static readonly EdgeSetting RealtimeLogBytes = new("MADBASE_REALTIME_LOG_BYTES", "33554432", "bytes the postgres_changes delivery log may hold; a larger burst waits for readers that keep reading");
+    public static readonly EdgeSetting RealtimeLogAgeMs = new("MADBASE_REALTIME_LOG_AGE_MS", "30000", "how long the delivery log keeps changes every recipient has read");
     public static readonly EdgeSetting RealtimeIdleTimeoutMs = new("MADBASE_REALTIME_IDLE_TIMEOUT_MS", "60000", "no frame for this long closes the socket");
     public static readonly EdgeSetting RealtimeJoinErrorDelayMs = new("MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", "5000", "delay before a join error reply (as upstream)");
     public static readonly EdgeSetting RealtimeTokenGraceMs = new("MADBASE_REALTIME_TOKEN_GRACE_MS", "55000", "how long past exp a channel token is honoured");
@@ -46,7 +48,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     [
         Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
         S3AccessKey, S3SecretKey, S3ForcePathStyle, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog,
-        RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
+        RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
         RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight, IdleTrimInterval,
     ];

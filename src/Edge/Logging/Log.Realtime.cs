@@ -56,4 +56,7 @@ internal static partial class Log
 
     [LoggerMessage(3017, LogLevel.Debug, "Private channel {Topic} as {Role}: {Policies}")]
     public static partial void ChannelPoliciesEvaluated(ILogger logger, string topic, string role, string policies);
+
+    [LoggerMessage(3018, LogLevel.Warning, "Realtime socket fell behind the delivery log (no progress for {StallMs} ms while changes for it had to go): told on {Channels} channel(s), closing with 1008")]
+    public static partial void ChangesMissed(ILogger logger, int channels, double stallMs);
 }

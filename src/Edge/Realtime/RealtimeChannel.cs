@@ -19,6 +19,7 @@ internal sealed class RealtimeChannel
     private ChannelPolicies _policies;
     private volatile bool _presenceEnabled;
     private volatile bool _closed;
+    private volatile bool _live;
 
     public RealtimeChannel(string topic, string joinRef, PhoenixVersion version, OutboundQueue outbound, JoinConfig config, JwtClaims claims, string? token, ChannelPolicies policies)
     {
@@ -86,6 +87,15 @@ internal sealed class RealtimeChannel
 
     public bool IsClosed => _closed;
 
+    /// <summary>
+    /// The join's replies are queued: from now on its postgres_changes may be written. Before, the socket's log reader
+    /// waits at this channel's first change, so no change overtakes the join reply that says SUBSCRIBED.
+    /// </summary>
+    public bool IsLive => _live;
+
+    /// <summary>Where this channel's socket reads postgres_changes from; set at join when it has bindings.</summary>
+    public Delivery.LogCursor? Cursor { get; set; }
+
     /// <summary>Who this channel acts as for RLS; replaced by <c>access_token</c> pushes.</summary>
     public JwtClaims Claims => Volatile.Read(ref _claims);
 
@@ -101,9 +111,16 @@ internal sealed class RealtimeChannel
 
     public void MarkClosed() => _closed = true;
 
+    /// <summary>Called once the join's replies are queued; wakes the socket's log reader.</summary>
+    public void MarkLive()
+    {
+        _live = true;
+        Cursor?.Notify();
+    }
+
     /// <summary>The channel name as the client gave it: the topic without <c>realtime:</c>.</summary>
     public static string NameOf(string topic) => topic.StartsWith(TopicPrefix, StringComparison.Ordinal) ? topic[TopicPrefix.Length..] : topic;
 
-    /// <summary>Queues a frame for this channel's socket; false when it was dropped (slow or closing client).</summary>
+    /// <summary>Queues a broadcast or presence frame for this channel's socket; false when it was dropped (slow or closing client).</summary>
     public bool Send(in OutboundFrame frame) => !_closed && Outbound.TryEnqueue(frame);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Hosting;
 using MadBase.Edge.Realtime.Authorization;
+using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
@@ -28,6 +29,9 @@ internal sealed class RealtimeHub : IDisposable
         SocketMetrics = new WebSocketMetrics(edgeMetrics);
         Logger = loggers.CreateLogger("MadBase.Edge.Realtime");
         Limits = new WebSocketLimits(options.MaxMessageBytes, options.OutboundQueueCapacity, options.OutboundFullGrace);
+        DeliveryLog = new DeliveryLog(new DeliveryLogOptions(options.LogMaxBytes, options.LogMaxAge, options.OutboundFullGrace), time, Metrics.LogOverruns, Metrics.LogWaits);
+        edgeMetrics.Gauge("madbase_realtime_log_bytes", "Bytes held by the postgres_changes delivery log (frames and bookkeeping).", () => DeliveryLog.Bytes);
+        edgeMetrics.Gauge("madbase_realtime_log_entries", "Changes held by the postgres_changes delivery log.", () => DeliveryLog.Count);
         edgeMetrics.Gauge("madbase_realtime_connections", "Open realtime WebSocket connections.", () => _sessions.Count);
         edgeMetrics.Gauge("madbase_realtime_channels", "Joined channels across all connections.", () => Topics.ChannelCount);
         edgeMetrics.Gauge("madbase_realtime_topics", "Distinct topics with at least one channel.", () => Topics.TopicCount);
@@ -57,6 +61,9 @@ internal sealed class RealtimeHub : IDisposable
 
     public TopicRegistry Topics { get; } = new();
 
+    /// <summary>Committed changes with their frames and recipients, read by every socket at its own pace.</summary>
+    public DeliveryLog DeliveryLog { get; }
+
     public PresenceRegistry Presence { get; } = new();
 
     public SubscriptionIndex Subscriptions { get; } = new();
@@ -79,7 +86,11 @@ internal sealed class RealtimeHub : IDisposable
         }
     }
 
-    public void Dispose() => _sweeper.Dispose();
+    public void Dispose()
+    {
+        _sweeper.Dispose();
+        DeliveryLog.Dispose();
+    }
 
     /// <summary>
     /// Sends <c>[null,null,topic,"broadcast",payload]</c> to every channel of <paramref name="key"/> but

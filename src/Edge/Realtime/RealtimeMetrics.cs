@@ -30,4 +30,8 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
     public Counter PolicyChecks { get; } = metrics.Counter("madbase_realtime_policy_checks_total", "realtime.messages policy checks run for private channels (reads at join/refresh, writes at first send).");
 
     public Counter UnauthorizedDrops { get; } = metrics.Counter("madbase_realtime_unauthorized_drops_total", "Broadcasts and presence tracks refused because realtime.messages policies deny writing.");
+
+    public Counter LogOverruns { get; } = metrics.Counter("madbase_realtime_log_overruns_total", "Sockets told they missed changes (they fell behind the delivery log) and closed with 1008.");
+
+    public Counter LogWaits { get; } = metrics.Counter("madbase_realtime_log_waits_total", "Changes whose append waited for room in the delivery log (readers still reading its tail).");
 }

@@ -19,6 +19,15 @@ internal sealed class RealtimeOptions
     /// <summary>How long a client's queue may stay full before the socket is closed with 1008.</summary>
     public TimeSpan OutboundFullGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Bytes the postgres_changes delivery log may hold (shared frames plus about 24 bytes per recipient). A burst
+    /// larger than this still reaches every socket that keeps reading: the router then waits for them.
+    /// </summary>
+    public long LogMaxBytes { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>How long the delivery log keeps changes that every recipient has read (unread ones stay until read).</summary>
+    public TimeSpan LogMaxAge { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>No frame at all for this long closes the socket (clients heartbeat every 25–30 s).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -59,6 +68,8 @@ internal sealed class RealtimeOptions
             MaxMessageBytes = ReadInt(environment, "MADBASE_REALTIME_MAX_MESSAGE_BYTES", defaults.MaxMessageBytes, 1024),
             OutboundQueueCapacity = ReadInt(environment, "MADBASE_REALTIME_OUTBOUND_QUEUE", defaults.OutboundQueueCapacity, 16),
             OutboundFullGrace = ReadMilliseconds(environment, "MADBASE_REALTIME_OUTBOUND_GRACE_MS", defaults.OutboundFullGrace),
+            LogMaxBytes = ReadInt(environment, "MADBASE_REALTIME_LOG_BYTES", (int)defaults.LogMaxBytes, 64 * 1024),
+            LogMaxAge = ReadMilliseconds(environment, "MADBASE_REALTIME_LOG_AGE_MS", defaults.LogMaxAge),
             IdleTimeout = ReadMilliseconds(environment, "MADBASE_REALTIME_IDLE_TIMEOUT_MS", defaults.IdleTimeout),
             JoinErrorDelay = ReadMilliseconds(environment, "MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", defaults.JoinErrorDelay),
             TokenExpiryGrace = ReadMilliseconds(environment, "MADBASE_REALTIME_TOKEN_GRACE_MS", defaults.TokenExpiryGrace),

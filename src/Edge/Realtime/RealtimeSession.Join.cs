@@ -92,6 +92,11 @@ internal sealed partial class RealtimeSession
         }
 
         channel.Bindings = [.. bindings];
+        if (bindings.Count > 0)
+        {
+            channel.Cursor = _cursor ??= new Delivery.LogCursor(_hub.DeliveryLog, Connection.Outbound, this);
+        }
+
         _channels.Set(topic, channel);
         _hub.Topics.Add(channel);
         _hub.Subscriptions.Add(channel, bindings);
@@ -112,6 +117,7 @@ internal sealed partial class RealtimeSession
             Send(PhoenixFrames.Message(Version, joinRef, null, topic, "presence_state", _hub.Presence.State(channel.Key)));
         }
 
+        channel.MarkLive(); // after the replies: its first change may now be written
         _hub.Metrics.Joins.Increment();
         Log.ChannelJoined(_hub.Logger, topic, claims.Role, bindings.Count);
     }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Unicode;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol;
 using MadBase.Protocol.Phoenix;
@@ -15,14 +16,21 @@ namespace MadBase.Edge.Realtime;
 /// sweep, hence the lock. Nothing here blocks: every frame goes to an <see cref="OutboundQueue"/>, including frames for
 /// other sockets.
 /// </summary>
-internal sealed partial class RealtimeSession : IWebSocketMessageHandler
+internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChangeGapHandler, IOutboundDropListener
 {
+    /// <summary>What a socket the delivery log had to leave behind reads on each postgres_changes channel before the 1008.</summary>
+    internal const string ChangesMissedMessage =
+        "Changes were missed: this client did not read them before the server's change log had to drop them. Refetch and subscribe again.";
+
     private readonly RealtimeHub _hub;
     private ChannelTable _channels;
     private readonly JwtClaims _connectClaims;
     private readonly string _connectToken;
     private TokenBucket _eventRate;
     private TokenBucket _joinRate;
+
+    /// <summary>This socket's position in the delivery log; created at its first postgres_changes join.</summary>
+    private LogCursor? _cursor;
 
     public RealtimeSession(RealtimeHub hub, WebSocketConnection connection, PhoenixVersion version, JwtClaims claims, string token)
     {
@@ -33,6 +41,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         _connectToken = token;
         _eventRate = new TokenBucket(hub.Options.MaxEventsPerSecond);
         _joinRate = new TokenBucket(hub.Options.MaxJoinsPerSecond);
+        connection.Outbound.ListenForDrops(this);
     }
 
     public WebSocketConnection Connection { get; }
@@ -58,6 +67,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         lock (Gate)
         {
             _closed = true;
+            _cursor?.Detach(); // holds no log entries any more
             foreach (var channel in _channels.ToArray())
             {
                 Leave(channel);
@@ -65,6 +75,47 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler
         }
 
         _hub.Unregister(this);
+    }
+
+    /// <summary>
+    /// The delivery log evicted changes this socket had not read (it stopped reading, or read too slowly for too long):
+    /// every postgres_changes channel gets a <c>system</c> error saying so, then the socket closes with 1008. The
+    /// backlog is dropped, so these are the next frames the client reads (realtime.md §4.7 shape).
+    /// </summary>
+    public void OnChangesMissed(LogCursor cursor)
+    {
+        var frames = new List<OutboundFrame>();
+        lock (Gate)
+        {
+            foreach (var channel in _channels.ToArray())
+            {
+                if (ReferenceEquals(channel.Cursor, cursor) && channel.Bindings.Length > 0)
+                {
+                    frames.Add(new OutboundFrame(SystemMessage(channel, "postgres_changes", ok: false, ChangesMissedMessage)));
+                }
+            }
+        }
+
+        Log.ChangesMissed(_hub.Logger, frames.Count, _hub.Options.OutboundFullGrace.TotalMilliseconds);
+        Connection.Outbound.CompleteWith([.. frames]);
+        Connection.Close(WebSocketCloseStatus.PolicyViolation, "changes missed: the client fell behind");
+    }
+
+    /// <summary>
+    /// Broadcast or presence frames were dropped for this socket (its queue was full) and there is room again: every
+    /// channel gets a <c>system</c> error saying how many, so the drop is never silent. A socket that keeps its queue
+    /// full past the grace is closed with 1008 instead.
+    /// </summary>
+    public void OnFramesDropped(long dropped)
+    {
+        lock (Gate)
+        {
+            var message = $"{dropped} message(s) were dropped for this client: it did not read them fast enough";
+            foreach (var channel in _channels.ToArray())
+            {
+                Send(SystemMessage(channel, "broadcast", ok: false, message));
+            }
+        }
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ namespace MadBase.Edge.Replication;
 
 /// <summary>
 /// The changes of one committed transaction, in commit order. The consumer (the realtime router) calls
-/// <see cref="MarkDispatched"/> once it has handed every change to every subscriber's outbound queue; only then
+/// <see cref="MarkDispatched"/> once it has appended every change to the delivery log the sockets read; only then
 /// does the replication stream acknowledge <see cref="EndLsn"/> to PostgreSQL.
 /// </summary>
 internal sealed class ChangeTransaction(ulong endLsn, DateTimeOffset commitTimestamp, IReadOnlyList<ChangeEvent> changes, Action<ulong> onDispatched)

@@ -105,6 +105,11 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
             {
                 if (count == 0)
                 {
+                    if (!Outbound.IsCompleted)
+                    {
+                        continue; // the shared log had nothing this socket may read yet: arm and wait
+                    }
+
                     // Completed and drained: the Close frame goes last, if the connection is closing (not just gone).
                     if (CloseFrame is not { } close)
                     {

@@ -10,10 +10,11 @@ internal interface IOutboundOverflowHandler
 }
 
 /// <summary>
-/// The frames waiting for one client: many producers (the client's own reader, broadcast and presence fan-out, the
-/// change router), one consumer (the connection's writer loop). Producers only ever call <see cref="TryEnqueue"/>,
-/// which never blocks: a full queue drops the frame and starts the grace clock, and a queue still full after the
-/// grace asks the connection to close with 1008.
+/// The frames waiting for one client: many producers (the client's own reader, broadcast and presence fan-out), one
+/// consumer (the connection's writer loop). Producers only ever call <see cref="TryEnqueue"/>, which never blocks: a
+/// full queue drops the frame and starts the grace clock, and a queue still full after the grace asks the connection
+/// to close with 1008. postgres_changes do not pass through here: the writer reads them from a shared log through
+/// an attached <see cref="ISharedFrameSource"/>, after the queued frames of each batch, and nothing is dropped.
 /// </summary>
 /// <remarks>
 /// Why not <c>Channel&lt;T&gt;</c>: a bounded channel takes its lock for every write <em>and every read</em> and keeps
@@ -28,6 +29,12 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// not pin memory on an idle socket, while steady fan-out batches do not regrow an array on every cycle.
     /// </summary>
     private const int KeptArrayLength = 64;
+
+    /// <summary>
+    /// Bytes of shared-log frames one batch takes: one 64 KiB send, so a socket reading a large backlog holds at most
+    /// this much of it outside the log at a time.
+    /// </summary>
+    private const int SourceBatchBytes = 64 * 1024;
 
     private readonly int _capacity;
     private readonly TimeProvider _time;
@@ -45,6 +52,10 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private long _dropped;
     private long _droppedAtLastDrain;
     private int _overflowReported;
+    private ISharedFrameSource? _source;
+    private IOutboundDropListener? _dropListener;
+    private long _untoldDrops;
+    private bool _sourcePending;
 
     /// <param name="writer">
     /// Null for a writer loop that awaits <see cref="WaitToReadAsync"/>; otherwise the work item a wake-up queues to the
@@ -119,6 +130,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
 
         Interlocked.Increment(ref _dropped);
+        Interlocked.Increment(ref _untoldDrops);
         _droppedMetric.Increment();
         var now = _time.GetTimestamp();
         var since = Interlocked.CompareExchange(ref _fullSinceTimestamp, now, 0);
@@ -136,9 +148,9 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     {
         lock (Gate)
         {
-            if (_count > 0 || _completed)
+            if (_count > 0 || _completed || _sourcePending)
             {
-                return new ValueTask<bool>(_count > 0);
+                return new ValueTask<bool>(_count > 0 || (_sourcePending && !_completed));
             }
 
             _waiter.Reset();
@@ -148,20 +160,107 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
-    /// Takes every queued frame at once: the returned array's first <paramref name="count"/> items. The writer owns
-    /// it until it passes it back to <see cref="Return"/>.
+    /// True once <see cref="Complete"/> was called: a batch of 0 frames then means "drained, finish". Read without the
+    /// lock (it only ever turns true), so the delivery log can ask it for every recipient cheaply.
     /// </summary>
-    public OutboundFrame[] TakeAll(out int count)
+    public bool IsCompleted => Volatile.Read(ref _completed);
+
+    /// <summary>Who tells the client about dropped frames (<see cref="MarkDrained"/>); set once, by the session.</summary>
+    public void ListenForDrops(IOutboundDropListener listener) => Volatile.Write(ref _dropListener, listener);
+
+    /// <summary>Attaches the shared log this socket reads postgres_changes from (once; later calls keep the first).</summary>
+    public void AttachSource(ISharedFrameSource source)
     {
         lock (Gate)
         {
-            var taken = _pending;
+            _source ??= source;
+        }
+    }
+
+    /// <summary>
+    /// The attached source has frames for this socket: the writer reads them on its next batch (woken now if idle).
+    /// Never blocks and never drops: the frames stay in the source until read.
+    /// </summary>
+    public void NotifySource()
+    {
+        bool wake;
+        lock (Gate)
+        {
+            if (_completed || _source is null)
+            {
+                return;
+            }
+
+            _sourcePending = true;
+            wake = _waiting;
+            _waiting = false;
+        }
+
+        if (wake)
+        {
+            Wake(true);
+        }
+    }
+
+    /// <summary>
+    /// Closing for a reason the client must read: the backlog is replaced by <paramref name="last"/> (the client could
+    /// not keep up with it anyway), nothing more is accepted, and the writer sends these frames, then the Close.
+    /// </summary>
+    public void CompleteWith(OutboundFrame[] last)
+    {
+        bool wake;
+        lock (Gate)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            _pending = [.. last];
+            _count = last.Length;
+            _completed = true;
+            wake = _waiting;
+            _waiting = false;
+        }
+
+        if (wake)
+        {
+            Wake(_count > 0);
+        }
+    }
+
+    /// <summary>
+    /// Takes every queued frame at once, then the attached source's next frames (up to <see cref="SourceBatchBytes"/>):
+    /// the returned array's first <paramref name="count"/> items, queued frames first. The writer owns it until it
+    /// passes it back to <see cref="Return"/>. A count of 0 with <see cref="IsCompleted"/> false means "nothing for
+    /// now" (the source had nothing this socket may read yet); the writer just asks again.
+    /// </summary>
+    public OutboundFrame[] TakeAll(out int count)
+    {
+        OutboundFrame[] taken;
+        ISharedFrameSource? source;
+        lock (Gate)
+        {
+            taken = _pending;
             count = _count;
             _pending = _spare ?? [];
             _spare = null;
             _count = 0;
-            return taken;
+
+            // Cleared before reading, so a notification that lands while the source is read is not lost.
+            source = _sourcePending && !_completed ? _source : null;
+            _sourcePending = false;
         }
+
+        if (source is not null && source.ReadInto(ref taken, ref count, SourceBatchBytes))
+        {
+            lock (Gate)
+            {
+                _sourcePending = !_completed;
+            }
+        }
+
+        return taken;
     }
 
     /// <summary>Gives a batch array back (cleared, so the frames' buffers are not kept alive) for reuse.</summary>
@@ -182,6 +281,8 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// <summary>
     /// Called by the writer after each flush. Only a write cycle during which nothing was dropped restarts the grace
     /// clock: a client that reads, but too slowly to ever catch up, keeps losing frames and must be closed too.
+    /// Drops since the last flush are reported to the <see cref="IOutboundDropListener"/> now that there is room, so
+    /// no drop goes untold (unless the socket is being closed for them, which tells the client itself).
     /// </summary>
     public void MarkDrained()
     {
@@ -192,6 +293,11 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
 
         _droppedAtLastDrain = dropped;
+        if (Interlocked.Read(ref _untoldDrops) > 0 && Volatile.Read(ref _dropListener) is { } listener
+            && Volatile.Read(ref _overflowReported) == 0 && !IsCompleted)
+        {
+            listener.OnFramesDropped(Interlocked.Exchange(ref _untoldDrops, 0));
+        }
     }
 
     /// <summary>Stops accepting frames; the writer drains what is queued and then ends.</summary>
@@ -212,7 +318,8 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
-    /// For a work-item writer: true when frames are queued or the queue is completed (write, or finish, now); false
+    /// For a work-item writer: true when frames are queued, the source has more, or the queue is completed (write, or
+    /// finish, now); false
     /// after arming the wake-up, so the next <see cref="TryEnqueue"/> or <see cref="Complete"/> queues the writer
     /// again. The writer must return right after a false.
     /// </summary>
@@ -220,7 +327,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     {
         lock (Gate)
         {
-            if (_count > 0 || _completed)
+            if (_count > 0 || _completed || _sourcePending)
             {
                 return true;
             }

@@ -219,9 +219,12 @@ internal sealed class RawWebSocket : IAsyncDisposable
 
     private async Task<bool> FillAsync(CancellationToken cancellationToken)
     {
-        if (_start > 0 && _start == _end)
+        if (_start > 0)
         {
-            _start = _end = 0;
+            // Unread bytes move to the front, so a long stream of frames never runs the buffer out of room.
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
         }
 
         var read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);

@@ -4,8 +4,10 @@ using MadBase.Edge.WebSockets;
 namespace MadBase.Edge.Tests.WebSockets;
 
 /// <summary>The per-socket outbound queue in process: order, capacity drops, the grace close, completion, wake-ups.</summary>
-public sealed class OutboundQueueTests : IOutboundOverflowHandler
+public sealed class OutboundQueueTests : IOutboundOverflowHandler, IOutboundDropListener
 {
+    private readonly List<long> _told = [];
+
     private readonly ManualTime _time = new();
     private readonly Counter _dropped = new();
     private int _overflows;
@@ -158,6 +160,37 @@ public sealed class OutboundQueueTests : IOutboundOverflowHandler
             Assert.Equal(Enumerable.Range(0, PerProducer), group.Select(s => s.Seq));
         }
     }
+
+    [Fact]
+    public void MarkDrained_AfterDrops_TellsTheListenerOnceWithTheCount()
+    {
+        var queue = NewQueue(capacity: 2);
+        queue.ListenForDrops(this);
+        queue.TryEnqueue(new OutboundFrame([1]));
+        queue.TryEnqueue(new OutboundFrame([2]));
+        queue.TryEnqueue(new OutboundFrame([3])); // dropped
+        queue.TryEnqueue(new OutboundFrame([4])); // dropped
+
+        TakeCount(queue);
+        queue.MarkDrained();
+        queue.MarkDrained(); // nothing new: not told again
+
+        Assert.Equal(new long[] { 2 }, _told);
+    }
+
+    [Fact]
+    public void MarkDrained_NoDrops_NothingTold()
+    {
+        var queue = NewQueue(capacity: 2);
+        queue.ListenForDrops(this);
+        queue.TryEnqueue(new OutboundFrame([1]));
+        TakeCount(queue);
+        queue.MarkDrained();
+
+        Assert.Empty(_told);
+    }
+
+    void IOutboundDropListener.OnFramesDropped(long dropped) => _told.Add(dropped);
 
     private OutboundQueue NewQueue(int capacity) =>
         new(capacity, TimeSpan.FromSeconds(1), _time, _dropped, this);

@@ -1,16 +1,18 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Replication;
-using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Realtime.PostgresChanges;
 
 /// <summary>
 /// The single reader of the <see cref="ChangeFeed"/>. Per committed transaction: match every change against the
-/// subscription index (no I/O), run one RLS probe per (identity, table) that needs one, then queue the frames in
-/// commit order and mark the transaction dispatched so replication can acknowledge it. Queueing never blocks; a
-/// slow client loses its own frames (and then its connection), never anyone else's.
+/// subscription index (no I/O), run one RLS probe per (identity, table) that needs one, then append each change with
+/// its frames and recipients to the <see cref="DeliveryLog"/> in commit order, and mark the transaction dispatched
+/// so replication can acknowledge it. Sockets read the log at their own pace; the append waits only while the log
+/// is full of changes that sockets which are still reading have not read yet (never for a stopped one longer than
+/// the stall time), and a socket the log had to leave behind is told and closed, never silently skipped.
 /// </summary>
 internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls) : BackgroundService
 {
@@ -22,7 +24,8 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     private List<Delivery> _matches = [];
     private List<Subscription> _candidates = [];
     private Dictionary<RealtimeChannel, int> _multiBinding = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<FrameKey, OutboundFrame> _heads = [];
+    private readonly Dictionary<FrameKey, byte[]> _heads = [];
+    private readonly List<LogDelivery> _deliveries = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -42,7 +45,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     }
 
     /// <summary>
-    /// All I/O (table metadata, RLS probes) happens before the first frame is queued, so a failed attempt queued
+    /// All I/O (table metadata, RLS probes) happens before the first change is appended, so a failed attempt appended
     /// nothing and retrying the whole transaction cannot deliver twice. Until it succeeds the transaction stays
     /// unacknowledged, which is what keeps PostgreSQL holding its WAL.
     /// </summary>
@@ -93,8 +96,9 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
             // Channels of one topic asking for the same bindings get byte-identical frames: each head is built once
             // per change. Consecutive deliveries usually share it, so the previous key is checked before hashing.
             _heads.Clear();
+            _deliveries.Clear();
             FrameKey? lastKey = null;
-            var lastFrame = default(OutboundFrame);
+            byte[]? lastFrame = null;
             for (; next < matches.Count && matches[next].ChangeIndex == change; next++)
             {
                 var match = matches[next];
@@ -109,14 +113,24 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
                 {
                     if (!_heads.TryGetValue(key, out lastFrame))
                     {
-                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[change].DataJson.Span);
+                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[change].DataJson.Span).Bytes;
                         _heads[key] = lastFrame;
                     }
 
                     lastKey = key;
                 }
 
-                delivered += match.Channel.Send(lastFrame) ? 1 : 0;
+                if (match.Channel.Cursor is { } reader)
+                {
+                    _deliveries.Add(new LogDelivery(reader, match.Channel, lastFrame!));
+                }
+            }
+
+            if (_deliveries.Count > 0)
+            {
+                delivered += _deliveries.Count;
+                var entry = new LogEntry(new ChangePosition(transaction.EndLsn, change), [.. _deliveries]);
+                await hub.DeliveryLog.AppendAsync(entry, cancellationToken);
             }
         }
 
@@ -130,6 +144,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         _candidates.Clear();
         _multiBinding.Clear();
         _heads.Clear();
+        _deliveries.Clear();
         if (_matches.Capacity > KeptScratchCapacity)
         {
             _matches = [];
