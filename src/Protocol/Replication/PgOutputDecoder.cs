@@ -7,8 +7,8 @@ namespace MadBase.Protocol.Replication;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Input is the pgoutput message that follows the 25-byte XLogData header (<see cref="XLogDataHeader"/>), i.e. what
-/// Npgsql's raw API exposes as <c>XLogDataMessage.Data</c>. One XLogData always carries exactly one whole message.
+/// Input is the pgoutput message that follows the 25-byte XLogData header (Npgsql's replication connection strips
+/// it), i.e. what Npgsql's raw API exposes as <c>XLogDataMessage.Data</c>. One XLogData always carries exactly one whole message.
 /// </para>
 /// <para>
 /// Prefix rule: because the CopyData length is authoritative, a payload shorter than its message is malformed, not

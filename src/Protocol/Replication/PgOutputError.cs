@@ -16,9 +16,6 @@ internal enum PgOutputError
     /// <summary>The first byte of a pgoutput message is not a known message kind.</summary>
     UnknownMessageKind,
 
-    /// <summary>The first byte of a replication CopyData payload is not 'w', 'k' or 'r' where one was expected.</summary>
-    UnknownCopyDataKind,
-
     /// <summary>The message kind needs a newer protocol version (or streaming) than was negotiated.</summary>
     UnsupportedProtocolVersionFeature,
 

@@ -24,10 +24,6 @@ internal static class PgOutputThrow
         ProtocolException.Throw(PgOutputError.UnknownMessageKind, $"Unknown pgoutput message kind 0x{kind:x2}.");
 
     [DoesNotReturn]
-    public static void UnknownCopyDataKind(byte kind, ReplicationMessageKind expected) =>
-        ProtocolException.Throw(PgOutputError.UnknownCopyDataKind, $"Expected CopyData '{(char)expected}', got 0x{kind:x2}.");
-
-    [DoesNotReturn]
     public static void Unsupported(PgOutputMessageKind kind, int protocolVersion, string requirement) =>
         ProtocolException.Throw(
             PgOutputError.UnsupportedProtocolVersionFeature,
