@@ -16,7 +16,7 @@ help:
 	@echo "make footprint  binary size and idle RSS after start"
 	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
 	@echo "make load       end-to-end load scenarios against peers (load/); pick some with SCENARIOS=\"tus replication\""
-	@echo "make test-unit  the Protocol tests alone (no database)"
+	@echo "make test-unit  Protocol tests and the in-process Edge tests ([Trait(\"Kind\", \"InProcess\")]); no database, no server"
 	@echo "make build      dotnet build of the solution (Release)"
 	@echo "make publish    the AOT binary at $(BIN) (rebuilt when a source changes)"
 	@echo "make lint       formatting and style check (dotnet format --verify-no-changes; also run by CI)"
@@ -46,6 +46,7 @@ test:
 
 test-unit:
 	dotnet test --project tests/Protocol.Tests -c Release
+	dotnet test --project tests/Edge.Tests -c Release --filter-trait "Kind=InProcess"
 
 aot-check:
 	@scripts/aot-check.sh

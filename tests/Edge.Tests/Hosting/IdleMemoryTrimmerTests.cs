@@ -3,6 +3,7 @@ using MadBase.Edge.Hosting;
 namespace MadBase.Edge.Tests.Hosting;
 
 /// <summary>When the idle trim collects: only after two quiet checks, and only when enough garbage is held.</summary>
+[Trait("Kind", "InProcess")]
 public sealed class IdleMemoryTrimmerTests
 {
     private const long MiB = 1024 * 1024;

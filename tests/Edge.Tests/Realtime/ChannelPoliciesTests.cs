@@ -3,6 +3,7 @@ using MadBase.Edge.Realtime.Authorization;
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>The pure rules over realtime.messages grants: who may join, and when a refreshed token loses a read.</summary>
+[Trait("Kind", "InProcess")]
 public sealed class ChannelPoliciesTests
 {
     [Theory]

@@ -5,6 +5,7 @@ using MadBase.Edge.Replication;
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>Which replicated changes are database broadcasts (realtime.send), and the broadcast they become.</summary>
+[Trait("Kind", "InProcess")]
 public sealed class DatabaseBroadcastTests
 {
     private static readonly ChangeColumn[] s_columns =

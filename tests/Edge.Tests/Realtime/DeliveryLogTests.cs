@@ -12,6 +12,7 @@ namespace MadBase.Edge.Tests.Realtime;
 /// The postgres_changes delivery log in process: positions, who reads what, the byte and age bounds, back-pressure
 /// on the appender, and a reader that stops being marked behind (told) rather than skipped.
 /// </summary>
+[Trait("Kind", "InProcess")]
 public sealed class DeliveryLogTests : IOutboundOverflowHandler, IChangeGapHandler, IDisposable
 {
     private static readonly TimeSpan s_stall = TimeSpan.FromSeconds(5);

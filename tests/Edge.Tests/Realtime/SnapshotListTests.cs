@@ -3,6 +3,7 @@ using MadBase.Edge.Realtime;
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>The lock-free-read list behind topics and the subscription index (in process, no server).</summary>
+[Trait("Kind", "InProcess")]
 public sealed class SnapshotListTests
 {
     [Fact]

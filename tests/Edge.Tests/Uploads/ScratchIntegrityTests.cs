@@ -7,6 +7,7 @@ namespace MadBase.Edge.Tests.Uploads;
 /// In-process tests of what lets an upload prove its bytes (no server, no database): the CRC-32 combination, the
 /// scratch file's identity, and the two checks of <see cref="ScratchGuard"/> on real files.
 /// </summary>
+[Trait("Kind", "InProcess")]
 public sealed class ScratchIntegrityTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "madbase-scratch-integrity-" + Guid.NewGuid().ToString("N"));

@@ -5,6 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace MadBase.Edge.Tests.Uploads;
 
 /// <summary>The scratch file I/O helpers on real files: the gathered write and the read-ahead part stream.</summary>
+[Trait("Kind", "InProcess")]
 public sealed class ScratchIoTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "madbase-scratch-io-" + Guid.NewGuid().ToString("N"));

@@ -4,6 +4,7 @@ using MadBase.Edge.WebSockets;
 namespace MadBase.Edge.Tests.WebSockets;
 
 /// <summary>The per-socket outbound queue in process: order, capacity drops, the grace close, completion, wake-ups.</summary>
+[Trait("Kind", "InProcess")]
 public sealed class OutboundQueueTests : IOutboundOverflowHandler, IOutboundDropListener
 {
     private readonly List<long> _told = [];
