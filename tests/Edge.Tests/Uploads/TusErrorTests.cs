@@ -207,7 +207,7 @@ public sealed class TusErrorTests(TusServerFixture fixture) : IClassFixture<TusS
     [Fact]
     public async Task Patch_FinalConcatenatedUpload_Returns403()
     {
-        var part = await CreatePartialAsync(TestFiles.Bytes(10));
+        var part = await Server.CreatePartialAsync(TestFiles.Bytes(10));
         using var final = await CreateFinalAsync(Name(), [part]);
         Assert.Equal(201, (int)final.StatusCode);
         using var response = await Server.PatchAsync(final.Headers.Location!.ToString(), 10, TestFiles.Bytes(1));
@@ -329,19 +329,6 @@ public sealed class TusErrorTests(TusServerFixture fixture) : IClassFixture<TusS
         var url = await Server.CreateUrlAsync(name, bytes.Length);
         using var response = await Server.PatchAsync(url, 0, bytes);
         Assert.Equal(204, (int)response.StatusCode);
-    }
-
-    private async Task<string> CreatePartialAsync(byte[] bytes)
-    {
-        using var request = TusServer.Request(HttpMethod.Post, Server.Endpoint, Tokens.ServiceRole);
-        request.Headers.Add("Upload-Length", bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("Upload-Concat", "partial");
-        using var created = await Server.Http.SendAsync(request);
-        Assert.Equal(201, (int)created.StatusCode);
-        var url = created.Headers.Location!.ToString();
-        using var patch = await Server.PatchAsync(url, 0, bytes);
-        Assert.Equal(204, (int)patch.StatusCode);
-        return url;
     }
 
     private async Task<HttpResponseMessage> CreateFinalAsync(string name, IEnumerable<string> parts)

@@ -215,8 +215,8 @@ public sealed class TusScratchLossTests
         await using var server = await TusServer.StartAsync("file");
         var first = TestFiles.Bytes(MiB, seed: 24);
         var second = TestFiles.Bytes(MiB, seed: 25);
-        var firstUrl = await CreatePartialAsync(server, first);
-        var secondUrl = await CreatePartialAsync(server, second);
+        var firstUrl = await server.CreatePartialAsync(first);
+        var secondUrl = await server.CreatePartialAsync(second);
         var secondId = secondUrl[(secondUrl.LastIndexOf('/') + 1)..];
         var version = (Guid)(await server.ScalarAsync($"select version from madbase.tus_uploads where id = '{secondId}'"))!;
         Harm(Path.Combine(server.Edge.Environment["MADBASE_SCRATCH_DIR"], version.ToString("N") + ".part"), Damage.RewrittenInPlace, MiB);
@@ -236,19 +236,6 @@ public sealed class TusScratchLossTests
         Assert.Equal(0, TusServer.Offset(head));
         using var firstHead = await server.HeadAsync(firstUrl);
         Assert.Equal(MiB, TusServer.Offset(firstHead)); // the intact partial keeps its bytes
-    }
-
-    private static async Task<string> CreatePartialAsync(TusServer server, byte[] bytes)
-    {
-        using var request = TusServer.Request(HttpMethod.Post, server.Endpoint, Tokens.ServiceRole);
-        request.Headers.Add("Upload-Length", bytes.Length.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add("Upload-Concat", "partial");
-        using var created = await server.Http.SendAsync(request);
-        Assert.Equal(201, (int)created.StatusCode);
-        var url = created.Headers.Location!.ToString();
-        using var patch = await server.PatchAsync(url, 0, bytes);
-        Assert.Equal(204, (int)patch.StatusCode);
-        return url;
     }
 
     private static void Harm(string scratch, Damage damage, long held)

@@ -139,6 +139,20 @@ internal sealed class TusServer : IAsyncDisposable
         return await Http.SendAsync(request);
     }
 
+    /// <summary>Creates a partial upload (concatenation) and sends all of <paramref name="bytes"/>; returns its URL.</summary>
+    public async Task<string> CreatePartialAsync(byte[] bytes)
+    {
+        using var request = Request(HttpMethod.Post, Endpoint, Tokens.ServiceRole);
+        request.Headers.Add("Upload-Length", bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("Upload-Concat", "partial");
+        using var created = await Http.SendAsync(request);
+        Assert.Equal(201, (int)created.StatusCode);
+        var url = created.Headers.Location!.ToString();
+        using var patch = await PatchAsync(url, 0, bytes);
+        Assert.Equal(204, (int)patch.StatusCode);
+        return url;
+    }
+
     public async Task<HttpResponseMessage> HeadAsync(string url, string? token = null)
     {
         using var request = Request(HttpMethod.Head, url, token ?? Tokens.ServiceRole);
