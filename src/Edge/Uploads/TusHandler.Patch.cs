@@ -194,10 +194,10 @@ internal sealed partial class TusHandler
 
             return lost;
         }
-        catch (Exception ex) when (ex is not StorageException and not UploadException and not OperationCanceledException)
+        catch (Exception ex) when (ex is not StorageException and not UploadException and not ProtocolException and not OperationCanceledException)
         {
             Log.UploadCompletionFailed(logger, ex, record.Id);
-            throw new UploadException(StatusCodes.Status500InternalServerError, "The upload could not be stored yet; retry to resume completion");
+            throw new UploadUnavailableException("The upload could not be stored yet; retry to resume completion", ex);
         }
     }
 }

@@ -89,6 +89,10 @@ internal sealed partial class TusHandler(
         {
             await TusResponses.WriteErrorAsync(context, ex.Status, ex.Message);
         }
+        catch (UploadUnavailableException ex)
+        {
+            await TusResponses.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, ex.Message); // logged where it happened
+        }
         catch (StorageException ex)
         {
             await TusResponses.WriteErrorAsync(context, ex.Status, ex.Message);

@@ -71,4 +71,13 @@ internal enum TusError
 
     /// <summary>Another request holds the upload's lock; tus-js-client retries 423 (423 Locked).</summary>
     UploadLocked,
+
+    /// <summary>No valid credentials: a missing or invalid JWT or signature (401).</summary>
+    Unauthorized,
+
+    /// <summary>Valid credentials that may not do this: RLS refuses the write, another user's upload, a bad signature (403).</summary>
+    Forbidden,
+
+    /// <summary>A request that is well formed but cannot be honoured in the upload's state or with its metadata (400).</summary>
+    InvalidRequest,
 }

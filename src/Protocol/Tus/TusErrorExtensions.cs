@@ -29,6 +29,9 @@ internal static class TusErrorExtensions
         TusError.UploadNotFound => 404,
         TusError.UploadGone => 410,
         TusError.UploadLocked => 423,
+        TusError.Unauthorized => 401,
+        TusError.Forbidden => 403,
+        TusError.InvalidRequest => 400,
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Unknown TusError."),
     };
 }

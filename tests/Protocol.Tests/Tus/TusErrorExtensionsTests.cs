@@ -26,6 +26,9 @@ public sealed class TusErrorExtensionsTests
     [InlineData(TusError.UploadNotFound, 404)]
     [InlineData(TusError.UploadGone, 410)]
     [InlineData(TusError.UploadLocked, 423)]
+    [InlineData(TusError.Unauthorized, 401)]
+    [InlineData(TusError.Forbidden, 403)]
+    [InlineData(TusError.InvalidRequest, 400)]
     internal void ToHttpStatus_EachReason_ReturnsTusStatus(TusError reason, int status) =>
         Assert.Equal(status, reason.ToHttpStatus());
 
