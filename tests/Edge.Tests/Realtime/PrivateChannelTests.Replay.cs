@@ -117,6 +117,32 @@ public sealed partial class PrivateChannelTests
     }
 
     [Fact]
+    public async Task Replay_QueryFails_RefusedUnableToReplay()
+    {
+        // The probe row (payload null) passes; a stored row makes the policy's cast fail inside the replay query.
+        await server.ExecuteAsync("""
+            do $$ begin
+              create policy replay_broken_read on realtime.messages for select to authenticated
+                using (realtime.topic() like 'broken-%' and (payload is null or (payload->>'x')::int > 0));
+            exception when duplicate_object then null; end $$
+            """);
+        var topic = "broken-" + Guid.NewGuid().ToString("N")[..8];
+        await server.ExecuteAsync($$"""insert into realtime.messages (topic, extension, event, payload, private) values ('{{topic}}', 'broadcast', 'e', '{"x": "not a number"}', true)""");
+        await using var socket = await ConnectAsync(TokenA);
+
+        await socket.SendTextAsync($$$$$"""["1","1","realtime:{{{{{topic}}}}}","phx_join",{"config":{"private":true,"broadcast":{"replay":{"since":0}}}}]""");
+
+        Assert.Equal(
+            $$$$"""["1","1","realtime:{{{{topic}}}}","phx_reply",{"status":"error","response":{"reason":"UnableToReplayMessages: Realtime was unable to replay messages"}}]""",
+            await ReadTextAsync(socket));
+
+        // The channel is gone: a broadcast to it is unmatched.
+        await socket.SendTextAsync($$$"""["1","2","realtime:{{{topic}}}","broadcast",{"type":"broadcast","event":"e","payload":{}}]""");
+        Assert.Equal($$$$"""["1","2","realtime:{{{{topic}}}}","phx_reply",{"status":"error","response":{"reason":"unmatched topic"}}]""", await ReadTextAsync(socket));
+        Assert.Matches(@"(?m)^madbase_realtime_replays_failed_total [1-9]", await server.Edge.Http.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
     public async Task Replay_NotAnObjectOnPrivateChannel_JoinedWithoutReplay()
     {
         var lobby = NewLobby();
