@@ -59,4 +59,10 @@ internal static partial class Log
 
     [LoggerMessage(3018, LogLevel.Warning, "Realtime socket fell behind the delivery log (no progress for {StallMs} ms while changes for it had to go): told on {Channels} channel(s), closing with 1008")]
     public static partial void ChangesMissed(ILogger logger, int channels, double stallMs);
+
+    [LoggerMessage(3019, LogLevel.Debug, "Replayed {Count} broadcast(s) to {Topic} as {Role}")]
+    public static partial void BroadcastsReplayed(ILogger logger, string topic, string role, int count);
+
+    [LoggerMessage(3020, LogLevel.Warning, "Could not read the broadcast replay for {Topic}: {Reason}; the join is refused")]
+    public static partial void ReplayUnavailable(ILogger logger, string topic, string reason);
 }

@@ -13,10 +13,14 @@ namespace MadBase.Edge.Realtime;
 internal static class DatabaseBroadcast
 {
     /// <summary>The topic and the broadcast payload of <paramref name="change"/>; false when it is not a database broadcast.</summary>
-    public static bool TryRead(ChangeEvent change, out TopicKey topic, out byte[] payloadJson)
+    public static bool TryRead(ChangeEvent change, out TopicKey topic, out byte[] payloadJson) => TryRead(change, out topic, out payloadJson, out _);
+
+    /// <summary>As above, with the row's id (<c>meta.id</c>), by which a channel skips a message it was already replayed.</summary>
+    public static bool TryRead(ChangeEvent change, out TopicKey topic, out byte[] payloadJson, out string? id)
     {
         topic = default;
         payloadJson = [];
+        id = null;
         if (change.Kind != ChangeKind.Insert || change.Schema != "realtime" || change.Table != "messages" || Text(change, "extension") != "broadcast")
         {
             return false;
@@ -30,26 +34,11 @@ internal static class DatabaseBroadcast
             return false;
         }
 
-        var id = Text(change, "id");
+        id = Text(change, "id");
         var isPrivate = Text(change, "private") == "t";
         try
         {
-            payloadJson = PhoenixFrames.Json((eventName, payload, id), static (json, m) =>
-            {
-                json.WriteStartObject();
-                json.WriteString("type", "broadcast");
-                json.WriteString("event", m.eventName);
-                json.WritePropertyName("payload");
-                json.WriteRawValue(m.payload); // jsonb text output: validated, never trusted blindly
-                if (m.id is not null)
-                {
-                    json.WriteStartObject("meta");
-                    json.WriteString("id", m.id);
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndObject();
-            });
+            payloadJson = Payload(eventName, payload, id, replayed: false);
         }
         catch (JsonException)
         {
@@ -59,6 +48,34 @@ internal static class DatabaseBroadcast
         topic = new TopicKey(RealtimeChannel.TopicPrefix + name, isPrivate);
         return true;
     }
+
+    /// <summary>
+    /// <c>{"type":"broadcast","event","payload","meta":{"id"[,"replayed":true]}}</c>: the one shape of a message from
+    /// <c>realtime.messages</c>, live or replayed. <paramref name="payload"/> is jsonb text output.
+    /// </summary>
+    /// <exception cref="JsonException">The payload is not valid JSON.</exception>
+    public static byte[] Payload(string eventName, string payload, string? id, bool replayed) =>
+        PhoenixFrames.Json((eventName, payload, id, replayed), static (json, m) =>
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "broadcast");
+            json.WriteString("event", m.eventName);
+            json.WritePropertyName("payload");
+            json.WriteRawValue(m.payload); // jsonb text output: validated, never trusted blindly
+            if (m.id is not null)
+            {
+                json.WriteStartObject("meta");
+                json.WriteString("id", m.id);
+                if (m.replayed)
+                {
+                    json.WriteBoolean("replayed", true);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        });
 
     private static string? Text(ChangeEvent change, string column)
     {

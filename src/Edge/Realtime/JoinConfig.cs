@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MadBase.Edge.Realtime.Replay;
 
 namespace MadBase.Edge.Realtime;
 
@@ -19,6 +20,9 @@ internal sealed class JoinConfig
     public string? PresenceKey { get; private set; }
 
     public bool Private { get; private set; }
+
+    /// <summary><c>broadcast.replay</c> as sent; null when absent (docs/protocol/realtime.md §Broadcast replay).</summary>
+    public ReplayRequest? Replay { get; private set; }
 
     public string? AccessToken { get; private set; }
 
@@ -95,6 +99,11 @@ internal sealed class JoinConfig
                     {
                         r.Read();
                         c.BroadcastAck = ReadBool(ref r);
+                    }
+                    else if (r.ValueTextEquals("replay"u8))
+                    {
+                        r.Read();
+                        c.Replay = ReplayRequest.Read(ref r);
                     }
                     else
                     {

@@ -1,6 +1,7 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
+using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 
@@ -37,6 +38,9 @@ internal sealed class RealtimeChannel
         _presenceEnabled = config.PresenceEnabled;
         _claims = claims;
         _token = token;
+
+        // The session refuses a replay on a public channel or with invalid params before a channel exists.
+        Replay = config.Private && config.Replay is { Shape: ReplayShape.Valid } ? new ReplayGate() : null;
     }
 
     public string Topic { get; }
@@ -103,6 +107,9 @@ internal sealed class RealtimeChannel
 
     public PostgresBinding[] Bindings { get; set; } = [];
 
+    /// <summary>Orders the join's broadcast replay before live frames; null when the join asked for none.</summary>
+    public ReplayGate? Replay { get; }
+
     public void UpdateAuth(JwtClaims claims, string token)
     {
         Volatile.Write(ref _claims, claims);
@@ -122,5 +129,9 @@ internal sealed class RealtimeChannel
     public static string NameOf(string topic) => topic.StartsWith(TopicPrefix, StringComparison.Ordinal) ? topic[TopicPrefix.Length..] : topic;
 
     /// <summary>Queues a broadcast or presence frame for this channel's socket; false when it was dropped (slow or closing client).</summary>
-    public bool Send(in OutboundFrame frame) => !_closed && Outbound.TryEnqueue(frame);
+    public bool Send(in OutboundFrame frame) => Send(frame, messageId: null);
+
+    /// <summary>As above; <paramref name="messageId"/> names a database broadcast's row, which a replay may already have sent.</summary>
+    public bool Send(in OutboundFrame frame, string? messageId) =>
+        !_closed && (Replay is { } replay ? replay.Send(Outbound, frame, messageId) : Outbound.TryEnqueue(frame));
 }

@@ -4,6 +4,7 @@ using MadBase.Edge.Hosting;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
+using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 
@@ -19,10 +20,11 @@ internal sealed class RealtimeHub : IDisposable
     private readonly ITimer _sweeper;
     private volatile bool _stopping;
 
-    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer)
+    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer, ReplayReader replays)
     {
         Options = options;
         Authorizer = authorizer;
+        Replays = replays;
         Jwt = jwt;
         Time = time;
         Metrics = new RealtimeMetrics(edgeMetrics);
@@ -48,6 +50,9 @@ internal sealed class RealtimeHub : IDisposable
 
     /// <summary>Evaluates private channels' <c>realtime.messages</c> policies.</summary>
     public ChannelAuthorizer Authorizer { get; }
+
+    /// <summary>Reads private channels' broadcast replays from <c>realtime.messages</c>.</summary>
+    public ReplayReader Replays { get; }
 
     public TimeProvider Time { get; }
 
@@ -97,8 +102,9 @@ internal sealed class RealtimeHub : IDisposable
     /// <paramref name="except"/> (and private channels without broadcast read), the payload bytes untouched and
     /// one frame per serializer version shared by all.
     /// </summary>
+    /// <param name="messageId">The <c>realtime.messages</c> id of a database broadcast, so a channel that replayed it skips it.</param>
     /// <returns>Frames queued.</returns>
-    public int BroadcastText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except)
+    public int BroadcastText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except, string? messageId = null)
     {
         var topic = key.Topic;
         byte[]? v2 = null, v1 = null;
@@ -113,7 +119,7 @@ internal sealed class RealtimeHub : IDisposable
             var frame = channel.Version == PhoenixVersion.V2
                 ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, topic, "broadcast", payloadJson)
                 : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, topic, "broadcast", payloadJson);
-            delivered += channel.Send(new OutboundFrame(frame)) ? 1 : 0;
+            delivered += channel.Send(new OutboundFrame(frame), messageId) ? 1 : 0;
         }
 
         Metrics.BroadcastDeliveries.Add(delivered);

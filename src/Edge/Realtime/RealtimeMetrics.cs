@@ -31,6 +31,10 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
 
     public Counter UnauthorizedDrops { get; } = metrics.Counter("madbase_realtime_unauthorized_drops_total", "Broadcasts and presence tracks refused because realtime.messages policies deny writing.");
 
+    public Counter Replayed { get; } = metrics.Counter("madbase_realtime_replayed_total", "Broadcasts replayed from realtime.messages to private channels that joined with broadcast.replay.");
+
+    public Counter ReplaysFailed { get; } = metrics.Counter("madbase_realtime_replays_failed_total", "Joins with broadcast.replay refused because realtime.messages could not be read.");
+
     public Counter LogOverruns { get; } = metrics.Counter("madbase_realtime_log_overruns_total", "Sockets told they missed changes (they fell behind the delivery log) and closed with 1008.");
 
     public Counter LogWaits { get; } = metrics.Counter("madbase_realtime_log_waits_total", "Changes whose append waited for room in the delivery log (readers still reading its tail).");

@@ -1,5 +1,6 @@
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
+using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.Replication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -12,6 +13,7 @@ internal static class RealtimeServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton<ChannelAuthorizer>();
+        services.AddSingleton<ReplayReader>();
         services.AddSingleton<RealtimeHub>();
         services.TryAddSingleton<ChangeFeed>();
         services.AddSingleton<RlsProbe>();

@@ -47,9 +47,10 @@ internal sealed partial class RealtimeSession
     /// <summary>
     /// Runs <paramref name="check"/> off the read loop and holds <paramref name="topic"/> meanwhile. The message
     /// that needed it (<paramref name="retry"/>, empty for none) goes first in line, so once the returned action
-    /// has stored the result under the lock it is handled again and finds it.
+    /// has stored the result under the lock it is handled again and finds it. A broadcast replay read uses the same
+    /// hold (<paramref name="policyCheck"/> false: not counted as a policy check).
     /// </summary>
-    private void Authorize(string topic, WebSocketOpcode opcode, ReadOnlySpan<byte> retry, Func<Task<Action>> check)
+    private void Authorize(string topic, WebSocketOpcode opcode, ReadOnlySpan<byte> retry, Func<Task<Action>> check, bool policyCheck = true)
     {
         _gates ??= new(StringComparer.Ordinal);
         if (!_gates.TryGetValue(topic, out var gate))
@@ -64,7 +65,11 @@ internal sealed partial class RealtimeSession
             gate.Waiting.AddFirst(new Deferred(opcode, retry.ToArray()));
         }
 
-        _hub.Metrics.PolicyChecks.Increment();
+        if (policyCheck)
+        {
+            _hub.Metrics.PolicyChecks.Increment();
+        }
+
         _ = CompleteAsync(topic, gate, check);
     }
 

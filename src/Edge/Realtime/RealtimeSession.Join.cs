@@ -2,6 +2,7 @@ using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
+using MadBase.Edge.Realtime.Replay;
 using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Realtime;
@@ -72,6 +73,12 @@ internal sealed partial class RealtimeSession
             policies = prepared;
         }
 
+        if (ReplayRefusal(config, policies, topic) is { } refusal)
+        {
+            RefuseJoin(message, refusal);
+            return;
+        }
+
         var joinRef = SharedStrings.Get(message.JoinRef) ?? SharedStrings.Get(message.Ref) ?? "";
         var channel = new RealtimeChannel(topic, joinRef, Version, Connection.Outbound, config, claims, token, policies);
         var bindings = new List<PostgresBinding>(config.PostgresChanges.Count);
@@ -101,39 +108,73 @@ internal sealed partial class RealtimeSession
         _hub.Topics.Add(channel);
         _hub.Subscriptions.Add(channel, bindings);
 
-        Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, JoinResponse(config, replies)));
-        if (bindings.Count > 0)
+        var joined = new JoinedChannel(channel, PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, JoinResponse(config, replies)), errors, bindings.Count);
+        if (channel.Replay is not null && config.Replay is { } replay)
+        {
+            StartReplay(message, joined, replay); // replies once the replay is read
+            return;
+        }
+
+        CompleteJoin(joined, replayed: null);
+    }
+
+    /// <summary>
+    /// The join's replies, then (with a replay) the replayed broadcasts, and only then the channel's postgres_changes:
+    /// <c>SUBSCRIBED</c> on the client means changes are already being routed to it.
+    /// </summary>
+    private void CompleteJoin(JoinedChannel joined, List<ReplayedMessage>? replayed)
+    {
+        var channel = joined.Channel;
+        Send(joined.Reply);
+        if (joined.Bindings > 0)
         {
             Send(SystemMessage(channel, "postgres_changes", ok: true, "Subscribed to PostgreSQL"));
         }
 
-        foreach (var error in errors)
+        foreach (var error in joined.Errors)
         {
             Send(SystemMessage(channel, "postgres_changes", ok: false, error));
         }
 
         if (channel.ReceivesPresence)
         {
-            Send(PhoenixFrames.Message(Version, joinRef, null, topic, "presence_state", _hub.Presence.State(channel.Key)));
+            Send(PhoenixFrames.Message(Version, channel.JoinRef, null, channel.Topic, "presence_state", _hub.Presence.State(channel.Key)));
+        }
+
+        if (replayed is not null)
+        {
+            OpenReplay(channel, replayed);
         }
 
         channel.MarkLive(); // after the replies: its first change may now be written
         _hub.Metrics.Joins.Increment();
-        Log.ChannelJoined(_hub.Logger, topic, claims.Role, bindings.Count);
+        Log.ChannelJoined(_hub.Logger, channel.Topic, channel.Claims.Role, joined.Bindings);
     }
 
-    private void RefuseJoin(in PhoenixMessage message, string reason)
+    private void RefuseJoin(in PhoenixMessage message, string reason) =>
+        RefuseJoin(message.Topic.ToString(), reason, RefusalReply(message, reason));
+
+    /// <summary>Counts, logs and sends (delayed) a join's error reply built earlier by <see cref="RefusalReply"/>.</summary>
+    private void RefuseJoin(string topic, string reason, byte[] reply)
     {
         _hub.Metrics.JoinsRefused.Increment();
-        Log.JoinRefused(_hub.Logger, message.Topic.ToString(), reason);
+        Log.JoinRefused(_hub.Logger, topic, reason);
+        SendDelayed(reply);
+    }
+
+    private byte[] RefusalReply(in PhoenixMessage message, string reason)
+    {
         var response = PhoenixFrames.Json(reason, static (json, r) =>
         {
             json.WriteStartObject();
             json.WriteString("reason", r);
             json.WriteEndObject();
         });
-        SendDelayed(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, response));
+        return PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, response);
     }
+
+    /// <summary>A channel registered by its join, with the replies still to send.</summary>
+    private sealed record JoinedChannel(RealtimeChannel Channel, byte[] Reply, List<string> Errors, int Bindings);
 
     /// <summary>
     /// The join's own token if it sent one, else the socket's (supabase-js often joins before its session token

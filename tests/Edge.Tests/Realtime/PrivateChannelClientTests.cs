@@ -66,6 +66,76 @@ public sealed class PrivateChannelClientTests(PrivateChannelServerFixture server
             Strings(result.GetProperty("systemMessages")));
     }
 
+    [Fact]
+    public async Task BroadcastReplay_StoredThenLive_NewestLimitReplayedOnceThenLiveOnce()
+    {
+        await server.WaitForStreamingAsync();
+        var topic = "lobby-replay-" + Guid.NewGuid().ToString("N")[..8];
+        await server.ExecuteAsync($"insert into realtime.messages (topic, extension, event, payload, private, inserted_at) values ('{topic}', 'broadcast', 'stored', '{{\"n\": 0}}', true, now() - interval '1 hour')");
+        const int Stored = 5;
+        const int Live = 3;
+        for (var n = 1; n <= Stored; n++)
+        {
+            await server.ExecuteAsync($"select realtime.send('{{\"n\": {n}}}', 'stored', '{topic}')");
+        }
+
+        var since = (long)(await server.ScalarAsync("select (extract(epoch from now() - interval '30 minutes') * 1000)::bigint"))!;
+        var before = await ReplayedTotalAsync();
+        var env = new Dictionary<string, string>
+        {
+            ["EDGE_URL"] = server.Edge.BaseUri.ToString().TrimEnd('/'),
+            ["EDGE_ANON_KEY"] = Tokens.Anon,
+            ["EDGE_TOKEN_A"] = Tokens.User(PrivateChannelServerFixture.UserA),
+            ["EDGE_TOKEN_B"] = Tokens.User(PrivateChannelServerFixture.UserB),
+            ["EDGE_ROOM"] = PrivateChannelServerFixture.RoomA,
+            ["EDGE_TOPIC"] = topic,
+            ["EDGE_SINCE"] = since.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EDGE_STORED"] = Stored.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EDGE_LIVE"] = Live.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+        var script = NodeScript.RunAsync("realtime-replay.mjs", env, s_timeout);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await ReplayedTotalAsync() < before + 3 + Stored && !script.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        for (var n = Stored + 1; n <= Stored + Live; n++)
+        {
+            await server.ExecuteAsync($"select realtime.send('{{\"n\": {n}}}', 'live', '{topic}')");
+        }
+
+        var result = (await script).Json;
+
+        Assert.Equal("SUBSCRIBED", Status(result, "joinLimited"));
+        Assert.Equal("SUBSCRIBED", Status(result, "joinAll"));
+        Assert.Equal("CHANNEL_ERROR", Status(result, "joinRefused"));
+        Assert.Equal(
+            "Unauthorized: You do not have permissions to read from this Channel topic: " + PrivateChannelServerFixture.RoomA,
+            result.GetProperty("joinRefused").GetProperty("error").GetString());
+        Assert.Contains("must be a private channel", result.GetProperty("publicError").GetString(), StringComparison.Ordinal);
+
+        // limit 3: the newest three stored, oldest first; no limit: every stored one since `since` (not the hour-old
+        // one); then each live message once, without `replayed`. meta.id is the row's id, as in the payload.
+        var got = result.GetProperty("got");
+        Assert.Equal(["3 replayed", "4 replayed", "5 replayed", "6 live", "7 live", "8 live"], Messages(got.GetProperty("limited")));
+        Assert.Equal(["1 replayed", "2 replayed", "3 replayed", "4 replayed", "5 replayed", "6 live", "7 live", "8 live"], Messages(got.GetProperty("all")));
+        foreach (var message in got.GetProperty("all").EnumerateArray())
+        {
+            Assert.Equal(message.GetProperty("payloadId").GetString(), message.GetProperty("id").GetString());
+        }
+    }
+
+    private async Task<long> ReplayedTotalAsync()
+    {
+        var line = (await server.Edge.Http.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith("madbase_realtime_replayed_total ", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string[] Messages(JsonElement messages) =>
+        [.. messages.EnumerateArray().Select(m => $"{m.GetProperty("n").GetInt32()} {(m.GetProperty("replayed").GetBoolean() ? "replayed" : "live")}")];
+
     private static string? Status(JsonElement result, string name) => result.GetProperty(name).GetProperty("status").GetString();
 
     private static string[] From(JsonElement messages) => [.. messages.EnumerateArray().Select(m => m.GetProperty("from").GetString()!)];

@@ -88,9 +88,9 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
         var next = 0;
         for (var change = 0; change < transaction.Changes.Count; change++)
         {
-            if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload))
+            if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload, out var messageId))
             {
-                hub.BroadcastText(topic, payload, except: null);
+                hub.BroadcastText(topic, payload, except: null, messageId);
             }
 
             // Channels of one topic asking for the same bindings get byte-identical frames: each head is built once
