@@ -8,6 +8,7 @@ namespace MadBase.Edge.Tests.Realtime;
 /// <c>config.broadcast.replay</c> in the join payload, judged as upstream's channel does (supabase/realtime
 /// <c>maybe_replay_messages</c>, <c>Realtime.Messages.replay</c>).
 /// </summary>
+[Trait("Kind", "InProcess")]
 public sealed class BroadcastReplayConfigTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using MadBase.Edge.WebSockets;
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>The replay gate's rule: replayed frames first, then what arrived meanwhile, and never a replayed id again.</summary>
+[Trait("Kind", "InProcess")]
 public sealed class ReplayGateTests : IOutboundOverflowHandler
 {
     private readonly OutboundQueue _queue;
