@@ -160,7 +160,7 @@ internal sealed partial class FileObjectStore : IObjectStore
         var path = Path.GetFullPath(Path.Combine(_objects, key));
         if (!path.StartsWith(_objects + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            throw StorageException.InvalidKey("the key leaves the storage directory");
+            throw StorageException.InvalidKey(key);
         }
 
         return path;

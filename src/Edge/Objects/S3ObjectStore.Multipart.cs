@@ -93,7 +93,7 @@ internal sealed partial class S3ObjectStore
                 if (partNumber > 10_000)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
-                    throw StorageException.EntityTooLarge(10_000L * PartSize);
+                    throw StorageException.EntityTooLarge();
                 }
 
                 inFlight.Add(UploadBufferAsync(upload, partNumber, buffer, filled, abort.Token));

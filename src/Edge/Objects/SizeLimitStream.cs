@@ -18,7 +18,7 @@ internal sealed class SizeLimitStream(Stream inner, long maxBytes) : ReadOnlyWra
         _read += n;
         if (_read > maxBytes)
         {
-            throw StorageException.EntityTooLarge(maxBytes);
+            throw StorageException.EntityTooLarge();
         }
 
         return n;

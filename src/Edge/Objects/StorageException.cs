@@ -18,6 +18,12 @@ internal sealed class StorageException(int status, string code, string error, st
 
     public static StorageException BucketNotFound() => new(404, "NoSuchBucket", "Bucket not found", "Bucket not found");
 
+    /// <summary>What upstream's JWT library says for an absent or non-JWS token (no <c>Authorization</c> header at all).</summary>
+    public const string MissingTokenMessage = "Invalid Compact JWS";
+
+    /// <summary>Upstream's text for a role check (service-role-only routes); sent with the real HTTP 403.</summary>
+    public const string InvalidRoleMessage = "Access denied: Invalid role";
+
     public static StorageException Unauthorized(string message) => new(403, "AccessDenied", "Unauthorized", message);
 
     public static StorageException RowLevelSecurity(string operation) => new(403, "AccessDenied", "Unauthorized",
@@ -29,16 +35,17 @@ internal sealed class StorageException(int status, string code, string error, st
 
     public static StorageException BucketNotEmpty() => new(409, "ResourceNotEmpty", "ResourceNotEmpty", "The bucket you tried to delete is not empty");
 
-    public static StorageException EntityTooLarge(long limit) => new(413, "EntityTooLarge", "Payload too large",
-        $"The object exceeded the maximum allowed size ({limit} bytes)");
+    /// <summary>The text is fixed (no limit in it): clients compare it literally.</summary>
+    public static StorageException EntityTooLarge() => new(413, "EntityTooLarge", "Payload too large",
+        "The object exceeded the maximum allowed size");
 
     public static StorageException MimeNotAllowed(string mime) => new(415, "InvalidMimeType", "invalid_mime_type", $"mime type {mime} is not supported");
 
-    public static StorageException InvalidKey(string reason) => new(400, "InvalidKey", "InvalidKey", "Invalid key: " + reason);
+    public static StorageException InvalidKey(string key) => new(400, "InvalidKey", "InvalidKey", "Invalid key: " + key);
 
-    public static StorageException InvalidBucketName(string name) => new(400, "InvalidBucketName", "Invalid Input", $"Bucket name invalid: '{name}'");
+    public static StorageException InvalidBucketName() => new(400, "InvalidBucketName", "Invalid Input", "Bucket name invalid");
 
-    public static StorageException InvalidRequest(string message) => new(400, "InvalidRequest", "Invalid Input", message);
+    public static StorageException InvalidRequest(string message) => new(400, "InvalidRequest", "InvalidRequest", message);
 
     public static StorageException InvalidRange() => new(416, "InvalidRange", "invalid_range", "invalid range provided");
 

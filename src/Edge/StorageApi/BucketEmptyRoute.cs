@@ -11,12 +11,18 @@ internal static class BucketEmptyRoute
 {
     private const int BatchSize = 500; // upstream's delete batch size
 
+    /// <summary>
+    /// Upstream's literal answer, which clients compare. Here the bucket is already empty when it is sent (the work
+    /// is synchronous), so "queued" only over-promises the wait.
+    /// </summary>
+    internal const string QueuedMessage = "Empty bucket has been queued. Completion may take up to an hour.";
+
     public static async Task EmptyAsync(HttpContext context, StorageServices services, string bucketId)
     {
         var caller = services.RequireCaller(context);
         if (!caller.IsServiceRole)
         {
-            throw StorageException.Unauthorized("Access denied: Invalid role (emptying a bucket needs the service_role key)");
+            throw StorageException.Unauthorized(StorageException.InvalidRoleMessage);
         }
 
         if (await services.Objects.GetBucketAsync(bucketId, context.RequestAborted) is null)
@@ -57,6 +63,6 @@ internal static class BucketEmptyRoute
             }
         }
 
-        await StorageHttp.WriteMessageAsync(context, "Successfully emptied");
+        await StorageHttp.WriteMessageAsync(context, QueuedMessage);
     }
 }

@@ -131,7 +131,7 @@ internal static class BucketRoutes
         var id = body.GetString("id") ?? name;
         if (!ObjectKeys.IsValidBucketName(id) || !ObjectKeys.IsValidBucketName(name))
         {
-            throw StorageException.InvalidBucketName(name);
+            throw StorageException.InvalidBucketName();
         }
 
         var sizeLimit = ParseSizeLimit(body, services.GlobalMaxSize, out _);
@@ -326,7 +326,7 @@ internal static class BucketRoutes
             throw StorageException.InvalidRequest("file_size_limit must not be negative");
         }
 
-        return bytes > globalMax ? throw StorageException.EntityTooLarge(globalMax) : bytes == 0 ? null : bytes;
+        return bytes > globalMax ? throw StorageException.EntityTooLarge() : bytes == 0 ? null : bytes;
     }
 
     private static string[]? ParseMimeTypes(JsonElement body, out bool given)

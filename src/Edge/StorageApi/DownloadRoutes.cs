@@ -61,7 +61,7 @@ internal static class DownloadRoutes
         if (fresh.Version == row.Version || !await TryServeAsync(context, services, fresh, expires))
         {
             Log.MissingBytes(services.Logger, fresh.BucketId, fresh.Name, fresh.Version);
-            throw new StorageException(404, "NoSuchKey", "Not found", "The resource was not found");
+            throw StorageException.ObjectNotFound();
         }
     }
 

@@ -52,7 +52,7 @@ internal static class InfoRoute
             json.WriteString("content_type", metadata.MimeType);
             json.WriteString("cache_control", metadata.CacheControl);
             json.WriteString("etag", metadata.ETag);
-            json.WriteRawOrNull("metadata", row.UserMetadataJson);
+            json.WriteRawOrEmptyObject("metadata", row.UserMetadataJson); // upstream stores {} for "no user metadata"
             json.WriteTimestamp("last_modified", row.UpdatedAt);
             json.WriteTimestamp("created_at", row.CreatedAt);
             json.WriteEndObject();

@@ -51,7 +51,7 @@ internal static class MoveCopyRoutes
         var userMetadata = copyMetadata ? row.UserMetadataJson : null;
         if (metadata.Size > Math.Min(bucket.FileSizeLimit ?? services.GlobalMaxSize, services.GlobalMaxSize))
         {
-            throw StorageException.EntityTooLarge(bucket.FileSizeLimit ?? services.GlobalMaxSize);
+            throw StorageException.EntityTooLarge();
         }
 
         if (!MimeTypes.IsAllowed(mime, bucket.AllowedMimeTypes))

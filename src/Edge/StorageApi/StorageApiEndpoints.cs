@@ -63,12 +63,12 @@ internal static class StorageApiEndpoints
             Log.StorageRequestRefused(services.Logger, method, context.Request.Path, ex.Status, ex.Message);
             services.Refusals.Increment();
             ResetForError(context);
-            await StorageHttp.WriteErrorAsync(context, ex, realStatus: ex.Code == "AccessDenied" && ex.Message.StartsWith("Access denied: Invalid role", StringComparison.Ordinal));
+            await StorageHttp.WriteErrorAsync(context, ex, realStatus: ex.Code == "AccessDenied" && ex.Message == StorageException.InvalidRoleMessage);
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
             var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? StorageException.EntityTooLarge(context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0)
+                ? StorageException.EntityTooLarge()
                 : StorageException.InvalidRequest(ex.Message);
             ResetForError(context);
             await StorageHttp.WriteErrorAsync(context, error);
@@ -196,12 +196,12 @@ internal readonly record struct ObjectTarget(string Bucket, string Name)
     {
         if (!ObjectKeys.IsValidBucketName(Bucket))
         {
-            throw StorageException.InvalidBucketName(Bucket);
+            throw StorageException.InvalidBucketName();
         }
 
-        if (ObjectKeys.ValidateName(Name) is { } problem)
+        if (ObjectKeys.ValidateName(Name) is not null)
         {
-            throw StorageException.InvalidKey(problem);
+            throw StorageException.InvalidKey(Name);
         }
 
         return this;

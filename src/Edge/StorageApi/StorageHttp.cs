@@ -144,6 +144,10 @@ internal static class StorageHttp
         }
     }
 
+    /// <summary>Writes a row's jsonb column as raw JSON, or <c>{}</c> when the column is SQL NULL.</summary>
+    public static void WriteRawOrEmptyObject(this Utf8JsonWriter json, string name, string? rawJson) =>
+        json.WriteRawOrNull(name, rawJson ?? "{}");
+
     public static void WriteTimestamp(this Utf8JsonWriter json, string name, DateTimeOffset? value)
     {
         if (value is { } v)

@@ -62,7 +62,7 @@ internal sealed class StorageServices(
 
         if (string.IsNullOrEmpty(token))
         {
-            error = "missing Authorization: Bearer <jwt> header";
+            error = StorageException.MissingTokenMessage;
             return false;
         }
 

@@ -54,7 +54,7 @@ internal static class UploadRoutes
         {
             if (body.DeclaredLength > limit)
             {
-                throw StorageException.EntityTooLarge(limit);
+                throw StorageException.EntityTooLarge();
             }
 
             if (!MimeTypes.IsAllowed(body.ContentType, bucket.AllowedMimeTypes))

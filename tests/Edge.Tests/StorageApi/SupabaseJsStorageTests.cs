@@ -22,6 +22,21 @@ public abstract class SupabaseJsStorageTests<TFixture>(TFixture fixture) : IClas
         Assert.True(result.Json.GetProperty("ok").GetBoolean(), result.Stdout);
         Assert.True(result.Json.GetProperty("checks").GetInt32() > 50, result.Stdout);
     }
+
+    /// <summary>Issue 15: info() metadata <c>{}</c> and the error texts and codes clients compare literally with upstream's.</summary>
+    [Fact]
+    public async Task StorageJs_InfoMetadataAndErrorTexts_MatchUpstream()
+    {
+        var result = await NodeScript.RunAsync("storage-parity.mjs", new Dictionary<string, string>
+        {
+            ["MADBASE_URL"] = fixture.Edge.BaseUri.ToString().TrimEnd('/'),
+            ["MADBASE_SERVICE_KEY"] = Tokens.ServiceRole,
+            ["MADBASE_ANON_KEY"] = Tokens.Anon,
+            ["MADBASE_USER_A_TOKEN"] = Tokens.User(Guid.NewGuid()),
+        }, TimeSpan.FromSeconds(60));
+        Assert.True(result.Json.GetProperty("ok").GetBoolean(), result.Stdout);
+        Assert.True(result.Json.GetProperty("checks").GetInt32() >= 12, result.Stdout);
+    }
 }
 
 public sealed class FileSupabaseJsStorageTests(FileStorageFixture fixture) : SupabaseJsStorageTests<FileStorageFixture>(fixture);
