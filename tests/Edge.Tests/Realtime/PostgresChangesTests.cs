@@ -59,6 +59,40 @@ public sealed partial class PostgresChangesTests
     }
 
     [Fact]
+    public async Task Changes_MatchIMatchIsDistinctFilters_DeliverOnlyMatchingRows()
+    {
+        await using var ctx = await StartAsync("""
+            create table public.todos (id bigint primary key, title text, done bool not null default false);
+            grant select on public.todos to anon, authenticated;
+            """, "todos");
+        var expect = new Dictionary<string, int> { ["titleMatch"] = 2, ["titleIMatch"] = 3, ["titleIsDistinctA"] = 4 };
+        var run = ctx.RunScriptAsync("realtime-changes.mjs", expect);
+        await ctx.WaitForBindingsAsync(3);
+        await ctx.ExecuteAsync("""
+            insert into public.todos (id, title) values (1, 'b12');
+            insert into public.todos (id, title) values (2, 'B7x');
+            insert into public.todos (id, title) values (3, 'a');
+            insert into public.todos (id, title) values (4, null);
+            update public.todos set title = 'b3' where id = 3;
+            delete from public.todos where id = 1;
+            """);
+        var result = await run;
+        var got = result.GetProperty("got");
+        Assert.All(result.GetProperty("joins").EnumerateObject(), j => Assert.Equal("SUBSCRIBED", j.Value.GetString()));
+
+        static string[] Seen(JsonElement events) => events.EnumerateArray()
+            .Select(e => $"{e.GetProperty("type").GetString()} {e.GetProperty("new").GetProperty("id").GetInt64()}").ToArray();
+
+        // match is case-sensitive and anchored here: 'B7x', 'a' and NULL do not match; the DELETE's old record
+        // carries only the key, so a title filter cannot match it.
+        Assert.Equal(["INSERT 1", "UPDATE 3"], Seen(got.GetProperty("titleMatch")));
+        Assert.Equal(["INSERT 1", "INSERT 2", "UPDATE 3"], Seen(got.GetProperty("titleIMatch")));
+
+        // IS DISTINCT FROM 'a': NULL (row 4) is distinct, 'a' (row 3's insert) is not.
+        Assert.Equal(["INSERT 1", "INSERT 2", "INSERT 4", "UPDATE 3"], Seen(got.GetProperty("titleIsDistinctA")));
+    }
+
+    [Fact]
     public async Task Changes_RlsOwnRowsPolicy_EachUserSeesOnlyOwnRows()
     {
         await using var ctx = await StartAsync("""

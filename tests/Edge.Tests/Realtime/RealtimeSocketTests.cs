@@ -189,6 +189,26 @@ public sealed class RealtimeSocketTests(RealtimeServerFixture server) : IClassFi
     }
 
     [Fact]
+    public async Task Join_MatchIMatchIsDistinctFilters_SubscribedToPostgres()
+    {
+        await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path());
+        await socket.SendTextAsync("""["1","1","realtime:rx","phx_join",{"config":{"postgres_changes":[{"event":"*","schema":"public","table":"t","filter":"title=match.^b[0-9]+$"},{"event":"*","schema":"public","table":"t","filter":"title=imatch.^b\\d"},{"event":"*","schema":"public","table":"t","filter":"title=not.isdistinct.a"}]}}]""");
+        Assert.Contains("\"status\":\"ok\"", await socket.ReadTextContainingAsync("phx_reply", s_timeout), StringComparison.Ordinal);
+        Assert.Equal("""["1",null,"realtime:rx","system",{"extension":"postgres_changes","status":"ok","message":"Subscribed to PostgreSQL","channel":"rx"}]""", await socket.ReadTextContainingAsync("system", s_timeout));
+    }
+
+    [Fact]
+    public async Task Join_UnsupportedMatchPattern_StaysJoinedWithSystemError()
+    {
+        await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path());
+        await socket.SendTextAsync("""["1","1","realtime:rxbad","phx_join",{"config":{"postgres_changes":[{"event":"*","schema":"public","table":"t","filter":"title=match.(a)\\1"}]}}]""");
+        Assert.Contains("\"status\":\"ok\"", await socket.ReadTextContainingAsync("phx_reply", s_timeout), StringComparison.Ordinal);
+        var system = await socket.ReadTextContainingAsync("system", s_timeout);
+        Assert.Contains("\"status\":\"error\"", system, StringComparison.Ordinal);
+        Assert.Contains("Error parsing `filter` params: title=match.(a)\\\\1 (unsupported regular expression: ", system, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Leave_JoinedChannel_RepliesOkThenPhxClose()
     {
         await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path());

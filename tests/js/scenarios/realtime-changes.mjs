@@ -15,6 +15,9 @@ const specs = {
   idGt1: { event: '*', schema: 'public', table, filter: 'id=gt.1' },
   idAndTitle: { event: '*', schema: 'public', table, filter: 'id=gte.1,title=eq.c' },
   titleILikeB: { event: '*', schema: 'public', table, filter: 'title=ilike.B%' },
+  titleMatch: { event: '*', schema: 'public', table, filter: 'title=match.^b[0-9]+$' },
+  titleIMatch: { event: '*', schema: 'public', table, filter: 'title=imatch.^b\\d' },
+  titleIsDistinctA: { event: '*', schema: 'public', table, filter: 'title=isdistinct.a' },
 };
 const got = {};
 const joins = {};

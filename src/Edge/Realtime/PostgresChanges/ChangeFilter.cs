@@ -6,27 +6,31 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 /// <summary>
 /// One <c>column=op.value</c> row filter, evaluated in process on the change's text values with a comparison
 /// chosen by the column's type (so <c>id=eq.1</c> on an int column compares numbers, as upstream's SQL casts do).
-/// NULL, absent and unchanged-TOAST values never match.
+/// NULL, absent and unchanged-TOAST values never match, except NULL for <c>is.null</c> and <c>isdistinct</c> (IS
+/// DISTINCT FROM treats NULL as a value). <c>match</c>/<c>imatch</c> patterns are checked and compiled at parse time
+/// (<see cref="PosixRegex"/>), so a pattern that is refused fails the join, never a change.
 /// </summary>
 internal sealed class ChangeFilter
 {
     /// <summary>Upstream's cap on <c>in.(…)</c> lists.</summary>
     private const int MaxInValues = 100;
 
-    /// <summary>The LIKE pattern, compiled once per binding (the router evaluates it for every change).</summary>
-    private readonly System.Text.RegularExpressions.Regex? _like;
+    /// <summary>
+    /// The LIKE or POSIX pattern, compiled once per binding (the router evaluates it for every change); set exactly
+    /// when the operator is like, ilike, match or imatch.
+    /// </summary>
+    private readonly System.Text.RegularExpressions.Regex? _pattern;
 
-    private ChangeFilter(string column, ChangeFilterOperator op, bool negate, string value, string[] values)
+    private ChangeFilter(string column, ChangeFilterOperator op, bool negate, string value, string[] values, System.Text.RegularExpressions.Regex? pattern)
     {
         Column = column;
         Operator = op;
         Negate = negate;
         Value = value;
         Values = values;
-        if (op is ChangeFilterOperator.Like or ChangeFilterOperator.ILike)
-        {
-            _like = BuildLike(value, ignoreCase: op == ChangeFilterOperator.ILike);
-        }
+        _pattern = op is ChangeFilterOperator.Like or ChangeFilterOperator.ILike
+            ? BuildLike(value, ignoreCase: op == ChangeFilterOperator.ILike)
+            : pattern;
     }
 
     public string Column { get; }
@@ -78,6 +82,9 @@ internal sealed class ChangeFilter
             "is" => ChangeFilterOperator.Is,
             "like" => ChangeFilterOperator.Like,
             "ilike" => ChangeFilterOperator.ILike,
+            "match" => ChangeFilterOperator.Match,
+            "imatch" => ChangeFilterOperator.IMatch,
+            "isdistinct" => ChangeFilterOperator.IsDistinct,
             _ => null,
         };
         if (op is null || dot < 0)
@@ -110,7 +117,15 @@ internal sealed class ChangeFilter
             return false;
         }
 
-        parsed = new ChangeFilter(column, op.Value, negate, value, values);
+        System.Text.RegularExpressions.Regex? pattern = null;
+        if (op is ChangeFilterOperator.Match or ChangeFilterOperator.IMatch
+            && !PosixRegex.TryCreate(value, ignoreCase: op == ChangeFilterOperator.IMatch, out pattern, out var patternError))
+        {
+            error = $"Error parsing `filter` params: {filter} (unsupported regular expression: {patternError})";
+            return false;
+        }
+
+        parsed = new ChangeFilter(column, op.Value, negate, value, values, pattern);
         error = "";
         return true;
     }
@@ -130,6 +145,11 @@ internal sealed class ChangeFilter
             return MatchesIs(row[index], change.Columns[index].TypeName) != Negate;
         }
 
+        if (Operator == ChangeFilterOperator.IsDistinct && row[index].Kind == ChangeValueKind.Null)
+        {
+            return !Negate; // NULL IS DISTINCT FROM any (non-NULL) filter value
+        }
+
         if (row[index].Kind != ChangeValueKind.Text)
         {
             return false;
@@ -140,12 +160,13 @@ internal sealed class ChangeFilter
         var result = Operator switch
         {
             ChangeFilterOperator.Eq => Compare(type, actual, Value) == 0,
-            ChangeFilterOperator.Neq => Compare(type, actual, Value) is { } c && c != 0,
             ChangeFilterOperator.Lt => Compare(type, actual, Value) < 0,
             ChangeFilterOperator.Lte => Compare(type, actual, Value) <= 0,
             ChangeFilterOperator.Gt => Compare(type, actual, Value) > 0,
             ChangeFilterOperator.Gte => Compare(type, actual, Value) >= 0,
-            ChangeFilterOperator.Like or ChangeFilterOperator.ILike => _like!.IsMatch(actual),
+            ChangeFilterOperator.Like or ChangeFilterOperator.ILike => _pattern!.IsMatch(actual),
+            ChangeFilterOperator.Match or ChangeFilterOperator.IMatch => PosixRegex.IsMatch(_pattern!, actual),
+            ChangeFilterOperator.Neq or ChangeFilterOperator.IsDistinct => Compare(type, actual, Value) is { } c && c != 0,
             _ => Array.Exists(Values, v => Compare(type, actual, v) == 0),
         };
         return result != Negate;
