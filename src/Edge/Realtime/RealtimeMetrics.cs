@@ -33,6 +33,9 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
 
     public Counter Replayed { get; } = metrics.Counter("madbase_realtime_replayed_total", "Broadcasts replayed from realtime.messages to private channels that joined with broadcast.replay.");
 
+    public Counter ReplayHeldDropped { get; } = metrics.Counter(
+        "madbase_realtime_replay_held_dropped_total", "Live frames dropped because more arrived than a channel may hold while its replay is read (the channel is told).");
+
     public Counter ReplaysFailed { get; } = metrics.Counter("madbase_realtime_replays_failed_total", "Joins with broadcast.replay refused because realtime.messages could not be read.");
 
     public Counter LogOverruns { get; } = metrics.Counter("madbase_realtime_log_overruns_total", "Sockets told they missed changes (they fell behind the delivery log) and closed with 1008.");

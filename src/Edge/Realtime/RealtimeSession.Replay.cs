@@ -104,6 +104,7 @@ internal sealed partial class RealtimeSession
         Log.BroadcastsReplayed(_hub.Logger, channel.Topic, channel.Claims.Role, frames.Count);
         if (dropped > 0)
         {
+            _hub.Metrics.ReplayHeldDropped.Add(dropped);
             Send(SystemMessage(channel, "broadcast", ok: false, $"{dropped} message(s) were dropped for this client while its replay was read"));
         }
     }
