@@ -51,6 +51,7 @@ public sealed partial class PrivateChannelTests
               ('{{lobby}}', 'broadcast', 'public', '{"n": 4}', false, now() - interval '1 minute'),
               ('{{lobby}}', 'presence', 'p', '{"n": 5}', true, now() - interval '1 minute')
             """);
+        await DrainReplicationAsync();
         var since = (long)(await server.ScalarAsync("select (extract(epoch from now() - interval '10 minutes') * 1000)::bigint"))!;
 
         await using var limited = await ConnectAsync(TokenA);
@@ -78,6 +79,7 @@ public sealed partial class PrivateChannelTests
               ('{{topic}}', 'broadcast', 'forA', '{"owner": "{{PrivateChannelServerFixture.UserA}}"}', true, now() - interval '2 minutes'),
               ('{{topic}}', 'broadcast', 'forB', '{"owner": "{{PrivateChannelServerFixture.UserB}}"}', true, now() - interval '1 minute')
             """);
+        await DrainReplicationAsync();
 
         await using var a = await ConnectAsync(TokenA);
         await JoinAsync(a, topic, """{"private":true,"broadcast":{"replay":{"since":0}}}""");
@@ -147,6 +149,7 @@ public sealed partial class PrivateChannelTests
     {
         var lobby = NewLobby();
         await server.ExecuteAsync($"insert into realtime.messages (topic, extension, event, payload, private) values ('{lobby}', 'broadcast', 'e', '{{}}', true)");
+        await DrainReplicationAsync();
         await using var socket = await ConnectAsync(TokenA);
 
         await JoinAsync(socket, lobby, """{"private":true,"broadcast":{"replay":null}}""");
@@ -214,6 +217,21 @@ public sealed partial class PrivateChannelTests
     {
         var ids = (string?)await server.ScalarAsync($"select string_agg(id::text, ',' order by inserted_at, ctid) from realtime.messages where topic = '{topic}' and private");
         return ids?.Split(',') ?? [];
+    }
+
+    /// <summary>
+    /// Until the live copies of the rows inserted so far have passed the hub: a public marker sent after them arrives
+    /// on a socket of its own, and replication delivers in commit order. A test that inserts rows and then joins with a
+    /// replay reads exact frames, so a live copy must not come after the join (it would be a live frame, rightly).
+    /// </summary>
+    private async Task DrainReplicationAsync()
+    {
+        await server.WaitForStreamingAsync();
+        var marker = "marker-" + Guid.NewGuid().ToString("N")[..8];
+        await using var socket = await ConnectAsync(Tokens.ServiceRole);
+        await JoinAsync(socket, marker, "{}");
+        await server.ExecuteAsync($"select realtime.send('{{}}', 'marker', '{marker}', false)");
+        Assert.Contains("\"event\":\"marker\"", await ReadTextAsync(socket), StringComparison.Ordinal);
     }
 
     /// <summary>Events of the replayed frames up to the heartbeat reply; asserts each carries its id and replayed.</summary>
