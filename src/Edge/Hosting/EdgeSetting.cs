@@ -36,6 +36,9 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeOutboundGraceMs = new("MADBASE_REALTIME_OUTBOUND_GRACE_MS", "5000", "how long a client's queue may stay full before a 1008 close");
     public static readonly EdgeSetting RealtimeLogBytes = new("MADBASE_REALTIME_LOG_BYTES", "33554432", "bytes the postgres_changes delivery log may hold; a larger burst waits for readers that keep reading");
     public static readonly EdgeSetting RealtimeLogAgeMs = new("MADBASE_REALTIME_LOG_AGE_MS", "30000", "how long the delivery log keeps changes every recipient has read");
+    public static readonly EdgeSetting RealtimeResumeWindow = new("MADBASE_REALTIME_RESUME_WINDOW", "120", "seconds a postgres_changes channel whose socket dropped is remembered so a rejoin resumes without a gap (0: off)");
+    public static readonly EdgeSetting RealtimeResumeBytes = new("MADBASE_REALTIME_RESUME_BYTES", "67108864", "bytes of committed changes kept to resume rejoining channels from");
+    public static readonly EdgeSetting RealtimeResumeState = new("MADBASE_REALTIME_RESUME_STATE", null, "file the resume window is saved to every second (default: realtime-resume.json in the scratch directory)");
     public static readonly EdgeSetting RealtimeIdleTimeoutMs = new("MADBASE_REALTIME_IDLE_TIMEOUT_MS", "60000", "no frame for this long closes the socket");
     public static readonly EdgeSetting RealtimeJoinErrorDelayMs = new("MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", "5000", "delay before a join error reply (as upstream)");
     public static readonly EdgeSetting RealtimeTokenGraceMs = new("MADBASE_REALTIME_TOKEN_GRACE_MS", "55000", "how long past exp a channel token is honoured");
@@ -48,7 +51,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     [
         Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
         S3AccessKey, S3SecretKey, S3ForcePathStyle, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog,
-        RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
+        RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeResumeWindow, RealtimeResumeBytes, RealtimeResumeState, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
         RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight, IdleTrimInterval,
     ];

@@ -65,4 +65,19 @@ internal static partial class Log
 
     [LoggerMessage(3020, LogLevel.Warning, "Could not read the broadcast replay for {Topic}: {Reason}; the join is refused")]
     public static partial void ReplayUnavailable(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(3021, LogLevel.Information, "Resume state restored: {Channels} channel(s) may rejoin; the previous process had routed through {RoutedThrough}")]
+    public static partial void ResumeStateRestored(ILogger logger, int channels, string routedThrough);
+
+    [LoggerMessage(3022, LogLevel.Error, "Resume state {Path} could not be read ({Reason}): channels of the previous process resume with a gap message")]
+    public static partial void ResumeStateUnreadable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(3023, LogLevel.Error, "Resume state {Path} could not be written ({Reason}): the slot is not acknowledged further until it can")]
+    public static partial void ResumeStateUnwritable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(3024, LogLevel.Debug, "Channel {Topic} resumed after {From}: {Count} change(s) sent from the history")]
+    public static partial void ChannelResumed(ILogger logger, string topic, string from, int count);
+
+    [LoggerMessage(3025, LogLevel.Warning, "Channel {Topic} cannot resume after {From}: {Reason}; the client is told")]
+    public static partial void ResumeGap(ILogger logger, string topic, string from, string reason);
 }

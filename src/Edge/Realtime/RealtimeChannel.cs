@@ -21,6 +21,7 @@ internal sealed class RealtimeChannel
     private volatile bool _presenceEnabled;
     private volatile bool _closed;
     private volatile bool _live;
+    private PositionMark _deliverAfter = PositionMark.None;
 
     public RealtimeChannel(string topic, string joinRef, PhoenixVersion version, OutboundQueue outbound, JoinConfig config, JwtClaims claims, string? token, ChannelPolicies policies)
     {
@@ -107,6 +108,25 @@ internal sealed class RealtimeChannel
 
     public PostgresBinding[] Bindings { get; set; } = [];
 
+    /// <summary>
+    /// The router skips this channel's changes at or before this position: a resumed channel was sent them from the
+    /// history, and after a restart a fresh one must not get what the previous process had already routed.
+    /// </summary>
+    public Delivery.ChangePosition DeliverAfter
+    {
+        get => Volatile.Read(ref _deliverAfter).Position;
+        set => Volatile.Write(ref _deliverAfter, new PositionMark(value));
+    }
+
+    /// <summary>Where this channel started receiving (its join, or the position it resumed from).</summary>
+    public Delivery.ChangePosition Start { get; set; }
+
+    /// <summary>How a rejoin finds this channel again; null when it has no postgres_changes or resume is off.</summary>
+    public Resume.ResumeKey? ResumeKey { get; set; }
+
+    /// <summary>What a rejoin of a silent client reads this channel's position through (with <see cref="ResumeKey"/>).</summary>
+    public Resume.IResumeTwin? Twin { get; set; }
+
     /// <summary>Orders the join's broadcast replay before live frames; null when the join asked for none.</summary>
     public ReplayGate? Replay { get; }
 
@@ -134,4 +154,9 @@ internal sealed class RealtimeChannel
     /// <summary>As above; <paramref name="messageId"/> names a database broadcast's row, which a replay may already have sent.</summary>
     public bool Send(in OutboundFrame frame, string? messageId) =>
         !_closed && (Replay is { } replay ? replay.Send(Outbound, frame, messageId) : Outbound.TryEnqueue(frame));
+
+    private sealed record PositionMark(Delivery.ChangePosition Position)
+    {
+        public static readonly PositionMark None = new(Delivery.ChangePosition.None);
+    }
 }

@@ -5,6 +5,7 @@ using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Realtime.Replay;
+using MadBase.Edge.Realtime.Resume;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 
@@ -19,6 +20,7 @@ internal sealed class RealtimeHub : IDisposable
     private readonly ConcurrentDictionary<RealtimeSession, byte> _sessions = new();
     private readonly ITimer _sweeper;
     private volatile bool _stopping;
+    private PositionMark _catchUp = new(ChangePosition.None);
 
     public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer, ReplayReader replays)
     {
@@ -34,6 +36,10 @@ internal sealed class RealtimeHub : IDisposable
         DeliveryLog = new DeliveryLog(new DeliveryLogOptions(options.LogMaxBytes, options.LogMaxAge, options.OutboundFullGrace), time, Metrics.LogOverruns, Metrics.LogWaits);
         edgeMetrics.Gauge("madbase_realtime_log_bytes", "Bytes held by the postgres_changes delivery log (frames and bookkeeping).", () => DeliveryLog.Bytes);
         edgeMetrics.Gauge("madbase_realtime_log_entries", "Changes held by the postgres_changes delivery log.", () => DeliveryLog.Count);
+        History = new ChangeHistory(options.ResumeWindow, options.ResumeBytes, time);
+        Resumes = new ResumeRegistry(options.ResumeWindow, time);
+        edgeMetrics.Gauge("madbase_realtime_resume_history_bytes", "Encoded bytes of the committed transactions held for resuming channels.", () => History.Bytes);
+        edgeMetrics.Gauge("madbase_realtime_resume_remembered", "postgres_changes channels remembered for a rejoin (their socket ended without phx_leave).", () => Resumes.Count);
         edgeMetrics.Gauge("madbase_realtime_connections", "Open realtime WebSocket connections.", () => _sessions.Count);
         edgeMetrics.Gauge("madbase_realtime_channels", "Joined channels across all connections.", () => Topics.ChannelCount);
         edgeMetrics.Gauge("madbase_realtime_topics", "Distinct topics with at least one channel.", () => Topics.TopicCount);
@@ -70,6 +76,35 @@ internal sealed class RealtimeHub : IDisposable
     public DeliveryLog DeliveryLog { get; }
 
     public PresenceRegistry Presence { get; } = new();
+
+    /// <summary>The committed transactions of the resume window (read and appended by the router only).</summary>
+    public ChangeHistory History { get; }
+
+    /// <summary>Channels whose socket ended without leaving, for a rejoin within the window.</summary>
+    public ResumeRegistry Resumes { get; }
+
+    /// <summary>Rejoins waiting for the router to send them what they missed.</summary>
+    public System.Threading.Channels.Channel<ResumeRequest> ResumeRequests { get; } =
+        System.Threading.Channels.Channel.CreateUnbounded<ResumeRequest>(new() { SingleReader = true });
+
+    /// <summary>
+    /// What the previous process had routed when it stopped (from the resume state file): the slot streams those
+    /// transactions again, and a fresh join must not receive them as new.
+    /// </summary>
+    public ChangePosition CatchUpThrough
+    {
+        get => Volatile.Read(ref _catchUp).Position;
+        set => Volatile.Write(ref _catchUp, new PositionMark(value));
+    }
+
+    /// <summary>Every live postgres_changes channel's resume positions (for the resume keeper's snapshot).</summary>
+    public void CollectResumePoints(List<ResumePoint> into)
+    {
+        foreach (var (session, _) in _sessions)
+        {
+            session.CollectResumePoints(into);
+        }
+    }
 
     public SubscriptionIndex Subscriptions { get; } = new();
 
@@ -163,4 +198,6 @@ internal sealed class RealtimeHub : IDisposable
             session.CloseExpiredChannels(now);
         }
     }
+
+    private sealed record PositionMark(ChangePosition Position);
 }

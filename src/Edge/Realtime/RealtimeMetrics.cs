@@ -41,4 +41,10 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
     public Counter LogOverruns { get; } = metrics.Counter("madbase_realtime_log_overruns_total", "Sockets told they missed changes (they fell behind the delivery log) and closed with 1008.");
 
     public Counter LogWaits { get; } = metrics.Counter("madbase_realtime_log_waits_total", "Changes whose append waited for room in the delivery log (readers still reading its tail).");
+
+    public Counter Resumed { get; } = metrics.Counter("madbase_realtime_resumed_total", "postgres_changes channels that rejoined within the resume window and resumed from their position.");
+
+    public Counter ResumeReplayed { get; } = metrics.Counter("madbase_realtime_resume_replayed_total", "Change deliveries sent to resumed channels from the resume history.");
+
+    public Counter ResumeGaps { get; } = metrics.Counter("madbase_realtime_resume_gaps_total", "Resumes refused because the history no longer held their position (the channel was told).");
 }

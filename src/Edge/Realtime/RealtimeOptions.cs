@@ -28,6 +28,18 @@ internal sealed class RealtimeOptions
     /// <summary>How long the delivery log keeps changes that every recipient has read (unread ones stay until read).</summary>
     public TimeSpan LogMaxAge { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a postgres_changes channel whose socket ended without <c>phx_leave</c> is remembered, so a rejoin
+    /// resumes from its position (0: off). Also how long committed transactions are kept to resume from.
+    /// </summary>
+    public TimeSpan ResumeWindow { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Encoded bytes of committed transactions kept for resuming (older ones go first; a resume past them is told).</summary>
+    public long ResumeBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Where the resume window is saved every second, so a kill -9 forgets no channel (null: not saved).</summary>
+    public string? ResumeStatePath { get; init; }
+
     /// <summary>No frame at all for this long closes the socket (clients heartbeat every 25–30 s).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -77,8 +89,16 @@ internal sealed class RealtimeOptions
             MaxEventsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_EVENTS_PER_SECOND", defaults.MaxEventsPerSecond, 1),
             MaxJoinsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_JOINS_PER_SECOND", defaults.MaxJoinsPerSecond, 1),
             UseEpollTransport = ReadTransport(environment, defaults.UseEpollTransport),
+            ResumeWindow = TimeSpan.FromSeconds(ReadInt(environment, "MADBASE_REALTIME_RESUME_WINDOW", (int)defaults.ResumeWindow.TotalSeconds, 0)),
+            ResumeBytes = ReadInt(environment, "MADBASE_REALTIME_RESUME_BYTES", (int)defaults.ResumeBytes, 64 * 1024),
+            ResumeStatePath = ResumeState(environment),
         };
     }
+
+    /// <summary><c>MADBASE_REALTIME_RESUME_STATE</c>, by default a file in the scratch directory (node-local, like the state).</summary>
+    private static string ResumeState(Func<string, string?> environment) =>
+        environment("MADBASE_REALTIME_RESUME_STATE") is { Length: > 0 } path ? path
+            : Path.Combine(environment("MADBASE_SCRATCH_DIR") is { Length: > 0 } scratch ? scratch : "./.madbase/scratch", "realtime-resume.json");
 
     private static bool ReadTransport(Func<string, string?> environment, bool fallback)
     {

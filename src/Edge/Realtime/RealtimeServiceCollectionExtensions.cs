@@ -18,6 +18,7 @@ internal static class RealtimeServiceCollectionExtensions
         services.TryAddSingleton<ChangeFeed>();
         services.AddSingleton<RlsProbe>();
         services.AddHostedService<ChangeRouter>();
+        services.AddHostedService<Resume.ResumeKeeper>();
         return services;
     }
 

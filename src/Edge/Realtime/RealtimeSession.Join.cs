@@ -3,6 +3,7 @@ using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Realtime.Replay;
+using MadBase.Edge.Realtime.Resume;
 using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Realtime;
@@ -102,11 +103,15 @@ internal sealed partial class RealtimeSession
         if (bindings.Count > 0)
         {
             channel.Cursor = _cursor ??= new Delivery.LogCursor(_hub.DeliveryLog, Connection.Outbound, this);
+            channel.ResumeKey = _hub.Resumes.Enabled ? ResumeKey.Of(claims, topic, config.PostgresChanges) : null;
         }
 
         _channels.Set(topic, channel);
         _hub.Topics.Add(channel);
-        _hub.Subscriptions.Add(channel, bindings);
+        if (Subscribe(channel) is { } resumeError)
+        {
+            errors.Add(resumeError);
+        }
 
         var joined = new JoinedChannel(channel, PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, JoinResponse(config, replies)), errors, bindings.Count);
         if (channel.Replay is not null && config.Replay is { } replay)
@@ -149,6 +154,42 @@ internal sealed partial class RealtimeSession
         channel.MarkLive(); // after the replies: its first change may now be written
         _hub.Metrics.Joins.Increment();
         Log.ChannelJoined(_hub.Logger, channel.Topic, channel.Claims.Role, joined.Bindings);
+    }
+
+    /// <summary>
+    /// Registers the channel's postgres_changes: a rejoin within the resume window (same identity, topic and bindings
+    /// as a channel whose socket ended without leaving, or whose client went silent) goes to the router, which first
+    /// sends it what it missed; any other join is registered here and receives what is routed from now on.
+    /// </summary>
+    /// <returns>An error for the client: a rejoin that came after its window may have missed changes.</returns>
+    private string? Subscribe(RealtimeChannel channel)
+    {
+        if (channel.ResumeKey is not { } key)
+        {
+            SubscribeFresh(channel);
+            return null;
+        }
+
+        var outcome = _hub.Resumes.Find(key, out var from);
+        channel.Twin = new ChannelTwin(this, channel);
+        _hub.Resumes.AddLive(key, channel.Twin);
+        if (outcome != ResumeOutcome.Resume)
+        {
+            SubscribeFresh(channel);
+            return outcome == ResumeOutcome.Expired ? ResumeGapMessage : null;
+        }
+
+        channel.Start = from;
+        channel.DeliverAfter = from;
+        _hub.ResumeRequests.Writer.TryWrite(new ResumeRequest(channel, from, this));
+        return null;
+    }
+
+    private void SubscribeFresh(RealtimeChannel channel)
+    {
+        channel.Start = _hub.DeliveryLog.RoutedThrough; // read before registering: resuming from it may repeat, never skip
+        channel.DeliverAfter = _hub.CatchUpThrough;
+        _hub.Subscriptions.Add(channel, channel.Bindings);
     }
 
     private void RefuseJoin(in PhoenixMessage message, string reason) =>

@@ -3,6 +3,7 @@ using System.Text.Unicode;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Realtime.Resume;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol;
 using MadBase.Protocol.Phoenix;
@@ -16,7 +17,7 @@ namespace MadBase.Edge.Realtime;
 /// sweep, hence the lock. Nothing here blocks: every frame goes to an <see cref="OutboundQueue"/>, including frames for
 /// other sockets.
 /// </summary>
-internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChangeGapHandler, IOutboundDropListener
+internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChangeGapHandler, IOutboundDropListener, IResumeListener
 {
     /// <summary>What a socket the delivery log had to leave behind reads on each postgres_changes channel before the 1008.</summary>
     internal const string ChangesMissedMessage =
@@ -70,6 +71,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
             _cursor?.Detach(); // holds no log entries any more
             foreach (var channel in _channels.ToArray())
             {
+                RememberForResume(channel);
                 Leave(channel);
             }
         }
@@ -94,6 +96,11 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
                     frames.Add(new OutboundFrame(SystemMessage(channel, "postgres_changes", ok: false, ChangesMissedMessage)));
                 }
             }
+        }
+
+        lock (Gate)
+        {
+            _forgetOnClose = true; // told to refetch: a rejoin starts afresh
         }
 
         Log.ChangesMissed(_hub.Logger, frames.Count, _hub.Options.OutboundFullGrace.TotalMilliseconds);
@@ -234,6 +241,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         {
             if (message.Event.ValueEquals("heartbeat"u8))
             {
+                OnHeartbeat();
                 Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
             }
 
@@ -299,6 +307,11 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         }
 
         channel.MarkClosed();
+        if (channel is { ResumeKey: { } key, Twin: { } twin })
+        {
+            _hub.Resumes.RemoveLive(key, twin);
+        }
+
         _hub.Topics.Remove(channel);
         _hub.Subscriptions.Remove(channel);
         if (_hub.Presence.Untrack(channel) is { } diff)

@@ -11,6 +11,7 @@ internal sealed class AckTracker
 {
     private long _written;
     private long _dispatched;
+    private long _ceiling = -1; // as ulong: MaxValue, no ceiling
 
     /// <summary>The stream wrote a transaction ending at <paramref name="endLsn"/> into the feed.</summary>
     public void Written(ulong endLsn) => Interlocked.Exchange(ref _written, (long)endLsn);
@@ -30,6 +31,16 @@ internal sealed class AckTracker
         while (Interlocked.CompareExchange(ref _dispatched, (long)endLsn, current) != current);
     }
 
+    /// <summary>
+    /// The highest position the slot may be acknowledged to, whatever was dispatched: the resume window keeps WAL that
+    /// rejoining clients may still need after a crash (docs/ARCHITECTURE.md, "Resume"). MaxValue: none.
+    /// </summary>
+    public ulong Ceiling
+    {
+        get => (ulong)Interlocked.Read(ref _ceiling);
+        set => Interlocked.Exchange(ref _ceiling, (long)value);
+    }
+
     public ulong LastDispatched => (ulong)Interlocked.Read(ref _dispatched);
 
     /// <summary>End LSN of the last transaction handed to the feed: anything at or below it is a re-send.</summary>
@@ -44,11 +55,7 @@ internal sealed class AckTracker
     {
         var dispatched = (ulong)Interlocked.Read(ref _dispatched);
         var written = (ulong)Interlocked.Read(ref _written);
-        if (!transactionOpen && dispatched >= written)
-        {
-            return Math.Max(dispatched, lastReceived);
-        }
-
-        return dispatched;
+        var ackable = !transactionOpen && dispatched >= written ? Math.Max(dispatched, lastReceived) : dispatched;
+        return Math.Min(ackable, Ceiling);
     }
 }

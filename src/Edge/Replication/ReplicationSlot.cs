@@ -77,4 +77,12 @@ internal sealed class ReplicationSlot(EdgeOptions options, NpgsqlDataSource data
 
         return (reader.IsDBNull(0) ? -1 : reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
+
+    /// <summary>The slot's <c>confirmed_flush_lsn</c>: a new stream sends every transaction that commits above it.</summary>
+    public async Task<ulong> ReadConfirmedAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select confirmed_flush_lsn from pg_replication_slots where slot_name = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = options.Slot });
+        return await command.ExecuteScalarAsync(cancellationToken) is NpgsqlTypes.NpgsqlLogSequenceNumber lsn ? (ulong)lsn : 0;
+    }
 }

@@ -13,6 +13,8 @@ internal sealed class ReplicationState
     private int _connected;
     private int _invalidated;
 
+    private long _firstStreamedAfter = -1;
+
     public ReplicationState(EdgeMetrics metrics, Readiness readiness)
     {
         Events = metrics.Counter("madbase_replication_events_total", "Row changes decoded from the replication stream and handed to the fan-out.");
@@ -38,6 +40,14 @@ internal sealed class ReplicationState
     public bool IsConnected => Volatile.Read(ref _connected) == 1;
 
     public bool IsInvalidated => Volatile.Read(ref _invalidated) == 1;
+
+    /// <summary>
+    /// The slot's confirmed position when this process first streamed (-1 before): everything committed above it
+    /// reaches the router in this process's life, which is what the resume history counts on.
+    /// </summary>
+    public long FirstStreamedAfter => Interlocked.Read(ref _firstStreamedAfter);
+
+    public void SetFirstStreamedAfter(ulong lsn) => Interlocked.CompareExchange(ref _firstStreamedAfter, (long)lsn, -1);
 
     public void SetAcked(ulong lsn) => Interlocked.Exchange(ref _ackedLsn, (long)lsn);
 

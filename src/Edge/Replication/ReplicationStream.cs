@@ -149,6 +149,7 @@ internal sealed class ReplicationStream(
         }
 
         state.SetInvalidated(false);
+        state.SetFirstStreamedAfter(await slot.ReadConfirmedAsync(stoppingToken));
         var serverVersion = replication.PostgreSqlVersion;
         var protocol = serverVersion.Major switch { <= 14 => 2, 15 => 3, _ => 4 };
         var decodeOptions = new PgOutputDecodeOptions(protocol, MadBase.Protocol.Replication.PgOutputStreamingMode.On);

@@ -13,4 +13,7 @@ internal interface ISharedFrameSource
     /// </summary>
     /// <returns>True when more frames may be waiting (the writer should come back); false when caught up.</returns>
     bool ReadInto(ref OutboundFrame[] batch, ref int count, int maxBytes);
+
+    /// <summary>The writer has handed every frame it took so far to the transport.</summary>
+    void OnFlushed();
 }

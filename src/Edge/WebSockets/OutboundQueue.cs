@@ -286,6 +286,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     /// </summary>
     public void MarkDrained()
     {
+        Volatile.Read(ref _source)?.OnFlushed();
         var dropped = Interlocked.Read(ref _dropped);
         if (dropped == _droppedAtLastDrain)
         {

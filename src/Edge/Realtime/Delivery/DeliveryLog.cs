@@ -39,6 +39,7 @@ internal sealed class DeliveryLog : IDisposable
     private long _head;
     private long _bytes;
     private TaskCompletionSource? _progress;
+    private RoutedMark _routed = new(ChangePosition.None);
 
     public DeliveryLog(DeliveryLogOptions options, TimeProvider time, Counter overruns, Counter waits)
     {
@@ -63,6 +64,14 @@ internal sealed class DeliveryLog : IDisposable
     public long Bytes => Volatile.Read(ref _bytes);
 
     public long Count => Head - Tail;
+
+    /// <summary>
+    /// Every transaction up to here has been routed: its entries are below <see cref="Head"/>. Set by the router after
+    /// the last append of a transaction, so a reader that reads this and then finds itself at the head has them all.
+    /// </summary>
+    public ChangePosition RoutedThrough => Volatile.Read(ref _routed).Position;
+
+    public void MarkRouted(ChangePosition position) => Volatile.Write(ref _routed, new RoutedMark(position));
 
     /// <summary>The entry at <paramref name="sequence"/>, or null when it was evicted (or not appended yet).</summary>
     public LogEntry? Find(long sequence)
@@ -228,4 +237,7 @@ internal sealed class DeliveryLog : IDisposable
 
         Volatile.Write(ref _ring, ring);
     }
+
+    /// <summary>A position published whole (a 12-byte struct cannot be written atomically).</summary>
+    private sealed record RoutedMark(ChangePosition Position);
 }

@@ -27,6 +27,13 @@ internal sealed class LogCursor : ISharedFrameSource
     private long _lastProgress;
     private int _state;
 
+    // Resume positions (docs/ARCHITECTURE.md, "Resume"): the change position of the last entry this socket's writer
+    // took, and of the last one it finished handing to the transport. The writer sets them, sessions and the resume
+    // keeper read them: a lock, taken once per batch, keeps the 12-byte pairs whole.
+    private readonly Lock _positions = new();
+    private ChangePosition _taken;
+    private ChangePosition _written;
+
     public LogCursor(DeliveryLog log, OutboundQueue queue, IChangeGapHandler onGap)
     {
         _log = log;
@@ -34,6 +41,7 @@ internal sealed class LogCursor : ISharedFrameSource
         _onGap = onGap;
         Id = Interlocked.Increment(ref s_nextId);
         _position = log.Head; // changes appended from now on
+        _taken = _written = log.RoutedThrough;
         _lastProgress = log.Time.GetTimestamp();
         queue.AttachSource(this);
     }
@@ -62,6 +70,43 @@ internal sealed class LogCursor : ISharedFrameSource
     {
         var since = Math.Max(Volatile.Read(ref _lastProgress), entry.AppendedAt);
         return _log.Time.GetElapsedTime(since, now) >= stall;
+    }
+
+    /// <summary>
+    /// Every change for this socket up to here has been taken by its writer: a frame queued now goes out after them.
+    /// A reader that has caught up with the log has everything the router has routed.
+    /// </summary>
+    public ChangePosition Taken()
+    {
+        var routed = _log.RoutedThrough; // before the head: entries of a routed transaction are below the head read next
+        var caughtUp = Volatile.Read(ref _position) >= _log.Head;
+        lock (_positions)
+        {
+            return caughtUp ? ChangePosition.Max(_taken, routed) : _taken;
+        }
+    }
+
+    /// <summary>
+    /// Every change for this socket up to here has been handed to the transport (the kernel on the epoll transport,
+    /// Kestrel's output pipe on the other): after a kill -9 the kernel still sends what it holds.
+    /// </summary>
+    public ChangePosition Written()
+    {
+        var routed = _log.RoutedThrough;
+        var caughtUp = Volatile.Read(ref _position) >= _log.Head;
+        lock (_positions)
+        {
+            return caughtUp && _written == _taken ? ChangePosition.Max(_written, routed) : _written;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void OnFlushed()
+    {
+        lock (_positions)
+        {
+            _written = _taken;
+        }
     }
 
     /// <summary>New entries for this socket: its writer reads them on its next batch.</summary>
@@ -96,11 +141,14 @@ internal sealed class LogCursor : ISharedFrameSource
             return false;
         }
 
+        OnFlushed(); // the writer takes a batch only once the previous one is handed over
+        var routed = _log.RoutedThrough;
         var start = Volatile.Read(ref _position);
         var sequence = start;
         var head = _log.Head;
         var bytes = 0;
         var more = false;
+        var lastTaken = ChangePosition.None;
         for (var scanned = 0; sequence < head; scanned++)
         {
             if (bytes >= maxBytes || scanned == MaxScannedPerBatch)
@@ -123,9 +171,14 @@ internal sealed class LogCursor : ISharedFrameSource
                 continue;
             }
 
-            if (_log.Find(sequence) is { } entry && !TryTake(entry, ref batch, ref count, ref bytes))
+            if (_log.Find(sequence) is { } entry)
             {
-                break; // a channel of this socket is still joining
+                if (!TryTake(entry, ref batch, ref count, ref bytes))
+                {
+                    break; // a channel of this socket is still joining
+                }
+
+                lastTaken = entry.Position;
             }
 
             if (Volatile.Read(ref _state) != Reading)
@@ -134,6 +187,11 @@ internal sealed class LogCursor : ISharedFrameSource
             }
 
             sequence++;
+        }
+
+        lock (_positions)
+        {
+            _taken = ChangePosition.Max(_taken, sequence >= head ? ChangePosition.Max(lastTaken, routed) : lastTaken);
         }
 
         if (sequence != start)

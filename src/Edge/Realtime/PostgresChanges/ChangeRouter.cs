@@ -1,6 +1,7 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Realtime.Resume;
 using MadBase.Edge.Replication;
 using MadBase.Protocol.Phoenix;
 
@@ -14,7 +15,12 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 /// is full of changes that sockets which are still reading have not read yet (never for a stopped one longer than
 /// the stall time), and a socket the log had to leave behind is told and closed, never silently skipped.
 /// </summary>
-internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls) : BackgroundService
+/// <para>
+/// It also serves rejoins (docs/ARCHITECTURE.md, "Resume"), between two transactions: a resumed channel gets every
+/// change after its position from the <see cref="ChangeHistory"/>, through the same filters and RLS, and only then is
+/// registered for live changes, so the history and the live stream meet without a gap or an overlap.
+/// </para>
+internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls, ReplicationState replication) : BackgroundService
 {
     /// <summary>Above this many entries the per-transaction scratch collections are dropped rather than kept.</summary>
     private const int KeptScratchCapacity = 64 * 1024;
@@ -29,13 +35,48 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var transactions = feed.Reader;
+        var resumes = hub.ResumeRequests.Reader;
+        Task<bool>? transactionWait = null;
+        Task<bool>? resumeWait = null;
+        var stopped = Task.Delay(Timeout.Infinite, stoppingToken);
         try
         {
-            await foreach (var transaction in feed.Reader.ReadAllAsync(stoppingToken))
+            while (true)
             {
-                await RouteWithRetryAsync(transaction, stoppingToken);
-                transaction.MarkDispatched();
-                hub.Metrics.Transactions.Increment();
+                StartHistory();
+                await ServeResumesAsync(stoppingToken);
+                if (transactions.TryRead(out var transaction))
+                {
+                    await RouteWithRetryAsync(transaction, stoppingToken);
+                    transaction.MarkDispatched();
+                    hub.History.Append(transaction);
+                    hub.DeliveryLog.MarkRouted(ChangePosition.After(transaction.EndLsn));
+                    hub.Metrics.Transactions.Increment();
+                    continue;
+                }
+
+                // Idle: wake for a transaction, a rejoin, or (until the history has started) a tick.
+                transactionWait ??= transactions.WaitToReadAsync(stoppingToken).AsTask();
+                resumeWait ??= resumes.WaitToReadAsync(stoppingToken).AsTask();
+                var tick = _waiting.Count > 0 || hub.History.FloorLsn is null ? Task.Delay(TimeSpan.FromMilliseconds(200), hub.Time, stoppingToken) : stopped;
+                var woke = await Task.WhenAny(transactionWait, resumeWait, tick);
+                if (woke == transactionWait)
+                {
+                    transactionWait = null;
+                    if (!await (Task<bool>)woke)
+                    {
+                        return; // the feed completed
+                    }
+                }
+                else if (woke == resumeWait)
+                {
+                    resumeWait = null;
+                }
+                else
+                {
+                    await woke; // throws when stopping
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -80,7 +121,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
 
     private async Task RouteCoreAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
-        var matches = Match(transaction.Changes);
+        var matches = Match(transaction.Changes, transaction.EndLsn);
         var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
 
         // Frames go out in commit order: each change's database broadcast (realtime.send), then its postgres_changes.
@@ -166,7 +207,7 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
     /// A channel with one binding (the usual case) shares that binding's id array; only channels with several
     /// bindings need the per-change dictionary that merges their ids.
     /// </summary>
-    private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes)
+    private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes, ulong endLsn)
     {
         var matches = _matches;
         var candidates = _candidates;
@@ -184,9 +225,9 @@ internal sealed class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rl
             multiBinding.Clear();
             foreach (var (channel, binding) in candidates)
             {
-                if (channel.IsClosed || !binding.Matches(change))
+                if (channel.IsClosed || !binding.Matches(change) || new ChangePosition(endLsn, i) <= channel.DeliverAfter)
                 {
-                    continue;
+                    continue; // closed, not asked for, or already sent (a resumed channel, a transaction streamed again)
                 }
 
                 if (channel.Bindings.Length == 1)

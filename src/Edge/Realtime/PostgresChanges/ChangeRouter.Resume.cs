@@ -1,0 +1,154 @@
+using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Realtime.Resume;
+
+namespace MadBase.Edge.Realtime.PostgresChanges;
+
+/// <summary>Rejoins: what a resumed channel missed, from the history, before its live changes.</summary>
+internal sealed partial class ChangeRouter
+{
+    // Rejoins that arrived before this process's first stream said where its history starts.
+    private readonly List<ResumeRequest> _waiting = [];
+
+    /// <summary>Once replication has started: the history's floor, and "routed through" it for readers that are caught up.</summary>
+    private void StartHistory()
+    {
+        if (hub.History.FloorLsn is null && replication.FirstStreamedAfter is >= 0 and var first)
+        {
+            hub.History.Start((ulong)first);
+            if (hub.DeliveryLog.RoutedThrough == ChangePosition.None)
+            {
+                hub.DeliveryLog.MarkRouted(ChangePosition.After((ulong)first));
+            }
+        }
+    }
+
+    private async Task ServeResumesAsync(CancellationToken cancellationToken)
+    {
+        while (hub.ResumeRequests.Reader.TryRead(out var request))
+        {
+            _waiting.Add(request);
+        }
+
+        if (_waiting.Count == 0 || hub.History.FloorLsn is null)
+        {
+            return;
+        }
+
+        hub.History.Trim();
+        foreach (var request in _waiting)
+        {
+            await ResumeAsync(request, cancellationToken);
+        }
+
+        _waiting.Clear();
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/>'s channel the changes after its position, then registers it: the history holds
+    /// everything routed so far and the router routes nothing meanwhile, so live delivery picks up exactly after it.
+    /// </summary>
+    private async Task ResumeAsync(ResumeRequest request, CancellationToken cancellationToken)
+    {
+        var channel = request.Channel;
+        if (channel.IsClosed)
+        {
+            return;
+        }
+
+        var from = request.From;
+        var sent = 0;
+        if (!hub.History.Covers(from))
+        {
+            Gap(request, "the history no longer holds that position");
+        }
+        else
+        {
+            try
+            {
+                sent = await ReplayAsync(channel, from, cancellationToken);
+                hub.Metrics.Resumed.Increment();
+                hub.Metrics.ResumeReplayed.Add(sent);
+                Log.ChannelResumed(hub.Logger, channel.Topic, from.ToString(), sent);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Gap(request, ex.Message); // what was sent is in order; the client refetches the rest
+            }
+        }
+
+        channel.DeliverAfter = ChangePosition.Max(from, hub.DeliveryLog.RoutedThrough);
+        hub.Subscriptions.Add(channel, channel.Bindings);
+        if (channel.IsClosed)
+        {
+            hub.Subscriptions.Remove(channel); // left while it was being resumed
+        }
+    }
+
+    private void Gap(ResumeRequest request, string reason)
+    {
+        hub.Metrics.ResumeGaps.Increment();
+        Log.ResumeGap(hub.Logger, request.Channel.Topic, request.From.ToString(), reason);
+        request.Listener.OnResumeGap(request.Channel);
+    }
+
+    /// <summary>The held changes after <paramref name="from"/> that the channel's bindings and RLS let through, as log entries for its socket alone.</summary>
+    private async Task<int> ReplayAsync(RealtimeChannel channel, ChangePosition from, CancellationToken cancellationToken)
+    {
+        if (channel.Cursor is not { } reader)
+        {
+            return 0;
+        }
+
+        var sent = 0;
+        var matches = new List<Delivery>();
+        foreach (var transaction in hub.History.After(from).ToList())
+        {
+            matches.Clear();
+            for (var i = 0; i < transaction.Changes.Count; i++)
+            {
+                if (new ChangePosition(transaction.EndLsn, i) <= from)
+                {
+                    continue;
+                }
+
+                int[]? ids = null;
+                foreach (var binding in channel.Bindings)
+                {
+                    if (binding.Matches(transaction.Changes[i]))
+                    {
+                        ids = ids is null ? binding.IdAsArray : [.. ids, binding.Id];
+                    }
+                }
+
+                if (ids is not null)
+                {
+                    matches.Add(new Delivery(i, channel, ids));
+                }
+            }
+
+            if (matches.Count == 0)
+            {
+                continue;
+            }
+
+            var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
+            for (var m = 0; m < matches.Count; m++)
+            {
+                if (hidden is not null && hidden.Contains(m))
+                {
+                    hub.Metrics.DroppedByRls.Increment();
+                    continue;
+                }
+
+                var change = transaction.Changes[matches[m].ChangeIndex];
+                var frame = PhoenixFrames.PostgresChange(channel.Version, channel.Topic, matches[m].Ids, change.DataJson.Span).Bytes;
+                var entry = new LogEntry(new ChangePosition(transaction.EndLsn, matches[m].ChangeIndex), [new LogDelivery(reader, channel, frame)]);
+                await hub.DeliveryLog.AppendAsync(entry, cancellationToken);
+                sent++;
+            }
+        }
+
+        return sent;
+    }
+}

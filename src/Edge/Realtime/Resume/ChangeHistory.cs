@@ -1,0 +1,95 @@
+using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Replication;
+
+namespace MadBase.Edge.Realtime.Resume;
+
+/// <summary>
+/// The committed transactions of the last resume window, as encoded once by replication (docs/ARCHITECTURE.md,
+/// "Resume"): what a rejoining channel missed is routed again from here, through its own filters and RLS. Unlike the
+/// <see cref="DeliveryLog"/>, which holds frames for the sockets that exist, this holds the changes themselves, so a
+/// channel that did not exist when they were routed can still be given them.
+/// </summary>
+/// <remarks>
+/// Invariant, kept here: every transaction that ends after <see cref="FloorLsn"/> and was routed is held, in commit
+/// order. The floor starts at the slot's confirmed position when the first stream starts (after a restart the slot
+/// streams everything above it again, so the window is rebuilt from PostgreSQL's WAL), and moves up only when a
+/// transaction is evicted (older than the window, or over the byte bound). Only the router appends and reads it.
+/// </remarks>
+internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider time)
+{
+    private readonly Queue<Held> _transactions = new();
+    private long _bytes;
+    private long _floor = -1;
+    private long _start = -1;
+
+    /// <summary>Transactions ending above this are all held; null until replication has started once.</summary>
+    public ulong? FloorLsn => Volatile.Read(ref _floor) is var floor and >= 0 ? (ulong)floor : null;
+
+    /// <summary>Encoded bytes held (the bound counts these).</summary>
+    public long Bytes => Volatile.Read(ref _bytes);
+
+    public int Count => _transactions.Count;
+
+    /// <summary>The first stream of this process starts after <paramref name="confirmedLsn"/>: the floor, once.</summary>
+    public void Start(ulong confirmedLsn)
+    {
+        if (Interlocked.CompareExchange(ref _start, (long)confirmedLsn, -1) == -1)
+        {
+            Interlocked.CompareExchange(ref _floor, (long)confirmedLsn, -1);
+        }
+    }
+
+    /// <summary>
+    /// A channel that joined before this process routed anything stands at <see cref="ChangePosition.None"/>: it needs
+    /// everything this process streams, i.e. everything after where its first stream started.
+    /// </summary>
+    public ChangePosition Normalize(ChangePosition position) =>
+        position == ChangePosition.None && Volatile.Read(ref _start) is var start and >= 0 ? ChangePosition.After((ulong)start) : position;
+
+    /// <summary>Whether every change after <paramref name="position"/> is still held (or was never committed).</summary>
+    public bool Covers(ChangePosition position)
+    {
+        position = Normalize(position);
+        return FloorLsn is { } floor && (position.CommitLsn > floor || position == ChangePosition.After(floor));
+    }
+
+    /// <summary>Keeps a routed transaction (the router's call, in commit order), then lets go of what is out of bounds.</summary>
+    public void Append(ChangeTransaction transaction)
+    {
+        if (window <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        _transactions.Enqueue(new Held(transaction, time.GetTimestamp()));
+        Interlocked.Add(ref _bytes, transaction.EncodedBytes);
+        Trim();
+    }
+
+    /// <summary>Evicts transactions older than the window or over the byte bound (the newest one always stays).</summary>
+    public void Trim()
+    {
+        var now = time.GetTimestamp();
+        while (_transactions.TryPeek(out var oldest)
+            && (_bytes > maxBytes && _transactions.Count > 1 || time.GetElapsedTime(oldest.At, now) > window))
+        {
+            _transactions.Dequeue();
+            Interlocked.Add(ref _bytes, -oldest.Transaction.EncodedBytes);
+            Volatile.Write(ref _floor, Math.Max(Volatile.Read(ref _floor), (long)oldest.Transaction.EndLsn));
+        }
+    }
+
+    /// <summary>The held transactions with changes after <paramref name="position"/>, oldest first.</summary>
+    public IEnumerable<ChangeTransaction> After(ChangePosition position)
+    {
+        foreach (var held in _transactions)
+        {
+            if (held.Transaction.EndLsn >= position.CommitLsn && ChangePosition.After(held.Transaction.EndLsn) > position)
+            {
+                yield return held.Transaction;
+            }
+        }
+    }
+
+    private readonly record struct Held(ChangeTransaction Transaction, long At);
+}

@@ -1,0 +1,144 @@
+using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Replication;
+
+namespace MadBase.Edge.Realtime.Resume;
+
+/// <summary>
+/// Keeps the resume window across a kill -9 (docs/ARCHITECTURE.md, "Resume"). Every second it takes one snapshot of
+/// where every postgres_changes channel stands (live ones and remembered ones), writes it to the state file, and only
+/// then lets the slot be acknowledged up to the oldest of them: after a crash the slot streams again everything a
+/// rejoining client may still need, the history is rebuilt from it, and the state file says who needs what.
+/// </summary>
+/// <remarks>
+/// Invariant, kept here: the slot's ceiling is never above a position in the state file on disk, nor above what a live
+/// client has shown it received (the position its channel is remembered at if its socket ends). So the WAL pinned is
+/// the window: at most <see cref="RealtimeOptions.ResumeWindow"/> behind the oldest channel still expected back, plus
+/// one heartbeat interval for live clients.
+/// </remarks>
+internal sealed class ResumeKeeper : BackgroundService
+{
+    private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
+
+    private readonly RealtimeHub _hub;
+    private readonly AckTracker _acks;
+    private readonly ILogger<ResumeKeeper> _logger;
+    private readonly string? _path;
+    private readonly List<ResumePoint> _points = [];
+
+    public ResumeKeeper(RealtimeHub hub, AckTracker acks, ILogger<ResumeKeeper> logger)
+    {
+        _hub = hub;
+        _acks = acks;
+        _logger = logger;
+        _path = hub.Options.ResumeStatePath;
+        if (!hub.Resumes.Enabled)
+        {
+            return;
+        }
+
+        _acks.Ceiling = 0; // nothing is acknowledged before the saved state is known
+        Restore();
+        Publish();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_hub.Resumes.Enabled)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(s_interval, _hub.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                Publish();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Publish(); // shutting down: the sockets are still open, their written positions are the freshest
+    }
+
+    /// <summary>Reads the state a previous process left: its channels become remembered ones, its routed position the catch-up mark.</summary>
+    private void Restore()
+    {
+        if (_path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (ResumeStateFile.Read(_path) is not { } state)
+            {
+                return;
+            }
+
+            _hub.CatchUpThrough = state.RoutedThrough;
+            foreach (var (key, position, expires) in state.Entries)
+            {
+                _hub.Resumes.Remember(key, position, expires);
+            }
+
+            Log.ResumeStateRestored(_logger, _hub.Resumes.Count, state.RoutedThrough.ToString());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            Log.ResumeStateUnreadable(_logger, _path, ex.Message);
+        }
+    }
+
+    /// <summary>One snapshot: saved first, then the slot's ceiling from the same snapshot.</summary>
+    private void Publish()
+    {
+        var now = _hub.Time.GetUtcNow();
+        var expires = now + _hub.Options.ResumeWindow;
+        _points.Clear();
+        _hub.CollectResumePoints(_points);
+        var entries = _hub.Resumes.Snapshot();
+        var oldest = (ChangePosition?)null;
+        foreach (var (_, position, _) in entries)
+        {
+            oldest = Older(oldest, position);
+        }
+
+        foreach (var point in _points)
+        {
+            oldest = Older(Older(oldest, point.Proven), point.Written); // Written: what the state file promises after a crash
+            entries.Add((point.Key, point.Written, expires));
+        }
+
+        if (_path is not null)
+        {
+            try
+            {
+                ResumeStateFile.Write(_path, new ResumeStateFile.State(_hub.DeliveryLog.RoutedThrough, entries));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.ResumeStateUnwritable(_logger, _path, ex.Message);
+                return; // the ceiling stays where the last saved state put it
+            }
+        }
+
+        _acks.Ceiling = oldest is not { } floor ? ulong.MaxValue
+            : floor.Index == int.MaxValue ? floor.CommitLsn
+            : floor.CommitLsn == 0 ? 0 : floor.CommitLsn - 1; // the transaction it stands in must be streamed again
+    }
+
+    /// <summary>The older of the two, ignoring a position the history no longer covers (nobody can resume from it).</summary>
+    private ChangePosition? Older(ChangePosition? current, ChangePosition candidate)
+    {
+        if (_hub.History.FloorLsn is not null && !_hub.History.Covers(candidate))
+        {
+            return current;
+        }
+
+        return current is { } known ? ChangePosition.Min(known, candidate) : candidate;
+    }
+}

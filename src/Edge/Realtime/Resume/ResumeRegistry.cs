@@ -1,0 +1,209 @@
+using MadBase.Edge.Realtime.Delivery;
+
+namespace MadBase.Edge.Realtime.Resume;
+
+/// <summary>
+/// The postgres_changes channels whose socket ended without a <c>phx_leave</c> (a network drop, a heartbeat timeout,
+/// a crash, a closed tab), each with the position its client is known to have reached, for the resume window. A join
+/// with the same <see cref="ResumeKey"/> takes one of them and first receives what came after it.
+/// </summary>
+/// <remarks>
+/// Invariant, kept here: an entry is taken at most once, and entries of one key are taken oldest position first (two
+/// tabs of one user with the same channel: each rejoin resumes from no later than where either left off, so neither
+/// loses a change; the other may see a few twice).
+/// </remarks>
+internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ResumeKey, List<Remembered>> _entries = [];
+    private readonly Dictionary<ResumeKey, List<IResumeTwin>> _live = [];
+    private readonly Dictionary<ResumeKey, DateTimeOffset> _expired = [];
+    private int _count;
+
+    /// <summary>Keys remembered as expired, for telling a late rejoin (bounded: past it, late rejoins start afresh untold).</summary>
+    private const int MaxExpiredKeys = 100_000;
+
+    public bool Enabled => window > TimeSpan.Zero;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Remember(ResumeKey key, ChangePosition position) => Remember(key, position, time.GetUtcNow() + window);
+
+    /// <summary>As above with its own expiry (entries read back from the state file keep theirs).</summary>
+    public void Remember(ResumeKey key, ChangePosition position, DateTimeOffset expires)
+    {
+        if (!Enabled || expires <= time.GetUtcNow())
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(key, out var list))
+            {
+                _entries[key] = list = [];
+            }
+
+            list.Add(new Remembered(position, expires));
+            _count++;
+        }
+    }
+
+    /// <summary>A live channel with this key: a rejoin that finds it silent resumes from what it proved (a half-open socket).</summary>
+    public void AddLive(ResumeKey key, IResumeTwin twin)
+    {
+        lock (_lock)
+        {
+            if (!_live.TryGetValue(key, out var list))
+            {
+                _live[key] = list = [];
+            }
+
+            list.Add(twin);
+        }
+    }
+
+    public void RemoveLive(ResumeKey key, IResumeTwin twin)
+    {
+        lock (_lock)
+        {
+            if (_live.TryGetValue(key, out var list) && list.Remove(twin) && list.Count == 0)
+            {
+                _live.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where a join with <paramref name="key"/> resumes: a remembered entry (taken), else a live twin whose client has
+    /// gone silent (the server has not yet noticed its socket died: the client is already back, on this join; the
+    /// twin is not taken, so a real second tab at worst repeats). <see cref="ResumeOutcome.Expired"/>: the window
+    /// passed since such a channel was last remembered, and the client is told it may have missed changes.
+    /// </summary>
+    public ResumeOutcome Find(ResumeKey key, out ChangePosition position)
+    {
+        if (TryTake(key, out position))
+        {
+            return ResumeOutcome.Resume;
+        }
+
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            var found = false;
+            if (_live.TryGetValue(key, out var twins))
+            {
+                foreach (var twin in twins)
+                {
+                    if (twin.ProvenIfSilent(now) is { } proven && (!found || proven < position))
+                    {
+                        position = proven;
+                        found = true;
+                    }
+                }
+            }
+
+            if (found)
+            {
+                return ResumeOutcome.Resume;
+            }
+
+            return _expired.Remove(key) ? ResumeOutcome.Expired : ResumeOutcome.Fresh;
+        }
+    }
+
+    /// <summary>Takes the entry with the lowest position for <paramref name="key"/>, if one has not expired.</summary>
+    public bool TryTake(ResumeKey key, out ChangePosition position)
+    {
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            position = default;
+            if (!_entries.TryGetValue(key, out var list))
+            {
+                return false;
+            }
+
+            var best = -1;
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Expires > now && (best < 0 || list[i].Position < list[best].Position))
+                {
+                    best = i;
+                }
+            }
+
+            if (best >= 0)
+            {
+                position = list[best].Position;
+                list.RemoveAt(best);
+                _count--;
+            }
+
+            if (list.Count == 0)
+            {
+                _entries.Remove(key);
+            }
+
+            return best >= 0;
+        }
+    }
+
+    /// <summary>Forgets expired entries; returns the live ones (for the state file and the slot's floor).</summary>
+    public List<(ResumeKey Key, ChangePosition Position, DateTimeOffset Expires)> Snapshot()
+    {
+        var now = time.GetUtcNow();
+        var live = new List<(ResumeKey, ChangePosition, DateTimeOffset)>();
+        lock (_lock)
+        {
+            foreach (var (key, list) in _entries)
+            {
+                var expired = list.RemoveAll(e => e.Expires <= now);
+                if (expired > 0 && _expired.Count < MaxExpiredKeys)
+                {
+                    _expired[key] = now + window; // a rejoin soon after is told, rather than silently started afresh
+                }
+
+                _count -= expired;
+                foreach (var entry in list)
+                {
+                    live.Add((key, entry.Position, entry.Expires));
+                }
+            }
+
+            foreach (var key in _entries.Where(e => e.Value.Count == 0).Select(e => e.Key).ToList())
+            {
+                _entries.Remove(key);
+            }
+
+            foreach (var key in _expired.Where(e => e.Value <= now).Select(e => e.Key).ToList())
+            {
+                _expired.Remove(key);
+            }
+        }
+
+        return live;
+    }
+
+    private readonly record struct Remembered(ChangePosition Position, DateTimeOffset Expires);
+}
+
+/// <summary>How a join with a resume key starts.</summary>
+internal enum ResumeOutcome
+{
+    /// <summary>No channel of this key is expected back: live changes from now on.</summary>
+    Fresh,
+
+    /// <summary>From a remembered (or silent live) channel's position.</summary>
+    Resume,
+
+    /// <summary>Such a channel was remembered, but the window passed: the client is told, then gets live changes.</summary>
+    Expired,
+}
+
+/// <summary>A live channel that a rejoin may be the comeback of (read without the session's lock).</summary>
+internal interface IResumeTwin
+{
+    /// <summary>What its client proved it received, if the client has gone silent for longer than it heartbeats; else null.</summary>
+    ChangePosition? ProvenIfSilent(DateTimeOffset now);
+}

@@ -1,0 +1,15 @@
+using MadBase.Edge.Realtime.Delivery;
+
+namespace MadBase.Edge.Realtime.Resume;
+
+/// <summary>
+/// A rejoin that took a remembered position: the router sends the channel every change after <paramref name="From"/>
+/// from the history, then registers it for live changes, between two transactions so nothing falls in between.
+/// </summary>
+internal sealed record ResumeRequest(RealtimeChannel Channel, ChangePosition From, IResumeListener Listener);
+
+/// <summary>Told when a resume cannot be served whole (the history no longer holds its position).</summary>
+internal interface IResumeListener
+{
+    void OnResumeGap(RealtimeChannel channel);
+}

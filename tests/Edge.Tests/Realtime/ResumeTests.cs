@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using MadBase.Edge.Tests.Infrastructure;
+using Npgsql;
+
+namespace MadBase.Edge.Tests.Realtime;
+
+/// <summary>
+/// Resume on rejoin (issue: realtime delivery that never loses a change), on raw sockets with exact frames against the
+/// published binary: a postgres_changes channel whose socket ended without <c>phx_leave</c> is remembered at the
+/// position its client proved it had (realtime-js's heartbeat rule), and a join with the same identity, topic and
+/// bindings first receives what it missed, then live changes; also after a kill -9 (state file + slot replay), from a
+/// half-open socket's silent twin, and with a <c>system</c> error when the window or the history no longer covers it.
+/// </summary>
+public sealed partial class ResumeTests
+{
+    private const string Bindings = """{"postgres_changes":[{"event":"INSERT","schema":"public","table":"items"}]}""";
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Resume_SocketDroppedAfterProvenRows_RejoinGetsMissedRowsOnceThenLive()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await server.JoinAsync(topic);
+        await server.InsertAsync(1, 3);
+        Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
+        await ProveAsync(first);
+        await first.DisposeAsync(); // the connection drops: no phx_leave
+
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.InsertAsync(4, 6);
+        await using var again = await server.JoinAsync(topic);
+        Assert.Equal([4, 5, 6], await ReadRowsAsync(again, 3));
+        await server.InsertAsync(7, 7);
+        Assert.Equal([7], await ReadRowsAsync(again, 1));
+        await AssertNothingMoreAsync(again);
+        Assert.Matches(@"(?m)^madbase_realtime_resumed_total 1$", await server.MetricsAsync());
+    }
+
+    [Fact]
+    public async Task Resume_OtherBindingsOrIdentity_JoinStartsFresh()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await server.JoinAsync(topic);
+        await server.InsertAsync(1, 1);
+        Assert.Equal([1], await ReadRowsAsync(first, 1));
+        await ProveAsync(first);
+        await first.DisposeAsync();
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.InsertAsync(2, 2);
+
+        await using var otherBindings = await server.JoinAsync(topic, """{"postgres_changes":[{"event":"*","schema":"public","table":"items"}]}""");
+        await using var otherUser = await server.JoinAsync(topic, token: Tokens.User(Guid.NewGuid()));
+        await server.InsertAsync(3, 3);
+        Assert.Equal([3], await ReadRowsAsync(otherBindings, 1));
+        Assert.Equal([3], await ReadRowsAsync(otherUser, 1));
+        Assert.Matches(@"(?m)^madbase_realtime_resume_remembered 1$", await server.MetricsAsync());
+    }
+
+    [Fact]
+    public async Task Resume_HalfOpenSocketStillRegistered_RejoinResumesFromWhatItsClientProved()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        await using var silent = await server.JoinAsync(topic);
+        await server.InsertAsync(1, 2);
+        Assert.Equal([1, 2], await ReadRowsAsync(silent, 2));
+        await ProveAsync(silent); // heartbeats 100 ms apart: silent once nothing came for 0.6 s
+        await server.InsertAsync(3, 4); // reaches the socket, which its client no longer reads (a cut the server has not seen)
+        await Task.Delay(1000);
+
+        await using var comeback = await server.JoinAsync(topic);
+        Assert.Equal([3, 4], await ReadRowsAsync(comeback, 2));
+        await server.InsertAsync(5, 5);
+        Assert.Equal([5], await ReadRowsAsync(comeback, 1));
+        await AssertNothingMoreAsync(comeback);
+    }
+
+    [Fact]
+    public async Task Resume_RejoinAfterTheWindow_ToldChangesMayHaveBeenMissed()
+    {
+        await using var server = await ResumeServer.StartAsync(env => env["MADBASE_REALTIME_RESUME_WINDOW"] = "1");
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await server.JoinAsync(topic);
+        await ProveAsync(first);
+        await first.DisposeAsync();
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 0$");
+
+        await using var late = await server.JoinAsync(topic, expectGap: true);
+        await server.InsertAsync(1, 1);
+        Assert.Equal([1], await ReadRowsAsync(late, 1));
+    }
+
+    [Fact]
+    public async Task Resume_PositionNoLongerHeld_ToldChangesWereMissedThenLive()
+    {
+        await using var server = await ResumeServer.StartAsync(env => env["MADBASE_REALTIME_RESUME_BYTES"] = "65536");
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await server.JoinAsync(topic);
+        await ProveAsync(first);
+        await first.DisposeAsync();
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.InsertAsync(1, 2000); // one transaction larger than the history may hold
+        await server.InsertAsync(2001, 2001); // pushes it out (once routed)
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_transactions_routed_total [2-9]");
+
+        await using var again = await server.JoinAsync(topic, expectGap: true);
+        await server.InsertAsync(2002, 2002);
+
+        // Then live: 2001 too if the router had not routed it yet when the rejoin came (it was committed before it).
+        var rows = new List<int>();
+        while (rows.LastOrDefault() != 2002)
+        {
+            rows.AddRange(await ReadRowsAsync(again, 1));
+        }
+
+        Assert.All(rows, row => Assert.True(row > 2000, "the lost transaction was sent after the gap message: " + string.Join(",", rows)));
+        Assert.Matches(@"(?m)^madbase_realtime_resume_gaps_total 1$", await server.MetricsAsync());
+    }
+
+    [Fact]
+    public async Task Resume_AfterKillDashNine_RejoinGetsRowsCommittedWhileDownAndFreshJoinsDoNotGetOldOnes()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await server.JoinAsync(topic);
+        await server.InsertAsync(1, 3);
+        Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
+        await Task.Delay(1500); // the state file is written every second
+
+        await server.KillAndRestartAsync(async () => await server.InsertAsync(4, 6));
+        await first.DisposeAsync();
+
+        await using var again = await server.JoinAsync(topic);
+        await using var fresh = await server.JoinAsync("fresh-" + topic);
+        Assert.Equal([4, 5, 6], await ReadRowsAsync(again, 3));
+        await server.InsertAsync(7, 7);
+        Assert.Equal([7], await ReadRowsAsync(again, 1));
+        await AssertNothingMoreAsync(again);
+
+        // A fresh join never gets what the dead process had routed (rows committed while it was down may come: they
+        // are routed after it joined).
+        var freshRows = new List<int>();
+        while (freshRows.LastOrDefault() != 7)
+        {
+            freshRows.AddRange(await ReadRowsAsync(fresh, 1));
+        }
+
+        Assert.All(freshRows, row => Assert.True(row > 3, "a fresh join got a row routed before the crash: " + string.Join(",", freshRows)));
+    }
+
+    /// <summary>Two heartbeats: the second proves the client read the reply to the first, and so every change before it.</summary>
+    private static async Task ProveAsync(RawWebSocket socket)
+    {
+        foreach (var reference in new[] { "h1", "h2" })
+        {
+            await socket.SendTextAsync($$"""[null,"{{reference}}","phoenix","heartbeat",{}]""");
+            await socket.ReadTextContainingAsync($"\"{reference}\"", s_timeout);
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<List<int>> ReadRowsAsync(RawWebSocket socket, int count)
+    {
+        var rows = new List<int>();
+        while (rows.Count < count)
+        {
+            var frame = await ReadTextAsync(socket);
+            Assert.DoesNotContain("\"status\":\"error\"", frame, StringComparison.Ordinal);
+            if (RecordId().Match(frame) is { Success: true } match)
+            {
+                rows.Add(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>The heartbeat reply is the next frame: nothing repeated or extra was queued before it.</summary>
+    private static async Task AssertNothingMoreAsync(RawWebSocket socket)
+    {
+        await socket.SendTextAsync("""[null,"end","phoenix","heartbeat",{}]""");
+        Assert.Equal("""[null,"end","phoenix","phx_reply",{"status":"ok","response":{}}]""", await ReadTextAsync(socket));
+    }
+
+    private static async Task<string> ReadTextAsync(RawWebSocket socket)
+    {
+        var frame = await socket.ReadFrameAsync(s_timeout) ?? throw new TimeoutException("no frame");
+        return Encoding.UTF8.GetString(frame.Payload);
+    }
+
+    [GeneratedRegex("\"record\":\\{\"id\":(\\d+)")]
+    private static partial Regex RecordId();
+
+    /// <summary>A published server on a fresh database with a published <c>items</c> table, restartable on its port.</summary>
+    private sealed class ResumeServer : IAsyncDisposable
+    {
+        private readonly string _database;
+        private readonly string _slot;
+
+        private ResumeServer(EdgeProcess edge, string database, string slot)
+        {
+            Edge = edge;
+            _database = database;
+            _slot = slot;
+        }
+
+        public EdgeProcess Edge { get; private set; }
+
+        public static async Task<ResumeServer> StartAsync(Action<Dictionary<string, string>>? settings = null)
+        {
+            var slot = RealtimeServerFixture.NewSlotName();
+            var (database, edge) = await RealtimeServerFixture.StartEdgeAsync(slot, env =>
+            {
+                env["MADBASE_REALTIME_IDLE_TIMEOUT_MS"] = "60000"; // a half-open socket must stay registered
+                settings?.Invoke(env);
+            });
+            var server = new ResumeServer(edge, database, slot);
+            await server.ExecuteAsync("""
+                create table public.items (id bigint primary key, label text not null);
+                grant select on public.items to anon, authenticated;
+                alter publication madbase_pub add table public.items;
+                """);
+            await edge.WaitForStreamingAsync();
+            return server;
+        }
+
+        public async Task<RawWebSocket> JoinAsync(string topic, string config = Bindings, string? token = null, bool expectGap = false)
+        {
+            var socket = await RawWebSocket.ConnectAsync(Edge.Port, $"/realtime/v1/websocket?apikey={token ?? Tokens.Anon}&vsn=2.0.0");
+            await socket.SendTextAsync($$$"""["1","1","realtime:{{{topic}}}","phx_join",{"config":{{{config}}}}]""");
+            Assert.Contains("\"status\":\"ok\"", await ReadTextAsync(socket), StringComparison.Ordinal);
+            Assert.Contains("Subscribed to PostgreSQL", await ReadTextAsync(socket), StringComparison.Ordinal);
+            if (expectGap)
+            {
+                var told = await ReadTextAsync(socket);
+                Assert.Contains("\"status\":\"error\"", told, StringComparison.Ordinal);
+                Assert.Contains("some were missed", told, StringComparison.Ordinal);
+            }
+
+            return socket;
+        }
+
+        public Task InsertAsync(int from, int to) =>
+            ExecuteAsync($"insert into public.items select g, 'item ' || g from generate_series({from}, {to}) g");
+
+        public async Task ExecuteAsync(string sql)
+        {
+            await using var connection = new NpgsqlConnection(_database);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 120 };
+            await command.ExecuteNonQueryAsync();
+        }
+
+        public Task<string> MetricsAsync() => Edge.Http.GetStringAsync("/metrics");
+
+        public async Task WaitForMetricAsync(string pattern)
+        {
+            var deadline = DateTime.UtcNow + s_timeout;
+            while (!Regex.IsMatch(await MetricsAsync(), pattern))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"/metrics never matched {pattern}:\n{await MetricsAsync()}");
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        /// <summary>kill -9, <paramref name="whileDown"/>, then the same binary with the same settings (and state file) on the same port.</summary>
+        public async Task KillAndRestartAsync(Func<Task> whileDown)
+        {
+            await Edge.KillHardAsync();
+            await whileDown();
+            var environment = new Dictionary<string, string>(Edge.Environment);
+            var name = $"edge-{Edge.Port}-restart-{Guid.NewGuid().ToString("N")[..6]}";
+            await Edge.DisposeAsync();
+            Edge = EdgeProcess.Launch(environment, [], Edge.Port, name);
+            await Edge.WaitUntilAsync("/ready", TimeSpan.FromSeconds(30));
+            await Edge.WaitForStreamingAsync();
+        }
+
+        public async ValueTask DisposeAsync() => await RealtimeServerFixture.StopEdgeAsync(Edge, _database, _slot);
+    }
+}

@@ -1,0 +1,46 @@
+// EDGE_CLIENTS supabase-js clients (one socket each) subscribe to INSERTs on EDGE_TABLE while the test commits
+// EDGE_ROWS rows with ids 1..EDGE_ROWS in many transactions and kills/cuts the server on the way. The clients are left
+// to reconnect and rejoin by themselves (realtime-js does). Each records every id once in a bitmap: repeats (an id
+// seen before), out-of-order arrivals (an id before an earlier unseen one) and `system` errors. Ends when every client
+// has every row, or after EDGE_WAIT_MS.
+import { client, subscribe, sleep, done } from './realtime-common.mjs';
+
+const clients = Number(process.env.EDGE_CLIENTS);
+const rows = Number(process.env.EDGE_ROWS);
+const table = process.env.EDGE_TABLE ?? 'items';
+const waitMs = Number(process.env.EDGE_WAIT_MS ?? 120000);
+const state = [];
+const all = [];
+const joins = await Promise.all(Array.from({ length: clients }, async (_, i) => {
+  const c = client(process.env.EDGE_KEY, { heartbeatIntervalMs: 1000 });
+  all.push(c);
+  const s = { seen: new Uint8Array(rows + 2), next: 1, received: 0, repeats: 0, outOfOrder: 0, systemErrors: [], joins: 0 };
+  state[i] = s;
+  const ch = c.channel(`resume-${i}`)
+    .on('postgres_changes', { event: 'INSERT', schema: 'public', table }, (p) => {
+      const id = p.new.id;
+      if (id < 1 || id > rows) return;
+      if (s.seen[id]) { s.repeats += 1; return; }
+      s.seen[id] = 1;
+      s.received += 1;
+      if (id !== s.next) s.outOfOrder += 1;
+      while (s.seen[s.next]) s.next += 1;
+    })
+    .on('system', {}, (p) => {
+      if (p.status === 'error') s.systemErrors.push(p.message);
+    });
+  return (await subscribe(ch, 60000)).status;
+}));
+console.log('READY');
+const deadline = Date.now() + waitMs;
+while (!state.every((s) => s.next > rows) && Date.now() < deadline) await sleep(100);
+await sleep(1000); // anything extra (a repeat) would arrive now
+done({
+  subscribed: joins.filter((j) => j === 'SUBSCRIBED').length,
+  complete: state.filter((s) => s.next > rows && s.outOfOrder === 0).length,
+  missing: state.map((s) => rows - s.received),
+  repeats: state.map((s) => s.repeats),
+  outOfOrder: state.reduce((n, s) => n + s.outOfOrder, 0),
+  told: state.filter((s) => s.systemErrors.length > 0).length,
+  systemErrors: [...new Set(state.flatMap((s) => s.systemErrors))],
+}, ...all);
