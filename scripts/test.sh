@@ -38,6 +38,7 @@ scripts/pg.sh stop "$pg_dir" >/dev/null && scripts/pg.sh start "$pg_dir" "$PG_PO
 
 step "npm clients and the S3 test server (tests/js)"
 scripts/node-deps.sh || exit 1
+scripts/chromium.sh || exit 1
 rm -rf "$s3_dir" && mkdir -p "$s3_dir"
 node --openssl-legacy-provider tests/js/s3rver-plus.mjs --dir "$s3_dir/data" --port "$S3_PORT" --bucket madbase-test \
   >"$s3_dir/server.log" 2>&1 &
@@ -74,6 +75,7 @@ run_tests tests/Edge.Tests \
   MADBASE_TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
   MADBASE_TEST_S3_BUCKET=madbase-test \
   MADBASE_TEST_NODE_DIR="$root/tests/js" \
+  MADBASE_TEST_CHROMIUM="$(command -v chromium)" \
   MADBASE_TEST_WORKDIR="$state/test-work"
 
 echo "$passed $failed" >"$state/test-results"
