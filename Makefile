@@ -3,10 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 BIN := artifacts/publish/madbase-edge
+IMAGE ?= madbase-edge:latest
 PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
                   Directory.Build.props Directory.Packages.props global.json
 
-.PHONY: help build run stop test test-unit publish aot-check footprint bench load docker lint clean
+.PHONY: help build run stop test test-unit publish aot-check footprint bench load docker image lint clean
 
 help:
 	@echo "make run        start PostgreSQL (./.madbase/pg, port 54322) and the AOT server on 127.0.0.1:54321"
@@ -20,7 +21,8 @@ help:
 	@echo "make build      dotnet build of the solution (Release)"
 	@echo "make publish    the AOT binary at $(BIN) (rebuilt when a source changes)"
 	@echo "make lint       formatting and style check (dotnet format --verify-no-changes; also run by CI)"
-	@echo "make docker     build Dockerfile.aot (needs a Docker engine)"
+	@echo "make docker     build Dockerfile.aot (needs a Docker engine and registry access)"
+	@echo "make image      OCI image $(IMAGE) from scratch with buildah: the AOT binary and its libraries only (no registry)"
 	@echo "make clean      remove build outputs"
 
 build:
@@ -62,6 +64,9 @@ load: $(BIN)
 
 docker:
 	docker build -f Dockerfile.aot -t madbase-edge .
+
+image: $(BIN)
+	@scripts/image.sh $(IMAGE)
 
 lint:
 	dotnet format MadBase.sln --verify-no-changes

@@ -69,6 +69,11 @@ run_tests tests/Protocol.Tests
 step "publish the AOT binary"
 make -s publish || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 
+# The container test runs it with podman; runc because Debian 12's crun cannot run under hybrid cgroups (sandboxes).
+step "container image (make image) for the podman test"
+command -v runc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runc >/dev/null; }
+make -s image IMAGE=localhost/madbase-edge:test || echo "make image failed: ContainerImageTests will fail"
+
 run_tests tests/Edge.Tests \
   MADBASE_TEST_BINARY="$root/artifacts/publish/madbase-edge" \
   MADBASE_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres" \
@@ -76,6 +81,7 @@ run_tests tests/Edge.Tests \
   MADBASE_TEST_S3_BUCKET=madbase-test \
   MADBASE_TEST_NODE_DIR="$root/tests/js" \
   MADBASE_TEST_CHROMIUM="$(command -v chromium)" \
+  MADBASE_TEST_IMAGE=localhost/madbase-edge:test \
   MADBASE_TEST_WORKDIR="$state/test-work"
 
 echo "$passed $failed" >"$state/test-results"
