@@ -7,7 +7,7 @@ IMAGE ?= madbase-edge:latest
 PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
                   Directory.Build.props Directory.Packages.props global.json
 
-.PHONY: help build run stop test test-unit publish aot-check footprint bench load docker image lint clean
+.PHONY: help build run stop test test-unit publish aot-check footprint bench load charts docker image lint clean
 
 help:
 	@echo "make run        start PostgreSQL (./.madbase/pg, port 54322) and the AOT server on 127.0.0.1:54321"
@@ -17,6 +17,7 @@ help:
 	@echo "make footprint  binary size and idle RSS after start"
 	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
 	@echo "make load       end-to-end load scenarios against peers (load/); pick some with SCENARIOS=\"tus replication\""
+	@echo "make charts     SVG charts + load/results/REPORT.md from the last load results (METRICS_URL=http://…/metrics adds /metrics)"
 	@echo "make test-unit  Protocol tests and the in-process Edge tests ([Trait(\"Kind\", \"InProcess\")]); no database, no server"
 	@echo "make build      dotnet build of the solution (Release)"
 	@echo "make publish    the AOT binary at $(BIN) (rebuilt when a source changes)"
@@ -61,6 +62,9 @@ bench:
 
 load: $(BIN)
 	@scripts/load.sh
+
+charts:
+	@scripts/charts.sh
 
 docker:
 	docker build -f Dockerfile.aot -t madbase-edge .
