@@ -2,7 +2,9 @@
 // the page's file input, paused after two chunks, the page reloaded, the same file chosen again (Uppy's tus plugin
 // finds the earlier upload through tus-js-client's findPreviousUploads and resumes it from the server's offset),
 // then completed. Every request to the server is recorded so the test can tell a resume from a restart.
-// Output: one JSON line: sha256 of the file, requests (method, Upload-Offset), state before/after, preflights.
+// Then tus-js-client's own UMD build uploads a 7 MiB Blob made in the page (EDGE_OBJECT + ".tus").
+// Output: one JSON line: sha256 of the file, requests (method, Upload-Offset), state before/after, the tus-js-client
+// upload's URL and sha256, preflights.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -49,10 +51,12 @@ try {
   await page.evaluate(() => start())
   await page.waitForFunction(() => state.success !== null || state.errors.length > 0, null, { timeout: 90000 })
   const final = await page.evaluate(() => ({ ...state, fingerprintsLeft: Object.keys(localStorage).filter((k) => k.startsWith('tus::')).length }))
+  phase = 'tus-js-client'
+  const tusClient = await page.evaluate((s) => tusUpload({ ...s, objectName: `${s.objectName}.tus`, bytes: 7 * 1024 * 1024 + 3 }), setup)
   const shot = await session.screenshot(page, 'uppy-completed')
   await session.close()
   fs.rmSync(file)
-  done({ size, sha256, paused, final, requests, preflights: session.preflights(), corsErrors: session.corsErrors, shots: [firstShot, shot] })
+  done({ size, sha256, paused, final, tusClient, requests, preflights: session.preflights(), corsErrors: session.corsErrors, shots: [firstShot, shot] })
 } catch (error) {
   fs.rmSync(file, { force: true })
   await fail(error, session)
