@@ -37,9 +37,18 @@ try {
   await page.goto(`${session.origin}/uppy.html`)
   await page.evaluate((s) => setup(s), setup)
   await page.setInputFiles('#file', file)
+  // Loopback moves 50 MiB in well under a second: the first attempt is throttled (Chromium's own network
+  // emulation, 16 MiB/s up) so the pause surely lands mid-upload. The resumed attempt runs at full speed.
+  const cdp = await session.context.newCDPSession(page)
+  const throttle = (up) => cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: up })
+  await cdp.send('Network.enable')
+  await throttle(16 * 1024 * 1024)
+  const startedAt = Date.now()
   await page.evaluate(() => start())
   await page.waitForFunction(() => state.progress >= 12 * 1024 * 1024 || state.errors.length > 0, null, { timeout: 60000 })
   await page.evaluate(() => pause())
+  const pausedAfterMs = Date.now() - startedAt
+  await throttle(-1)
   await page.waitForTimeout(500) // the aborted PATCH settles; whatever reached the server stays there
   const paused = await page.evaluate(() => ({ ...state }))
   const firstShot = await session.screenshot(page, 'uppy-paused')
@@ -56,7 +65,7 @@ try {
   const shot = await session.screenshot(page, 'uppy-completed')
   await session.close()
   fs.rmSync(file)
-  done({ size, sha256, paused, final, tusClient, requests, preflights: session.preflights(), corsErrors: session.corsErrors, shots: [firstShot, shot] })
+  done({ size, sha256, paused: { ...paused, afterMs: pausedAfterMs }, final, tusClient, requests, preflights: session.preflights(), corsErrors: session.corsErrors, shots: [firstShot, shot] })
 } catch (error) {
   fs.rmSync(file, { force: true })
   await fail(error, session)
