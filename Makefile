@@ -3,10 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 BIN := artifacts/publish/madbase-edge
+IMAGE ?= madbase-edge:latest
 PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
                   Directory.Build.props Directory.Packages.props global.json
 
-.PHONY: help build run stop test test-unit publish aot-check footprint bench load docker lint clean
+.PHONY: help build run stop test test-unit publish aot-check footprint bench load charts docker image lint clean
 
 help:
 	@echo "make run        start PostgreSQL (./.madbase/pg, port 54322) and the AOT server on 127.0.0.1:54321"
@@ -16,11 +17,13 @@ help:
 	@echo "make footprint  binary size and idle RSS after start"
 	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
 	@echo "make load       end-to-end load scenarios against peers (load/); pick some with SCENARIOS=\"tus replication\""
+	@echo "make charts     SVG charts + load/results/REPORT.md from the last load results (METRICS_URL=http://…/metrics adds /metrics)"
 	@echo "make test-unit  Protocol tests and the in-process Edge tests ([Trait(\"Kind\", \"InProcess\")]); no database, no server"
 	@echo "make build      dotnet build of the solution (Release)"
 	@echo "make publish    the AOT binary at $(BIN) (rebuilt when a source changes)"
 	@echo "make lint       formatting and style check (dotnet format --verify-no-changes; also run by CI)"
-	@echo "make docker     build Dockerfile.aot (needs a Docker engine)"
+	@echo "make docker     build Dockerfile.aot (needs a Docker engine and registry access)"
+	@echo "make image      OCI image $(IMAGE) from scratch with buildah: the AOT binary and its libraries only (no registry)"
 	@echo "make clean      remove build outputs"
 
 build:
@@ -60,8 +63,14 @@ bench:
 load: $(BIN)
 	@scripts/load.sh
 
+charts:
+	@scripts/charts.sh
+
 docker:
 	docker build -f Dockerfile.aot -t madbase-edge .
+
+image: $(BIN)
+	@scripts/image.sh $(IMAGE)
 
 lint:
 	dotnet format MadBase.sln --verify-no-changes

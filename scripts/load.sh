@@ -8,4 +8,5 @@ for scenario in ${SCENARIOS:-$(ls load/scenarios/*.sh | xargs -n1 basename | sed
   echo "==> load scenario: $scenario"
   bash "load/scenarios/$scenario.sh" || { echo "scenario $scenario failed"; status=1; }
 done
+scripts/charts.sh || { echo "charts failed"; status=1; }
 exit $status

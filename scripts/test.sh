@@ -38,6 +38,7 @@ scripts/pg.sh stop "$pg_dir" >/dev/null && scripts/pg.sh start "$pg_dir" "$PG_PO
 
 step "npm clients and the S3 test server (tests/js)"
 scripts/node-deps.sh || exit 1
+scripts/chromium.sh || exit 1
 rm -rf "$s3_dir" && mkdir -p "$s3_dir"
 node --openssl-legacy-provider tests/js/s3rver-plus.mjs --dir "$s3_dir/data" --port "$S3_PORT" --bucket madbase-test \
   >"$s3_dir/server.log" 2>&1 &
@@ -68,12 +69,19 @@ run_tests tests/Protocol.Tests
 step "publish the AOT binary"
 make -s publish || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 
+# The container test runs it with podman; runc because Debian 12's crun cannot run under hybrid cgroups (sandboxes).
+step "container image (make image) for the podman test"
+command -v runc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runc >/dev/null; }
+make -s image IMAGE=localhost/madbase-edge:test || echo "make image failed: ContainerImageTests will fail"
+
 run_tests tests/Edge.Tests \
   MADBASE_TEST_BINARY="$root/artifacts/publish/madbase-edge" \
   MADBASE_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres" \
   MADBASE_TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
   MADBASE_TEST_S3_BUCKET=madbase-test \
   MADBASE_TEST_NODE_DIR="$root/tests/js" \
+  MADBASE_TEST_CHROMIUM="$(command -v chromium)" \
+  MADBASE_TEST_IMAGE=localhost/madbase-edge:test \
   MADBASE_TEST_WORKDIR="$state/test-work"
 
 echo "$passed $failed" >"$state/test-results"

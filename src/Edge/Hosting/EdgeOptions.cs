@@ -31,6 +31,9 @@ internal sealed class EdgeOptions
 
     public required bool S3ForcePathStyle { get; init; }
 
+    /// <summary>Which browser origins may call the HTTP API (<c>MADBASE_CORS_ORIGINS</c>).</summary>
+    public CorsPolicy Cors { get; init; } = CorsPolicy.AnyOrigin;
+
     /// <summary>The largest object any upload may store, in bytes; bucket <c>file_size_limit</c>s can only lower it.</summary>
     public required long UploadMaxSize { get; init; }
 

@@ -42,6 +42,7 @@ internal static partial class EdgeOptionsParser
             S3AccessKey = GetOptional(EdgeSetting.S3AccessKey),
             S3SecretKey = GetOptional(EdgeSetting.S3SecretKey),
             S3ForcePathStyle = ParseBool(EdgeSetting.S3ForcePathStyle, Get(EdgeSetting.S3ForcePathStyle)),
+            Cors = CorsPolicy.Parse(EdgeSetting.CorsOrigins.Variable, Get(EdgeSetting.CorsOrigins)),
             UploadMaxSize = ParseByteSize(EdgeSetting.UploadMaxSize, Get(EdgeSetting.UploadMaxSize)),
             Publication = ParseIdentifier(EdgeSetting.Publication, Get(EdgeSetting.Publication)),
             Slot = ParseIdentifier(EdgeSetting.Slot, Get(EdgeSetting.Slot)),

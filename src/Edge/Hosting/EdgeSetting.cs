@@ -18,6 +18,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting S3AccessKey = new("MADBASE_S3_ACCESS_KEY", null, "S3 access key (required for s3)");
     public static readonly EdgeSetting S3SecretKey = new("MADBASE_S3_SECRET_KEY", null, "S3 secret key (required for s3)");
     public static readonly EdgeSetting S3ForcePathStyle = new("MADBASE_S3_FORCE_PATH_STYLE", "true", "true | false: path-style S3 addressing");
+    public static readonly EdgeSetting CorsOrigins = new("MADBASE_CORS_ORIGINS", "*", "origins browsers may call from: * (any, as Supabase's gateway) or a comma-separated list like https://app.example.com");
     public static readonly EdgeSetting UploadMaxSize = new("MADBASE_UPLOAD_MAX_SIZE", "5GB", "largest object an upload may store: bytes or 500MB, 5GB (decimal units)");
     public static readonly EdgeSetting Publication = new("MADBASE_PUBLICATION", "madbase_pub", "publication the replication stream reads");
     public static readonly EdgeSetting Slot = new("MADBASE_SLOT", "madbase_slot", "permanent logical replication slot");
@@ -50,7 +51,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static IReadOnlyList<EdgeSetting> All { get; } =
     [
         Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
-        S3AccessKey, S3SecretKey, S3ForcePathStyle, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog,
+        S3AccessKey, S3SecretKey, S3ForcePathStyle, CorsOrigins, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog,
         RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeResumeWindow, RealtimeResumeBytes, RealtimeResumeState, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
         RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight, IdleTrimInterval,

@@ -85,6 +85,7 @@ internal static class Program
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton(options.Cors);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new Jwt(options.JwtSecret, TimeProvider.System));
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.DatabaseConnectionString).Build());
@@ -110,6 +111,7 @@ internal static class Program
         lifetime.ApplicationStopping.Register(() => Log.ShuttingDown(logger, options.ShutdownTimeout.TotalSeconds));
 
         app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseMiddleware<CorsMiddleware>();
         app.MapHealthEndpoints();
         app.MapRealtime();
         app.MapStorageApi();

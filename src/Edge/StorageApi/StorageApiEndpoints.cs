@@ -33,11 +33,11 @@ internal static class StorageApiEndpoints
 
     private static async Task DispatchAsync(HttpContext context, StorageServices services)
     {
-        Cors.AddResponseHeaders(context);
+        // CORS headers come from CorsMiddleware; a plain OPTIONS (no preflight) still gets the methods and headers.
         var method = context.Request.Method;
         if (HttpMethods.IsOptions(method))
         {
-            Cors.AnswerPreflight(context);
+            CorsPolicy.AnswerPreflight(context);
             return;
         }
 
@@ -62,7 +62,7 @@ internal static class StorageApiEndpoints
         {
             Log.StorageRequestRefused(services.Logger, method, context.Request.Path, ex.Status, ex.Message);
             services.Refusals.Increment();
-            ResetForError(context);
+            ResetForError(context, services);
             await StorageHttp.WriteErrorAsync(context, ex, realStatus: ex.Code == "AccessDenied" && ex.Message == StorageException.InvalidRoleMessage);
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
@@ -70,16 +70,16 @@ internal static class StorageApiEndpoints
             var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? StorageException.EntityTooLarge()
                 : StorageException.InvalidRequest(ex.Message);
-            ResetForError(context);
+            ResetForError(context, services);
             await StorageHttp.WriteErrorAsync(context, error);
         }
     }
 
     /// <summary>A download may have set Content-Length, ETag or Content-Range before failing; none of them describe the error body.</summary>
-    private static void ResetForError(HttpContext context)
+    private static void ResetForError(HttpContext context, StorageServices services)
     {
         context.Response.Clear();
-        Cors.AddResponseHeaders(context);
+        services.Cors.AddResponseHeaders(context);
     }
 
     private static async Task<bool> RouteAsync(HttpContext context, StorageServices services, string method, string rest)

@@ -11,6 +11,7 @@ internal sealed class StorageServices(
     Jwt jwt,
     SignedUrlTokens signedUrls,
     EdgeOptions options,
+    CorsPolicy cors,
     TimeProvider time,
     EdgeMetrics metrics,
     ILogger<StorageServices> logger)
@@ -30,6 +31,8 @@ internal sealed class StorageServices(
     public SignedUrlTokens SignedUrls => signedUrls;
 
     public TimeProvider Time => time;
+
+    public CorsPolicy Cors => cors;
 
     public ILogger Logger => logger;
 

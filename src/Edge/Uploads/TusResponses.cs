@@ -9,10 +9,6 @@ internal static class TusResponses
     /// <summary>What this server implements (docs/protocol/tus-and-storage.md §TUS extensions); tus-js-client needs concatenation for parallelUploads.</summary>
     public const string Extensions = "creation,creation-with-upload,creation-defer-length,termination,expiration,checksum,concatenation";
 
-    // Browsers only let scripts read response headers listed here; tus-js-client reads Location and Upload-*.
-    private const string ExposeHeaders = "Location, Upload-Offset, Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Concat, "
-        + "Upload-Expires, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Tus-Complete";
-
     private const string AllowHeaders = "Authorization, ApiKey, Content-Type, X-Client-Info, X-Upsert, X-Signature, X-Request-ID, "
         + "X-HTTP-Method-Override, X-Requested-With, Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata, "
         + "Upload-Defer-Length, Upload-Concat, Upload-Checksum, Upload-Expires";
@@ -20,9 +16,7 @@ internal static class TusResponses
     public static void AddCommon(HttpContext context)
     {
         var headers = context.Response.Headers;
-        headers[TusHeaderNames.TusResumable] = TusResumable.Version;
-        headers.AccessControlAllowOrigin = "*";
-        headers.AccessControlExposeHeaders = ExposeHeaders;
+        headers[TusHeaderNames.TusResumable] = TusResumable.Version; // CORS headers come from CorsMiddleware
     }
 
     /// <summary>OPTIONS: anonymous discovery (docs/protocol/tus-and-storage.md §OPTIONS) doubling as the CORS preflight answer.</summary>

@@ -23,6 +23,8 @@ public sealed class ConfigurationTests
         { "MADBASE_UPLOAD_EXPIRY", "0", "MADBASE_UPLOAD_EXPIRY" },
         { "MADBASE_REALTIME_TRANSPORT", "io_uring", "MADBASE_REALTIME_TRANSPORT" },
         { "MADBASE_IDLE_TRIM_INTERVAL", "-1", "MADBASE_IDLE_TRIM_INTERVAL" },
+        { "MADBASE_CORS_ORIGINS", "app.example.com", "MADBASE_CORS_ORIGINS" },
+        { "MADBASE_CORS_ORIGINS", "https://app.example.com/", "MADBASE_CORS_ORIGINS" },
     };
 
     [Theory]
