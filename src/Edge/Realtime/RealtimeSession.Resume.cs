@@ -29,9 +29,6 @@ internal sealed partial class RealtimeSession
     /// <summary>Taken when the last heartbeat reply was queued: proven by the client's next heartbeat.</summary>
     private ChangePosition _provenByNextHeartbeat;
 
-    /// <summary>The socket is closing because the client was told to refetch: its channels are not remembered.</summary>
-    private bool _forgetOnClose;
-
     /// <summary>A client heartbeat arrived (under the session lock), just before its reply is queued.</summary>
     private void OnHeartbeat()
     {
@@ -54,7 +51,9 @@ internal sealed partial class RealtimeSession
     /// <summary>The socket ended with <paramref name="channel"/> joined (under the session lock).</summary>
     private void RememberForResume(RealtimeChannel channel)
     {
-        if (channel.ResumeKey is { } key && !_forgetOnClose && !channel.IsClosed)
+        // Also when the log left this socket behind: the "changes were missed" message may never have reached a client
+        // whose path was cut, and a rejoin from its proven position gets the missed changes if the history has them.
+        if (channel.ResumeKey is { } key && !channel.IsClosed)
         {
             _hub.Resumes.Remember(key, _hub.History.Normalize(ChangePosition.Max(channel.Start, _proven.Position)));
         }
@@ -65,7 +64,7 @@ internal sealed partial class RealtimeSession
     {
         lock (Gate)
         {
-            if (_closed || _forgetOnClose || _cursor is not { } cursor)
+            if (_closed || _cursor is not { } cursor)
             {
                 return;
             }

@@ -98,11 +98,6 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
             }
         }
 
-        lock (Gate)
-        {
-            _forgetOnClose = true; // told to refetch: a rejoin starts afresh
-        }
-
         Log.ChangesMissed(_hub.Logger, frames.Count, _hub.Options.OutboundFullGrace.TotalMilliseconds);
         Connection.Outbound.CompleteWith([.. frames]);
         Connection.Close(WebSocketCloseStatus.PolicyViolation, "changes missed: the client fell behind");
