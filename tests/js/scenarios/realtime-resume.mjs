@@ -9,6 +9,11 @@ const clients = Number(process.env.EDGE_CLIENTS);
 const rows = Number(process.env.EDGE_ROWS);
 const table = process.env.EDGE_TABLE ?? 'items';
 const waitMs = Number(process.env.EDGE_WAIT_MS ?? 120000);
+// EDGE_STALL_INDEX: that client stops reading its socket (ws's net.Socket paused) once it has EDGE_STALL_AFTER rows,
+// for EDGE_STALL_MS; realtime-js meanwhile misses its heartbeat replies, declares a timeout and reconnects.
+const stallIndex = Number(process.env.EDGE_STALL_INDEX ?? -1);
+const stallAfter = Number(process.env.EDGE_STALL_AFTER ?? 0);
+const stallMs = Number(process.env.EDGE_STALL_MS ?? 0);
 const state = [];
 const all = [];
 const joins = await Promise.all(Array.from({ length: clients }, async (_, i) => {
@@ -25,6 +30,14 @@ const joins = await Promise.all(Array.from({ length: clients }, async (_, i) => 
       s.received += 1;
       if (id !== s.next) s.outOfOrder += 1;
       while (s.seen[s.next]) s.next += 1;
+      if (i === stallIndex && s.received === stallAfter) {
+        const raw = c.realtime.socketAdapter?.getSocket?.().conn?._socket;
+        if (raw) {
+          raw.pause();
+          s.stalled = true;
+          setTimeout(() => raw.resume(), stallMs);
+        }
+      }
     })
     .on('system', {}, (p) => {
       if (p.status === 'error') s.systemErrors.push(p.message);
@@ -42,5 +55,7 @@ done({
   repeats: state.map((s) => s.repeats),
   outOfOrder: state.reduce((n, s) => n + s.outOfOrder, 0),
   told: state.filter((s) => s.systemErrors.length > 0).length,
+  toldPerClient: state.map((s) => s.systemErrors.length > 0),
+  stalled: state.filter((s) => s.stalled).length,
   systemErrors: [...new Set(state.flatMap((s) => s.systemErrors))],
 }, ...all);
