@@ -38,7 +38,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeLogBytes = new("MADBASE_REALTIME_LOG_BYTES", "33554432", "bytes the postgres_changes delivery log may hold; a larger burst waits for readers that keep reading");
     public static readonly EdgeSetting RealtimeLogAgeMs = new("MADBASE_REALTIME_LOG_AGE_MS", "30000", "how long the delivery log keeps changes every recipient has read");
     public static readonly EdgeSetting RealtimeResumeWindow = new("MADBASE_REALTIME_RESUME_WINDOW", "120", "seconds a postgres_changes channel whose socket dropped is remembered so a rejoin resumes without a gap (0: off)");
-    public static readonly EdgeSetting RealtimeResumeBytes = new("MADBASE_REALTIME_RESUME_BYTES", "67108864", "bytes of committed changes kept to resume rejoining channels from");
+    public static readonly EdgeSetting RealtimeResumeBytes = new("MADBASE_REALTIME_RESUME_BYTES", "33554432", "bytes of committed changes kept to resume rejoining channels from");
     public static readonly EdgeSetting RealtimeResumeState = new("MADBASE_REALTIME_RESUME_STATE", null, "file the resume window is saved to every second (default: realtime-resume.json in the scratch directory)");
     public static readonly EdgeSetting RealtimeIdleTimeoutMs = new("MADBASE_REALTIME_IDLE_TIMEOUT_MS", "60000", "no frame for this long closes the socket");
     public static readonly EdgeSetting RealtimeJoinErrorDelayMs = new("MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", "5000", "delay before a join error reply (as upstream)");

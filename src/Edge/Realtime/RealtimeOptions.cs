@@ -35,7 +35,7 @@ internal sealed class RealtimeOptions
     public TimeSpan ResumeWindow { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Encoded bytes of committed transactions kept for resuming (older ones go first; a resume past them is told).</summary>
-    public long ResumeBytes { get; init; } = 64L * 1024 * 1024;
+    public long ResumeBytes { get; init; } = 32L * 1024 * 1024;
 
     /// <summary>Where the resume window is saved every second, so a kill -9 forgets no channel (null: not saved).</summary>
     public string? ResumeStatePath { get; init; }

@@ -136,9 +136,16 @@ public sealed partial class ResumeTests
             ["EDGE_TABLE"] = "items",
             ["EDGE_CLIENTS"] = clients.ToString(CultureInfo.InvariantCulture),
             ["EDGE_ROWS"] = rows.ToString(CultureInfo.InvariantCulture),
-            ["EDGE_WAIT_MS"] = "150000",
+            ["EDGE_WAIT_MS"] = Wait(clients, rows).TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         };
-        return (await NodeScript.RunAsync("realtime-resume.mjs", env, TimeSpan.FromMinutes(4))).Json;
+        return (await NodeScript.RunAsync("realtime-resume.mjs", env, Wait(clients, rows) + TimeSpan.FromMinutes(1))).Json;
+    }
+
+    /// <summary>How long the clients wait for every row: 150 s for the suite's sizes, longer for hand-scaled runs.</summary>
+    private static TimeSpan Wait(int clients, int rows)
+    {
+        var deliveries = (double)clients * rows;
+        return TimeSpan.FromSeconds(Math.Clamp(deliveries / 1500, 150, 900));
     }
 
     private static IEnumerable<ClientResult> RunResults(JsonElement run)

@@ -25,6 +25,7 @@ internal sealed class ResumeKeeper : BackgroundService
     private readonly ILogger<ResumeKeeper> _logger;
     private readonly string? _path;
     private readonly List<ResumePoint> _points = [];
+    private byte[] _saved = [];
 
     public ResumeKeeper(RealtimeHub hub, AckTracker acks, ILogger<ResumeKeeper> logger)
     {
@@ -117,7 +118,12 @@ internal sealed class ResumeKeeper : BackgroundService
         {
             try
             {
-                ResumeStateFile.Write(_path, new ResumeStateFile.State(_hub.DeliveryLog.RoutedThrough, entries));
+                var bytes = ResumeStateFile.Serialize(new ResumeStateFile.State(_hub.DeliveryLog.RoutedThrough, entries));
+                if (!bytes.AsSpan().SequenceEqual(_saved))
+                {
+                    ResumeStateFile.Write(_path, bytes); // a quiet server writes nothing
+                    _saved = bytes;
+                }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

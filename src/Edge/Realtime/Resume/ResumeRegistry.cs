@@ -8,15 +8,16 @@ namespace MadBase.Edge.Realtime.Resume;
 /// with the same <see cref="ResumeKey"/> takes one of them and first receives what came after it.
 /// </summary>
 /// <remarks>
-/// Invariant, kept here: an entry is taken at most once, and entries of one key are taken oldest position first (two
-/// tabs of one user with the same channel: each rejoin resumes from no later than where either left off, so neither
-/// loses a change; the other may see a few twice).
+/// Invariant, kept here: each rejoin resumes from no later than where any client still expected back under its key
+/// left off. Entries of one key cannot be told apart (two tabs of one user, or anonymous clients, with the same channel),
+/// so a rejoin is given the lowest position of the key and the highest entry is the one removed: the lowest stays for
+/// whoever comes next, so nobody is ever resumed past their own position (some see a few changes twice).
 /// </remarks>
 internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<ResumeKey, List<Remembered>> _entries = [];
-    private readonly Dictionary<ResumeKey, List<IResumeTwin>> _live = [];
+    private readonly Dictionary<ResumeKey, HashSet<IResumeTwin>> _live = [];
     private readonly Dictionary<ResumeKey, DateTimeOffset> _expired = [];
     private int _count;
 
@@ -112,7 +113,7 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
         }
     }
 
-    /// <summary>Takes the entry with the lowest position for <paramref name="key"/>, if one has not expired.</summary>
+    /// <summary>The lowest unexpired position of <paramref name="key"/>, removing its highest entry (see the remarks).</summary>
     public bool TryTake(ResumeKey key, out ChangePosition position)
     {
         var now = time.GetUtcNow();
@@ -124,19 +125,29 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
                 return false;
             }
 
-            var best = -1;
+            int lowest = -1, highest = -1;
             for (var i = 0; i < list.Count; i++)
             {
-                if (list[i].Expires > now && (best < 0 || list[i].Position < list[best].Position))
+                if (list[i].Expires <= now)
                 {
-                    best = i;
+                    continue;
+                }
+
+                if (lowest < 0 || list[i].Position < list[lowest].Position)
+                {
+                    lowest = i;
+                }
+
+                if (highest < 0 || list[i].Position > list[highest].Position)
+                {
+                    highest = i;
                 }
             }
 
-            if (best >= 0)
+            if (lowest >= 0)
             {
-                position = list[best].Position;
-                list.RemoveAt(best);
+                position = list[lowest].Position;
+                list.RemoveAt(highest);
                 _count--;
             }
 
@@ -145,7 +156,7 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
                 _entries.Remove(key);
             }
 
-            return best >= 0;
+            return lowest >= 0;
         }
     }
 

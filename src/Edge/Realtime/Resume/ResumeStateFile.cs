@@ -13,11 +13,11 @@ internal static class ResumeStateFile
 {
     public sealed record State(ChangePosition RoutedThrough, List<(ResumeKey Key, ChangePosition Position, DateTimeOffset Expires)> Entries);
 
-    public static void Write(string path, State state)
+    /// <summary>The file's bytes for <paramref name="state"/>.</summary>
+    public static byte[] Serialize(State state)
     {
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        using (var json = new Utf8JsonWriter(stream))
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
             json.WriteNumber("version", 1);
@@ -39,6 +39,17 @@ internal static class ResumeStateFile
             json.WriteEndObject();
         }
 
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void Write(string path, State state) => Write(path, Serialize(state));
+
+    /// <summary>Replaces the file with <paramref name="bytes"/> (a temporary file renamed over it).</summary>
+    public static void Write(string path, byte[] bytes)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, bytes);
         File.Move(temporary, path, overwrite: true);
     }
 
