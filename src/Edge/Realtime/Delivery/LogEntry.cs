@@ -13,7 +13,11 @@ internal sealed class LogEntry
     public LogEntry(ChangePosition position, LogDelivery[] deliveries)
     {
         Position = position;
-        Array.Sort(deliveries, static (a, b) => a.Reader.Id.CompareTo(b.Reader.Id));
+        if (!IsSortedByReader(deliveries))
+        {
+            // Usually already sorted: the router meets channels in join order, and reader ids grow with it.
+            Array.Sort(deliveries, static (a, b) => a.Reader.Id.CompareTo(b.Reader.Id));
+        }
         Deliveries = deliveries;
 
         // Frames are shared between deliveries: each distinct array is counted once (they are grouped, so comparing
@@ -45,6 +49,19 @@ internal sealed class LogEntry
 
     /// <summary>What this entry counts against the log's byte bound.</summary>
     public long Bytes { get; }
+
+    private static bool IsSortedByReader(LogDelivery[] deliveries)
+    {
+        for (var i = 1; i < deliveries.Length; i++)
+        {
+            if (deliveries[i - 1].Reader.Id > deliveries[i].Reader.Id)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The range of <see cref="Deliveries"/> addressed to <paramref name="reader"/> (empty when none).</summary>
     public (int Start, int End) RangeOf(LogCursor reader)
