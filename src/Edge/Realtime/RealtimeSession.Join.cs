@@ -1,6 +1,7 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
+using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.Realtime.Resume;
@@ -170,7 +171,9 @@ internal sealed partial class RealtimeSession
             return null;
         }
 
-        var outcome = _hub.Resumes.Find(key, out var from);
+        var from = ChangePosition.None; // with the app's own since: the whole history, filtered by commit time
+        var since = channel.Bindings.Min(b => b.Since); // an app's own cursor comes first (null: none)
+        var outcome = since is not null ? ResumeOutcome.Resume : _hub.Resumes.Find(key, out from);
         channel.Twin = new ChannelTwin(this, channel);
         _hub.Resumes.AddLive(key, channel.Twin);
         if (outcome != ResumeOutcome.Resume)
@@ -181,7 +184,7 @@ internal sealed partial class RealtimeSession
 
         channel.Start = from;
         channel.DeliverAfter = from;
-        _hub.ResumeRequests.Writer.TryWrite(new ResumeRequest(channel, from, this));
+        _hub.ResumeRequests.Writer.TryWrite(new ResumeRequest(channel, from, this, since));
         return null;
     }
 

@@ -180,6 +180,39 @@ public sealed partial class ResumeTests
             $"one client's replay of 10,000 missed changes (100 transactions), join sent to last row read: {replayed.TotalMilliseconds:F0} ms\n");
     }
 
+    [Fact]
+    public async Task Resume_AppsOwnSince_ReplaysFromThatCommitTimestampThenLive_OrToldWhenNotHeld()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        await using var first = await server.JoinAsync(topic);
+        await server.InsertAsync(1, 1);
+        await server.InsertAsync(2, 3);
+        await server.InsertAsync(4, 4);
+        var frames = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            frames.Add(await ReadTextAsync(first));
+        }
+
+        // The app processed row 2 and kept its commit_timestamp: it gets row 2's whole transaction again, then row 4.
+        var since = CommitTimestamp().Match(frames[1]).Groups[1].Value;
+        await using var app = await server.JoinAsync(topic, $$"""{"postgres_changes":[{"event":"INSERT","schema":"public","table":"items","since":"{{since}}"}]}""");
+        Assert.Equal([2, 3, 4], await ReadRowsAsync(app, 3));
+        await server.InsertAsync(5, 5);
+        Assert.Equal([5], await ReadRowsAsync(app, 1));
+        await AssertNothingMoreAsync(app);
+
+        // A since from before the server held anything: told, then live.
+        var old = DateTimeOffset.UtcNow.AddHours(-1).ToString("O", CultureInfo.InvariantCulture);
+        await using var stale = await server.JoinAsync(topic, $$"""{"postgres_changes":[{"event":"INSERT","schema":"public","table":"items","since":"{{old}}"}]}""", expectGap: true);
+        await server.InsertAsync(6, 6);
+        Assert.Equal([6], await ReadRowsAsync(stale, 1));
+    }
+
+    [GeneratedRegex("\"commit_timestamp\":\"([^\"]+)\"")]
+    private static partial Regex CommitTimestamp();
+
     /// <summary>Two heartbeats: the second proves the client read the reply to the first, and so every change before it.</summary>
     private static async Task ProveAsync(RawWebSocket socket)
     {

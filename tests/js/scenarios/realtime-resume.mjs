@@ -21,7 +21,7 @@ const joins = await Promise.all(Array.from({ length: clients }, async (_, i) => 
   all.push(c);
   const s = { seen: new Uint8Array(rows + 2), next: 1, received: 0, repeats: 0, outOfOrder: 0, systemErrors: [], joins: 0 };
   state[i] = s;
-  const ch = c.channel(`resume-${i}`)
+  const ch = c.channel(`resume-${process.pid}-${i}`)
     .on('postgres_changes', { event: 'INSERT', schema: 'public', table }, (p) => {
       const id = p.new.id;
       if (id < 1 || id > rows) return;

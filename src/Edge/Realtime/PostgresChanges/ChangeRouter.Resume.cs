@@ -58,7 +58,7 @@ internal sealed partial class ChangeRouter
 
         var from = request.From;
         var sent = 0;
-        if (!hub.History.Covers(from))
+        if (request.Since is { } since ? !hub.History.CoversSince(since) : !hub.History.Covers(from))
         {
             Gap(request, "the history no longer holds that position");
         }
@@ -66,7 +66,7 @@ internal sealed partial class ChangeRouter
         {
             try
             {
-                sent = await ReplayAsync(channel, from, cancellationToken);
+                sent = await ReplayAsync(channel, from, request.Since, cancellationToken);
                 hub.Metrics.Resumed.Increment();
                 hub.Metrics.ResumeReplayed.Add(sent);
                 Log.ChannelResumed(hub.Logger, channel.Topic, from.ToString(), sent);
@@ -92,8 +92,11 @@ internal sealed partial class ChangeRouter
         request.Listener.OnResumeGap(request.Channel);
     }
 
-    /// <summary>The held changes after <paramref name="from"/> that the channel's bindings and RLS let through, as log entries for its socket alone.</summary>
-    private async Task<int> ReplayAsync(RealtimeChannel channel, ChangePosition from, CancellationToken cancellationToken)
+    /// <summary>
+    /// The held changes after <paramref name="from"/> (committed at or after <paramref name="since"/>, when given) that the
+    /// channel's bindings and RLS let through, as log entries for its socket alone.
+    /// </summary>
+    private async Task<int> ReplayAsync(RealtimeChannel channel, ChangePosition from, DateTimeOffset? since, CancellationToken cancellationToken)
     {
         if (channel.Cursor is not { } reader)
         {
@@ -104,6 +107,11 @@ internal sealed partial class ChangeRouter
         var matches = new List<Delivery>();
         foreach (var transaction in hub.History.After(from).ToList())
         {
+            if (transaction.CommitTimestamp < since)
+            {
+                continue;
+            }
+
             matches.Clear();
             for (var i = 0; i < transaction.Changes.Count; i++)
             {

@@ -44,6 +44,14 @@ internal sealed class PostgresBinding
     /// <summary>Row filters, all of which must pass (upstream's comma-separated AND); empty = every row.</summary>
     public ChangeFilter[] Filters { get; }
 
+    /// <summary>
+    /// An app's own cursor (MadBase's extension, passed through unmodified by realtime-js): the <c>commit_timestamp</c>
+    /// of the last change it processed. The join first receives every held change committed at or after it (the
+    /// whole last transaction again: at least once), then live ones; or a <c>system</c> error when the server no
+    /// longer holds that far back.
+    /// </summary>
+    public DateTimeOffset? Since { get; init; }
+
     /// <summary>The element exactly as the client sent it plus <c>"id":N</c>, for the join reply.</summary>
     public byte[] ReplyJson { get; }
 
@@ -56,7 +64,7 @@ internal sealed class PostgresBinding
     {
         var id = IdOf(element);
         replyJson = AppendId(element, id);
-        string? events = null, schema = null, table = null, filterText = null;
+        string? events = null, schema = null, table = null, filterText = null, sinceText = null;
         try
         {
             var reader = new Utf8JsonReader(element);
@@ -68,7 +76,7 @@ internal sealed class PostgresBinding
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var field = reader.ValueTextEquals("event"u8) ? 1 : reader.ValueTextEquals("schema"u8) ? 2 : reader.ValueTextEquals("table"u8) ? 3 : reader.ValueTextEquals("filter"u8) ? 4 : 0;
+                var field = reader.ValueTextEquals("event"u8) ? 1 : reader.ValueTextEquals("schema"u8) ? 2 : reader.ValueTextEquals("table"u8) ? 3 : reader.ValueTextEquals("filter"u8) ? 4 : reader.ValueTextEquals("since"u8) ? 5 : 0;
                 reader.Read();
                 var value = field != 0 && reader.TokenType == JsonTokenType.String ? SharedStrings.Get(ref reader) : null;
                 reader.Skip();
@@ -85,6 +93,9 @@ internal sealed class PostgresBinding
                         break;
                     case 4:
                         filterText = value;
+                        break;
+                    case 5:
+                        sinceText = value ?? "";
                         break;
                 }
             }
@@ -113,13 +124,25 @@ internal sealed class PostgresBinding
             filters.Add(filter!);
         }
 
+        DateTimeOffset? since = null;
+        if (sinceText is not null)
+        {
+            if (!DateTimeOffset.TryParse(sinceText, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                error = "Unable to subscribe to changes with given parameters: since must be a commit_timestamp";
+                return null;
+            }
+
+            since = parsed;
+        }
+
         var normalizedEvents = events is null ? Wildcard
             : events.Equals("INSERT", StringComparison.OrdinalIgnoreCase) ? "INSERT"
             : events.Equals("UPDATE", StringComparison.OrdinalIgnoreCase) ? "UPDATE"
             : events.Equals("DELETE", StringComparison.OrdinalIgnoreCase) ? "DELETE"
             : Wildcard;
         error = null;
-        return new PostgresBinding(id, normalizedEvents, schema, string.IsNullOrEmpty(table) ? Wildcard : table, [.. filters], replyJson);
+        return new PostgresBinding(id, normalizedEvents, schema, string.IsNullOrEmpty(table) ? Wildcard : table, [.. filters], replyJson) { Since = since };
     }
 
     public bool Matches(ChangeEvent change)

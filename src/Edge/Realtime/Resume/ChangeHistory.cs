@@ -21,6 +21,7 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
     private long _bytes;
     private long _floor = -1;
     private long _start = -1;
+    private long _floorTicks = long.MaxValue; // commit times at or before it may not be held (UTC ticks)
 
     /// <summary>Transactions ending above this are all held; null until replication has started once.</summary>
     public ulong? FloorLsn => Volatile.Read(ref _floor) is var floor and >= 0 ? (ulong)floor : null;
@@ -36,6 +37,9 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
         if (Interlocked.CompareExchange(ref _start, (long)confirmedLsn, -1) == -1)
         {
             Interlocked.CompareExchange(ref _floor, (long)confirmedLsn, -1);
+
+            // What the slot had confirmed was committed before now; a second's margin for the database's clock.
+            Volatile.Write(ref _floorTicks, (time.GetUtcNow() + TimeSpan.FromSeconds(1)).UtcTicks);
         }
     }
 
@@ -52,6 +56,9 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
         position = Normalize(position);
         return FloorLsn is { } floor && (position.CommitLsn > floor || position == ChangePosition.After(floor));
     }
+
+    /// <summary>Whether every transaction committed at or after <paramref name="since"/> is held.</summary>
+    public bool CoversSince(DateTimeOffset since) => FloorLsn is not null && since.UtcTicks > Volatile.Read(ref _floorTicks);
 
     /// <summary>Keeps a routed transaction (the router's call, in commit order), then lets go of what is out of bounds.</summary>
     public void Append(ChangeTransaction transaction)
@@ -76,6 +83,7 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
             _transactions.Dequeue();
             Interlocked.Add(ref _bytes, -oldest.Transaction.EncodedBytes);
             Volatile.Write(ref _floor, Math.Max(Volatile.Read(ref _floor), (long)oldest.Transaction.EndLsn));
+            Volatile.Write(ref _floorTicks, Math.Max(Volatile.Read(ref _floorTicks), oldest.Transaction.CommitTimestamp.UtcTicks));
         }
     }
 
