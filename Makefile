@@ -6,7 +6,7 @@ BIN := artifacts/publish/madbase-edge
 PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
                   Directory.Build.props Directory.Packages.props global.json
 
-.PHONY: help build run stop test test-unit publish aot-check footprint bench load docker lint clean
+.PHONY: help build run stop test test-unit publish aot-check footprint bench load fuzz docker lint clean
 
 help:
 	@echo "make run        start PostgreSQL (./.madbase/pg, port 54322) and the AOT server on 127.0.0.1:54321"
@@ -15,6 +15,7 @@ help:
 	@echo "make aot-check  publish src/Edge for linux-x64; fail on any IL2xxx/IL3xxx warning; print the size"
 	@echo "make footprint  binary size and idle RSS after start"
 	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
+	@echo "make fuzz       AFL++ + SharpFuzz campaigns over the codecs (tests/Fuzz); TARGET=websocket, FUZZ_SECONDS=600"
 	@echo "make load       end-to-end load scenarios against peers (load/); pick some with SCENARIOS=\"tus replication\""
 	@echo "make test-unit  Protocol tests and the in-process Edge tests ([Trait(\"Kind\", \"InProcess\")]); no database, no server"
 	@echo "make build      dotnet build of the solution (Release)"
@@ -59,6 +60,9 @@ bench:
 
 load: $(BIN)
 	@scripts/load.sh
+
+fuzz:
+	@scripts/fuzz.sh
 
 docker:
 	docker build -f Dockerfile.aot -t madbase-edge .
