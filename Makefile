@@ -7,7 +7,7 @@ IMAGE ?= madbase-edge:latest
 PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
                   Directory.Build.props Directory.Packages.props global.json
 
-.PHONY: help build run stop test test-unit publish aot-check footprint bench load charts docker image lint clean
+.PHONY: help build run stop test test-unit publish aot-check footprint bench load charts fuzz docker image lint clean
 
 help:
 	@echo "make run        start PostgreSQL (./.madbase/pg, port 54322) and the AOT server on 127.0.0.1:54321"
@@ -16,6 +16,7 @@ help:
 	@echo "make aot-check  publish src/Edge for linux-x64; fail on any IL2xxx/IL3xxx warning; print the size"
 	@echo "make footprint  binary size and idle RSS after start"
 	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
+	@echo "make fuzz       AFL++ + SharpFuzz campaigns over the codecs (tests/Fuzz); TARGET=websocket, FUZZ_SECONDS=600"
 	@echo "make load       end-to-end load scenarios against peers (load/); pick some with SCENARIOS=\"tus replication\""
 	@echo "make charts     SVG charts + load/results/REPORT.md from the last load results (METRICS_URL=http://…/metrics adds /metrics)"
 	@echo "make test-unit  Protocol tests and the in-process Edge tests ([Trait(\"Kind\", \"InProcess\")]); no database, no server"
@@ -65,6 +66,9 @@ load: $(BIN)
 
 charts:
 	@scripts/charts.sh
+
+fuzz:
+	@scripts/fuzz.sh
 
 docker:
 	docker build -f Dockerfile.aot -t madbase-edge .

@@ -202,8 +202,9 @@ internal sealed class Jwt
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that does not transcode (invalid UTF-8, an escaped lone surrogate).
             error = "claims are not valid JSON";
             return false;
         }
@@ -261,7 +262,10 @@ internal sealed class Jwt
 
     private static byte[]? DecodeSegment(ReadOnlySpan<char> segment)
     {
+        // Not TryDecodeFromChars: it throws FormatException on a character outside the alphabet (found by fuzzing:
+        // `apikey=a!b.c.d` failed the request instead of refusing the token). DecodeFromChars reports it instead.
         var buffer = new byte[Base64Url.GetMaxDecodedLength(segment.Length)];
-        return Base64Url.TryDecodeFromChars(segment, buffer, out var written) ? buffer.AsSpan(0, written).ToArray() : null;
+        var status = Base64Url.DecodeFromChars(segment, buffer, out var consumed, out var written);
+        return status == OperationStatus.Done && consumed == segment.Length ? buffer.AsSpan(0, written).ToArray() : null;
     }
 }

@@ -181,6 +181,21 @@ internal static class PhoenixSerializer
             Fail(PhoenixError.FieldTooLong, "String field exceeds 255 bytes.");
         }
 
+        // An escape may decode to something that is not text (a lone surrogate "\ud800"): refuse it here, so the
+        // Edge's later unescaping (CopyString, GetString) of an accepted field cannot throw (found by fuzzing).
+        if (reader.ValueIsEscaped)
+        {
+            Span<byte> unescaped = stackalloc byte[MaxFieldLength];
+            try
+            {
+                reader.CopyString(unescaped);
+            }
+            catch (InvalidOperationException)
+            {
+                Fail(wrongType, "String field has an escape that is not valid Unicode.");
+            }
+        }
+
         int start = checked((int)reader.TokenStartIndex);
         return new PhoenixString(utf8.Slice(start, rawLength + 2), reader.ValueIsEscaped);
     }

@@ -151,6 +151,36 @@ public sealed class RealtimeSocketTests(RealtimeServerFixture server) : IClassFi
         Assert.Contains("\"8\"", await socket.ReadTextContainingAsync("phx_reply", s_timeout), StringComparison.Ordinal);
     }
 
+    /// <summary>Fuzz finding: the escaped lone surrogate was accepted by the codec and then closed the socket with 1011.</summary>
+    [Fact]
+    public async Task PhoenixFrame_EscapedLoneSurrogateInTopic_DroppedSocketStaysUsable()
+    {
+        await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path());
+        await socket.SendTextAsync("""["1","2","realtime:\ud800","phx_join",{"config":{}}]""");
+        await socket.SendTextAsync("""[null,"8","phoenix","heartbeat",{}]""");
+        Assert.Equal("""[null,"8","phoenix","phx_reply",{"status":"ok","response":{}}]""", await socket.ReadTextContainingAsync("phx_reply", s_timeout));
+    }
+
+    /// <summary>Fuzz finding: a postgres_changes entry with an escaped lone surrogate closed the socket with 1011.</summary>
+    [Fact]
+    public async Task Join_PostgresChangesWithLoneSurrogate_StaysJoinedWithSystemError()
+    {
+        await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path());
+        await socket.SendTextAsync("""["1","1","realtime:sur","phx_join",{"config":{"postgres_changes":[{"event":"*","schema":"public","table":"\udc00"}]}}]""");
+        Assert.Contains("\"status\":\"ok\"", await socket.ReadTextContainingAsync("phx_reply", s_timeout), StringComparison.Ordinal);
+        Assert.Contains("malformed postgres_changes entry", await socket.ReadTextContainingAsync("system", s_timeout), StringComparison.Ordinal);
+    }
+
+    /// <summary>Fuzz finding: a token character outside base64url made the JWT check throw instead of refusing.</summary>
+    [Theory]
+    [InlineData("ab!c.def.ghi")]
+    [InlineData("a+b/.c.d")]
+    public async Task Upgrade_TokenWithCharacterOutsideBase64Url_Returns401(string token)
+    {
+        await using var socket = await RawWebSocket.ConnectAsync(server.Edge.Port, Path(token));
+        Assert.Equal(401, socket.StatusCode);
+    }
+
     [Fact]
     public async Task Push_ToUnjoinedTopic_RepliesUnmatchedTopic()
     {

@@ -100,8 +100,10 @@ internal sealed class PostgresBinding
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a value that does not transcode to a string, e.g. an escaped lone surrogate
+            // "\ud800" in valid UTF-8 JSON (found by fuzzing; it used to fail the whole socket with 1011).
             error = "Unable to subscribe to changes with given parameters: malformed postgres_changes entry";
             return null;
         }

@@ -14,6 +14,8 @@ namespace MadBase.Protocol.Replication;
 /// <param name="Relation">The decoded schema, already stored in the <see cref="RelationCache"/>.</param>
 internal readonly record struct RelationMessage(uint Xid, RelationInfo Relation)
 {
+    private const int MinColumnLength = 1 + 1 + 4 + 4;
+
     /// <summary>Reads the body after [xid]. Allocates the schema: Relation messages are rare and cached.</summary>
     internal static RelationInfo ReadRelation(ref PgOutputReader reader)
     {
@@ -25,6 +27,13 @@ internal readonly record struct RelationMessage(uint Xid, RelationInfo Relation)
         if (count < 0)
         {
             PgOutputThrow.InvalidLength("Relation column count", count);
+        }
+
+        // Each column takes at least flags:1 + name "\0":1 + typeOid:4 + typmod:4 bytes. Checked before the builder is
+        // sized from the count, so a short message cannot make it allocate for 32,767 columns (found by fuzzing).
+        if (count > reader.Remaining / MinColumnLength)
+        {
+            PgOutputThrow.Truncated(count * MinColumnLength, reader.Remaining);
         }
 
         var columns = ImmutableArray.CreateBuilder<RelationColumn>(count);

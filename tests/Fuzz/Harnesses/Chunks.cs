@@ -1,0 +1,33 @@
+using System.Buffers;
+
+namespace MadBase.Fuzz.Harnesses;
+
+/// <summary>Builds a multi-segment <see cref="ReadOnlySequence{T}"/> so the pipe-data overloads meet split input.</summary>
+internal sealed class Chunks : ReadOnlySequenceSegment<byte>
+{
+    private Chunks(ReadOnlyMemory<byte> memory, long runningIndex)
+    {
+        Memory = memory;
+        RunningIndex = runningIndex;
+    }
+
+    /// <summary><paramref name="data"/> cut into segments of <paramref name="chunkLength"/> bytes (the last may be shorter).</summary>
+    public static ReadOnlySequence<byte> Split(ReadOnlyMemory<byte> data, int chunkLength)
+    {
+        if (data.Length <= chunkLength)
+        {
+            return new ReadOnlySequence<byte>(data);
+        }
+
+        var first = new Chunks(data[..chunkLength], 0);
+        var last = first;
+        for (var at = chunkLength; at < data.Length; at += chunkLength)
+        {
+            var next = new Chunks(data.Slice(at, Math.Min(chunkLength, data.Length - at)), at);
+            last.Next = next;
+            last = next;
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+}
