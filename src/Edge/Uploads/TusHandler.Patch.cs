@@ -100,7 +100,9 @@ internal sealed partial class TusHandler
         var received = new Crc32();
         using (var file = scratch.OpenWrite(record.Version))
         {
-            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, received, context.RequestAborted);
+            // A release request from another node (cluster mode) ends the body like a closed connection: what is in is kept.
+            using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lease.ReleaseRequested);
+            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, received, reading.Token);
             if (body.Written > 0)
             {
                 ScratchSync.Flush(file); // before the offset is stored: see the summary

@@ -69,6 +69,26 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>The holder of the upload's unexpired lease, or null.</summary>
+    public async Task<string?> LeaseHolderAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select lock_holder from madbase.tus_uploads where id = $1 and locked_until >= now()");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>Takes the lease from <paramref name="deadHolder"/> (a node the cluster knows is down), if it still holds it.</summary>
+    public async Task<bool> TakeOverLeaseAsync(string id, string deadHolder, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "update madbase.tus_uploads set lock_holder = $3, locked_until = now() + $4 where id = $1 and lock_holder = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = deadHolder });
+        command.Parameters.Add(new NpgsqlParameter { Value = holder });
+        command.Parameters.Add(new NpgsqlParameter { Value = duration });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public async Task ReleaseLeaseAsync(string id, string holder, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
