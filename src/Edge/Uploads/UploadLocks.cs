@@ -22,8 +22,11 @@ internal sealed class UploadLocks
     private readonly UploadRepository _repository;
     private readonly ClusterMembership _cluster;
 
-    public UploadLocks(UploadRepository repository, EdgeOptions options, ClusterMembership cluster)
+    private readonly ILogger _logger;
+
+    public UploadLocks(UploadRepository repository, EdgeOptions options, ClusterMembership cluster, ILogger<UploadLocks> logger)
     {
+        _logger = logger;
         _repository = repository;
         _cluster = cluster;
 
@@ -90,6 +93,7 @@ internal sealed class UploadLocks
         var node = holder[(holder.LastIndexOf('|') + 1)..];
         if (_cluster.IsDead(node))
         {
+            Logging.Log.UploadLeaseTakenOver(_logger, id, node);
             return await _repository.TakeOverLeaseAsync(id, holder, Holder, LeaseDuration, cancellationToken);
         }
 

@@ -146,6 +146,23 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>A scratch file rebuilt from S3 (<see cref="UploadTails"/>): the offset stays; parts above the kept ones go.</summary>
+    public async Task RebaseScratchAsync(string id, string? scratchIdentity, long scratchBase, int keptParts, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            with stale as (delete from madbase.tus_upload_parts where upload_id = $1 and part_number > $4)
+            update madbase.tus_uploads
+               set scratch_identity = $2, scratch_base = $3, multipart_id = case when $4 > 0 then multipart_id end
+             where id = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)scratchIdentity ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = scratchBase });
+        command.Parameters.Add(new NpgsqlParameter { Value = keptParts });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task MarkCompletedAsync(string id, long length, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
