@@ -135,6 +135,30 @@ public sealed class ClusterRealtimeTests(ClusterFixture cluster) : IClassFixture
     }
 
     [Fact]
+    public async Task SupabaseJs_BroadcastBetweenNodes_SelfAndAckAsOnOneNode()
+    {
+        var result = (await NodeScript.RunAsync("realtime-broadcast.mjs", JsEnv(), TimeSpan.FromSeconds(60))).Json;
+
+        Assert.Equal("ok", result.GetProperty("ackA").GetString());
+        Assert.Equal("ok", result.GetProperty("ackB").GetString());
+        Assert.Equal(["a", "b"], result.GetProperty("a").EnumerateArray().Select(m => m.GetProperty("from").GetString()));
+        Assert.Equal(["a"], result.GetProperty("b").EnumerateArray().Select(m => m.GetProperty("from").GetString()));
+        Assert.Equal("grüße", result.GetProperty("b")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task SupabaseJs_PresenceBetweenNodes_BothKeysThenLeave()
+    {
+        var result = (await NodeScript.RunAsync("realtime-presence.mjs", JsEnv(), TimeSpan.FromSeconds(60))).Json;
+
+        Assert.Equal(["user-a", "user-b"], result.GetProperty("keysA").EnumerateArray().Select(k => k.GetString()).Order());
+        Assert.Equal(["user-a", "user-b"], result.GetProperty("keysB").EnumerateArray().Select(k => k.GetString()).Order());
+        Assert.Equal("bob", result.GetProperty("bobSeenByA").GetString());
+        Assert.Contains("user-b", result.GetProperty("leaves").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal(["user-a"], result.GetProperty("afterLeave").EnumerateArray().Select(k => k.GetString()));
+    }
+
+    [Fact]
     public async Task Metrics_EveryNode_ShowsNatsConnectedAndOneSlotLeader()
     {
         var leaders = 0;
@@ -148,6 +172,14 @@ public sealed class ClusterRealtimeTests(ClusterFixture cluster) : IClassFixture
 
         Assert.Equal(1, leaders);
     }
+
+    /// <summary>supabase-js scenario environment: client A on node 0, client B on node 2.</summary>
+    private Dictionary<string, string> JsEnv() => new()
+    {
+        ["EDGE_URL"] = cluster.Nodes[0].BaseUri.ToString().TrimEnd('/'),
+        ["EDGE_URL_B"] = cluster.Nodes[2].BaseUri.ToString().TrimEnd('/'),
+        ["EDGE_ANON_KEY"] = Tokens.Anon,
+    };
 
     private static IEnumerable<string> Sequence(string sender, int count) => Enumerable.Range(0, count).Select(i => $"{sender}:{i}");
 
