@@ -46,9 +46,18 @@ internal sealed class UploadRollback(
 
         var (keptParts, end, crc) = await HeldInS3Async(record, cancellationToken);
         var tailLength = record.Offset - end;
-        if (tailLength < 0 || tailLength >= options.S3PartSize
-            || await tails.ReadAsync(record, record.Offset, tailLength, cancellationToken) is not (byte[] tail, uint tailCrc)
-            || ReceivedCrc.Combine(crc, tailCrc, tailLength) != expected)
+        (byte[] Bytes, uint Crc)? read;
+        try
+        {
+            read = tailLength < 0 || tailLength >= options.S3PartSize ? null : await tails.ReadAsync(record, record.Offset, tailLength, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        {
+            Log.UploadTailDeferred(logger, record.Id, ex.Message); // S3 unreadable now: roll back rather than fail the request
+            return null;
+        }
+
+        if (read is not (byte[] tail, uint tailCrc) || ReceivedCrc.Combine(crc, tailCrc, tailLength) != expected)
         {
             return null;
         }

@@ -121,9 +121,12 @@ public sealed class ClusterRealtimeTests(ClusterFixture cluster) : IClassFixture
         await using var late = await JoinAsync(2, topic, """{"presence":{"key":"late","enabled":true}}""");
         Assert.Contains("\"doomed\":{\"metas\":[{\"phx_ref\":\"F", await late.ReadTextContainingAsync("presence_state", s_timeout), StringComparison.Ordinal);
 
+        await using var onLeader = await JoinAsync(0, topic, """{"presence":{"key":"leader","enabled":true}}""");
+        Assert.Contains("\"doomed\"", await onLeader.ReadTextContainingAsync("presence_state", s_timeout), StringComparison.Ordinal);
+
         var killed = Stopwatch.StartNew();
         await doomed.KillHardAsync();
-        foreach (var socket in new[] { watcher, late })
+        foreach (var socket in new[] { watcher, late, onLeader }) // every node detects the death on its own
         {
             var leave = await socket.ReadTextContainingAsync("presence_diff", TimeSpan.FromSeconds(10) - killed.Elapsed);
             Assert.Matches("""\{"joins":\{\},"leaves":\{"doomed":\{"metas":\[\{"phx_ref":"F[0-9a-f]+-[0-9a-f]+","where":"node-3"\}\]\}\}\}""", leave);
