@@ -36,6 +36,15 @@ max_connections = 500
 CONF
 scripts/pg.sh stop "$pg_dir" >/dev/null && scripts/pg.sh start "$pg_dir" "$PG_PORT" >/dev/null || exit 1
 
+step "nats-server (cluster-mode tests start their own, with JetStream, on test ports)"
+# Debian's package (2.9.x); the tests run it from /usr/sbin. apt lists may be empty on a fresh machine.
+if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y nats-server >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y nats-server >/dev/null; } || {
+    echo "could not install nats-server"; exit 1; }
+fi
+{ command -v nats-server || echo /usr/sbin/nats-server; } | xargs -I{} {} --version
+
 step "npm clients and the S3 test server (tests/js)"
 scripts/node-deps.sh || exit 1
 scripts/chromium.sh || exit 1

@@ -44,6 +44,12 @@ internal sealed class EdgeOptions
     /// <summary>Optional durable change log (NDJSON): every committed change, fsynced before its LSN can be acknowledged.</summary>
     public string? ChangeLogPath { get; init; }
 
+    /// <summary>
+    /// Cluster mode: the NATS server(s) edge nodes share broadcast and presence through (comma-separated URLs of one
+    /// NATS cluster); null on a single node.
+    /// </summary>
+    public string? NatsUrl { get; init; }
+
     /// <summary>How long in-flight requests may run after SIGTERM before the process exits anyway.</summary>
     public required TimeSpan ShutdownTimeout { get; init; }
 

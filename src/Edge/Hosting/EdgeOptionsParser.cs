@@ -52,6 +52,7 @@ internal static partial class EdgeOptionsParser
             IdleTrimInterval = TimeSpan.FromSeconds(ParseLong(EdgeSetting.IdleTrimInterval, Get(EdgeSetting.IdleTrimInterval), 0, 3_600)),
             S3PartSize = ParseLong(EdgeSetting.S3PartSize, Get(EdgeSetting.S3PartSize), MinS3PartSize, MaxS3PartSize),
             S3PartsInFlight = (int)ParseLong(EdgeSetting.S3PartsInFlight, Get(EdgeSetting.S3PartsInFlight), 1, 16),
+            NatsUrl = ParseOptionalNatsUrl(GetOptional(EdgeSetting.NatsUrl)),
             ChangeLogPath = GetOptional(EdgeSetting.ChangeLog) is { } changeLog ? ParseDirectory(EdgeSetting.ChangeLog, changeLog) : null,
         };
 
@@ -180,6 +181,25 @@ internal static partial class EdgeOptionsParser
         }
 
         return Path.GetFullPath(value);
+    }
+
+    /// <summary>One or more comma-separated <c>nats://</c> (or <c>tls://</c>) URLs of one NATS cluster.</summary>
+    private static string? ParseOptionalNatsUrl(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) || (uri.Scheme != "nats" && uri.Scheme != "tls") || uri.Host.Length == 0)
+            {
+                throw new ConfigurationException(EdgeSetting.NatsUrl.Variable, $"'{part}' is not a nats:// or tls:// URL");
+            }
+        }
+
+        return value;
     }
 
     private static Uri? ParseOptionalHttpUrl(EdgeSetting setting, string? value)

@@ -1,5 +1,6 @@
 using System.Net;
 using MadBase.Edge.Auth;
+using MadBase.Edge.Cluster;
 using MadBase.Edge.Hosting.Migrations;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
@@ -103,8 +104,18 @@ internal static class Program
         }
         services.AddStorage(options);
         services.AddUploads();
+        services.AddSingleton<ClusterMembership>();
+        if (options.NatsUrl is not null)
+        {
+            services.AddSingleton<ClusterNode>();
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterNode>());
+        }
 
         var app = builder.Build();
+        if (options.NatsUrl is not null)
+        {
+            app.Services.GetRequiredService<ClusterNode>(); // wires the hub to the cluster before any socket
+        }
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MadBase.Edge");
         lifetime.ApplicationStarted.Register(() => Log.Listening(logger, options.Listen.ToString(), options.StorageBackend.ToString().ToLowerInvariant()));

@@ -2,7 +2,8 @@ namespace MadBase.Edge.Logging;
 
 /// <summary>
 /// Source-generated log messages. Event ids are reserved per area: Hosting 1000–1999, Replication 2000–2999,
-/// Realtime 3000–3999, Uploads 4000–4999, StorageApi 5000–5999, Objects 6000–6999.
+/// Realtime 3000–3999, Uploads 4000–4999, StorageApi 5000–5999, Objects 6000–6999, Transport 7000–7999,
+/// Cluster 8000–8999.
 /// </summary>
 internal static partial class Log
 {

@@ -41,4 +41,13 @@ internal static partial class Log
 
     [LoggerMessage(4012, LogLevel.Error, "Upload {UploadId}: not stored, because {Reason}")]
     public static partial void UploadCompletionRefused(ILogger logger, string uploadId, string reason);
+
+    [LoggerMessage(4013, LogLevel.Information, "Upload {UploadId}: its scratch file is on another node or lost; rebuilt here from S3 (whole parts to {PartsEnd}, incomplete part to {Offset})")]
+    public static partial void UploadScratchRestored(ILogger logger, string uploadId, long partsEnd, long offset);
+
+    [LoggerMessage(4014, LogLevel.Warning, "Upload {UploadId}: the incomplete part could not be stored in or read from S3 ({Reason}); a node resuming it without the scratch file rolls back to the whole parts")]
+    public static partial void UploadTailDeferred(ILogger logger, string uploadId, string reason);
+
+    [LoggerMessage(4015, LogLevel.Warning, "Upload {UploadId}: lease held by node {Node}, which the cluster knows is down: taken over")]
+    public static partial void UploadLeaseTakenOver(ILogger logger, string uploadId, string node);
 }

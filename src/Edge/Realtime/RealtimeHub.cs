@@ -15,7 +15,7 @@ namespace MadBase.Edge.Realtime;
 /// The process-wide realtime state every socket session shares: topics, presence, the postgres_changes index and
 /// the set of live sessions (for the idle/expiry sweep and the 1001 close on shutdown).
 /// </summary>
-internal sealed class RealtimeHub : IDisposable
+internal sealed partial class RealtimeHub : IDisposable
 {
     private readonly ConcurrentDictionary<RealtimeSession, byte> _sessions = new();
     private readonly ITimer _sweeper;
@@ -135,11 +135,18 @@ internal sealed class RealtimeHub : IDisposable
     /// <summary>
     /// Sends <c>[null,null,topic,"broadcast",payload]</c> to every channel of <paramref name="key"/> but
     /// <paramref name="except"/> (and private channels without broadcast read), the payload bytes untouched and
-    /// one frame per serializer version shared by all.
+    /// one frame per serializer version shared by all; in cluster mode the other nodes' channels get it too.
     /// </summary>
     /// <param name="messageId">The <c>realtime.messages</c> id of a database broadcast, so a channel that replayed it skips it.</param>
-    /// <returns>Frames queued.</returns>
+    /// <returns>Frames queued on this node.</returns>
     public int BroadcastText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except, string? messageId = null)
+    {
+        Cluster?.PublishBroadcast(Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Text, key, [], [], PhoenixPayloadEncoding.Json, messageId, payloadJson));
+        return DeliverText(key, payloadJson, except, messageId);
+    }
+
+    /// <summary><see cref="BroadcastText"/> on this node only (the origin's own share, or a peer's broadcast).</summary>
+    public int DeliverText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except, string? messageId)
     {
         var topic = key.Topic;
         byte[]? v2 = null, v1 = null;
@@ -161,8 +168,15 @@ internal sealed class RealtimeHub : IDisposable
         return delivered;
     }
 
-    /// <summary>Raw bytes as a kind-4 frame to the topic's vsn 2.0.0 channels (v1 cannot carry raw bytes).</summary>
+    /// <summary>Raw bytes as a kind-4 frame to the topic's vsn 2.0.0 channels (v1 cannot carry raw bytes), on every node.</summary>
     public int BroadcastRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload)
+    {
+        Cluster?.PublishBroadcast(Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload));
+        return DeliverRaw(key, @event, payload);
+    }
+
+    /// <summary><see cref="BroadcastRaw"/> on this node only.</summary>
+    public int DeliverRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload)
     {
         var topic = key.Topic;
         byte[]? frame = null;

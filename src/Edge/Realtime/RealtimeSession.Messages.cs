@@ -31,10 +31,7 @@ internal sealed partial class RealtimeSession
         _hub.BroadcastText(sender.Key, message.Payload, except: sender.BroadcastSelf ? null : sender);
     }
 
-    /// <summary>
-    /// A kind-3 binary push (vsn 2.0.0): v2 subscribers get a kind-4 frame with the payload bytes untouched, v1
-    /// subscribers the JSON text form; raw-byte payloads cannot be expressed in v1 and are not sent there.
-    /// </summary>
+    /// <summary>A kind-3 binary push (vsn 2.0.0), fanned out by <see cref="RealtimeHub.BroadcastBinary"/>.</summary>
     private void OnBinaryBroadcast(PhoenixBroadcastPush push, ReadOnlySpan<byte> raw)
     {
         if (!Utf8.IsValid(push.Topic) || !_channels.TryGetValue(Encoding.UTF8.GetString(push.Topic), out var sender))
@@ -57,33 +54,7 @@ internal sealed partial class RealtimeSession
             Send(PhoenixFrames.Reply(Version, sender.JoinRef, Encoding.UTF8.GetString(push.Ref), sender.Topic, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
         }
 
-        byte[]? v2 = null, v1 = null;
-        var delivered = 0;
-        foreach (var channel in _hub.Topics.Get(sender.Key))
-        {
-            if ((ReferenceEquals(channel, sender) && !sender.BroadcastSelf) || !channel.ReceivesBroadcast)
-            {
-                continue;
-            }
-
-            byte[] frame;
-            if (channel.Version == PhoenixVersion.V2)
-            {
-                frame = v2 ??= PhoenixFrames.BinaryBroadcast(push.Topic, push.Event, push.Metadata, push.Encoding, push.Payload);
-            }
-            else if (push.Encoding == PhoenixPayloadEncoding.Json)
-            {
-                frame = v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, sender.Topic, "broadcast", TextBroadcastPayload(push));
-            }
-            else
-            {
-                continue;
-            }
-
-            delivered += channel.Send(new(frame)) ? 1 : 0;
-        }
-
-        _hub.Metrics.BroadcastDeliveries.Add(delivered);
+        _hub.BroadcastBinary(sender, push);
     }
 
     /// <summary><c>{"type":"presence","event":"track"|"untrack","payload":{…}}</c>
@@ -129,7 +100,7 @@ internal sealed partial class RealtimeSession
         Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
         if (diff is not null)
         {
-            FanOutPresenceDiff(channel.Key, diff);
+            _hub.DeliverPresenceDiff(channel.Key, diff);
         }
     }
 
@@ -195,27 +166,6 @@ internal sealed partial class RealtimeSession
         Log.ChannelReauthorized(_hub.Logger, channel.Topic, claims.Role);
     }
 
-    private void FanOutPresenceDiff(TopicKey key, byte[] diff)
-    {
-        var topic = key.Topic;
-        byte[]? v2 = null, v1 = null;
-        var delivered = 0;
-        foreach (var channel in _hub.Topics.Get(key))
-        {
-            if (!channel.ReceivesPresence)
-            {
-                continue;
-            }
-
-            var frame = channel.Version == PhoenixVersion.V2
-                ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, topic, "presence_diff", diff)
-                : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, topic, "presence_diff", diff);
-            delivered += channel.Send(new(frame)) ? 1 : 0;
-        }
-
-        _hub.Metrics.PresenceDeliveries.Add(delivered);
-    }
-
     private static bool TryReadPresencePush(ReadOnlySpan<byte> payload, out bool isTrack, out int start, out int length)
     {
         isTrack = false;
@@ -270,27 +220,5 @@ internal sealed partial class RealtimeSession
         }
 
         return true;
-    }
-
-    private static byte[] TextBroadcastPayload(PhoenixBroadcastPush push)
-    {
-        var eventName = Encoding.UTF8.GetString(push.Event);
-        var payload = push.Payload.ToArray();
-        var meta = push.Metadata.ToArray();
-        return PhoenixFrames.Json((eventName, payload, meta), static (json, p) =>
-        {
-            json.WriteStartObject();
-            json.WriteString("type", "broadcast");
-            json.WriteString("event", p.eventName);
-            json.WritePropertyName("payload");
-            json.WriteRawValue(p.payload, skipInputValidation: true);
-            if (p.meta.Length > 0)
-            {
-                json.WritePropertyName("meta");
-                json.WriteRawValue(p.meta, skipInputValidation: true);
-            }
-
-            json.WriteEndObject();
-        });
     }
 }

@@ -311,7 +311,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         _hub.Subscriptions.Remove(channel);
         if (_hub.Presence.Untrack(channel) is { } diff)
         {
-            FanOutPresenceDiff(channel.Key, diff);
+            _hub.DeliverPresenceDiff(channel.Key, diff);
         }
     }
 

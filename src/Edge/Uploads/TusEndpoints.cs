@@ -25,6 +25,7 @@ internal static class TusEndpoints
         services.AddSingleton<UploadRepository>();
         services.AddSingleton<UploadPartRepository>();
         services.AddSingleton<ProgressiveParts>();
+        services.AddSingleton<UploadTails>();
         services.AddSingleton<ScratchFiles>();
         services.AddSingleton<UploadRollback>();
         services.AddSingleton<UploadLocks>();

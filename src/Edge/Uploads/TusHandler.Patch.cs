@@ -100,7 +100,9 @@ internal sealed partial class TusHandler
         var received = new Crc32();
         using (var file = scratch.OpenWrite(record.Version))
         {
-            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, received, context.RequestAborted);
+            // A release request from another node (cluster mode) ends the body like a closed connection: what is in is kept.
+            using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lease.ReleaseRequested);
+            body = await ScratchWriter.WriteAsync(request.BodyReader, file, offset, room, checksum, received, reading.Token);
             if (body.Written > 0)
             {
                 ScratchSync.Flush(file); // before the offset is stored: see the summary
@@ -135,6 +137,13 @@ internal sealed partial class TusHandler
         if (body.Interrupted)
         {
             Log.UploadPatchInterrupted(logger, record.Id, body.Written, "connection closed", newOffset);
+            if (tails.AppliesTo(record))
+            {
+                // Cluster mode: the client (or whoever asked for the release) resumes on any node, which needs these in S3.
+                await progressive.AdvanceAsync(record, newOffset);
+                await tails.SaveAsync(record, offset, newOffset);
+            }
+
             return new ChunkResult(newOffset, false);
         }
 
@@ -142,6 +151,7 @@ internal sealed partial class TusHandler
         {
             // Whole parts go to S3 now, so the final PATCH only waits for the tail; the offset above is already durable.
             await progressive.AdvanceAsync(record, newOffset);
+            await tails.SaveAsync(record, offset, newOffset);
             return new ChunkResult(newOffset, false);
         }
 
@@ -151,6 +161,8 @@ internal sealed partial class TusHandler
             throw UploadException.Conflict(
                 $"The bytes held for this upload are not the bytes received; it was moved back to Upload-Offset {rolledBack.Offset}: resume from there");
         }
+
+        await tails.DeleteAsync(record, offset); // the incomplete part of the previous PATCH: the object holds it now
 
         return new ChunkResult(newOffset, true);
     }

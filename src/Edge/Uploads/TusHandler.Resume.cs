@@ -82,6 +82,7 @@ internal sealed partial class TusHandler
             }
 
             await completion.DiscardAsync(record, context.RequestAborted);
+            await tails.DeleteAsync(record, record.Offset);
         }
 
         Log.UploadTerminated(logger, record.Id);

@@ -24,6 +24,7 @@ internal sealed partial class TusHandler(
     UploadCompletion completion,
     UploadRollback rollback,
     ProgressiveParts progressive,
+    UploadTails tails,
     UploadMetrics metrics,
     TimeProvider time,
     ILogger<TusHandler> logger)

@@ -69,6 +69,26 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>The holder of the upload's unexpired lease, or null.</summary>
+    public async Task<string?> LeaseHolderAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select lock_holder from madbase.tus_uploads where id = $1 and locked_until >= now()");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>Takes the lease from <paramref name="deadHolder"/> (a node the cluster knows is down), if it still holds it.</summary>
+    public async Task<bool> TakeOverLeaseAsync(string id, string deadHolder, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "update madbase.tus_uploads set lock_holder = $3, locked_until = now() + $4 where id = $1 and lock_holder = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = deadHolder });
+        command.Parameters.Add(new NpgsqlParameter { Value = holder });
+        command.Parameters.Add(new NpgsqlParameter { Value = duration });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public async Task ReleaseLeaseAsync(string id, string holder, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
@@ -122,6 +142,23 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = offset });
         command.Parameters.Add(CrcParameter(receivedCrc));
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)scratchIdentity ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = keptParts });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A scratch file rebuilt from S3 (<see cref="UploadTails"/>): the offset stays; parts above the kept ones go.</summary>
+    public async Task RebaseScratchAsync(string id, string? scratchIdentity, long scratchBase, int keptParts, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            with stale as (delete from madbase.tus_upload_parts where upload_id = $1 and part_number > $4)
+            update madbase.tus_uploads
+               set scratch_identity = $2, scratch_base = $3, multipart_id = case when $4 > 0 then multipart_id end
+             where id = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)scratchIdentity ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = scratchBase });
         command.Parameters.Add(new NpgsqlParameter { Value = keptParts });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

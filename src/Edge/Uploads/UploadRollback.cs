@@ -16,6 +16,7 @@ internal sealed class UploadRollback(
     UploadPartRepository parts,
     UploadCompletion completion,
     ProgressiveParts progressive,
+    UploadTails tails,
     UploadMetrics metrics,
     EdgeOptions options,
     ILogger<UploadRollback> logger)
@@ -28,7 +29,50 @@ internal sealed class UploadRollback(
             return record;
         }
 
-        return await RollBackAsync(record, problem, keepS3Parts: true, cancellationToken);
+        return await TryRestoreAsync(record, cancellationToken) ?? await RollBackAsync(record, problem, keepS3Parts: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Cluster mode on S3 (<see cref="UploadTails"/>): a new scratch file rebuilt from what S3 holds — the recorded whole
+    /// parts (read from S3 when needed, never copied here) and the incomplete part of the recorded offset — when their
+    /// CRC-32s add up to the one received; the offset stays. Null when S3 cannot back the whole offset.
+    /// </summary>
+    private async Task<UploadRecord?> TryRestoreAsync(UploadRecord record, CancellationToken cancellationToken)
+    {
+        if (!tails.AppliesTo(record) || record.ReceivedCrc is not { } expected)
+        {
+            return null;
+        }
+
+        var (keptParts, end, crc) = await HeldInS3Async(record, cancellationToken);
+        var tailLength = record.Offset - end;
+        (byte[] Bytes, uint Crc)? read;
+        try
+        {
+            read = tailLength < 0 || tailLength >= options.S3PartSize ? null : await tails.ReadAsync(record, record.Offset, tailLength, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        {
+            Log.UploadTailDeferred(logger, record.Id, ex.Message); // S3 unreadable now: roll back rather than fail the request
+            return null;
+        }
+
+        if (read is not (byte[] tail, uint tailCrc) || ReceivedCrc.Combine(crc, tailCrc, tailLength) != expected)
+        {
+            return null;
+        }
+
+        completion.TryDeleteScratch(record.Id, record.Version);
+        var identity = scratch.Create(record.Version, end);
+        using (var handle = scratch.OpenWrite(record.Version))
+        {
+            RandomAccess.Write(handle, tail, end);
+            RandomAccess.FlushToDisk(handle);
+        }
+
+        await uploads.RebaseScratchAsync(record.Id, identity, end, keptParts, cancellationToken);
+        Log.UploadScratchRestored(logger, record.Id, end, record.Offset);
+        return record with { ScratchIdentity = identity, ScratchBase = end, MultipartId = keptParts > 0 ? record.MultipartId : null };
     }
 
     /// <summary>

@@ -5,19 +5,20 @@ namespace MadBase.Edge.Tests.Infrastructure;
 
 /// <summary>
 /// A loopback TCP forwarder a test can cut: <see cref="Cut"/> closes the listener and every open connection
-/// (the server looks "down"), <see cref="Restore"/> listens again on the same port.
+/// (the server looks "down"), <see cref="Restore"/> listens again on the same port. With several targets it is a
+/// failover load balancer: each new connection goes to the first target that accepts it.
 /// </summary>
 internal sealed class TcpProxy : IDisposable
 {
-    private readonly IPEndPoint _target;
+    private readonly IPEndPoint[] _targets;
     private readonly List<TcpClient> _open = [];
     private TcpListener? _listener;
     private CancellationTokenSource _cts = new();
 
-    public TcpProxy(int listenPort, IPEndPoint target)
+    public TcpProxy(int listenPort, params IPEndPoint[] targets)
     {
         Port = listenPort;
-        _target = target;
+        _targets = targets;
         Restore();
     }
 
@@ -75,15 +76,10 @@ internal sealed class TcpProxy : IDisposable
                 return;
             }
 
-            var outbound = new TcpClient();
-            try
-            {
-                await outbound.ConnectAsync(_target, cancellationToken);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+            var outbound = await ConnectAnyAsync(cancellationToken);
+            if (outbound is null)
             {
                 inbound.Dispose();
-                outbound.Dispose();
                 continue;
             }
 
@@ -96,6 +92,25 @@ internal sealed class TcpProxy : IDisposable
             _ = PumpAsync(inbound, outbound, cancellationToken);
             _ = PumpAsync(outbound, inbound, cancellationToken);
         }
+    }
+
+    private async Task<TcpClient?> ConnectAnyAsync(CancellationToken cancellationToken)
+    {
+        foreach (var target in _targets)
+        {
+            var outbound = new TcpClient();
+            try
+            {
+                await outbound.ConnectAsync(target, cancellationToken);
+                return outbound;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+            {
+                outbound.Dispose();
+            }
+        }
+
+        return null;
     }
 
     private static async Task PumpAsync(TcpClient from, TcpClient to, CancellationToken cancellationToken)

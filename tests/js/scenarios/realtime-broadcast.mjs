@@ -1,9 +1,9 @@
 // Broadcast between two supabase-js clients: A has self+ack, B has neither. A's message reaches A (self) and B;
 // B's message reaches only A; A's send resolves 'ok' after the server's ack, B's at once.
-import { client, subscribe, waitFor, sleep, done } from './realtime-common.mjs';
+import { client, anonKey, urlB, subscribe, waitFor, sleep, done } from './realtime-common.mjs';
 
 const a = client();
-const b = client();
+const b = client(anonKey, {}, urlB); // EDGE_URL_B: another node of a cluster
 const topic = `room-${process.pid}`;
 const got = { a: [], b: [] };
 const chA = a.channel(topic, { config: { broadcast: { self: true, ack: true } } });

@@ -5,9 +5,11 @@ import WebSocket from 'ws';
 
 export const url = process.env.EDGE_URL;
 export const anonKey = process.env.EDGE_ANON_KEY;
+export const urlB = process.env.EDGE_URL_B ?? url; // cluster tests: the second client's node
 
-export function client(key = anonKey, realtime = {}) {
-  return createClient(url, key, {
+/** A client of the server at `at` (EDGE_URL unless a scenario puts a client on another node: EDGE_URL_B). */
+export function client(key = anonKey, realtime = {}, at = url) {
+  return createClient(at, key, {
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: { transport: WebSocket, heartbeatIntervalMs: 1000, ...realtime },
   });

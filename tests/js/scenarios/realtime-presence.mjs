@@ -1,8 +1,8 @@
 // Presence between two clients: both track, each sees both keys on sync; then B leaves and A sees B's leave.
-import { client, subscribe, waitFor, done } from './realtime-common.mjs';
+import { client, anonKey, urlB, subscribe, waitFor, done } from './realtime-common.mjs';
 
 const a = client();
-const b = client();
+const b = client(anonKey, {}, urlB); // EDGE_URL_B: another node of a cluster
 const topic = `presence-${process.pid}`;
 const leaves = [];
 const joins = [];

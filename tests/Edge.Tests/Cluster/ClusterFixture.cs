@@ -1,0 +1,93 @@
+using System.Globalization;
+using MadBase.Edge.Tests.Infrastructure;
+using MadBase.Edge.Tests.Realtime;
+using Npgsql;
+
+namespace MadBase.Edge.Tests.Cluster;
+
+/// <summary>
+/// A cluster on loopback: one real nats-server with JetStream, one database, and three published edge nodes sharing
+/// its slot and <c>MADBASE_NATS_URL</c>. Node 0 is started first and waited for until it streams, so it is the slot
+/// leader; nodes 1 and 2 are followers. Ready when every node hears the other two.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    private readonly List<EdgeProcess> _extra = [];
+
+    internal NatsServer Nats { get; private set; } = null!;
+
+    internal EdgeProcess[] Nodes { get; private set; } = [];
+
+    public string Database { get; private set; } = "";
+
+    public string Slot { get; } = RealtimeServerFixture.NewSlotName();
+
+    public async ValueTask InitializeAsync()
+    {
+        Nats = await NatsServer.StartAsync();
+        Database = await TestEnvironment.CreateDatabaseAsync();
+        var leader = await StartNodeAsync();
+        await leader.WaitForStreamingAsync();
+        Nodes = [leader, await StartNodeAsync(), await StartNodeAsync()];
+        foreach (var node in Nodes)
+        {
+            await WaitForPeersAsync(node, Nodes.Length - 1);
+        }
+    }
+
+    /// <summary>One more node of this cluster (disposed with the fixture unless the test ends it).</summary>
+    internal async Task<EdgeProcess> StartExtraNodeAsync(int expectedPeers)
+    {
+        var node = await StartNodeAsync();
+        _extra.Add(node);
+        await WaitForPeersAsync(node, expectedPeers);
+        return node;
+    }
+
+    /// <summary>Until the node's <c>madbase_cluster_peers</c> gauge reads <paramref name="peers"/>.</summary>
+    internal static async Task WaitForPeersAsync(EdgeProcess node, int peers, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var metrics = await node.Http.GetStringAsync("/metrics");
+            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("madbase_cluster_peers ", StringComparison.Ordinal));
+            if (line is not null && double.Parse(line["madbase_cluster_peers ".Length..], CultureInfo.InvariantCulture) == peers)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"node {node.Port} did not see {peers} peers (last: {line}):\n{node.Log}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _extra.Concat(Nodes))
+        {
+            await node.DisposeAsync();
+        }
+
+        await RealtimeServerFixture.DropSlotAsync(Database, Slot);
+        await Nats.DisposeAsync();
+    }
+
+    private Task<EdgeProcess> StartNodeAsync() => EdgeProcess.StartAsync(Database, env =>
+    {
+        env["MADBASE_SLOT"] = Slot;
+        env["MADBASE_NATS_URL"] = Nats.Url;
+    });
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace MadBase.Edge.Tests.Infrastructure;
+
+/// <summary>
+/// A real <c>nats-server</c> (Debian's package; scripts/test.sh installs it) with JetStream on, on a loopback port
+/// from <see cref="TestPorts"/>, its store under the test work directory and its output in a file. Disposal ends it
+/// by PID: SIGTERM, then SIGKILL after a grace period.
+/// </summary>
+internal sealed partial class NatsServer : IAsyncDisposable
+{
+    private const int SigKill = 9;
+    private const int SigTerm = 15;
+    private readonly Process _process;
+
+    private NatsServer(Process process, int port, string logPath)
+    {
+        _process = process;
+        Port = port;
+        LogPath = logPath;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"nats://127.0.0.1:{Port}";
+
+    public string LogPath { get; }
+
+    public static async Task<NatsServer> StartAsync()
+    {
+        var port = TestPorts.Next();
+        var name = $"nats-{port}-{Guid.NewGuid().ToString("N")[..6]}";
+        var store = Path.Combine(TestEnvironment.WorkDir, name);
+        Directory.CreateDirectory(store);
+        var logPath = Path.Combine(TestEnvironment.WorkDir, name + ".log");
+        var binary = File.Exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$NATS_TEST_LOG\" 2>&1");
+        foreach (var argument in new[] { binary, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", store })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["NATS_TEST_LOG"] = logPath;
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start nats-server");
+        var server = new NatsServer(process, port, logPath);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"nats-server exited with {process.ExitCode}:\n{File.ReadAllText(logPath)}");
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync("127.0.0.1", port);
+                return server;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>SIGKILL (outage tests): clients lose the connection at once.</summary>
+    public async Task KillHardAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigKill);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigTerm);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                await KillHardAsync();
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
