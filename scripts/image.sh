@@ -32,7 +32,7 @@ libs() { ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { prin
   libs "$bin"
   if [ "${TLS:-1}" != 0 ]; then
     for so in libssl.so.3 libcrypto.so.3; do
-      path=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ { print $NF; exit }')
+      path=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ && !found { print $NF; found = 1 }') # reads all: no SIGPIPE under pipefail
       [ -n "$path" ] || { echo "image.sh: $so not found (apt-get install libssl3)"; exit 1; }
       echo "$path"; libs "$path"
     done
