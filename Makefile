@@ -7,11 +7,12 @@ IMAGE ?= madbase-edge:latest
 PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
                   Directory.Build.props Directory.Packages.props global.json
 
-.PHONY: help build run stop test test-unit publish aot-check footprint bench load charts fuzz docker image lint clean
+.PHONY: help build run stop cluster cluster-stop test test-unit publish aot-check footprint bench load charts fuzz docker image lint clean
 
 help:
 	@echo "make run        start PostgreSQL (./.madbase/pg, port 54322) and the AOT server on 127.0.0.1:54321"
 	@echo "make stop       stop both"
+	@echo "make cluster    PostgreSQL + nats-server (JetStream) + 3 edge nodes on 127.0.0.1:54331-54333; make cluster-stop"
 	@echo "make test       install/start PostgreSQL, the S3 test server and npm clients; unit + end-to-end tests"
 	@echo "make aot-check  publish src/Edge for linux-x64; fail on any IL2xxx/IL3xxx warning; print the size"
 	@echo "make footprint  binary size and idle RSS after start"
@@ -44,6 +45,12 @@ run: $(BIN)
 
 stop:
 	@scripts/stop.sh
+
+cluster: $(BIN)
+	@scripts/cluster.sh
+
+cluster-stop:
+	@scripts/cluster.sh stop
 
 test:
 	@scripts/test.sh
