@@ -149,7 +149,9 @@ internal sealed class ReplicationStream(
         }
 
         state.SetInvalidated(false);
-        state.SetFirstStreamedAfter(await slot.ReadConfirmedAsync(stoppingToken));
+        // Transactions at or below the last written one are skipped as re-sends (the change log's floor after a
+        // restart): they never reach the router, so the resume history starts above them.
+        state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(stoppingToken), acks.LastWritten));
         var serverVersion = replication.PostgreSqlVersion;
         var protocol = serverVersion.Major switch { <= 14 => 2, 15 => 3, _ => 4 };
         var decodeOptions = new PgOutputDecodeOptions(protocol, MadBase.Protocol.Replication.PgOutputStreamingMode.On);
