@@ -55,8 +55,8 @@ internal static class FilterHarness
     }
 
     /// <summary>
-    /// False on a match timeout (PosixRegex's 100 ms). Asked twice: under JIT (not in the AOT binary) on a loaded
-    /// machine the first match of a fresh regex, which builds the engine's lazy DFA, has been seen to exceed it.
+    /// False on a match timeout. PosixRegex now compiles without one (a timeout could only drop a matching row
+    /// silently; the engine is linear), so this holds only for a regex built elsewhere with a timeout.
     /// </summary>
     private static bool Matches(Regex regex, string value)
     {

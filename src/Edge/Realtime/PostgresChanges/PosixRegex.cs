@@ -28,8 +28,6 @@ internal static class PosixRegex
     /// <summary>PostgreSQL's RE_DUP_MAX: the largest repetition bound it accepts.</summary>
     private const int MaxBound = 255;
 
-    /// <summary>A safety net only: the non-backtracking engine runs in time linear in the value.</summary>
-    private static readonly TimeSpan s_matchTimeout = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Compiles <paramref name="pattern"/>, or explains (in <paramref name="error"/>) why it is refused.</summary>
     public static bool TryCreate(string pattern, bool ignoreCase, out Regex? regex, out string error)
@@ -50,7 +48,10 @@ internal static class PosixRegex
             | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
         try
         {
-            regex = new Regex(translated, options, s_matchTimeout);
+            // No match timeout: the non-backtracking engine runs in time linear in the value (the pattern is bounded by
+            // MaxPatternLength), and a timeout could only turn a matching row into a silently undelivered one — under
+            // JIT on a loaded machine its lazy DFA construction once took longer than 100 ms.
+            regex = new Regex(translated, options, Regex.InfiniteMatchTimeout);
             return true;
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
@@ -60,18 +61,8 @@ internal static class PosixRegex
         }
     }
 
-    /// <summary>Whether <paramref name="value"/> contains a match; a (never expected) timeout counts as no match.</summary>
-    public static bool IsMatch(Regex regex, string value)
-    {
-        try
-        {
-            return regex.IsMatch(value);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false;
-        }
-    }
+    /// <summary>Whether <paramref name="value"/> contains a match.</summary>
+    public static bool IsMatch(Regex regex, string value) => regex.IsMatch(value);
 
     private static bool TryTranslate(string pattern, out string translated, out string error)
     {
