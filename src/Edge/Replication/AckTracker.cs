@@ -12,6 +12,7 @@ internal sealed class AckTracker
     private long _written;
     private long _dispatched;
     private long _ceiling = -1; // as ulong: MaxValue, no ceiling
+    private long _idleThrough;
 
     /// <summary>The stream wrote a transaction ending at <paramref name="endLsn"/> into the feed.</summary>
     public void Written(ulong endLsn) => Interlocked.Exchange(ref _written, (long)endLsn);
@@ -41,6 +42,13 @@ internal sealed class AckTracker
         set => Interlocked.Exchange(ref _ceiling, (long)value);
     }
 
+    /// <summary>
+    /// The last position found idle: every transaction ending at or below it was dispatched, and nothing else in the
+    /// WAL up to it concerns the publication. Resume positions move up to it, so clients that are caught up never hold
+    /// the slot back while the database writes only what is not published.
+    /// </summary>
+    public ulong IdleThrough => (ulong)Interlocked.Read(ref _idleThrough);
+
     public ulong LastDispatched => (ulong)Interlocked.Read(ref _dispatched);
 
     /// <summary>End LSN of the last transaction handed to the feed: anything at or below it is a re-send.</summary>
@@ -55,7 +63,13 @@ internal sealed class AckTracker
     {
         var dispatched = (ulong)Interlocked.Read(ref _dispatched);
         var written = (ulong)Interlocked.Read(ref _written);
-        var ackable = !transactionOpen && dispatched >= written ? Math.Max(dispatched, lastReceived) : dispatched;
+        var idle = !transactionOpen && dispatched >= written;
+        var ackable = idle ? Math.Max(dispatched, lastReceived) : dispatched;
+        if (idle && ackable > IdleThrough)
+        {
+            Interlocked.Exchange(ref _idleThrough, (long)ackable);
+        }
+
         return Math.Min(ackable, Ceiling);
     }
 }

@@ -46,8 +46,9 @@ internal static class DownloadRoutes
 
     /// <summary>
     /// Writes headers, answers 304/206/200 and streams the bytes (no body for HEAD). An overwrite that commits between
-    /// reading the row and opening its bytes deletes the version just read; then the row is read again once
-    /// (<paramref name="reload"/>) and the new version served, so readers never see a spurious 404 during an overwrite.
+    /// reading the row and opening its bytes deletes the version just read; then the row is read again
+    /// (<paramref name="reload"/>, while the version keeps changing) and the new version served, so readers never see a
+    /// spurious 404 during overwrites.
     /// </summary>
     public static async Task ServeAsync(
         HttpContext context, StorageServices services, ObjectRecord row, DateTimeOffset? expires, Func<CancellationToken, Task<ObjectRecord?>> reload)
@@ -57,13 +58,30 @@ internal static class DownloadRoutes
             return;
         }
 
-        var fresh = await reload(context.RequestAborted) ?? throw StorageException.ObjectNotFound();
-        if (fresh.Version == row.Version || !await TryServeAsync(context, services, fresh, expires))
+        // Overwrites can follow each other faster than a read: try the newest version a few times, as long as it changes.
+        for (var attempt = 0; attempt < MaxReloads; attempt++)
         {
-            Log.MissingBytes(services.Logger, fresh.BucketId, fresh.Name, fresh.Version);
-            throw StorageException.ObjectNotFound();
+            var fresh = await reload(context.RequestAborted) ?? throw StorageException.ObjectNotFound();
+            if (fresh.Version == row.Version)
+            {
+                Log.MissingBytes(services.Logger, fresh.BucketId, fresh.Name, fresh.Version);
+                throw StorageException.ObjectNotFound();
+            }
+
+            if (await TryServeAsync(context, services, fresh, expires))
+            {
+                return;
+            }
+
+            row = fresh;
         }
+
+        Log.MissingBytes(services.Logger, row.BucketId, row.Name, row.Version);
+        throw StorageException.ObjectNotFound();
     }
+
+    /// <summary>Versions read again while overwrites keep replacing the one just read.</summary>
+    private const int MaxReloads = 4;
 
     /// <summary>False only when the row's bytes are missing from the store (nothing has been written to the body yet).</summary>
     private static async Task<bool> TryServeAsync(HttpContext context, StorageServices services, ObjectRecord row, DateTimeOffset? expires)

@@ -214,6 +214,28 @@ public sealed partial class ResumeTests
     [GeneratedRegex("\"commit_timestamp\":\"([^\"]+)\"")]
     private static partial Regex CommitTimestamp();
 
+    [Fact]
+    public async Task Resume_ClientsCaughtUp_UnpublishedWritesDoNotPinTheSlot()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        await using var socket = await server.JoinAsync("resume-" + Guid.NewGuid().ToString("N")[..8]);
+        await server.InsertAsync(1, 1);
+        Assert.Equal([1], await ReadRowsAsync(socket, 1));
+        await ProveAsync(socket);
+
+        // Writes the publication does not carry: the slot must move past them although a client is live and remembered.
+        await server.ExecuteAsync("create table public.unpublished (id bigint); insert into public.unpublished select generate_series(1, 10000)");
+        var target = await server.ScalarAsync<string>("select pg_current_wal_lsn()::text");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!await server.ScalarAsync<bool>($"select confirmed_flush_lsn >= '{target}'::pg_lsn from pg_replication_slots where slot_name = '{server.Slot}'"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the slot did not move past unpublished writes while a caught-up client was connected");
+            await Task.Delay(200);
+            await socket.SendTextAsync("""[null,"hb","phoenix","heartbeat",{}]""");
+            await socket.ReadTextContainingAsync("\"hb\"", s_timeout);
+        }
+    }
+
     /// <summary>Two heartbeats: the second proves the client read the reply to the first, and so every change before it.</summary>
     private static async Task ProveAsync(RawWebSocket socket)
     {
@@ -271,6 +293,16 @@ public sealed partial class ResumeTests
         }
 
         public EdgeProcess Edge { get; private set; }
+
+        public string Slot => _slot;
+
+        public async Task<T> ScalarAsync<T>(string sql)
+        {
+            await using var connection = new NpgsqlConnection(_database);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            return (T)(await command.ExecuteScalarAsync())!;
+        }
 
         public static async Task<ResumeServer> StartAsync(Action<Dictionary<string, string>>? settings = null)
         {

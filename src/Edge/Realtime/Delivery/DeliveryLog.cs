@@ -71,7 +71,21 @@ internal sealed class DeliveryLog : IDisposable
     /// </summary>
     public ChangePosition RoutedThrough => Volatile.Read(ref _routed).Position;
 
-    public void MarkRouted(ChangePosition position) => Volatile.Write(ref _routed, new RoutedMark(position));
+    /// <summary>Moves <see cref="RoutedThrough"/> up to <paramref name="position"/> (never down: the router and the idle mark both set it).</summary>
+    public void MarkRouted(ChangePosition position)
+    {
+        var current = Volatile.Read(ref _routed);
+        while (position > current.Position)
+        {
+            var seen = Interlocked.CompareExchange(ref _routed, new RoutedMark(position), current);
+            if (ReferenceEquals(seen, current))
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
 
     /// <summary>The entry at <paramref name="sequence"/>, or null when it was evicted (or not appended yet).</summary>
     public LogEntry? Find(long sequence)

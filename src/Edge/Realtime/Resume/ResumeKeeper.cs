@@ -99,6 +99,12 @@ internal sealed class ResumeKeeper : BackgroundService
     {
         var now = _hub.Time.GetUtcNow();
         var expires = now + _hub.Options.ResumeWindow;
+        if (_acks.IdleThrough is > 0 and var idle && _hub.History.FloorLsn is not null)
+        {
+            // Nothing published up to there: caught-up clients stand there too, so unpublished writes are not pinned.
+            _hub.DeliveryLog.MarkRouted(ChangePosition.After(idle));
+        }
+
         _points.Clear();
         _hub.CollectResumePoints(_points);
         var entries = _hub.Resumes.Snapshot();
@@ -140,6 +146,7 @@ internal sealed class ResumeKeeper : BackgroundService
     /// <summary>The older of the two, ignoring a position the history no longer covers (nobody can resume from it).</summary>
     private ChangePosition? Older(ChangePosition? current, ChangePosition candidate)
     {
+        candidate = _hub.History.Normalize(candidate);
         if (_hub.History.FloorLsn is not null && !_hub.History.Covers(candidate))
         {
             return current;
