@@ -23,7 +23,9 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
     private readonly NatsConnection _nats;
     private readonly RealtimeHub _hub;
     private readonly ILogger _logger;
-    private readonly Channel<(string Subject, byte[] Body)> _outbound = Channel.CreateBounded<(string, byte[])>(new BoundedChannelOptions(OutboundCapacity) { SingleReader = true });
+    private readonly Channel<Outgoing> _outbound = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(OutboundCapacity) { SingleReader = true });
+    private readonly BroadcastSequences _heard = new();
+    private long _broadcastSeq;
     private readonly string _broadcastSubject;
     private readonly string _presenceSubject;
     private readonly string _statePrefix;
@@ -35,6 +37,7 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
     private readonly Counter _published;
     private readonly Counter _dropped;
     private readonly Counter _received;
+    private readonly Counter _broadcastsLost;
 
     public ClusterNode(EdgeOptions options, ClusterMembership membership, RealtimeHub hub, ReplicationState replication, EdgeMetrics metrics, Readiness readiness, TimeProvider time, ILoggerFactory loggers)
     {
@@ -74,7 +77,8 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
 
         _published = metrics.Counter("madbase_cluster_messages_total", "Cluster messages published to NATS (broadcast, presence, heartbeats).", "direction=\"out\"");
         _received = metrics.Counter("madbase_cluster_messages_total", "Cluster messages received from NATS (broadcast, presence, heartbeats).", "direction=\"in\"");
-        _dropped = metrics.Counter("madbase_cluster_publish_dropped_total", "Cluster messages dropped before NATS took them (connection down or too slow).");
+        _dropped = metrics.Counter("madbase_cluster_publish_dropped_total", "Cluster messages dropped before NATS took them (connection down or too slow); a broadcast's channels on this node are told.");
+        _broadcastsLost = metrics.Counter("madbase_cluster_broadcasts_lost_total", "Broadcasts of other nodes that never arrived here (gaps in their numbering); this node's channels are told.");
         metrics.Gauge("madbase_cluster_nats_connected", "1 while the NATS connection is open.", () => IsConnected ? 1 : 0);
         metrics.Gauge("madbase_cluster_peers", "Other edge nodes heard from within the presence down period.", () => _peers.Count);
         metrics.Gauge("madbase_cluster_slot_leader", "1 on the node that reads the replication slot (the leader), 0 on followers.", () => replication.IsConnected ? 1 : 0);
@@ -95,7 +99,12 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
 
     public bool IsConnected => _nats.ConnectionState == NatsConnectionState.Open;
 
-    public void PublishBroadcast(byte[] message) => Publish(_broadcastSubject, message);
+    /// <summary>Numbered (<see cref="BroadcastSequences"/>) when queued, so a message lost later is a gap the receivers see.</summary>
+    public void PublishBroadcast(TopicKey topic, byte[] message)
+    {
+        var envelope = new ClusterWireWriter().String(NodeId).Int64(Interlocked.Increment(ref _broadcastSeq)).Bytes(message).ToArray();
+        Publish(_broadcastSubject, envelope, topic);
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -116,7 +125,7 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
 
         await Task.WhenAll(
             RunAsync(PublishLoopAsync, stoppingToken),
-            RunAsync(ct => SubscribeAsync(_broadcastSubject, message => ClusterBroadcast.Deliver(_hub, message), ct), stoppingToken),
+            RunAsync(ct => SubscribeAsync(_broadcastSubject, OnBroadcast, ct), stoppingToken),
             RunAsync(ct => SubscribeAsync(_presenceSubject, message => _peers.OnMessage(message), ct), stoppingToken),
             RunAsync(AnswerStateRequestsAsync, stoppingToken),
             RunAsync(ct => SubscribeAsync(_releasePrefix + NodeId, message => _membership.OnReleaseRequested(System.Text.Encoding.UTF8.GetString(message)), ct), stoppingToken),
@@ -130,27 +139,56 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
     private bool? PeerAlive(string node) =>
         !IsConnected || _time.GetElapsedTime(Interlocked.Read(ref _connectedAt)) < PresencePeers.DownAfter + PresencePeers.HeartbeatPeriod ? null : _peers.IsAlive(node);
 
-    private void Publish(string subject, byte[] body)
+    private void Publish(string subject, byte[] body, TopicKey? topic = null)
     {
-        if (!_outbound.Writer.TryWrite((subject, body)))
+        if (!_outbound.Writer.TryWrite(new Outgoing(subject, body, topic)))
         {
-            _dropped.Increment();
+            Dropped(topic, "the queue to NATS is full");
         }
+    }
+
+    /// <summary>
+    /// Counted, and a broadcast's channels on this node are told. Presence needs no telling: the heartbeat's number
+    /// makes every peer ask for this node's whole state (<see cref="PresencePeers"/>).
+    /// </summary>
+    private void Dropped(TopicKey? topic, string why)
+    {
+        _dropped.Increment();
+        if (topic is { } key)
+        {
+            _hub.TellBroadcastNotPassedOn(key, "a broadcast could not be passed to the other nodes (" + why + "): their clients did not receive it");
+        }
+    }
+
+    private void OnBroadcast(byte[] envelope)
+    {
+        var reader = new ClusterWireReader(envelope);
+        var node = reader.String();
+        var missed = _heard.Observe(node, reader.Int64());
+        var message = reader.Bytes();
+        if (missed > 0)
+        {
+            _broadcastsLost.Add(missed);
+            Log.ClusterBroadcastsLost(_logger, missed, node);
+            _hub.TellBroadcastsLost($"{missed} broadcast message(s) from another node were lost between nodes: this client did not receive them");
+        }
+
+        ClusterBroadcast.Deliver(_hub, message);
     }
 
     /// <summary>One loop, so messages leave in the order they were queued: per sender, per presence change.</summary>
     private async Task PublishLoopAsync(CancellationToken stoppingToken)
     {
-        await foreach (var (subject, body) in _outbound.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var outgoing in _outbound.Reader.ReadAllAsync(stoppingToken))
         {
             try
             {
-                await _nats.PublishAsync(subject, body, cancellationToken: stoppingToken);
+                await _nats.PublishAsync(outgoing.Subject, outgoing.Body, cancellationToken: stoppingToken);
                 _published.Increment();
             }
             catch (Exception ex) when (ex is NatsException or TimeoutException)
             {
-                _dropped.Increment();
+                Dropped(outgoing.Topic, ex.Message);
             }
         }
     }
@@ -219,4 +257,7 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
             }
         }
     }
+
+    /// <param name="Topic">The broadcast's topic, told when it cannot be passed on; null for presence and requests.</param>
+    private readonly record struct Outgoing(string Subject, byte[] Body, TopicKey? Topic);
 }

@@ -26,4 +26,7 @@ internal static partial class Log
 
     [LoggerMessage(8007, LogLevel.Error, "A cluster loop failed")]
     public static partial void ClusterLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8008, LogLevel.Warning, "{Missed} broadcast message(s) from node {Node} never arrived (NATS at most once): this node's channels are told")]
+    public static partial void ClusterBroadcastsLost(ILogger logger, long missed, string node);
 }

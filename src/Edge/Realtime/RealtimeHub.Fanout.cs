@@ -16,7 +16,7 @@ internal sealed partial class RealtimeHub
     /// <summary>A kind-3 binary push of <paramref name="sender"/> to its topic on this node and every other.</summary>
     public int BroadcastBinary(RealtimeChannel sender, PhoenixBroadcastPush push)
     {
-        Cluster?.PublishBroadcast(ClusterBroadcast.Encode(ClusterBroadcast.Kind.Binary, sender.Key, push.Event, push.Metadata, push.Encoding, null, push.Payload));
+        Cluster?.PublishBroadcast(sender.Key, ClusterBroadcast.Encode(ClusterBroadcast.Kind.Binary, sender.Key, push.Event, push.Metadata, push.Encoding, null, push.Payload));
         return DeliverBinary(sender.Key, push.Event, push.Metadata, push.Encoding, push.Payload, except: sender.BroadcastSelf ? null : sender);
     }
 
@@ -54,6 +54,31 @@ internal sealed partial class RealtimeHub
 
         Metrics.BroadcastDeliveries.Add(delivered);
         return delivered;
+    }
+
+    /// <summary>
+    /// A broadcast on <paramref name="key"/> reached this node's channels but not the other nodes (cluster mode: NATS
+    /// refused it or the queue to it was full): the topic's channels here are told, since they hold a conversation
+    /// the others missed a part of.
+    /// </summary>
+    public void TellBroadcastNotPassedOn(TopicKey key, string message)
+    {
+        foreach (var channel in Topics.Get(key))
+        {
+            if (channel.ReceivesBroadcast)
+            {
+                channel.Send(new OutboundFrame(SystemMessages.For(channel, "broadcast", ok: false, message)));
+            }
+        }
+    }
+
+    /// <summary>Broadcasts from another node were lost on the way here (topics unknown): every channel that receives broadcasts is told.</summary>
+    public void TellBroadcastsLost(string message)
+    {
+        foreach (var (session, _) in _sessions)
+        {
+            session.TellBroadcastsLost(message);
+        }
     }
 
     /// <summary>A <c>presence_diff</c> to every channel of the topic on this node that receives presence.</summary>

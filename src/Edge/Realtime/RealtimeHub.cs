@@ -141,7 +141,7 @@ internal sealed partial class RealtimeHub : IDisposable
     /// <returns>Frames queued on this node.</returns>
     public int BroadcastText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except, string? messageId = null)
     {
-        Cluster?.PublishBroadcast(Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Text, key, [], [], PhoenixPayloadEncoding.Json, messageId, payloadJson));
+        Cluster?.PublishBroadcast(key, Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Text, key, [], [], PhoenixPayloadEncoding.Json, messageId, payloadJson));
         return DeliverText(key, payloadJson, except, messageId);
     }
 
@@ -171,7 +171,7 @@ internal sealed partial class RealtimeHub : IDisposable
     /// <summary>Raw bytes as a kind-4 frame to the topic's vsn 2.0.0 channels (v1 cannot carry raw bytes), on every node.</summary>
     public int BroadcastRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload)
     {
-        Cluster?.PublishBroadcast(Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload));
+        Cluster?.PublishBroadcast(key, Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload));
         return DeliverRaw(key, @event, payload);
     }
 

@@ -121,6 +121,24 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     }
 
     /// <summary>
+    /// Broadcasts other nodes sent to this node were lost on the way (cluster mode: a gap in a peer's sequence, so
+    /// the topics are unknown): every channel that receives broadcasts is told.
+    /// </summary>
+    public void TellBroadcastsLost(string message)
+    {
+        lock (Gate)
+        {
+            foreach (var channel in _channels.ToArray())
+            {
+                if (channel.ReceivesBroadcast)
+                {
+                    Send(SystemMessage(channel, "broadcast", ok: false, message));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Charges a client message to this socket's rates once, when it arrives (a message handled again after a policy
     /// check, or released from behind one, is not charged twice). Over <see cref="RealtimeOptions.MaxJoinsPerSecond"/>
     /// a join is refused; over <see cref="RealtimeOptions.MaxEventsPerSecond"/> a broadcast or presence push is shed,
@@ -315,19 +333,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         }
     }
 
-    private byte[] SystemMessage(RealtimeChannel channel, string extension, bool ok, string message)
-    {
-        var payload = PhoenixFrames.Json((extension, ok, message, channel.Name), static (json, s) =>
-        {
-            json.WriteStartObject();
-            json.WriteString("extension", s.extension);
-            json.WriteString("status", s.ok ? "ok" : "error");
-            json.WriteString("message", s.message);
-            json.WriteString("channel", s.Name);
-            json.WriteEndObject();
-        });
-        return PhoenixFrames.Message(Version, channel.JoinRef, null, channel.Topic, "system", payload);
-    }
+    private static byte[] SystemMessage(RealtimeChannel channel, string extension, bool ok, string message) => SystemMessages.For(channel, extension, ok, message);
 
     private void Send(byte[] frame) => Connection.Outbound.TryEnqueue(new OutboundFrame(frame));
 

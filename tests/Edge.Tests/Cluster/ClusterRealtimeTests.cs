@@ -48,6 +48,37 @@ public sealed class ClusterRealtimeTests(ClusterFixture cluster) : IClassFixture
     }
 
     [Fact]
+    public async Task PeerBroadcasts_GapInTheirNumbering_ChannelsAreToldHowManyWereLost()
+    {
+        const string topic = "realtime:cluster-gap";
+        await using var socket = await JoinAsync(1, topic, "{}");
+        var subject = $"madbase.{cluster.Slot}.broadcast";
+
+        // A peer's broadcasts 1 and 5 arrive; 2–4 were lost on the way (at most once): 3 missed, and told.
+        await cluster.Nats.PublishAsync(subject, PeerBroadcast("peer-gap", 1, "first"));
+        Assert.Contains("\"first\"", await socket.ReadTextContainingAsync("broadcast", s_timeout), StringComparison.Ordinal);
+        await cluster.Nats.PublishAsync(subject, PeerBroadcast("peer-gap", 5, "fifth"));
+
+        var told = await socket.ReadTextContainingAsync("system", s_timeout);
+        Assert.Contains("\"extension\":\"broadcast\",\"status\":\"error\",\"message\":\"3 broadcast message(s) from another node were lost", told, StringComparison.Ordinal);
+        Assert.Contains("\"fifth\"", await socket.ReadTextContainingAsync("broadcast", s_timeout), StringComparison.Ordinal);
+        var logged = Stopwatch.StartNew();
+        while (!cluster.Nodes[1].Log.Contains("broadcast message(s) from node peer-gap never arrived", StringComparison.Ordinal) && logged.Elapsed < s_timeout)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("3 broadcast message(s) from node peer-gap never arrived", cluster.Nodes[1].Log, StringComparison.Ordinal);
+        await AssertNothingMoreAsync(socket);
+
+        static byte[] PeerBroadcast(string node, long seq, string text)
+        {
+            var message = MadBase.Edge.Cluster.ClusterBroadcast.Encode(MadBase.Edge.Cluster.ClusterBroadcast.Kind.Text, new MadBase.Edge.Realtime.TopicKey(topic, false), [], [], Protocol.Phoenix.PhoenixPayloadEncoding.Json, null, Encoding.UTF8.GetBytes($$$"""{"type":"broadcast","event":"e","payload":{"t":"{{{text}}}"}}"""));
+            return new MadBase.Edge.Cluster.ClusterWireWriter().String(node).Int64(seq).Bytes(message).ToArray();
+        }
+    }
+
+    [Fact]
     public async Task RestBroadcast_PostedToOneNode_ReachesSocketsOnEveryNode()
     {
         var sockets = new List<RawWebSocket>();

@@ -43,6 +43,20 @@ public sealed class ClusterWireTests
     }
 
     [Fact]
+    public void BroadcastSequences_FirstHeardTakenAsItIs_JumpsCountedAndRestartsCountFromOne()
+    {
+        var heard = new BroadcastSequences();
+
+        Assert.Equal(0, heard.Observe("a", 500)); // this node started after a had sent 499
+        Assert.Equal(0, heard.Observe("a", 501));
+        Assert.Equal(3, heard.Observe("a", 505));
+        Assert.Equal(0, heard.Observe("b", 1)); // nodes are counted apart
+        Assert.Equal(0, heard.Observe("a", 1)); // a restarted: its new run
+        Assert.Equal(1, heard.Observe("a", 3));
+        Assert.Equal(2, heard.Observe("a", 3)); // the last number again: another restart, whose 1 and 2 were missed
+    }
+
+    [Fact]
     public void Registry_PeerJoinsTransfersAndDies_DiffsAndStateFollow()
     {
         var registry = new PresenceRegistry();

@@ -68,6 +68,38 @@ internal sealed partial class NatsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes one message with the plain NATS text protocol (CONNECT, PUB, PING, then waits for PONG), as a peer
+    /// node would: lets a test stand in for another node without a client library.
+    /// </summary>
+    public async Task PublishAsync(string subject, byte[] payload)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", Port);
+        await using var stream = client.GetStream();
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
+        _ = await reader.ReadLineAsync(); // INFO
+        var head = System.Text.Encoding.ASCII.GetBytes($"CONNECT {{\"verbose\":false,\"pedantic\":false}}\r\nPUB {subject} {payload.Length}\r\n");
+        await stream.WriteAsync(head);
+        await stream.WriteAsync(payload);
+        await stream.WriteAsync("\r\nPING\r\n"u8.ToArray());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line == "PONG")
+            {
+                return;
+            }
+
+            if (line.StartsWith("-ERR", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("nats-server refused the publish: " + line);
+            }
+        }
+
+        throw new IOException("nats-server closed the connection before PONG");
+    }
+
     /// <summary>SIGKILL (outage tests): clients lose the connection at once.</summary>
     public async Task KillHardAsync()
     {
