@@ -99,6 +99,9 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
 
     public bool IsConnected => _nats.ConnectionState == NatsConnectionState.Open;
 
+    /// <summary>The node's one NATS connection, shared with the change stream (<see cref="Changes.ChangeBus"/>).</summary>
+    internal NatsConnection Connection => _nats;
+
     /// <summary>Numbered (<see cref="BroadcastSequences"/>) when queued, so a message lost later is a gap the receivers see.</summary>
     public void PublishBroadcast(TopicKey topic, byte[] message)
     {

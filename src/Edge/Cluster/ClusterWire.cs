@@ -106,5 +106,12 @@ internal sealed class ClusterWireWriter
         return this;
     }
 
+    /// <summary>Appends what <paramref name="other"/> wrote, as it is (no length).</summary>
+    public ClusterWireWriter Raw(ClusterWireWriter other)
+    {
+        _buffer.Write(other._buffer.WrittenSpan);
+        return this;
+    }
+
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 }

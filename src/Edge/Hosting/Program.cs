@@ -109,12 +109,18 @@ internal static class Program
         {
             services.AddSingleton<ClusterNode>();
             services.AddHostedService(sp => sp.GetRequiredService<ClusterNode>());
+            services.AddSingleton<MadBase.Edge.Cluster.Changes.ChangeBus>();
+            services.AddSingleton<MadBase.Edge.Replication.IChangeBus>(sp => sp.GetRequiredService<MadBase.Edge.Cluster.Changes.ChangeBus>());
+            services.AddHostedService<MadBase.Edge.Cluster.Changes.ChangeStreamReader>();
+            services.AddSingleton<MadBase.Edge.Cluster.Changes.ResumeShare>();
+            services.AddHostedService(sp => sp.GetRequiredService<MadBase.Edge.Cluster.Changes.ResumeShare>());
         }
 
         var app = builder.Build();
         if (options.NatsUrl is not null)
         {
             app.Services.GetRequiredService<ClusterNode>(); // wires the hub to the cluster before any socket
+            app.Services.GetRequiredService<MadBase.Edge.Cluster.Changes.ResumeShare>(); // and the resume window
         }
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MadBase.Edge");

@@ -29,4 +29,22 @@ internal static partial class Log
 
     [LoggerMessage(8008, LogLevel.Warning, "{Missed} broadcast message(s) from node {Node} never arrived (NATS at most once): this node's channels are told")]
     public static partial void ClusterBroadcastsLost(ILogger logger, long missed, string node);
+
+    [LoggerMessage(8009, LogLevel.Information, "Slot leader: writing changes to JetStream stream {Stream} after sequence {Seq} (it holds every transaction through {Lsn})")]
+    public static partial void ChangeStreamLeading(ILogger logger, string stream, ulong seq, string lsn);
+
+    [LoggerMessage(8010, LogLevel.Warning, "Another slot leader wrote to {Stream} ({Reason}): this node stops writing and does not acknowledge what it had not written")]
+    public static partial void ChangeStreamFenced(ILogger logger, string stream, string reason);
+
+    [LoggerMessage(8011, LogLevel.Warning, "JetStream did not take a change chunk ({Reason}); retrying in {DelayMs} ms (the slot keeps its WAL meanwhile)")]
+    public static partial void ChangeStreamPublishRetrying(ILogger logger, string reason, double delayMs);
+
+    [LoggerMessage(8012, LogLevel.Information, "Reading changes from JetStream stream {Stream} after sequence {Seq}")]
+    public static partial void ChangeStreamReading(ILogger logger, string stream, ulong seq);
+
+    [LoggerMessage(8013, LogLevel.Error, "The change stream skipped {Missing} message(s) this node had not read (sequence {From} to {To}: removed by the stream's age or size limit): postgres_changes subscribers are told")]
+    public static partial void ChangeStreamGap(ILogger logger, ulong missing, ulong from, ulong to);
+
+    [LoggerMessage(8014, LogLevel.Warning, "Reading the change stream failed ({Reason}); retrying")]
+    public static partial void ChangeStreamReadFailed(ILogger logger, string reason);
 }

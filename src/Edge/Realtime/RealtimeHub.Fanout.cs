@@ -81,6 +81,15 @@ internal sealed partial class RealtimeHub
         }
     }
 
+    /// <summary>Changes never reached this node (cluster mode: a gap in the change stream): every postgres_changes channel is told.</summary>
+    public void TellChangesMissed()
+    {
+        foreach (var (session, _) in _sessions)
+        {
+            session.TellChangesMissed();
+        }
+    }
+
     /// <summary>A <c>presence_diff</c> to every channel of the topic on this node that receives presence.</summary>
     public void DeliverPresenceDiff(TopicKey key, byte[] diff)
     {

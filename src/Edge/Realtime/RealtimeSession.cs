@@ -23,6 +23,10 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     internal const string ChangesMissedMessage =
         "Changes were missed: this client did not read them before the server's change log had to drop them. Refetch and subscribe again.";
 
+    /// <summary>What every postgres_changes channel reads when changes never reached this node (cluster mode).</summary>
+    internal const string ChangeStreamGapMessage =
+        "Changes were missed: this server did not read them from the cluster's change stream before the stream's limits removed them. Refetch.";
+
     private readonly RealtimeHub _hub;
     private ChannelTable _channels;
     private readonly JwtClaims _connectClaims;
@@ -116,6 +120,21 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
             foreach (var channel in _channels.ToArray())
             {
                 Send(SystemMessage(channel, "broadcast", ok: false, message));
+            }
+        }
+    }
+
+    /// <summary>Changes were lost before they reached this node (cluster mode): every postgres_changes channel is told.</summary>
+    public void TellChangesMissed()
+    {
+        lock (Gate)
+        {
+            foreach (var channel in _channels.ToArray())
+            {
+                if (channel.Bindings.Length > 0)
+                {
+                    Send(SystemMessage(channel, "postgres_changes", ok: false, ChangeStreamGapMessage));
+                }
             }
         }
     }

@@ -19,6 +19,13 @@ internal static class SharedStrings
     private static readonly ConcurrentDictionary<string, string> s_names = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_byChars = s_names.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    /// <summary>The shared instance of <paramref name="value"/> (itself when too long or when the table is full).</summary>
+    public static string Share(string value) =>
+        value.Length > MaxLength ? value
+        : s_names.TryGetValue(value, out var shared) ? shared
+        : s_names.Count < MaxEntries ? s_names.GetOrAdd(value, value)
+        : value;
+
     /// <summary>The current JSON string token's value.</summary>
     public static string Get(ref Utf8JsonReader reader)
     {

@@ -21,6 +21,12 @@ internal sealed class ChangeTransaction(ulong endLsn, DateTimeOffset commitTimes
 
     public bool IsDispatched => Volatile.Read(ref _dispatched) == 1;
 
+    /// <summary>
+    /// Cluster mode: transactions before this one were lost to this node (the change stream removed them before it read
+    /// them). The router tells postgres_changes subscribers and restarts its history here.
+    /// </summary>
+    public bool AfterGap { get; init; }
+
     public void MarkDispatched()
     {
         if (Interlocked.Exchange(ref _dispatched, 1) == 0)

@@ -16,8 +16,9 @@ namespace MadBase.Edge.Replication;
 /// <summary>
 /// Consumes the permanent pgoutput slot with Npgsql's raw logical replication connection (Npgsql owns the socket,
 /// <see cref="PgOutputDecoder"/> owns the bytes), and writes each committed transaction into the
-/// <see cref="ChangeFeed"/>. Acknowledges only what the router has dispatched, advances on keepalives while idle,
-/// reconnects with backoff, and lets only one process per slot stream (advisory lock).
+/// <see cref="ChangeFeed"/> — or, in cluster mode, to the <see cref="IChangeBus"/> every node reads. Acknowledges only
+/// what the router has dispatched (cluster mode: what the bus holds), advances on keepalives while idle, reconnects
+/// with backoff, and lets only one process per slot stream (advisory lock).
 /// </summary>
 internal sealed class ReplicationStream(
     EdgeOptions options,
@@ -28,11 +29,13 @@ internal sealed class ReplicationStream(
     ChangeFeed feed,
     AckTracker acks,
     ReplicationState state,
-    ILogger<ReplicationStream> logger) : BackgroundService
+    ILogger<ReplicationStream> logger,
+    IChangeBus? bus = null) : BackgroundService
 {
     private static readonly TimeSpan s_statusInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_lagInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan s_standbyRetry = TimeSpan.FromSeconds(5);
+    // A standby asks for the slot's lock this often: the longest a dead leader's slot waits for a successor.
+    private static readonly TimeSpan s_standbyRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(30);
 
     // Read by the status task while the read loop runs: true from the moment a message is taken until its
@@ -149,9 +152,23 @@ internal sealed class ReplicationStream(
         }
 
         state.SetInvalidated(false);
-        // Transactions at or below the last written one are skipped as re-sends (the change log's floor after a
-        // restart): they never reach the router, so the resume history starts above them.
-        state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(stoppingToken), acks.LastWritten));
+        if (bus is not null)
+        {
+            // What the change stream holds was acknowledged by JetStream: skip its re-sends, and let the slot move past it.
+            var held = await bus.TakeLeadAsync(stoppingToken);
+            if (held > acks.LastWritten)
+            {
+                acks.Written(held);
+                acks.Dispatched(held);
+            }
+        }
+        else
+        {
+            // Transactions at or below the last written one are skipped as re-sends (the change log's floor after a
+            // restart): they never reach the router, so the resume history starts above them. (Cluster mode: the
+            // change stream's reader says where this node's history starts.)
+            state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(stoppingToken), acks.LastWritten));
+        }
         var serverVersion = replication.PostgreSqlVersion;
         var protocol = serverVersion.Major switch { <= 14 => 2, 15 => 3, _ => 4 };
         var decodeOptions = new PgOutputDecodeOptions(protocol, MadBase.Protocol.Replication.PgOutputStreamingMode.On);
@@ -271,9 +288,31 @@ internal sealed class ReplicationStream(
 
             var transaction = new ChangeTransaction(committed.EndLsn, at, events, acks.Dispatched);
             _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
-            await feed.WriteAsync(transaction, stoppingToken);
+            if (bus is null)
+            {
+                await feed.WriteAsync(transaction, stoppingToken);
+            }
+            else if (await PublishAsync(bus, transaction, stoppingToken))
+            {
+                acks.Dispatched(transaction.EndLsn); // JetStream holds it: every node's reader gets it from there
+            }
+
             state.Transactions.Increment();
             state.Events.Add(events.Length);
+        }
+    }
+
+    /// <summary>False when this process no longer leads: the transaction stays unacknowledged for the new leader.</summary>
+    private async Task<bool> PublishAsync(IChangeBus bus, ChangeTransaction transaction, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await bus.PublishAsync(transaction, stoppingToken);
+            return true;
+        }
+        catch (ChangeBusFencedException)
+        {
+            return false;
         }
     }
 

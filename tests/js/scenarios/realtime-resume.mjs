@@ -14,10 +14,14 @@ const waitMs = Number(process.env.EDGE_WAIT_MS ?? 120000);
 const stallIndex = Number(process.env.EDGE_STALL_INDEX ?? -1);
 const stallAfter = Number(process.env.EDGE_STALL_AFTER ?? 0);
 const stallMs = Number(process.env.EDGE_STALL_MS ?? 0);
+// EDGE_URLS (cluster tests): comma-separated nodes or balancers; client i connects to the (i mod n)-th.
+const urls = (process.env.EDGE_URLS ?? '').split(',').filter((u) => u.length > 0);
 const state = [];
 const all = [];
 const joins = await Promise.all(Array.from({ length: clients }, async (_, i) => {
-  const c = client(process.env.EDGE_KEY, { heartbeatIntervalMs: 1000 });
+  const c = urls.length > 0
+    ? client(process.env.EDGE_KEY, { heartbeatIntervalMs: 1000 }, urls[i % urls.length])
+    : client(process.env.EDGE_KEY, { heartbeatIntervalMs: 1000 });
   all.push(c);
   const s = { seen: new Uint8Array(rows + 2), next: 1, received: 0, repeats: 0, outOfOrder: 0, systemErrors: [], joins: 0 };
   state[i] = s;

@@ -48,6 +48,12 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
                 await ServeResumesAsync(stoppingToken);
                 if (transactions.TryRead(out var transaction))
                 {
+                    if (transaction.AfterGap)
+                    {
+                        hub.History.Restart(transaction.EndLsn - 1);
+                        hub.TellChangesMissed();
+                    }
+
                     await RouteWithRetryAsync(transaction, stoppingToken);
                     transaction.MarkDispatched();
                     hub.History.Append(transaction);
@@ -131,7 +137,15 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         {
             if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload, out var messageId))
             {
-                hub.BroadcastText(topic, payload, except: null, messageId);
+                // In cluster mode every node reads every change from the change stream: each delivers to its own channels.
+                if (hub.Cluster is null)
+                {
+                    hub.BroadcastText(topic, payload, except: null, messageId);
+                }
+                else
+                {
+                    hub.DeliverText(topic, payload, except: null, messageId);
+                }
             }
 
             // Channels of one topic asking for the same bindings get byte-identical frames: each head is built once

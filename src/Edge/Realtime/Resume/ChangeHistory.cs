@@ -44,6 +44,18 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
     }
 
     /// <summary>
+    /// Transactions up to <paramref name="lsn"/> were never routed here (cluster mode: the change stream removed them
+    /// before this node read them): nothing held below can be resumed across that hole, so the history starts again.
+    /// </summary>
+    public void Restart(ulong lsn)
+    {
+        _transactions.Clear();
+        Volatile.Write(ref _bytes, 0);
+        Volatile.Write(ref _floor, (long)lsn);
+        Volatile.Write(ref _floorTicks, (time.GetUtcNow() + TimeSpan.FromSeconds(1)).UtcTicks);
+    }
+
+    /// <summary>
     /// A channel that joined before this process routed anything stands at <see cref="ChangePosition.None"/>: it needs
     /// everything this process streams, i.e. everything after where its first stream started.
     /// </summary>

@@ -99,7 +99,8 @@ internal sealed class ResumeKeeper : BackgroundService
     {
         var now = _hub.Time.GetUtcNow();
         var expires = now + _hub.Options.ResumeWindow;
-        if (_acks.IdleThrough is > 0 and var idle && _hub.History.FloorLsn is not null)
+        // (Not in cluster mode: there the slot's idle position can be ahead of what this node's router has read.)
+        if (_hub.Cluster is null && _acks.IdleThrough is > 0 and var idle && _hub.History.FloorLsn is not null)
         {
             // Nothing published up to there: caught-up clients stand there too, so unpublished writes are not pinned.
             _hub.DeliveryLog.MarkRouted(ChangePosition.After(idle));
@@ -120,25 +121,32 @@ internal sealed class ResumeKeeper : BackgroundService
             entries.Add((point.Key, point.Written, expires));
         }
 
-        if (_path is not null)
+        var share = _hub.Resumes.Share;
+        if (_path is not null || share is not null)
         {
             try
             {
                 var bytes = ResumeStateFile.Serialize(new ResumeStateFile.State(_hub.DeliveryLog.RoutedThrough, entries));
                 if (!bytes.AsSpan().SequenceEqual(_saved))
                 {
-                    ResumeStateFile.Write(_path, bytes); // a quiet server writes nothing
+                    if (_path is not null)
+                    {
+                        ResumeStateFile.Write(_path, bytes); // a quiet server writes nothing
+                    }
+
+                    share?.Offer(bytes);
                     _saved = bytes;
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Log.ResumeStateUnwritable(_logger, _path, ex.Message);
+                Log.ResumeStateUnwritable(_logger, _path ?? "", ex.Message);
                 return; // the ceiling stays where the last saved state put it
             }
         }
 
-        _acks.Ceiling = oldest is not { } floor ? ulong.MaxValue
+        // In cluster mode the change stream keeps the window for every node: the slot need not keep it too.
+        _acks.Ceiling = oldest is not { } floor || _hub.Cluster is not null ? ulong.MaxValue
             : floor.Index == int.MaxValue ? floor.CommitLsn
             : floor.CommitLsn == 0 ? 0 : floor.CommitLsn - 1; // the transaction it stands in must be streamed again
     }

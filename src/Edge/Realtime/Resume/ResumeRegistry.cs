@@ -28,6 +28,9 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
 
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Cluster mode: the other nodes' windows (set once at start, before the first socket); null on one node.</summary>
+    public IResumeShare? Share { get; set; }
+
     public void Remember(ResumeKey key, ChangePosition position) => Remember(key, position, time.GetUtcNow() + window);
 
     /// <summary>As above with its own expiry (entries read back from the state file keep theirs).</summary>
@@ -78,7 +81,8 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
     /// <summary>
     /// Where a join with <paramref name="key"/> resumes: a remembered entry (taken), else a live twin whose client has
     /// gone silent (the server has not yet noticed its socket died: the client is already back, on this join; the
-    /// twin is not taken, so a real second tab at worst repeats). <see cref="ResumeOutcome.Expired"/>: the window
+    /// twin is not taken, so a real second tab at worst repeats), else (cluster mode) the lowest position another node
+    /// last shared for the key. <see cref="ResumeOutcome.Expired"/>: the window
     /// passed since such a channel was last remembered, and the client is told it may have missed changes.
     /// </summary>
     public ResumeOutcome Find(ResumeKey key, out ChangePosition position)
@@ -106,6 +110,14 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
 
             if (found)
             {
+                return ResumeOutcome.Resume;
+            }
+
+            if (Share?.Lowest(key, now) is { } elsewhere)
+            {
+                // Remembered (or live) on another node, e.g. one that died: not taken there, so at worst a repeat.
+                position = elsewhere;
+                _expired.Remove(key);
                 return ResumeOutcome.Resume;
             }
 

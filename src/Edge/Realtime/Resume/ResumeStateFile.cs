@@ -61,7 +61,14 @@ internal static class ResumeStateFile
             return null;
         }
 
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        return Parse(File.ReadAllBytes(path));
+    }
+
+    /// <summary>A state from its bytes (the file's, or another node's in cluster mode).</summary>
+    /// <exception cref="JsonException">Not a state's JSON.</exception>
+    public static State Parse(ReadOnlySpan<byte> bytes)
+    {
+        using var document = JsonDocument.Parse(bytes.ToArray());
         var root = document.RootElement;
         var entries = new List<(ResumeKey, ChangePosition, DateTimeOffset)>();
         foreach (var channel in root.GetProperty("channels").EnumerateArray())

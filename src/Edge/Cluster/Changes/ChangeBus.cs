@@ -1,0 +1,171 @@
+using MadBase.Edge.Hosting;
+using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime;
+using MadBase.Edge.Replication;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace MadBase.Edge.Cluster.Changes;
+
+/// <summary>
+/// The change stream of a cluster: one JetStream stream per slot (<c>MADBASE_CHANGES_&lt;slot&gt;</c>, subject
+/// <c>madbase.&lt;slot&gt;.changes</c>, file storage) that the slot leader writes every committed transaction to, encoded
+/// once (<see cref="ChangeMessages"/>), and every node reads into its own change log (<see cref="ChangeStreamReader"/>).
+/// </summary>
+/// <remarks>
+/// Invariants, kept here:
+/// <list type="bullet">
+/// <item>A transaction is acknowledged to PostgreSQL only after JetStream acknowledged its last chunk
+/// (<see cref="PublishAsync"/> returns then), so the slot never moves past what the stream does not hold.</item>
+/// <item>One writer: every chunk is published with <c>Nats-Expected-Last-Sequence</c> = the last sequence this leader
+/// wrote or read when it took the lead. A stale leader (one that lost the slot's lock but still streams) fails that check
+/// and stops; it never interleaves with the new one.</item>
+/// <item>No transaction twice: a new leader starts above the last whole transaction in the stream (what the slot re-sends
+/// up to it is skipped); <c>Nats-Msg-Id</c> = commit LSN, chunk and leader term, so a publish retried after a lost
+/// acknowledgement is stored once. A transaction a dead leader left half-written is written again whole; readers
+/// drop the half.</item>
+/// </list>
+/// </remarks>
+internal sealed class ChangeBus : IChangeBus
+{
+    /// <summary>Wrong last sequence (JetStream API error 10071): somebody else wrote to the stream.</summary>
+    private const int WrongLastSequence = 10071;
+
+    private static readonly TimeSpan s_minAge = TimeSpan.FromMinutes(10);
+    private readonly NatsJSContext _js;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly StreamConfig _config;
+    private ulong _lastSeq;
+    private ulong _heldThrough;
+    private ulong _term;
+    private bool _fenced = true; // until the first TakeLeadAsync
+
+    public ChangeBus(EdgeOptions options, RealtimeOptions realtime, ClusterNode node, EdgeMetrics metrics, ILoggerFactory loggers)
+    {
+        _js = new NatsJSContext(node.Connection);
+        _logger = loggers.CreateLogger("MadBase.Edge.Cluster");
+        Subject = "madbase." + options.Slot + ".changes";
+        StreamName = "MADBASE_CHANGES_" + new string([.. options.Slot.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_')]);
+
+        // Readers start from the stream's beginning, so it is the window a restarted node (or one a client resumes on)
+        // rebuilds its history from: at least twice the resume window, and a bound in bytes a small NATS host can keep.
+        _config = new StreamConfig(StreamName, [Subject])
+        {
+            Storage = StreamConfigStorage.File,
+            MaxAge = TimeSpan.FromTicks(Math.Max(s_minAge.Ticks, 2 * realtime.ResumeWindow.Ticks)),
+            MaxBytes = MaxBytes,
+            Discard = StreamConfigDiscard.Old,
+            DuplicateWindow = TimeSpan.FromMinutes(2),
+        };
+        Published = metrics.Counter("madbase_cluster_changes_published_total", "Transactions this node wrote to the change stream as slot leader (acknowledged by JetStream).");
+    }
+
+    /// <summary>Bytes the stream keeps at most (oldest first out): 1 GiB.</summary>
+    public const long MaxBytes = 1L << 30;
+
+    public string StreamName { get; }
+
+    public string Subject { get; }
+
+    public NatsJSContext JetStream => _js;
+
+    public Counter Published { get; }
+
+    /// <summary>Creates the stream, or brings its limits to this node's configuration (every node calls it).</summary>
+    public async Task EnsureStreamAsync(CancellationToken cancellationToken) => await _js.CreateOrUpdateStreamAsync(_config, cancellationToken);
+
+    public async Task<ulong> TakeLeadAsync(CancellationToken cancellationToken)
+    {
+        await EnsureStreamAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            (_lastSeq, _heldThrough) = await ReadLastAsync(cancellationToken);
+            _term = _lastSeq;
+            _fenced = false;
+            Log.ChangeStreamLeading(_logger, StreamName, _lastSeq, new NpgsqlTypes.NpgsqlLogSequenceNumber(_heldThrough).ToString());
+            return _heldThrough;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task PublishAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_fenced)
+            {
+                throw new ChangeBusFencedException("this node no longer leads the change stream");
+            }
+
+            if (transaction.EndLsn <= _heldThrough)
+            {
+                return; // the stream has it already (queued before this leader read the stream's end)
+            }
+
+            var chunks = ChangeMessages.Encode(transaction);
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                await PublishChunkAsync(chunks[i], $"{transaction.EndLsn}.{i}.{_term}", cancellationToken);
+            }
+
+            _heldThrough = transaction.EndLsn;
+            Published.Increment();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task PublishChunkAsync(byte[] chunk, string msgId, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                var ack = await _js.PublishAsync(Subject, chunk, opts: new NatsJSPubOpts { MsgId = msgId, ExpectedLastSequence = _lastSeq }, cancellationToken: cancellationToken);
+                ack.EnsureSuccess();
+                _lastSeq = ack.Seq;
+                return;
+            }
+            catch (NatsJSApiException ex) when (ex.Error.ErrCode == WrongLastSequence)
+            {
+                _fenced = true;
+                Log.ChangeStreamFenced(_logger, StreamName, ex.Error.Description ?? "");
+                throw new ChangeBusFencedException("another leader wrote to the change stream: " + ex.Error.Description);
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                // NATS unreachable: the transaction stays unacknowledged and the slot keeps its WAL; try again.
+                Log.ChangeStreamPublishRetrying(_logger, ex.Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    /// <summary>The stream's last sequence, and the end LSN of the last whole transaction in it (from its last message).</summary>
+    private async Task<(ulong Seq, ulong HeldThrough)> ReadLastAsync(CancellationToken cancellationToken)
+    {
+        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: cancellationToken);
+        if (stream.Info.State.LastSeq == 0 || stream.Info.State.Messages == 0)
+        {
+            return (stream.Info.State.LastSeq, 0);
+        }
+
+        var consumer = await _js.CreateOrderedConsumerAsync(StreamName, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.Last }, cancellationToken);
+        var last = await consumer.NextAsync<byte[]>(cancellationToken: cancellationToken)
+            ?? throw new InvalidOperationException("the change stream's last message could not be read");
+        var header = ChangeMessages.ReadHeader(last.Data ?? []);
+        var seq = last.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("a change stream message without metadata");
+        return (seq, header.Final ? header.EndLsn : header.EndLsn - 1);
+    }
+}

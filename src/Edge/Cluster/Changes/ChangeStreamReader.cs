@@ -1,0 +1,153 @@
+using MadBase.Edge.Hosting;
+using MadBase.Edge.Hosting.Migrations;
+using MadBase.Edge.Logging;
+using MadBase.Edge.Replication;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace MadBase.Edge.Cluster.Changes;
+
+/// <summary>
+/// Every node's reader of the change stream (<see cref="ChangeBus"/>), the slot leader's included: an ordered consumer
+/// from the stream's first message, chunks put together again, each whole transaction written into this node's
+/// <see cref="ChangeFeed"/> in stream order — so every node's router, delivery log and resume history see the same
+/// transactions at the same positions, and a client can resume on any node.
+/// </summary>
+/// <remarks>
+/// Invariant: the feed gets each transaction once, whole, in commit order. A sequence that jumps (messages the stream's
+/// limits removed before this node read them) is never passed over silently: the next transaction carries
+/// <see cref="ChangeTransaction.AfterGap"/>, and the router tells every postgres_changes channel and restarts its history there.
+/// </remarks>
+internal sealed class ChangeStreamReader(
+    ChangeBus bus,
+    ChangeFeed feed,
+    ReplicationSlot slot,
+    ReplicationState state,
+    MigrationService migrations,
+    EdgeMetrics metrics,
+    ILoggerFactory loggers) : BackgroundService
+{
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Cluster");
+    private ulong _lastSeq;
+    private ulong _streamLastSeq;
+    private ulong _fedThrough;
+    private bool _gap;
+    private Assembly? _assembly;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        metrics.Gauge("madbase_cluster_changes_lag", "Change stream messages this node has not read yet (JetStream's last sequence minus the last read).", () => Math.Max(0L, (long)Volatile.Read(ref _streamLastSeq) - (long)Volatile.Read(ref _lastSeq)));
+        var read = metrics.Counter("madbase_cluster_changes_read_total", "Transactions this node read from the change stream into its change log.");
+        var gaps = metrics.Counter("madbase_cluster_changes_gaps_total", "Times the change stream had removed messages before this node read them (subscribers told).");
+        try
+        {
+            await migrations.Applied.WaitAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ReadAsync(read, gaps, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NatsException or InvalidOperationException or InvalidDataException or TimeoutException or Npgsql.NpgsqlException)
+            {
+                Log.ChangeStreamReadFailed(_logger, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    private async Task ReadAsync(Counter read, Counter gaps, CancellationToken stoppingToken)
+    {
+        await bus.EnsureStreamAsync(stoppingToken);
+        var stream = await bus.JetStream.GetStreamAsync(bus.StreamName, cancellationToken: stoppingToken);
+        Volatile.Write(ref _streamLastSeq, stream.Info.State.LastSeq);
+        if (state.FirstStreamedAfter < 0 && stream.Info.State.Messages == 0)
+        {
+            // Nothing held: everything above the slot's confirmed position is still to be written, and will be read here.
+            state.SetFirstStreamedAfter(await slot.ReadConfirmedAsync(stoppingToken));
+        }
+
+        var options = _lastSeq == 0
+            ? new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }
+            : new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = _lastSeq + 1 };
+        var consumer = await bus.JetStream.CreateOrderedConsumerAsync(bus.StreamName, options, stoppingToken);
+        Log.ChangeStreamReading(_logger, bus.StreamName, _lastSeq);
+        await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stoppingToken))
+        {
+            var metadata = message.Metadata ?? throw new InvalidOperationException("a change stream message without metadata");
+            var seq = metadata.Sequence.Stream;
+            Volatile.Write(ref _streamLastSeq, seq + metadata.NumPending);
+            if (_lastSeq != 0 && seq != _lastSeq + 1)
+            {
+                Log.ChangeStreamGap(_logger, seq - _lastSeq - 1, _lastSeq + 1, seq - 1);
+                gaps.Increment();
+                _gap = true;
+                _assembly = null;
+            }
+
+            Volatile.Write(ref _lastSeq, seq);
+            if (Add(ChangeMessages.Read(message.Data ?? [])) is { } transaction)
+            {
+                await feed.WriteAsync(transaction, stoppingToken);
+                read.Increment();
+            }
+        }
+    }
+
+    /// <summary>The whole transaction once its final chunk is in; null while it is incomplete or a re-send.</summary>
+    private ChangeTransaction? Add(ChangeChunk chunk)
+    {
+        if (chunk.Index == 0)
+        {
+            _assembly = new Assembly(chunk.EndLsn, chunk.CommitTimestamp); // a half-written earlier one is dropped
+        }
+        else if (_assembly is null || _assembly.EndLsn != chunk.EndLsn || _assembly.Next != chunk.Index)
+        {
+            _assembly = null; // the rest of a transaction whose start this node never saw
+            return null;
+        }
+
+        _assembly.Changes.AddRange(chunk.Changes);
+        _assembly.Next++;
+        if (!chunk.Final)
+        {
+            return null;
+        }
+
+        var whole = _assembly;
+        _assembly = null;
+        if (whole.EndLsn <= _fedThrough)
+        {
+            return null;
+        }
+
+        // The history starts below the first whole transaction read: everything above it comes through here.
+        state.SetFirstStreamedAfter(whole.EndLsn - 1);
+        _fedThrough = whole.EndLsn;
+        var transaction = new ChangeTransaction(whole.EndLsn, whole.CommitTimestamp, whole.Changes, static _ => { }) { AfterGap = _gap };
+        _gap = false;
+        return transaction;
+    }
+
+    private sealed class Assembly(ulong endLsn, DateTimeOffset commitTimestamp)
+    {
+        public ulong EndLsn { get; } = endLsn;
+
+        public DateTimeOffset CommitTimestamp { get; } = commitTimestamp;
+
+        public List<ChangeEvent> Changes { get; } = [];
+
+        public int Next { get; set; }
+    }
+}
