@@ -50,6 +50,9 @@ internal sealed class EdgeOptions
     /// </summary>
     public string? NatsUrl { get; init; }
 
+    /// <summary>Replicas of the JetStream streams (change stream, resume states): 3 on a 3-node NATS cluster.</summary>
+    public int NatsReplicas { get; init; } = 1;
+
     /// <summary>How long in-flight requests may run after SIGTERM before the process exits anyway.</summary>
     public required TimeSpan ShutdownTimeout { get; init; }
 

@@ -53,6 +53,7 @@ internal static partial class EdgeOptionsParser
             S3PartSize = ParseLong(EdgeSetting.S3PartSize, Get(EdgeSetting.S3PartSize), MinS3PartSize, MaxS3PartSize),
             S3PartsInFlight = (int)ParseLong(EdgeSetting.S3PartsInFlight, Get(EdgeSetting.S3PartsInFlight), 1, 16),
             NatsUrl = ParseOptionalNatsUrl(GetOptional(EdgeSetting.NatsUrl)),
+            NatsReplicas = (int)ParseLong(EdgeSetting.NatsReplicas, Get(EdgeSetting.NatsReplicas), 1, 5),
             ChangeLogPath = GetOptional(EdgeSetting.ChangeLog) is { } changeLog ? ParseDirectory(EdgeSetting.ChangeLog, changeLog) : null,
         };
 

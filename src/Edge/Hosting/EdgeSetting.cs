@@ -29,7 +29,8 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting S3PartSize = new("MADBASE_S3_PART_SIZE", "8388608", "bytes per S3 multipart part of resumable uploads (5 MiB to 5 GiB)");
     public static readonly EdgeSetting S3PartsInFlight = new("MADBASE_S3_PARTS_IN_FLIGHT", "3", "S3 parts uploaded concurrently per upload (1-16)");
 
-    public static readonly EdgeSetting NatsUrl = new("MADBASE_NATS_URL", null, "nats://host:port: cluster mode, broadcast and presence shared with every node on this NATS (unset: one node)");
+    public static readonly EdgeSetting NatsUrl = new("MADBASE_NATS_URL", null, "nats://host:port: cluster mode, changes, broadcast and presence shared with every node on this NATS (unset: one node)");
+    public static readonly EdgeSetting NatsReplicas = new("MADBASE_NATS_REPLICAS", "1", "cluster mode: replicas of the JetStream change and resume streams (3 on a 3-node NATS cluster)");
 
     public static readonly EdgeSetting ChangeLog = new("MADBASE_CHANGE_LOG", null, "optional file: durable NDJSON log of every committed change (audit / exactly-once tap)");
 
@@ -53,7 +54,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static IReadOnlyList<EdgeSetting> All { get; } =
     [
         Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
-        S3AccessKey, S3SecretKey, S3ForcePathStyle, CorsOrigins, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog, NatsUrl,
+        S3AccessKey, S3SecretKey, S3ForcePathStyle, CorsOrigins, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog, NatsUrl, NatsReplicas,
         RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeResumeWindow, RealtimeResumeBytes, RealtimeResumeState, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
         RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight, IdleTrimInterval,

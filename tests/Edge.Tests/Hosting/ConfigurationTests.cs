@@ -25,6 +25,7 @@ public sealed class ConfigurationTests
         { "MADBASE_IDLE_TRIM_INTERVAL", "-1", "MADBASE_IDLE_TRIM_INTERVAL" },
         { "MADBASE_CORS_ORIGINS", "app.example.com", "MADBASE_CORS_ORIGINS" },
         { "MADBASE_CORS_ORIGINS", "https://app.example.com/", "MADBASE_CORS_ORIGINS" },
+        { "MADBASE_NATS_REPLICAS", "0", "MADBASE_NATS_REPLICAS" },
     };
 
     [Theory]
@@ -107,6 +108,7 @@ public sealed class ConfigurationTests
             "MADBASE_SCRATCH_DIR", "MADBASE_S3_ENDPOINT", "MADBASE_S3_REGION", "MADBASE_S3_BUCKET", "MADBASE_S3_ACCESS_KEY",
             "MADBASE_S3_SECRET_KEY", "MADBASE_S3_FORCE_PATH_STYLE", "MADBASE_PUBLICATION", "MADBASE_SLOT",
             "MADBASE_REALTIME_OUTBOUND_QUEUE", "MADBASE_UPLOAD_EXPIRY", "MADBASE_S3_PART_SIZE", "MADBASE_CHANGE_LOG",
+            "MADBASE_NATS_URL", "MADBASE_NATS_REPLICAS",
         })
         {
             Assert.Contains(variable, edge.Log, StringComparison.Ordinal);

@@ -54,6 +54,7 @@ internal sealed class ChangeBus : IChangeBus
         _config = new StreamConfig(StreamName, [Subject])
         {
             Storage = StreamConfigStorage.File,
+            NumReplicas = options.NatsReplicas,
             MaxAge = TimeSpan.FromTicks(Math.Max(s_minAge.Ticks, 2 * realtime.ResumeWindow.Ticks)),
             MaxBytes = MaxBytes,
             Discard = StreamConfigDiscard.Old,

@@ -42,6 +42,7 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
         _config = new StreamConfig(bus.StreamName.Replace("MADBASE_CHANGES_", "MADBASE_RESUME_", StringComparison.Ordinal), [_subjectPrefix + "*"])
         {
             Storage = StreamConfigStorage.File,
+            NumReplicas = options.NatsReplicas,
             MaxMsgsPerSubject = 1,
             MaxAge = realtime.ResumeWindow + TimeSpan.FromMinutes(1), // a dead node's last state outlives its entries' expiry
             Discard = StreamConfigDiscard.Old,
