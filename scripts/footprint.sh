@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# `make footprint`: the published binary's size, and its resident memory once started and ready (idle), against
-# the local cluster of `make run` on a spare port.
+# `make footprint`: the published binary's size, the time from exec to the first 200 from /ready (migrations applied,
+# replication streaming), and its resident memory once ready and idle, against the local cluster of `make run`
+# (FOOTPRINT_PG_PORT picks another already-running cluster's port; FOOTPRINT_PORT the server's port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=$(pwd)/.madbase
 bin=artifacts/publish/madbase-edge
-scripts/pg.sh start "$state/pg" 54322 >/dev/null
-port=24390 # below 32768: the ephemeral range above it belongs to client sockets
+pg_port=${FOOTPRINT_PG_PORT:-54322}
+port=${FOOTPRINT_PORT:-24390} # below 32768: the ephemeral range above it belongs to client sockets
+[ -n "${FOOTPRINT_PG_PORT:-}" ] || scripts/pg.sh start "$state/pg" "$pg_port" >/dev/null
+start=$(date +%s%N)
 MADBASE_JWT_SECRET=footprint-footprint-footprint-footprint MADBASE_LISTEN=http://127.0.0.1:$port \
-MADBASE_DATABASE_URL=postgres://postgres@127.0.0.1:54322/postgres MADBASE_STORAGE_DIR=$state/footprint/storage \
+MADBASE_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres MADBASE_STORAGE_DIR=$state/footprint/storage \
 MADBASE_SCRATCH_DIR=$state/footprint/scratch "$bin" >"$state/footprint.log" 2>&1 </dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+ready=""
+for _ in $(seq 1 3000); do
+  if curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ready=$(( ($(date +%s%N) - start) / 1000000 )); break; fi
+  sleep 0.01
+done
+[ -n "$ready" ] || { tail -20 "$state/footprint.log"; echo "footprint: not ready within 30 s"; exit 1; }
 sleep 2
 size=$(stat -c %s "$bin")
 rss=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
-printf 'binary size: %s bytes (%.1f MiB)\nidle RSS after start: %s KiB (%.1f MiB)\n' "$size" "$(awk "BEGIN{print $size/1048576}")" "$rss" "$(awk "BEGIN{print $rss/1024}")"
+printf 'binary size: %s bytes (%.1f MiB)\nstart -> ready: %s ms (includes curl polling every 10 ms)\nidle RSS after start: %s KiB (%.1f MiB)\n' \
+  "$size" "$(awk "BEGIN{print $size/1048576}")" "$ready" "$rss" "$(awk "BEGIN{print $rss/1024}")"

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `make image`: an OCI image of the AOT binary built with Debian's buildah from an empty base (scratch), so no
 # registry is needed. Its tree holds only: the binary; the shared libraries it is linked against (ldd) and their
-# loader; OpenSSL's libssl/libcrypto, which .NET loads with dlopen (so ldd cannot see them) for TLS to PostgreSQL and
-# S3 (TLS=0 leaves them out: about 5.4 MB less, plain-TCP peers only); the CA certificates; /etc/passwd and
+# loader; OpenSSL's libssl/libcrypto, which .NET loads with dlopen (so ldd cannot see them) for all its cryptography:
+# TLS to PostgreSQL and S3, and the HMAC-SHA256 of every JWT, so they are not optional (an image without them exits at
+# start with "No usable version of libssl was found", measured 2026-12-06); the CA certificates; /etc/passwd and
 # /etc/group naming the non-root user 10001; /tmp; and the /data volume (storage and scratch) owned by that user.
 # The same layout as Dockerfile.aot's runtime stage. Usage: scripts/image.sh [tag]   (default madbase-edge:latest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tag=${1:-madbase-edge:latest}
-bin=artifacts/publish/madbase-edge
+bin=${BIN:-artifacts/publish/madbase-edge} # BIN= another build of the binary (size comparisons)
 [ -x "$bin" ] || { echo "image.sh: $bin missing: run make publish"; exit 1; }
 
 need() { command -v "$1" >/dev/null || missing="$missing $2"; }
@@ -30,13 +31,11 @@ cp "$bin" "$root/usr/local/bin/madbase-edge"
 libs() { ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'; }
 {
   libs "$bin"
-  if [ "${TLS:-1}" != 0 ]; then
-    for so in libssl.so.3 libcrypto.so.3; do
-      path=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ && !found { print $NF; found = 1 }') # reads all: no SIGPIPE under pipefail
-      [ -n "$path" ] || { echo "image.sh: $so not found (apt-get install libssl3)"; exit 1; }
-      echo "$path"; libs "$path"
-    done
-  fi
+  for so in libssl.so.3 libcrypto.so.3; do
+    path=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ && !found { print $NF; found = 1 }') # reads all: no SIGPIPE under pipefail
+    [ -n "$path" ] || { echo "image.sh: $so not found (apt-get install libssl3)"; exit 1; }
+    echo "$path"; libs "$path"
+  done
 } | sort -u | while read -r lib; do cp -L --parents "$lib" "$root"; done
 
 cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"

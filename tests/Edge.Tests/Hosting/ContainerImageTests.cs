@@ -90,6 +90,34 @@ public sealed class ContainerImageTests
         }
     }
 
+    [Fact]
+    public void DockerfileAot_RuntimeStage_HasTheImageUserVolumeAndEnvironment()
+    {
+        // Dockerfile.aot cannot be built here (no registry), so its runtime stage is read: the same non-root user,
+        // working directory, volume and settings as scripts/image.sh gives the buildah image.
+        var root = TestEnvironment.RepositoryRoot;
+        var dockerfile = File.ReadAllText(Path.Combine(root, "Dockerfile.aot"));
+        var runtime = dockerfile[dockerfile.LastIndexOf("\nFROM ", StringComparison.Ordinal)..];
+        var script = File.ReadAllText(Path.Combine(root, "scripts", "image.sh"));
+
+        Assert.Equal("10001:10001", Instruction(runtime, "USER"));
+        Assert.Contains("--user 10001:10001", script, StringComparison.Ordinal);
+        Assert.Contains("useradd --uid 10001 --gid 10001", runtime, StringComparison.Ordinal);
+        Assert.Contains("chown -R 10001:10001 /data", runtime, StringComparison.Ordinal);
+        Assert.Equal("/data", Instruction(runtime, "WORKDIR"));
+        Assert.Equal("/data", Instruction(runtime, "VOLUME"));
+        Assert.True(runtime.IndexOf("\nUSER ", StringComparison.Ordinal) < runtime.IndexOf("\nENTRYPOINT ", StringComparison.Ordinal), "USER must come before ENTRYPOINT");
+        foreach (var setting in new[] { "MADBASE_LISTEN=http://0.0.0.0:54321", "MADBASE_STORAGE_DIR=/data/storage", "MADBASE_SCRATCH_DIR=/data/scratch" })
+        {
+            Assert.Contains(setting, runtime, StringComparison.Ordinal);
+            Assert.Contains("--env " + setting, script, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The argument of the last <paramref name="keyword"/> instruction (the one in force).</summary>
+    private static string Instruction(string dockerfile, string keyword) =>
+        dockerfile.Split('\n').Last(l => l.StartsWith(keyword + " ", StringComparison.Ordinal))[(keyword.Length + 1)..].Trim();
+
     private static async Task CreateBucketAsync(HttpClient http, string bucket)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "storage/v1/bucket")

@@ -24,6 +24,9 @@ internal static class TestEnvironment
 
     public static string WorkDir { get; } = CreateWorkDir();
 
+    /// <summary>The checkout the tests were built from: the first folder above the test assembly holding MadBase.sln.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
     /// <summary>Creates a fresh database so each test owns its schema, publication and slot names.</summary>
     public static async Task<string> CreateDatabaseAsync()
     {
@@ -48,5 +51,18 @@ internal static class TestEnvironment
         var dir = Path.Combine(root, DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "MadBase.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no MadBase.sln above {AppContext.BaseDirectory}");
     }
 }
