@@ -182,7 +182,9 @@ public sealed partial class PrivateChannelTests
         while (!live.Contains(Total) && !(replayed.Count > 0 && replayed[^1] == Total))
         {
             var frame = await ReadTextAsync(socket);
-            var n = int.Parse(NumberOf().Match(frame).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var number = NumberOf().Match(frame);
+            Assert.True(number.Success, "not a numbered broadcast: " + frame);
+            var n = int.Parse(number.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             if (frame.Contains("\"replayed\":true", StringComparison.Ordinal))
             {
                 Assert.Empty(live); // every replayed message comes before any live one

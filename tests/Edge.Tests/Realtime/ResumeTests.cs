@@ -50,7 +50,9 @@ public sealed partial class ResumeTests
         await ProveAsync(first);
         await first.DisposeAsync();
         await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        var routed = Regex.Match(await server.MetricsAsync(), @"(?m)^madbase_realtime_transactions_routed_total (\d+)$").Groups[1].Value;
         await server.InsertAsync(2, 2);
+        await server.WaitForMetricAsync($@"(?m)^madbase_realtime_transactions_routed_total (?!{routed}$)\d+$"); // row 2 routed before the joins: none of them may get it
 
         await using var otherBindings = await server.JoinAsync(topic, """{"postgres_changes":[{"event":"*","schema":"public","table":"items"}]}""");
         await using var otherUser = await server.JoinAsync(topic, token: Tokens.User(Guid.NewGuid()));
