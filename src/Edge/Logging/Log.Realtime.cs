@@ -45,6 +45,9 @@ internal static partial class Log
     [LoggerMessage(3013, LogLevel.Warning, "RLS probe on {Table} as {Role} failed ({Reason}); its rows are withheld from that identity")]
     public static partial void RlsProbeFailed(ILogger logger, string table, string role, string reason);
 
+    [LoggerMessage(3026, LogLevel.Warning, "Column privileges of {Table} for {Role} could not be read ({Reason}); that role is sent no column of it")]
+    public static partial void ColumnPrivilegesFailed(ILogger logger, string table, string role, string reason);
+
     [LoggerMessage(3014, LogLevel.Information, "REST broadcast to {Topic} skipped: {Reason}")]
     public static partial void RestBroadcastSkipped(ILogger logger, string topic, string reason);
 

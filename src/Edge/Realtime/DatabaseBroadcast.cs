@@ -31,7 +31,7 @@ internal static class DatabaseBroadcast
         var payload = Text(change, "payload");
         if (name is null || eventName is null || payload is null)
         {
-            return false;
+            return false; // a binary row (realtime.send_binary) is read by TryReadBinary
         }
 
         id = Text(change, "id");
@@ -46,6 +46,30 @@ internal static class DatabaseBroadcast
         }
 
         topic = new TopicKey(RealtimeChannel.TopicPrefix + name, isPrivate);
+        return true;
+    }
+
+    /// <summary>
+    /// A <c>realtime.send_binary()</c> row: its topic, event, bytes and id. The bytes are decoded from bytea's text
+    /// output (<c>\x…</c> hex, or the <c>escape</c> format when the server is set to it).
+    /// </summary>
+    public static bool TryReadBinary(ChangeEvent change, out TopicKey topic, out string eventName, out byte[] bytes, out string? id)
+    {
+        topic = default;
+        eventName = "";
+        bytes = [];
+        id = null;
+        if (change.Kind != ChangeKind.Insert || change.Schema != "realtime" || change.Table != "messages" || Text(change, "extension") != "broadcast"
+            || Text(change, "payload") is not null || Text(change, "binary_payload") is not { } text
+            || Text(change, "topic") is not { } name || Text(change, "event") is not { } @event || ByteaText.Decode(text) is not { } decoded)
+        {
+            return false;
+        }
+
+        id = Text(change, "id");
+        eventName = @event;
+        bytes = decoded;
+        topic = new TopicKey(RealtimeChannel.TopicPrefix + name, Text(change, "private") == "t");
         return true;
     }
 

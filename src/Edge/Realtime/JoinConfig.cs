@@ -14,6 +14,12 @@ internal sealed class JoinConfig
 
     public bool BroadcastAck { get; private set; }
 
+    /// <summary>
+    /// <c>broadcast.replication_ready</c>: the client wants a <c>system</c> ok "Replication connection established" once
+    /// the database stream is live (docs/protocol/realtime.md §System messages).
+    /// </summary>
+    public bool ReplicationReady { get; private set; }
+
     /// <summary>True when presence callbacks are wanted; clients ≤2.11 send only <c>{"key":""}</c>, treated as enabled.</summary>
     public bool PresenceEnabled { get; private set; }
 
@@ -99,6 +105,11 @@ internal sealed class JoinConfig
                     {
                         r.Read();
                         c.BroadcastAck = ReadBool(ref r);
+                    }
+                    else if (r.ValueTextEquals("replication_ready"u8))
+                    {
+                        r.Read();
+                        c.ReplicationReady = ReadBool(ref r);
                     }
                     else if (r.ValueTextEquals("replay"u8))
                     {

@@ -35,6 +35,7 @@ internal sealed class RealtimeChannel
         Outbound = outbound;
         BroadcastSelf = config.BroadcastSelf;
         BroadcastAck = config.BroadcastAck;
+        WantsReplicationReady = config.ReplicationReady;
         PresenceKey = string.IsNullOrEmpty(config.PresenceKey) ? Guid.NewGuid().ToString() : config.PresenceKey;
         _presenceEnabled = config.PresenceEnabled;
         _claims = claims;
@@ -91,6 +92,15 @@ internal sealed class RealtimeChannel
     }
 
     public bool IsClosed => _closed;
+
+    /// <summary>
+    /// Set while a <c>broadcast.replication_ready</c> join waits for the database stream: the time after which the
+    /// channel is closed instead (upstream: one minute). Read and cleared under the session's lock.
+    /// </summary>
+    public DateTimeOffset? ReplicationReadyDeadline { get; set; }
+
+    /// <summary>The join asked for <c>broadcast.replication_ready</c>.</summary>
+    public bool WantsReplicationReady { get; }
 
     /// <summary>
     /// The join's replies are queued: from now on its postgres_changes may be written. Before, the socket's log reader

@@ -6,6 +6,7 @@ using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.Realtime.Resume;
+using MadBase.Edge.Replication;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 
@@ -22,9 +23,11 @@ internal sealed partial class RealtimeHub : IDisposable
     private volatile bool _stopping;
     private PositionMark _catchUp = new(ChangePosition.None);
 
-    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer, ReplayReader replays)
+    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer, ReplayReader replays,
+        ReplicationState replication)
     {
         Options = options;
+        ReplicationStatus = replication;
         Authorizer = authorizer;
         Replays = replays;
         Jwt = jwt;
@@ -51,6 +54,9 @@ internal sealed partial class RealtimeHub : IDisposable
     }
 
     public RealtimeOptions Options { get; }
+
+    /// <summary>The database stream's state: whether it is live, for <c>broadcast.replication_ready</c>.</summary>
+    public ReplicationState ReplicationStatus { get; }
 
     public Jwt Jwt { get; }
 
@@ -169,14 +175,19 @@ internal sealed partial class RealtimeHub : IDisposable
     }
 
     /// <summary>Raw bytes as a kind-4 frame to the topic's vsn 2.0.0 channels (v1 cannot carry raw bytes), on every node.</summary>
-    public int BroadcastRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload)
+    /// <param name="messageId">
+    /// A database broadcast's row id (<c>realtime.send_binary</c>): sent as the frame's metadata <c>{"id":…}</c>, which
+    /// the client shows as <c>meta</c>, as upstream does. Other nodes deliver the bytes without it (the cluster's raw
+    /// message carries no metadata).
+    /// </param>
+    public int BroadcastRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null)
     {
         Cluster?.PublishBroadcast(key, Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload));
-        return DeliverRaw(key, @event, payload);
+        return DeliverRaw(key, @event, payload, messageId);
     }
 
     /// <summary><see cref="BroadcastRaw"/> on this node only.</summary>
-    public int DeliverRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload)
+    public int DeliverRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null)
     {
         var topic = key.Topic;
         byte[]? frame = null;
@@ -185,8 +196,14 @@ internal sealed partial class RealtimeHub : IDisposable
         {
             if (channel.Version == PhoenixVersion.V2 && channel.ReceivesBroadcast)
             {
-                frame ??= PhoenixFrames.BinaryBroadcast(System.Text.Encoding.UTF8.GetBytes(topic), System.Text.Encoding.UTF8.GetBytes(@event), [], Protocol.Phoenix.PhoenixPayloadEncoding.Raw, payload);
-                delivered += channel.Send(new OutboundFrame(frame)) ? 1 : 0;
+                frame ??= PhoenixFrames.BinaryBroadcast(System.Text.Encoding.UTF8.GetBytes(topic), System.Text.Encoding.UTF8.GetBytes(@event),
+                    messageId is null ? [] : PhoenixFrames.Json(messageId, static (json, id) =>
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("id", id);
+                        json.WriteEndObject();
+                    }), Protocol.Phoenix.PhoenixPayloadEncoding.Raw, payload);
+                delivered += channel.Send(new OutboundFrame(frame), messageId) ? 1 : 0;
             }
         }
 
@@ -210,6 +227,7 @@ internal sealed partial class RealtimeHub : IDisposable
             }
 
             session.CloseExpiredChannels(now);
+            session.NotifyReplicationReady(now);
         }
     }
 

@@ -17,6 +17,7 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddSingleton<RealtimeHub>();
         services.TryAddSingleton<ChangeFeed>();
         services.AddSingleton<RlsProbe>();
+        services.AddSingleton<ColumnAccess>();
         services.AddHostedService<ChangeRouter>();
         services.AddHostedService<Resume.ResumeKeeper>();
         return services;

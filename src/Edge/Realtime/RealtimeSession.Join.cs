@@ -147,6 +147,13 @@ internal sealed partial class RealtimeSession
             Send(PhoenixFrames.Message(Version, channel.JoinRef, null, channel.Topic, "presence_state", _hub.Presence.State(channel.Key)));
         }
 
+        if (channel.WantsReplicationReady)
+        {
+            // At once when the stream is live (the usual case); otherwise the sweep tells it later, or gives up.
+            channel.ReplicationReadyDeadline = _hub.Time.GetUtcNow() + ReplicationReadyTimeout;
+            NotifyReplicationReady(channel, _hub.Time.GetUtcNow());
+        }
+
         if (replayed is not null)
         {
             OpenReplay(channel, replayed);

@@ -216,6 +216,48 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         }
     }
 
+    /// <summary>Upstream's wait for the database stream before closing a <c>replication_ready</c> channel.</summary>
+    private static readonly TimeSpan ReplicationReadyTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// <c>broadcast.replication_ready</c> channels still waiting: a <c>system</c> ok "Replication connection
+    /// established" once the database stream is live, or upstream's close after the timeout. Called by the sweep.
+    /// </summary>
+    public void NotifyReplicationReady(DateTimeOffset now)
+    {
+        lock (Gate)
+        {
+            if (!_channels.Any(static (channel, _) => channel.ReplicationReadyDeadline is not null, 0))
+            {
+                return;
+            }
+
+            foreach (var channel in _channels.ToArray())
+            {
+                NotifyReplicationReady(channel, now);
+            }
+        }
+    }
+
+    private void NotifyReplicationReady(RealtimeChannel channel, DateTimeOffset now)
+    {
+        if (channel.ReplicationReadyDeadline is not { } deadline)
+        {
+            return;
+        }
+
+        if (_hub.ReplicationStatus.IsConnected)
+        {
+            channel.ReplicationReadyDeadline = null;
+            Send(SystemMessage(channel, "system", ok: true, "Replication connection established"));
+        }
+        else if (now >= deadline)
+        {
+            channel.ReplicationReadyDeadline = null;
+            CloseChannel(channel, "Replication connection was not established in time");
+        }
+    }
+
     private static bool IsExpired(RealtimeChannel channel, DateTimeOffset now, TimeSpan grace) =>
         channel.Claims.ExpiresAt is { } expiresAt && now - expiresAt > grace;
 

@@ -19,6 +19,11 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
     public const int MaxPayloadBytes = 1024 * 1024;
     private const int OversizeFieldLimit = 64;
 
+    public const string NoPrimaryKeyError = "Error 400: Bad Request, no primary key";
+
+    /// <summary>Upstream's payload error when the subscriber's role may not SELECT the table's key columns.</summary>
+    public const string UnauthorizedError = "Error 401: Unauthorized";
+
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
 
     // Column lists are shared by every event of a relation until its next Relation message (a new RelationInfo).
@@ -38,11 +43,8 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
         }
 
         var hasKey = change.Kind == ChangeKind.Truncate || catalog.HasPrimaryKey(relation.Id);
-        var json = EncodeData(relation, change.Kind, commitTimestamp, columns, record, oldRecord, hasKey, fieldLimit: int.MaxValue);
-        if (json.Length > MaxPayloadBytes)
-        {
-            json = EncodeData(relation, change.Kind, commitTimestamp, columns, record, oldRecord, hasKey, OversizeFieldLimit);
-        }
+        var json = EncodeCapped(relation.Namespace, relation.Name, change.Kind, commitTimestamp, columns, record, oldRecord,
+            hasKey ? null : NoPrimaryKeyError, mask: null);
 
         return new ChangeEvent
         {
@@ -56,6 +58,30 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             OldRecord = oldRecord,
             DataJson = json,
         };
+    }
+
+    /// <summary>
+    /// The <c>data</c> JSON of <paramref name="change"/> restricted to the columns <paramref name="shown"/> marks (a
+    /// binding's <c>select</c> list plus the key, and the columns the subscriber's role may SELECT): the
+    /// <c>columns</c> list, <c>record</c> and <c>old_record</c> all leave the others out, as upstream's do.
+    /// </summary>
+    public byte[] EncodeProjection(ChangeEvent change, bool[] shown) =>
+        EncodeCapped(change.Schema, change.Table, change.Kind, change.CommitTimestamp, change.Columns, change.Record,
+            change.OldRecord, error: null, shown);
+
+    /// <summary>Upstream's answer in place of a row the subscriber's role may not read the key of (never for DELETE).</summary>
+    public byte[] EncodeUnauthorized(ChangeEvent change) =>
+        EncodeData(change.Schema, change.Table, change.Kind, change.CommitTimestamp, change.Columns, change.Record,
+            change.OldRecord, UnauthorizedError, int.MaxValue, mask: null);
+
+    /// <summary>Encodes in full, or, above Supabase's cap, again with only the short fields and <c>Error 413</c>.</summary>
+    private byte[] EncodeCapped(string schema, string table, ChangeKind kind, DateTimeOffset commitTimestamp,
+        IReadOnlyList<ChangeColumn> columns, IReadOnlyList<ChangeValue> record, IReadOnlyList<ChangeValue> oldRecord, string? error, bool[]? mask)
+    {
+        var json = EncodeData(schema, table, kind, commitTimestamp, columns, record, oldRecord, error, int.MaxValue, mask);
+        return json.Length <= MaxPayloadBytes || error is not null
+            ? json
+            : EncodeData(schema, table, kind, commitTimestamp, columns, record, oldRecord, error, OversizeFieldLimit, mask);
     }
 
     private ChangeColumn[] DescribeColumns(RelationInfo relation)
@@ -110,22 +136,27 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
         return filled;
     }
 
+    /// <param name="error">Upstream's error rows (no key, unauthorized): no columns, empty records, no timestamp.</param>
+    /// <param name="mask">Columns to show (by index); null shows all.</param>
     private byte[] EncodeData(
-        RelationInfo relation,
+        string schema,
+        string table,
         ChangeKind kind,
         DateTimeOffset commitTimestamp,
-        ChangeColumn[] columns,
-        ChangeValue[] record,
-        ChangeValue[] oldRecord,
-        bool hasKey,
-        int fieldLimit)
+        IReadOnlyList<ChangeColumn> columns,
+        IReadOnlyList<ChangeValue> record,
+        IReadOnlyList<ChangeValue> oldRecord,
+        string? error,
+        int fieldLimit,
+        bool[]? mask)
     {
+        var hasKey = error is null;
         _buffer.ResetWrittenCount();
         using (var json = new Utf8JsonWriter(_buffer))
         {
             json.WriteStartObject();
-            json.WriteString("schema"u8, relation.Namespace);
-            json.WriteString("table"u8, relation.Name);
+            json.WriteString("schema"u8, schema);
+            json.WriteString("table"u8, table);
             if (hasKey)
             {
                 json.WriteString("commit_timestamp"u8, commitTimestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
@@ -146,8 +177,14 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             json.WriteStartArray("columns"u8);
             if (hasKey)
             {
-                foreach (var column in columns)
+                for (var i = 0; i < columns.Count; i++)
                 {
+                    if (mask is not null && !mask[i])
+                    {
+                        continue;
+                    }
+
+                    var column = columns[i];
                     json.WriteStartObject();
                     json.WriteString("name"u8, column.Name);
                     json.WriteString("type"u8, column.TypeName);
@@ -159,20 +196,20 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             if (kind is ChangeKind.Insert or ChangeKind.Update)
             {
                 json.WritePropertyName("record"u8);
-                WriteRecord(json, relation, record, hasKey, fieldLimit);
+                WriteRecord(json, columns, record, hasKey, fieldLimit, mask);
             }
 
             if (kind is ChangeKind.Update or ChangeKind.Delete)
             {
                 json.WritePropertyName("old_record"u8);
-                WriteRecord(json, relation, oldRecord, hasKey, fieldLimit);
+                WriteRecord(json, columns, oldRecord, hasKey, fieldLimit, mask);
             }
 
-            WriteUnchangedToast(json, relation, record);
-            if (!hasKey)
+            WriteUnchangedToast(json, columns, record, mask);
+            if (error is not null)
             {
                 json.WriteStartArray("errors"u8);
-                json.WriteStringValue("Error 400: Bad Request, no primary key");
+                json.WriteStringValue(error);
                 json.WriteEndArray();
             }
             else if (fieldLimit != int.MaxValue)
@@ -192,22 +229,27 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
         return _buffer.WrittenSpan.ToArray();
     }
 
-    private void WriteRecord(Utf8JsonWriter json, RelationInfo relation, ChangeValue[] values, bool hasKey, int fieldLimit)
+    private void WriteRecord(Utf8JsonWriter json, IReadOnlyList<ChangeColumn> columns, IReadOnlyList<ChangeValue> values, bool hasKey, int fieldLimit, bool[]? mask)
     {
         json.WriteStartObject();
         if (hasKey)
         {
-            for (var i = 0; i < values.Length; i++)
+            for (var i = 0; i < values.Count; i++)
             {
+                if (mask is not null && !mask[i])
+                {
+                    continue;
+                }
+
                 var value = values[i];
                 switch (value.Kind)
                 {
                     case ChangeValueKind.Null:
-                        json.WriteNull(relation.Columns[i].Name);
+                        json.WriteNull(columns[i].Name);
                         break;
                     case ChangeValueKind.Text when value.Text!.Length <= fieldLimit:
-                        json.WritePropertyName(relation.Columns[i].Name);
-                        PgTextJsonWriter.Write(json, value.Text, catalog.GetType(relation.Columns[i].TypeOid), catalog);
+                        json.WritePropertyName(columns[i].Name);
+                        PgTextJsonWriter.Write(json, value.Text, catalog.GetType(columns[i].TypeOid), catalog);
                         break;
                     default:
                         break; // Absent, unchanged TOAST (listed separately) or cut for size: omitted, never nulled.
@@ -219,19 +261,25 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
     }
 
     /// <summary>MadBase addition: names of columns whose value was not sent because it is unchanged TOAST.</summary>
-    private static void WriteUnchangedToast(Utf8JsonWriter json, RelationInfo relation, ChangeValue[] record)
+    private static void WriteUnchangedToast(Utf8JsonWriter json, IReadOnlyList<ChangeColumn> columns, IReadOnlyList<ChangeValue> record, bool[]? mask)
     {
-        if (Array.TrueForAll(record, v => v.Kind != ChangeValueKind.UnchangedToast))
+        var any = false;
+        for (var i = 0; i < record.Count && !any; i++)
+        {
+            any = record[i].Kind == ChangeValueKind.UnchangedToast && (mask is null || mask[i]);
+        }
+
+        if (!any)
         {
             return;
         }
 
         json.WriteStartArray("unchanged_toast"u8);
-        for (var i = 0; i < record.Length; i++)
+        for (var i = 0; i < record.Count; i++)
         {
-            if (record[i].Kind == ChangeValueKind.UnchangedToast)
+            if (record[i].Kind == ChangeValueKind.UnchangedToast && (mask is null || mask[i]))
             {
-                json.WriteStringValue(relation.Columns[i].Name);
+                json.WriteStringValue(columns[i].Name);
             }
         }
 

@@ -101,6 +101,9 @@ internal static class StorageApiEndpoints
             case "list" when HttpMethods.IsPost(method) && afterFirst is not null:
                 await ListRoute.ListAsync(context, services, Decode(afterFirst));
                 return true;
+            case "list-v2" when HttpMethods.IsPost(method) && afterFirst is not null:
+                await ListV2Route.ListAsync(context, services, Decode(afterFirst));
+                return true;
             case "move" when HttpMethods.IsPost(method) && afterFirst is null:
                 await MoveCopyRoutes.MoveAsync(context, services);
                 return true;

@@ -95,13 +95,15 @@ public sealed class MigrationTests
             connection,
             "select column_name || ':' || udt_name from information_schema.columns where table_schema = 'realtime' and table_name = 'messages' order by ordinal_position");
         Assert.Equal(
-            ["topic:text", "extension:text", "payload:jsonb", "event:text", "private:bool", "updated_at:timestamp", "inserted_at:timestamp", "id:uuid"],
+            ["topic:text", "extension:text", "payload:jsonb", "event:text", "private:bool", "updated_at:timestamp", "inserted_at:timestamp", "id:uuid", "binary_payload:bytea"],
             columns);
         Assert.True(await ScalarAsync<bool>(connection, "select relrowsecurity from pg_class where oid = 'realtime.messages'::regclass"));
         foreach (var role in new[] { "anon", "authenticated", "service_role" })
         {
             Assert.True(await ScalarAsync<bool>(connection, $"select has_table_privilege('{role}', 'realtime.messages', 'select, insert, update')"));
             Assert.True(await ScalarAsync<bool>(connection, $"select has_function_privilege('{role}', 'realtime.topic()', 'execute')"));
+            Assert.True(await ScalarAsync<bool>(connection, $"select has_function_privilege('{role}', 'realtime.send_binary(bytea, text, text, boolean)', 'execute')"));
+            Assert.True(await ScalarAsync<bool>(connection, $"select has_function_privilege('{role}', 'realtime.broadcast_changes(text, text, text, text, text, record, record, text)', 'execute')"));
         }
 
         Assert.Equal(1L, await ScalarAsync<long>(connection, "select count(*) from pg_publication_tables where pubname = 'madbase_pub' and schemaname = 'realtime' and tablename = 'messages'"));

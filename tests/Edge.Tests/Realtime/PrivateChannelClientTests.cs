@@ -127,6 +127,88 @@ public sealed class PrivateChannelClientTests(PrivateChannelServerFixture server
         }
     }
 
+    /// <summary>
+    /// Issue 15: realtime.broadcast_changes() from a row trigger (INSERT, UPDATE, DELETE) and realtime.send_binary() to a
+    /// private channel: JSON rows to every client, raw bytes to vsn 2.0.0 clients only, byte for byte.
+    /// </summary>
+    [Fact]
+    public async Task DatabaseBroadcasts_BroadcastChangesTriggerAndSendBinary_ReachPrivateChannel()
+    {
+        var table = "bc_" + Guid.NewGuid().ToString("N")[..8];
+        var room = PrivateChannelServerFixture.RoomA;
+        await server.ExecuteAsync($$"""
+            create table public.{{table}} (id bigint primary key, title text);
+            create function public.{{table}}_broadcast() returns trigger language plpgsql as $$
+            begin
+              perform realtime.broadcast_changes('{{room}}', tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
+              return null;
+            end $$;
+            create trigger {{table}}_broadcast after insert or update or delete on public.{{table}}
+              for each row execute function public.{{table}}_broadcast();
+            """);
+        var joinsBefore = await CounterAsync("madbase_realtime_joins_total");
+        var env = new Dictionary<string, string>
+        {
+            ["EDGE_URL"] = server.Edge.BaseUri.ToString().TrimEnd('/'),
+            ["EDGE_ANON_KEY"] = Tokens.Anon,
+            ["EDGE_TOKEN_A"] = Tokens.User(PrivateChannelServerFixture.UserA),
+            ["EDGE_ROOM"] = room,
+            ["EDGE_EXPECT_V2"] = "4",
+            ["EDGE_EXPECT_V1"] = "3",
+        };
+        var script = NodeScript.RunAsync("realtime-db-broadcast.mjs", env, s_timeout);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await CounterAsync("madbase_realtime_joins_total") < joinsBefore + 2 && !script.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        await server.ExecuteAsync($"""
+            insert into public.{table} values (1, 'a');
+            update public.{table} set title = 'b' where id = 1;
+            delete from public.{table} where id = 1;
+            select realtime.send_binary('\xdeadbeef00ff'::bytea, 'bytes', '{room}');
+            """);
+        var result = (await script).Json;
+
+        Assert.Equal("SUBSCRIBED", result.GetProperty("joins").GetProperty("v2").GetString());
+        Assert.Equal("SUBSCRIBED", result.GetProperty("joins").GetProperty("v1").GetString());
+        var v2 = result.GetProperty("got").GetProperty("v2").EnumerateArray().ToArray();
+        var v1 = result.GetProperty("got").GetProperty("v1").EnumerateArray().ToArray();
+
+        // broadcast_changes: event = the operation (as the trigger passes it), payload {old_record, record, operation,
+        // table, schema}; meta.id is the realtime.messages row id.
+        foreach (var messages in new[] { v1, v2 })
+        {
+            Assert.Equal(["INSERT", "UPDATE", "DELETE"], messages.Take(3).Select(m => m.GetProperty("event").GetString()));
+            var (insert, update, delete) = (messages[0].GetProperty("payload"), messages[1].GetProperty("payload"), messages[2].GetProperty("payload"));
+            Assert.Equal("INSERT", insert.GetProperty("operation").GetString());
+            Assert.Equal(table, insert.GetProperty("table").GetString());
+            Assert.Equal("public", insert.GetProperty("schema").GetString());
+            Assert.Equal("a", insert.GetProperty("record").GetProperty("title").GetString());
+            Assert.Equal(JsonValueKind.Null, insert.GetProperty("old_record").ValueKind);
+            Assert.Equal("b", update.GetProperty("record").GetProperty("title").GetString());
+            Assert.Equal("a", update.GetProperty("old_record").GetProperty("title").GetString());
+            Assert.Equal(JsonValueKind.Null, delete.GetProperty("record").ValueKind);
+            Assert.Equal(1, delete.GetProperty("old_record").GetProperty("id").GetInt64());
+            Assert.All(messages.Take(3), m => Assert.False(string.IsNullOrEmpty(m.GetProperty("meta").GetProperty("id").GetString())));
+        }
+
+        // send_binary: a binary frame to vsn 2.0.0, the bytes unchanged, with meta.id; nothing to vsn 1.0.0.
+        Assert.Equal(4, v2.Length);
+        Assert.Equal("bytes", v2[3].GetProperty("event").GetString());
+        Assert.True(v2[3].GetProperty("binary").GetBoolean());
+        Assert.Equal("deadbeef00ff", v2[3].GetProperty("payload").GetString());
+        Assert.False(string.IsNullOrEmpty(v2[3].GetProperty("meta").GetProperty("id").GetString()));
+        Assert.Equal(3, v1.Length);
+    }
+
+    private async Task<long> CounterAsync(string name)
+    {
+        var line = (await server.Edge.Http.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private async Task<long> ReplayedTotalAsync()
     {
         var line = (await server.Edge.Http.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith("madbase_realtime_replayed_total ", StringComparison.Ordinal));

@@ -30,6 +30,25 @@ public sealed class RealtimeClientTests(RealtimeServerFixture server) : IClassFi
         Assert.Equal("grüße", result.GetProperty("b")[0].GetProperty("text").GetString());
     }
 
+    /// <summary>Issue 15: <c>broadcast.replication_ready</c> gets upstream's system message once the stream is live.</summary>
+    [Fact]
+    public async Task ReplicationReady_Requested_SystemOkOnceStreamIsLive()
+    {
+        await server.Edge.WaitForStreamingAsync();
+        var result = (await NodeScript.RunAsync("realtime-replication-ready.mjs", Env(), s_timeout)).Json;
+
+        Assert.Equal("SUBSCRIBED", result.GetProperty("joinReady").GetString());
+        Assert.Equal("SUBSCRIBED", result.GetProperty("joinPlain").GetString());
+        var system = result.GetProperty("seen").GetProperty("ready").EnumerateArray().Single();
+        Assert.Equal("system", system.GetProperty("extension").GetString());
+        Assert.Equal("ok", system.GetProperty("status").GetString());
+        Assert.Equal("Replication connection established", system.GetProperty("message").GetString());
+        Assert.StartsWith("ready-", system.GetProperty("channel").GetString(), StringComparison.Ordinal);
+        Assert.Empty(result.GetProperty("seen").GetProperty("plain").EnumerateArray());
+        Assert.Equal("ok", result.GetProperty("sent").GetString());
+        Assert.Equal(1, result.GetProperty("seen").GetProperty("echoes")[0].GetProperty("n").GetInt32());
+    }
+
     [Fact]
     public async Task Presence_TrackAndLeave_SyncsStateAndReportsLeave()
     {

@@ -37,6 +37,23 @@ public abstract class SupabaseJsStorageTests<TFixture>(TFixture fixture) : IClas
         Assert.True(result.Json.GetProperty("ok").GetBoolean(), result.Stdout);
         Assert.True(result.Json.GetProperty("checks").GetInt32() >= 12, result.Stdout);
     }
+
+    /// <summary>Issue 15: listV2 with cursor pages, folders (<c>with_delimiter</c>), descending and timestamp order, and RLS.</summary>
+    [Fact]
+    public async Task StorageJs_ListV2PagesAndFolders_MatchUpstream()
+    {
+        var alice = Guid.NewGuid();
+        var result = await NodeScript.RunAsync("storage-list-v2.mjs", new Dictionary<string, string>
+        {
+            ["MADBASE_URL"] = fixture.Edge.BaseUri.ToString().TrimEnd('/'),
+            ["MADBASE_SERVICE_KEY"] = Tokens.ServiceRole,
+            ["MADBASE_ANON_KEY"] = Tokens.Anon,
+            ["MADBASE_USER_A_TOKEN"] = Tokens.User(alice),
+            ["MADBASE_USER_A_ID"] = alice.ToString(),
+        }, TimeSpan.FromSeconds(60));
+        Assert.True(result.Json.GetProperty("ok").GetBoolean(), result.Stdout);
+        Assert.True(result.Json.GetProperty("checks").GetInt32() >= 30, result.Stdout);
+    }
 }
 
 public sealed class FileSupabaseJsStorageTests(FileStorageFixture fixture) : SupabaseJsStorageTests<FileStorageFixture>(fixture);

@@ -1,4 +1,5 @@
-// postgres_changes through supabase-js: one client, four channels with different event/filter bindings. The test
+// postgres_changes through supabase-js: one client, one channel per event/filter/select binding named in EDGE_EXPECT
+// (EDGE_EXPECT_PAIRED: a second binding on the same channel, to check per-binding payloads). The test
 // writes the rows once every binding is registered (it watches /metrics) and this script waits for the expected
 // counts (EDGE_EXPECT = JSON {channel: count}), then lingers to catch anything extra.
 import { client, subscribe, waitFor, sleep, done } from './realtime-common.mjs';
@@ -18,14 +19,23 @@ const specs = {
   titleMatch: { event: '*', schema: 'public', table, filter: 'title=match.^b[0-9]+$' },
   titleIMatch: { event: '*', schema: 'public', table, filter: 'title=imatch.^b\\d' },
   titleIsDistinctA: { event: '*', schema: 'public', table, filter: 'title=isdistinct.a' },
+  selectTitle: { event: '*', schema: 'public', table, select: ['title'] },
+  selectTitleDone: { event: '*', schema: 'public', table, select: ['title', 'done'] },
+  selectDoneTitleInserts: { event: 'INSERT', schema: 'public', table, select: ['done', 'title'] },
 };
 const got = {};
 const joins = {};
 for (const name of Object.keys(expect)) {
   got[name] = [];
-  const ch = c.channel(`${name}-${process.pid}`).on('postgres_changes', specs[name], (p) => got[name].push({
+  const record = (into) => (p) => got[into].push({
     type: p.eventType, table: p.table, schema: p.schema, new: p.new, old: p.old, commit: p.commit_timestamp, errors: p.errors,
-  }));
+  });
+  const ch = c.channel(`${name}-${process.pid}`).on('postgres_changes', specs[name], record(name));
+  const paired = JSON.parse(process.env.EDGE_EXPECT_PAIRED ?? '{}')[name];
+  if (paired) {
+    got[`${name}+${paired}`] = [];
+    ch.on('postgres_changes', specs[paired], record(`${name}+${paired}`));
+  }
   joins[name] = (await subscribe(ch)).status;
 }
 if (process.env.EDGE_LATE_USER_TOKEN) await c.realtime.setAuth(process.env.EDGE_LATE_USER_TOKEN);

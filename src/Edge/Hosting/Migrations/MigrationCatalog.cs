@@ -13,5 +13,6 @@ internal static class MigrationCatalog
         new(4, "tus-upload-parts", Migration0004TusUploadParts.Sql),
         new(5, "realtime-messages", Migration0005RealtimeMessages.Sql),
         new(6, "tus-upload-integrity", Migration0006TusUploadIntegrity.Sql),
+        new(7, "realtime-broadcast-helpers", Migration0007RealtimeBroadcastHelpers.Sql),
     ];
 }

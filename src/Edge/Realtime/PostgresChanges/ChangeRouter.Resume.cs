@@ -120,18 +120,23 @@ internal sealed partial class ChangeRouter
                     continue;
                 }
 
-                int[]? ids = null;
+                var first = matches.Count; // this change's deliveries: one per distinct select list, as live
                 foreach (var binding in channel.Bindings)
                 {
-                    if (binding.Matches(transaction.Changes[i]))
+                    if (!binding.Matches(transaction.Changes[i]))
                     {
-                        ids = ids is null ? binding.IdAsArray : [.. ids, binding.Id];
+                        continue;
                     }
-                }
 
-                if (ids is not null)
-                {
-                    matches.Add(new Delivery(i, channel, ids));
+                    var at = matches.FindIndex(first, d => d.SelectKey == binding.SelectKey);
+                    if (at < 0)
+                    {
+                        matches.Add(new Delivery(i, channel, binding.IdAsArray, binding.Select, binding.SelectKey));
+                    }
+                    else
+                    {
+                        matches[at] = matches[at] with { Ids = [.. matches[at].Ids, binding.Id] };
+                    }
                 }
             }
 
@@ -141,6 +146,7 @@ internal sealed partial class ChangeRouter
             }
 
             var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
+            var projected = await ProjectAsync(transaction.Changes, matches, hidden, cancellationToken);
             for (var m = 0; m < matches.Count; m++)
             {
                 if (hidden is not null && hidden.Contains(m))
@@ -150,7 +156,7 @@ internal sealed partial class ChangeRouter
                 }
 
                 var change = transaction.Changes[matches[m].ChangeIndex];
-                var frame = PhoenixFrames.PostgresChange(channel.Version, channel.Topic, matches[m].Ids, change.DataJson.Span).Bytes;
+                var frame = PhoenixFrames.PostgresChange(channel.Version, channel.Topic, matches[m].Ids, (projected?[m] ?? change.DataJson).Span).Bytes;
                 var entry = new LogEntry(new ChangePosition(transaction.EndLsn, matches[m].ChangeIndex), [new LogDelivery(reader, channel, frame)]);
                 await hub.DeliveryLog.AppendAsync(entry, cancellationToken);
                 sent++;

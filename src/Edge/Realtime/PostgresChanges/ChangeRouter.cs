@@ -20,7 +20,8 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 /// change after its position from the <see cref="ChangeHistory"/>, through the same filters and RLS, and only then is
 /// registered for live changes, so the history and the live stream meet without a gap or an overlap.
 /// </para>
-internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls, ReplicationState replication) : BackgroundService
+internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls, ColumnAccess columnAccess, ReplicationCatalog catalog,
+    ReplicationState replication) : BackgroundService
 {
     /// <summary>Above this many entries the per-transaction scratch collections are dropped rather than kept.</summary>
     private const int KeptScratchCapacity = 64 * 1024;
@@ -29,7 +30,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     // fan-out of one change to many subscribers allocates nothing per subscriber.
     private List<Delivery> _matches = [];
     private List<Subscription> _candidates = [];
-    private Dictionary<RealtimeChannel, int> _multiBinding = new(ReferenceEqualityComparer.Instance);
+    private Dictionary<(RealtimeChannel Channel, string Select), int> _multiBinding = [];
     private readonly Dictionary<FrameKey, byte[]> _heads = [];
     private readonly List<LogDelivery> _deliveries = [];
 
@@ -129,23 +130,22 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     {
         var matches = Match(transaction.Changes, transaction.EndLsn);
         var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
+        var projected = matches.Count == 0 ? null : await ProjectAsync(transaction.Changes, matches, hidden, cancellationToken);
 
-        // Frames go out in commit order: each change's database broadcast (realtime.send), then its postgres_changes.
+        // Frames go out in commit order: each change's database broadcast (realtime.send or send_binary), then its
+        // postgres_changes.
         var delivered = 0;
         var next = 0;
         for (var change = 0; change < transaction.Changes.Count; change++)
         {
+            // Delivered here only, never published to other nodes: in cluster mode every node reads every change.
             if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload, out var messageId))
             {
-                // In cluster mode every node reads every change from the change stream: each delivers to its own channels.
-                if (hub.Cluster is null)
-                {
-                    hub.BroadcastText(topic, payload, except: null, messageId);
-                }
-                else
-                {
-                    hub.DeliverText(topic, payload, except: null, messageId);
-                }
+                hub.DeliverText(topic, payload, except: null, messageId);
+            }
+            else if (DatabaseBroadcast.TryReadBinary(transaction.Changes[change], out topic, out var eventName, out var bytes, out messageId))
+            {
+                hub.DeliverRaw(topic, eventName, bytes, messageId);
             }
 
             // Channels of one topic asking for the same bindings get byte-identical frames: each head is built once
@@ -163,12 +163,16 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
                     continue;
                 }
 
-                var key = new FrameKey(match.Channel.Version, match.Channel.Topic, match.Ids);
+                // A projected payload (select list, column privileges) is its own frame; every other delivery of the
+                // change shares the change's one encoding (Data null).
+                var data = projected?[next];
+                var key = new FrameKey(match.Channel.Version, match.Channel.Topic, match.Ids, data);
                 if (lastKey is not { } previous || !previous.Equals(key))
                 {
                     if (!_heads.TryGetValue(key, out lastFrame))
                     {
-                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, transaction.Changes[change].DataJson.Span).Bytes;
+                        var json = data ?? transaction.Changes[change].DataJson;
+                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, json.Span).Bytes;
                         _heads[key] = lastFrame;
                     }
 
@@ -198,6 +202,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         _matches.Clear();
         _candidates.Clear();
         _multiBinding.Clear();
+        _projections.Clear();
         _heads.Clear();
         _deliveries.Clear();
         if (_matches.Capacity > KeptScratchCapacity)
@@ -212,7 +217,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 
         if (_multiBinding.Count > KeptScratchCapacity)
         {
-            _multiBinding = new(ReferenceEqualityComparer.Instance);
+            _multiBinding = [];
         }
     }
 
@@ -244,14 +249,16 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
                     continue; // closed, not asked for, or already sent (a resumed channel, a transaction streamed again)
                 }
 
+                // Bindings of one channel that select different columns get separate frames (upstream: one row per
+                // distinct selected_columns), each with its own ids.
                 if (channel.Bindings.Length == 1)
                 {
-                    matches.Add(new Delivery(i, channel, binding.IdAsArray));
+                    matches.Add(new Delivery(i, channel, binding.IdAsArray, binding.Select, binding.SelectKey));
                 }
-                else if (!multiBinding.TryGetValue(channel, out var at))
+                else if (!multiBinding.TryGetValue((channel, binding.SelectKey), out var at))
                 {
-                    multiBinding[channel] = matches.Count;
-                    matches.Add(new Delivery(i, channel, binding.IdAsArray));
+                    multiBinding[(channel, binding.SelectKey)] = matches.Count;
+                    matches.Add(new Delivery(i, channel, binding.IdAsArray, binding.Select, binding.SelectKey));
                 }
                 else if (Array.IndexOf(matches[at].Ids, binding.Id) < 0)
                 {
@@ -325,11 +332,18 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         return hidden;
     }
 
-    private readonly record struct Delivery(int ChangeIndex, RealtimeChannel Channel, int[] Ids);
+    /// <param name="Select">The bindings' column list (null: every column).</param>
+    /// <param name="SelectKey">The same as one string, "" for every column.</param>
+    private readonly record struct Delivery(int ChangeIndex, RealtimeChannel Channel, int[] Ids, string[]? Select, string SelectKey);
 
-    /// <summary>What makes two postgres_changes frames of one change identical: serializer, topic and ids.</summary>
-    private readonly struct FrameKey(PhoenixVersion version, string topic, int[] ids) : IEquatable<FrameKey>
+    /// <summary>
+    /// What makes two postgres_changes frames of one change identical: serializer, topic, ids and payload (null: the
+    /// change's shared encoding; otherwise a projection, one array per distinct projection of the change).
+    /// </summary>
+    private readonly struct FrameKey(PhoenixVersion version, string topic, int[] ids, ReadOnlyMemory<byte>? data) : IEquatable<FrameKey>
     {
+        public ReadOnlyMemory<byte>? Data { get; } = data;
+
         public PhoenixVersion Version { get; } = version;
 
         public string Topic { get; } = topic;
@@ -338,7 +352,8 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 
         public bool Equals(FrameKey other) =>
             Version == other.Version && string.Equals(Topic, other.Topic, StringComparison.Ordinal)
-            && (ReferenceEquals(Ids, other.Ids) || Ids.AsSpan().SequenceEqual(other.Ids));
+            && (ReferenceEquals(Ids, other.Ids) || Ids.AsSpan().SequenceEqual(other.Ids))
+            && Data.HasValue == other.Data.HasValue && (!Data.HasValue || Data.Value.Equals(other.Data!.Value));
 
         public override bool Equals(object? obj) => obj is FrameKey other && Equals(other);
 

@@ -52,6 +52,16 @@ internal sealed class PostgresBinding
     /// </summary>
     public DateTimeOffset? Since { get; init; }
 
+    /// <summary>
+    /// The <c>select</c> column list (realtime-js ≥ 2.109), sorted and without duplicates so bindings asking for the
+    /// same columns in another order share frames; null = every column. The key columns are always sent as well
+    /// (docs/protocol/realtime.md §Column selection and privileges).
+    /// </summary>
+    public string[]? Select { get; init; }
+
+    /// <summary><see cref="Select"/> as one comparable string ("" = every column): deliveries group by it.</summary>
+    public string SelectKey { get; init; } = "";
+
     /// <summary>The element exactly as the client sent it plus <c>"id":N</c>, for the join reply.</summary>
     public byte[] ReplyJson { get; }
 
@@ -65,6 +75,8 @@ internal sealed class PostgresBinding
         var id = IdOf(element);
         replyJson = AppendId(element, id);
         string? events = null, schema = null, table = null, filterText = null, sinceText = null;
+        List<string>? select = null;
+        var selectNotList = false;
         try
         {
             var reader = new Utf8JsonReader(element);
@@ -76,8 +88,15 @@ internal sealed class PostgresBinding
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var field = reader.ValueTextEquals("event"u8) ? 1 : reader.ValueTextEquals("schema"u8) ? 2 : reader.ValueTextEquals("table"u8) ? 3 : reader.ValueTextEquals("filter"u8) ? 4 : reader.ValueTextEquals("since"u8) ? 5 : 0;
+                var field = reader.ValueTextEquals("event"u8) ? 1 : reader.ValueTextEquals("schema"u8) ? 2 : reader.ValueTextEquals("table"u8) ? 3 : reader.ValueTextEquals("filter"u8) ? 4 : reader.ValueTextEquals("since"u8) ? 5 : reader.ValueTextEquals("select"u8) ? 6 : 0;
                 reader.Read();
+                if (field == 6)
+                {
+                    selectNotList = reader.TokenType == JsonTokenType.String;
+                    select = ReadSelect(ref reader);
+                    continue;
+                }
+
                 var value = field != 0 && reader.TokenType == JsonTokenType.String ? SharedStrings.Get(ref reader) : null;
                 reader.Skip();
                 switch (field)
@@ -114,6 +133,19 @@ internal sealed class PostgresBinding
             return null;
         }
 
+        table = string.IsNullOrEmpty(table) ? Wildcard : table;
+        if (selectNotList)
+        {
+            error = "Error parsing `select` params: expected a list of column name strings, e.g. select: [\"col1\", \"col2\"]";
+            return null;
+        }
+
+        if (select is not null && (schema == Wildcard || table == Wildcard))
+        {
+            error = "Column selection is not supported for wildcard subscriptions. Provide an explicit schema and table name.";
+            return null;
+        }
+
         var filters = new List<ChangeFilter>();
         foreach (var part in SplitTopLevel(filterText ?? ""))
         {
@@ -144,7 +176,12 @@ internal sealed class PostgresBinding
             : events.Equals("DELETE", StringComparison.OrdinalIgnoreCase) ? "DELETE"
             : Wildcard;
         error = null;
-        return new PostgresBinding(id, normalizedEvents, schema, string.IsNullOrEmpty(table) ? Wildcard : table, [.. filters], replyJson) { Since = since };
+        return new PostgresBinding(id, normalizedEvents, schema, table, [.. filters], replyJson)
+        {
+            Since = since,
+            Select = select is null ? null : [.. select.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            SelectKey = select is null ? "" : string.Join('\u001f', select.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)),
+        };
     }
 
     public bool Matches(ChangeEvent change)
@@ -168,6 +205,34 @@ internal sealed class PostgresBinding
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Upstream keeps the strings of a <c>select</c> array and ignores anything else in it; an array without strings
+    /// means no selection. Returns null for no selection (or a non-array, which the caller reports).
+    /// </summary>
+    private static List<string>? ReadSelect(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        var columns = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                columns.Add(reader.GetString()!);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return columns.Count == 0 ? null : columns;
     }
 
     /// <summary>Splits at commas outside <c>(…)</c> and <c>"…"</c>, so <c>in.(1,2)</c> stays one filter.</summary>

@@ -153,7 +153,7 @@ internal sealed class RlsProbe(NpgsqlDataSource dataSource, RealtimeHub hub)
         return $"select {select} from {from} where ({string.Join(", ", columns)}) in (select * from unnest({arrays}))";
     }
 
-    private static string QualifiedName(string schema, string table) => Quote(schema) + "." + Quote(table);
+    internal static string QualifiedName(string schema, string table) => Quote(schema) + "." + Quote(table);
 
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

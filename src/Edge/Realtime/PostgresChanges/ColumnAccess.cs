@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using MadBase.Edge.Logging;
+using MadBase.Edge.Replication;
+using Npgsql;
+
+namespace MadBase.Edge.Realtime.PostgresChanges;
+
+/// <summary>
+/// Column privileges for postgres_changes (docs/protocol/realtime.md §Column selection and privileges): which columns
+/// of a table a role may SELECT (<c>has_column_privilege</c>, so table and column grants both count), read once per
+/// (role, table) and kept for a few seconds, like <see cref="RlsProbe"/>'s table metadata, so a GRANT or REVOKE
+/// applies soon without a query per change.
+/// </summary>
+internal sealed class ColumnAccess(NpgsqlDataSource dataSource, RealtimeHub hub)
+{
+    private static readonly TimeSpan s_ttl = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<(string Role, string Schema, string Table), Readable> _cache = new();
+
+    /// <summary>
+    /// Per column of <paramref name="change"/> (same order as <see cref="ChangeEvent.Columns"/>), whether
+    /// <paramref name="role"/> may read it. A role or table that no longer exists reads nothing. Connection failures
+    /// throw: the router retries the whole transaction rather than guess.
+    /// </summary>
+    public async ValueTask<Readable> GetAsync(string role, ChangeEvent change, CancellationToken cancellationToken)
+    {
+        var now = hub.Time.GetUtcNow();
+        var key = (role, change.Schema, change.Table);
+        if (_cache.TryGetValue(key, out var cached) && ReferenceEquals(cached.Columns, change.Columns) && now - cached.FetchedAt < s_ttl)
+        {
+            return cached;
+        }
+
+        var names = change.Columns.Select(c => c.Name).ToArray();
+        var columns = new bool[names.Length];
+        await using (var command = dataSource.CreateCommand(
+            """
+            select coalesce((select has_column_privilege(r.oid, a.attrelid, a.attnum, 'SELECT')
+                               from pg_attribute a
+                              where a.attrelid = to_regclass($2) and a.attname = n.name and not a.attisdropped), false)
+              from unnest($3::text[]) with ordinality as n(name, i)
+              join pg_roles r on r.rolname = $1
+             order by n.i
+            """))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = role });
+            command.Parameters.Add(new NpgsqlParameter { Value = RlsProbe.QualifiedName(change.Schema, change.Table) });
+            command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                for (var i = 0; await reader.ReadAsync(cancellationToken) && i < columns.Length; i++)
+                {
+                    columns[i] = reader.GetBoolean(0);
+                }
+            }
+            catch (PostgresException ex)
+            {
+                Log.ColumnPrivilegesFailed(hub.Logger, change.Schema + "." + change.Table, role, ex.MessageText); // reads nothing
+            }
+        }
+
+        var readable = new Readable(change.Columns, columns, Array.TrueForAll(columns, c => c), now);
+        _cache[key] = readable;
+        return readable;
+    }
+
+    /// <summary>What one role may read of one version of a table's columns.</summary>
+    /// <param name="Columns">The column list this was computed for (a new Relation message makes a new list).</param>
+    /// <param name="Allowed">Per column: SELECT allowed.</param>
+    /// <param name="All">Every column is readable: the change's shared frame applies.</param>
+    /// <param name="FetchedAt">When the privileges were read.</param>
+    internal sealed record Readable(IReadOnlyList<ChangeColumn> Columns, bool[] Allowed, bool All, DateTimeOffset FetchedAt);
+}
