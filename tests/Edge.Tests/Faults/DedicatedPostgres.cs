@@ -67,6 +67,11 @@ internal sealed class DedicatedPostgres : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Commands.RunAsync(_script, "stop", Dir);
+        if (File.Exists(Path.Combine(Dir, "server.log")))
+        {
+            File.Copy(Path.Combine(Dir, "server.log"), Dir + ".server.log", overwrite: true); // kept for a failure's diagnosis
+        }
+
         try
         {
             Directory.Delete(Dir, recursive: true);

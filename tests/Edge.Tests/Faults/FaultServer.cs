@@ -30,24 +30,20 @@ internal sealed class FaultServer : IAsyncDisposable
     public static async Task<FaultServer> StartAsync(string database, string serverConnectionString, Action<Dictionary<string, string>>? settings = null)
     {
         var slot = RealtimeServerFixture.NewSlotName();
-        await using (var connection = new NpgsqlConnection(database))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                """
-                create table if not exists public.items (id bigint primary key, label text not null);
-                grant select on public.items to anon, authenticated;
-                """, connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
         var edge = await EdgeProcess.StartAsync(serverConnectionString, env =>
         {
             env["MADBASE_SLOT"] = slot;
             settings?.Invoke(env);
         });
         var server = new FaultServer(edge, database, slot);
-        await server.ExecuteAsync("alter publication madbase_pub add table public.items");
+
+        // After the server's migrations: they create the anon and authenticated roles.
+        await server.ExecuteAsync(
+            """
+            create table if not exists public.items (id bigint primary key, label text not null);
+            grant select on public.items to anon, authenticated;
+            alter publication madbase_pub add table public.items;
+            """);
         await edge.WaitForStreamingAsync();
         return server;
     }
