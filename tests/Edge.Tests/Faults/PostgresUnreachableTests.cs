@@ -95,6 +95,7 @@ public sealed class PostgresUnreachableTests
                 ("duplicates", duplicates),
                 ("sockets_closed", subscribers.Count(s => s.ClosedBecause is not null)),
                 ("ready_503_after_ms", (int)notReadyAfter.TotalMilliseconds),
+                ("ready_said", readyBody.Replace(',', ';')),
                 ("uploads_503", $"{uploadStatuses.Count(s => s == 503)}/{uploadStatuses.Count}"),
                 ("ready_again_ms", (int)readyAgain.TotalMilliseconds),
                 ("rows_caught_up_ms", (int)deliveredAfter.TotalMilliseconds),
