@@ -20,7 +20,8 @@ namespace MadBase.Edge.Tests.Faults;
 public sealed class S3OutageTests
 {
     private const int MiB = 1024 * 1024;
-    private const string Name = "s3down/17mib.bin";
+    // Unique per run: the S3 test server's bucket outlives the run's databases, and earlier runs' objects stay in it.
+    private readonly string _name = $"s3down/{Guid.NewGuid():N}.bin";
 
     [Fact]
     public async Task S3DownDuringPartsAndCompletion_NoHalfObjectNoOrphanMultipart_CompletesWhenBack()
@@ -34,7 +35,7 @@ public sealed class S3OutageTests
         });
         using var direct = S3Client();
         var bytes = TestFiles.Bytes(17 * MiB, seed: 31);
-        var url = await server.CreateUrlAsync(Name, bytes.Length);
+        var url = await server.CreateUrlAsync(_name, bytes.Length);
         var multipartIds = new HashSet<(string Id, string Key)>();
 
         await PatchAsync(server, url, 0, bytes[..(6 * MiB)], 204); // part 1 leaves for S3 while S3 is up
@@ -59,7 +60,7 @@ public sealed class S3OutageTests
         }
 
         await NoteMultipartAsync(server, multipartIds);
-        Assert.Equal(0L, await server.ScalarAsync($"select count(*) from storage.objects where name = '{Name}'"));
+        Assert.Equal(0L, await server.ScalarAsync($"select count(*) from storage.objects where name = '{_name}'"));
         Assert.Empty(await ObjectKeysAsync(direct));
         using (var head = await server.HeadAsync(url))
         {
@@ -68,7 +69,7 @@ public sealed class S3OutageTests
             Assert.True((int)head.StatusCode is 500 or 502 or 503 || ((int)head.StatusCode == 200 && TusServer.Offset(head) == 17 * MiB), $"HEAD while S3 is down: {(int)head.StatusCode} {text}");
         }
 
-        Assert.Equal(0L, await server.ScalarAsync($"select count(*) from storage.objects where name = '{Name}'"));
+        Assert.Equal(0L, await server.ScalarAsync($"select count(*) from storage.objects where name = '{_name}'"));
         Assert.Empty(await ObjectKeysAsync(direct));
         var down = outage.Elapsed;
 
@@ -81,8 +82,8 @@ public sealed class S3OutageTests
         }
 
         var completedAfter = back.Elapsed;
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await server.DownloadSha256Async(Name));
-        Assert.Equal(1L, await server.ScalarAsync($"select count(*) from storage.objects where name = '{Name}'"));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), await server.DownloadSha256Async(_name));
+        Assert.Equal(1L, await server.ScalarAsync($"select count(*) from storage.objects where name = '{_name}'"));
         Assert.Single(await ObjectKeysAsync(direct));
         Assert.Equal(0L, await server.ScalarAsync("select count(*) from madbase.tus_upload_parts"));
 
@@ -119,18 +120,18 @@ public sealed class S3OutageTests
         Assert.True((int)response.StatusCode == status, $"PATCH at {offset}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    private static async Task NoteMultipartAsync(TusServer server, HashSet<(string Id, string Key)> ids)
+    private async Task NoteMultipartAsync(TusServer server, HashSet<(string Id, string Key)> ids)
     {
-        if (await server.ScalarAsync($"select multipart_id || ' ' || version from madbase.tus_uploads where object_name = '{Name}'") is string row)
+        if (await server.ScalarAsync($"select multipart_id || ' ' || version from madbase.tus_uploads where object_name = '{_name}'") is string row)
         {
             var (id, version) = (row.Split(' ')[0], row.Split(' ')[1]);
-            ids.Add((id, $"{TusServer.Bucket}/{Name}/{version}"));
+            ids.Add((id, $"{TusServer.Bucket}/{_name}/{version}"));
         }
     }
 
-    private static async Task<List<string>> ObjectKeysAsync(AmazonS3Client s3)
+    private async Task<List<string>> ObjectKeysAsync(AmazonS3Client s3)
     {
-        var listed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = TestEnvironment.S3Bucket, Prefix = $"{TusServer.Bucket}/{Name}/" }, TestContext.Current.CancellationToken);
+        var listed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = TestEnvironment.S3Bucket, Prefix = $"{TusServer.Bucket}/{_name}/" }, TestContext.Current.CancellationToken);
         return [.. (listed.S3Objects ?? []).Select(o => o.Key)];
     }
 
