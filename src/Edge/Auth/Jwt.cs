@@ -10,7 +10,8 @@ namespace MadBase.Edge.Auth;
 /// <summary>
 /// HS256 JSON Web Tokens (RFC 7519 / RFC 7515 compact form): <c>base64url(header).base64url(claims).base64url(hmac)</c>.
 /// Only HS256 is accepted — <c>alg: none</c> and every other algorithm are refused, so a token can never choose
-/// how it is checked.
+/// how it is checked; so is a header naming <c>alg</c> twice or carrying <c>crit</c> extensions (RFC 7515 §4.1.11:
+/// none are understood here). The signature is compared with <see cref="CryptographicOperations.FixedTimeEquals"/>.
 /// </summary>
 /// <remarks>
 /// Verified tokens are remembered by their text: thousands of sockets and requests present the same few tokens (the
@@ -18,11 +19,19 @@ namespace MadBase.Edge.Auth;
 /// <see cref="JwtClaims"/> (and one token string) among all of them. <c>exp</c> is still checked on every use. The
 /// memory is bounded: the table is emptied when it reaches <see cref="MaxRemembered"/>, so a flood of distinct valid
 /// tokens costs re-verification, never memory. Refused tokens are never remembered.
+/// <para>
+/// Time claims: <c>exp</c> is exact (a token is refused from its <c>exp</c> second on). <c>nbf</c> is honoured with
+/// <see cref="ClockLeeway"/>: a token issued by a clock up to that much ahead is accepted, one that is not valid yet
+/// beyond it is refused ("token is not valid yet") and never remembered, so it is accepted once its time comes.
+/// </para>
 /// </remarks>
 internal sealed class Jwt
 {
     private const int MaxTokenLength = 16 * 1024; // Tokens are headers and query strings; nothing legitimate is larger.
     private const int MaxRemembered = 4096;
+
+    /// <summary>How far ahead of ours an issuer's clock may be for <c>nbf</c> (docs/protocol/tus-and-storage.md §Auth).</summary>
+    public static readonly TimeSpan ClockLeeway = TimeSpan.FromSeconds(30);
     private static readonly byte[] s_headerHs256 = """{"alg":"HS256","typ":"JWT"}"""u8.ToArray();
 
     private readonly byte[] _secret;
@@ -166,7 +175,7 @@ internal sealed class Jwt
     {
         claims = null!;
         string? role = null, sub = null, email = null;
-        long? exp = null;
+        long? exp = null, nbf = null;
         try
         {
             var reader = new Utf8JsonReader(payload);
@@ -196,6 +205,15 @@ internal sealed class Jwt
                 {
                     exp = reader.TryGetInt64(out var e) ? e : (long)reader.GetDouble();
                 }
+                else if (name.SequenceEqual("nbf"u8) && reader.TokenType == JsonTokenType.Number)
+                {
+                    nbf = reader.TryGetInt64(out var n) ? n : (long)Math.Ceiling(reader.GetDouble());
+                }
+                else if (name.SequenceEqual("nbf"u8))
+                {
+                    error = "nbf is not a number"; // a malformed time claim is refused, never ignored
+                    return false;
+                }
                 else
                 {
                     reader.Skip();
@@ -209,10 +227,17 @@ internal sealed class Jwt
             return false;
         }
 
+        var now = _time.GetUtcNow();
         DateTimeOffset? expiresAt = exp is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799)) : null;
-        if (expiresAt is { } at && at <= _time.GetUtcNow())
+        if (expiresAt is { } at && at <= now)
         {
             error = "token has expired";
+            return false;
+        }
+
+        if (nbf is { } notBefore && DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(notBefore, 0, 253402300799)) > now + ClockLeeway)
+        {
+            error = "token is not valid yet";
             return false;
         }
 
@@ -227,7 +252,11 @@ internal sealed class Jwt
         return true;
     }
 
-    private static bool HeaderIsHs256(byte[] header)
+    /// <summary>
+    /// Whether a JOSE header says HS256 and nothing that would change how it is checked: exactly one <c>alg</c>,
+    /// no <c>crit</c>. Shared with <see cref="SignedUrlTokens"/>.
+    /// </summary>
+    internal static bool HeaderIsHs256(byte[] header)
     {
         try
         {
@@ -237,14 +266,21 @@ internal sealed class Jwt
                 return false;
             }
 
-            var alg = false;
+            var algs = 0;
+            var hs256 = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isAlg = reader.ValueTextEquals("alg"u8);
+                if (reader.ValueTextEquals("crit"u8))
+                {
+                    return false;
+                }
+
                 reader.Read();
                 if (isAlg)
                 {
-                    alg = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("HS256"u8);
+                    algs++;
+                    hs256 = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("HS256"u8);
                 }
                 else
                 {
@@ -252,7 +288,8 @@ internal sealed class Jwt
                 }
             }
 
-            return alg;
+            // A second alg could make another parser (a proxy, a client library) read a different algorithm.
+            return algs == 1 && hs256 && reader.TokenType == JsonTokenType.EndObject;
         }
         catch (JsonException)
         {
@@ -260,7 +297,7 @@ internal sealed class Jwt
         }
     }
 
-    private static byte[]? DecodeSegment(ReadOnlySpan<char> segment)
+    internal static byte[]? DecodeSegment(ReadOnlySpan<char> segment)
     {
         // Not TryDecodeFromChars: it throws FormatException on a character outside the alphabet (found by fuzzing:
         // `apikey=a!b.c.d` failed the request instead of refusing the token). DecodeFromChars reports it instead.

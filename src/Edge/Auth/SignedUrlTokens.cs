@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -67,7 +66,7 @@ internal sealed class SignedUrlTokens(byte[] secret, Jwt jwt, TimeProvider time)
             return false;
         }
 
-        if (!Encoding.UTF8.GetString(header).Contains("\"HS256\"", StringComparison.Ordinal))
+        if (!Jwt.HeaderIsHs256(header))
         {
             error = "unsupported token algorithm (only HS256)";
             return false;
@@ -163,16 +162,12 @@ internal sealed class SignedUrlTokens(byte[] secret, Jwt jwt, TimeProvider time)
         return true;
     }
 
+    // Jwt's decoder: Base64Url.TryDecodeFromChars throws FormatException on a character outside the alphabet, which
+    // turned a tampered token (`token=a!b.c.d`) into a 500 instead of a refusal.
     private static bool TryDecode(string segment, out byte[] bytes)
     {
-        var buffer = new byte[Base64Url.GetMaxDecodedLength(segment.Length)];
-        if (Base64Url.TryDecodeFromChars(segment, buffer, out var written))
-        {
-            bytes = buffer.AsSpan(0, written).ToArray();
-            return true;
-        }
-
-        bytes = [];
-        return false;
+        var decoded = Jwt.DecodeSegment(segment);
+        bytes = decoded ?? [];
+        return decoded is not null;
     }
 }

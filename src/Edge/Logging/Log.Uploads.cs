@@ -50,4 +50,10 @@ internal static partial class Log
 
     [LoggerMessage(4015, LogLevel.Warning, "Upload {UploadId}: lease held by node {Node}, which the cluster knows is down: taken over")]
     public static partial void UploadLeaseTakenOver(ILogger logger, string uploadId, string node);
+
+    [LoggerMessage(4016, LogLevel.Warning, "TUS {Method} {Path}: the database is unreachable ({Reason}); answered 503")]
+    public static partial void UploadDatabaseUnavailable(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(4017, LogLevel.Warning, "TUS {Method} {Path}: the scratch disk is full ({Reason}); answered 507")]
+    public static partial void UploadScratchFull(ILogger logger, string method, string path, string reason);
 }

@@ -39,6 +39,13 @@ internal sealed class StorageException(int status, string code, string error, st
     public static StorageException EntityTooLarge() => new(413, "EntityTooLarge", "Payload too large",
         "The object exceeded the maximum allowed size");
 
+    /// <summary>
+    /// The database could not be reached (a transient Npgsql failure): 503 with the real status, so clients and
+    /// proxies retry instead of reporting a server bug (docs/faults.md, "PostgreSQL unreachable").
+    /// </summary>
+    public static StorageException DatabaseUnavailable() => new(503, "DatabaseUnavailable", "Service Unavailable",
+        "The database is unreachable; retry later");
+
     public static StorageException MimeNotAllowed(string mime) => new(415, "InvalidMimeType", "invalid_mime_type", $"mime type {mime} is not supported");
 
     public static StorageException InvalidKey(string key) => new(400, "InvalidKey", "InvalidKey", "Invalid key: " + key);

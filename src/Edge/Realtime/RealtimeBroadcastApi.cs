@@ -29,7 +29,10 @@ internal static class RealtimeBroadcastApi
             return;
         }
 
-        var body = await ReadBodyAsync(context, hub);
+        if (await ReadBodyAsync(context, hub) is not { } body)
+        {
+            return; // refused (413 or 400) already
+        }
 
         if (!TryParseMessages(body, out var messages))
         {
@@ -80,7 +83,10 @@ internal static class RealtimeBroadcastApi
             return;
         }
 
-        var body = await ReadBodyAsync(context, hub);
+        if (await ReadBodyAsync(context, hub) is not { } body)
+        {
+            return; // refused (413 or 400) already
+        }
 
         var name = (string)context.Request.RouteValues["name"]!;
         var eventName = (string)context.Request.RouteValues["event"]!;
@@ -153,8 +159,11 @@ internal static class RealtimeBroadcastApi
         return hub.Jwt.TryValidate(token, out var claims, out problem) ? claims : null;
     }
 
-    /// <summary>The body, limited to the socket's message limit (Kestrel answers 413 above it).</summary>
-    private static async Task<byte[]> ReadBodyAsync(HttpContext context, RealtimeHub hub)
+    /// <summary>
+    /// The body, limited to the socket's message limit; null once a refusal is written: 413 with text above the
+    /// limit, 400 for a body Kestrel cannot frame. (Both were unhandled before: the client saw a bare 500.)
+    /// </summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpContext context, RealtimeHub hub)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -162,7 +171,24 @@ internal static class RealtimeBroadcastApi
         }
 
         using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        try
+        {
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                await ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "payload_too_large", $"The body is larger than the message limit of {hub.Options.MaxMessageBytes} bytes.");
+            }
+            else
+            {
+                await ErrorAsync(context, StatusCodes.Status400BadRequest, "bad_request", ex.Message);
+            }
+
+            return null;
+        }
+
         return buffer.ToArray();
     }
 

@@ -65,6 +65,13 @@ internal static class StorageApiEndpoints
             ResetForError(context, services);
             await StorageHttp.WriteErrorAsync(context, ex, realStatus: ex.Code == "AccessDenied" && ex.Message == StorageException.InvalidRoleMessage);
         }
+        catch (Npgsql.NpgsqlException ex) when (ex.IsTransient && !context.Response.HasStarted)
+        {
+            Log.StorageRequestRefused(services.Logger, method, context.Request.Path, 503, ex.Message);
+            ResetForError(context, services);
+            context.Response.Headers.RetryAfter = "5";
+            await StorageHttp.WriteErrorAsync(context, StorageException.DatabaseUnavailable(), realStatus: true);
+        }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
             var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge

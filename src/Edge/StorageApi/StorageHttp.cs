@@ -25,7 +25,8 @@ internal static class StorageHttp
     /// </summary>
     public static Task WriteErrorAsync(HttpContext context, StorageException error, bool realStatus = false)
     {
-        var status = error.Status >= 500 ? 500 : error.Status == 416 || realStatus ? error.Status : 400;
+        // realStatus also keeps a 5xx as it is: 503 (database unreachable) must reach clients and proxies as 503.
+        var status = realStatus ? error.Status : error.Status >= 500 ? 500 : error.Status == 416 ? error.Status : 400;
         return WriteJsonAsync(context, status, json =>
         {
             json.WriteStartObject();

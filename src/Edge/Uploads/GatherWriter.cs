@@ -92,7 +92,7 @@ internal sealed class GatherWriter
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno != EIntr)
                 {
-                    throw new IOException($"pwritev to a scratch file failed: errno {errno}");
+                    throw new IOException($"pwritev to a scratch file failed: errno {errno}", errno); // HResult = errno, as .NET's own IOExceptions on Unix
                 }
             }
 

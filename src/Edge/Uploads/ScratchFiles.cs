@@ -20,6 +20,12 @@ internal sealed class ScratchFiles
         Directory.CreateDirectory(_dir);
     }
 
+    /// <summary>
+    /// Whether a scratch write failed because the disk (or the user's quota) is full: ENOSPC or EDQUOT. .NET's
+    /// IOExceptions on Unix carry the errno as HResult, and so do ours (<see cref="GatherWriter"/>, <see cref="ScratchSync"/>).
+    /// </summary>
+    public static bool IsDiskFull(IOException ex) => ex.HResult is 28 or 122;
+
     public string PathFor(Guid version) => Path.Combine(_dir, version.ToString("N") + ".part");
 
     /// <summary>Opens the existing scratch file for writing at arbitrary offsets (a missing one is an error, not a new file).</summary>

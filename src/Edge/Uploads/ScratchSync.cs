@@ -48,7 +48,7 @@ internal static class ScratchSync
             var errno = Marshal.GetLastPInvokeError();
             if (errno is not (ENoSys or EInval))
             {
-                throw new IOException($"fdatasync of a scratch file failed: errno {errno}");
+                throw new IOException($"fdatasync of a scratch file failed: errno {errno}", errno);
             }
 
             s_fdatasyncUnsupported = true;

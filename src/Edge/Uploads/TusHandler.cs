@@ -98,6 +98,21 @@ internal sealed partial class TusHandler(
         {
             await TusResponses.WriteErrorAsync(context, ex.Status, ex.Message);
         }
+        catch (IOException ex) when (ScratchFiles.IsDiskFull(ex))
+        {
+            // Nothing of this PATCH was recorded (the offset is stored only after the bytes are on disk): the client
+            // resumes from the unchanged offset once there is room. 507 is a 5xx, which tus-js-client retries.
+            Log.UploadScratchFull(logger, context.Request.Method, context.Request.Path, ex.Message);
+            context.Response.Headers.RetryAfter = "30";
+            await TusResponses.WriteErrorAsync(context, StatusCodes.Status507InsufficientStorage, "The server's scratch disk is full; the upload's offset is unchanged: retry later");
+        }
+        catch (Npgsql.NpgsqlException ex) when (ex.IsTransient)
+        {
+            // The database is unreachable: 503, which tus-js-client retries; nothing about the upload changed.
+            Log.UploadDatabaseUnavailable(logger, context.Request.Method, context.Request.Path, ex.Message);
+            context.Response.Headers.RetryAfter = "5";
+            await TusResponses.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "The database is unreachable; retry later");
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client is gone; there is no one to answer.

@@ -14,4 +14,10 @@ internal enum HttpHeadError
 
     /// <summary>The head did not end within the configured number of bytes.</summary>
     HeadTooLarge,
+
+    /// <summary>
+    /// A head two parsers could frame differently (request smuggling): a body declared on an upgrade request
+    /// (<c>Transfer-Encoding</c>, a <c>Content-Length</c> other than 0; RFC 9112 §6.3) or <c>Host</c> twice (§3.2).
+    /// </summary>
+    Ambiguous,
 }

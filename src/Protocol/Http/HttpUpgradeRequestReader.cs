@@ -10,7 +10,9 @@ namespace MadBase.Protocol.Http;
 //    CRLF
 //
 //  Lines end in CRLF; a bare LF is accepted as the end of a line too (§2.2 allows recognising it). A line that starts
-//  with SP or HTAB is an obsolete fold and is refused (§5.2). There is no body: a GET upgrade carries none.
+//  with SP or HTAB is an obsolete fold and is refused (§5.2). There is no body: a GET upgrade carries none, so a head
+//  that declares one (Transfer-Encoding, a Content-Length other than 0) is refused rather than guessed at, as is a
+//  second Host (§3.2 requires 400): the bytes after the head are the WebSocket's, never another request's.
 
 /// <summary>Whether the bytes at hand start a request for a given path (see <see cref="HttpUpgradeRequestReader.MatchRequestLine"/>).</summary>
 internal enum HttpRequestLineMatch
@@ -228,7 +230,16 @@ internal static class HttpUpgradeRequestReader
 
         if (name.EqualsIgnoreCaseAscii("host"u8))
         {
-            request.Host = Join(request.Host, raw);
+            if (request.Host is not null)
+            {
+                ProtocolException.Throw(HttpHeadError.Ambiguous, "A request must not name Host more than once.");
+            }
+
+            request.Host = Text(raw);
+        }
+        else if (name.EqualsIgnoreCaseAscii("transfer-encoding"u8) || (name.EqualsIgnoreCaseAscii("content-length"u8) && !raw.SequenceEqual("0"u8)))
+        {
+            ProtocolException.Throw(HttpHeadError.Ambiguous, "An upgrade request must not carry a body (Transfer-Encoding or Content-Length).");
         }
         else if (name.EqualsIgnoreCaseAscii("upgrade"u8))
         {

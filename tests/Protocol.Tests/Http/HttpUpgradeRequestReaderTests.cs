@@ -118,6 +118,34 @@ public sealed class HttpUpgradeRequestReaderTests
         Assert.Equal((HttpHeadError)reason, ex.ReasonAs<HttpHeadError>());
     }
 
+    // Request smuggling on the upgrade path: a head another parser (a proxy in front) could frame differently.
+    [Theory]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n")]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n")]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\ncontent-length: 0, 0\r\n\r\n")]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\nTRANSFER-ENCODING: identity\r\n\r\n")]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")]
+    [InlineData("GET /x HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n")]
+    public void TryRead_BodyDeclaredOrHostTwice_ThrowsAmbiguous(string head)
+    {
+        var bytes = Encoding.ASCII.GetBytes(head);
+
+        var ex = Assert.Throws<ProtocolException>(() => HttpUpgradeRequestReader.TryRead(new ReadOnlySequence<byte>(bytes), Limit, out _, out _));
+        Assert.Equal(HttpHeadError.Ambiguous, ex.ReasonAs<HttpHeadError>());
+    }
+
+    [Fact]
+    public void TryRead_ContentLengthZero_AcceptedAndBytesAfterTheHeadLeftUnread()
+    {
+        var bytes = Encoding.ASCII.GetBytes("GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\nGET /admin HTTP/1.1\r\n\r\n");
+        var sequence = new ReadOnlySequence<byte>(bytes);
+
+        Assert.True(HttpUpgradeRequestReader.TryRead(sequence, Limit, out var request, out var end));
+        Assert.Equal("a", request!.Host);
+        Assert.Equal("GET /admin HTTP/1.1\r\n\r\n", Encoding.ASCII.GetString(sequence.Slice(end).ToArray()));
+    }
+
     [Fact]
     public void TryRead_HeadLongerThanLimit_ThrowsHeadTooLarge()
     {
