@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(2008, LogLevel.Warning, "wal_level is {WalLevel}, not logical: realtime changes are unavailable until PostgreSQL runs with wal_level=logical")]
     public static partial void WalLevelNotLogical(ILogger logger, string walLevel);
+
+    [LoggerMessage(2009, LogLevel.Warning, "PostgreSQL is shutting down: ending the replication session so it can finish (the slot keeps everything not acknowledged; streaming resumes when it is back)")]
+    public static partial void ReplicationEndedForShutdown(ILogger logger);
 }

@@ -29,13 +29,7 @@ internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
     /// <summary>Makes sure every column type of <paramref name="typeOids"/> is known and the relation's key is current.</summary>
     public async Task RefreshRelationAsync(uint relationId, IEnumerable<uint> typeOids, CancellationToken cancellationToken)
     {
-        var missing = typeOids.Where(oid => !_types.ContainsKey(oid)).Distinct().ToArray();
-        if (missing.Length > 0)
-        {
-            await using var command = dataSource.CreateCommand(TypeQuery + " where t.oid = any($1) or t.oid in (select typelem from pg_type where oid = any($1))");
-            command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(o => (long)o).ToArray() });
-            await ReadTypesAsync(command, cancellationToken);
-        }
+        await EnsureTypesAsync(typeOids, cancellationToken);
 
         await using var keys = dataSource.CreateCommand(
             """
@@ -54,6 +48,21 @@ internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
         }
 
         _primaryKeys[relationId] = set;
+    }
+
+    /// <summary>
+    /// Loads the types of <paramref name="typeOids"/> not known yet (and their element types). Cluster followers call it
+    /// for the columns of what they read from the change stream: they see no Relation messages of their own.
+    /// </summary>
+    public async Task EnsureTypesAsync(IEnumerable<uint> typeOids, CancellationToken cancellationToken)
+    {
+        var missing = typeOids.Where(oid => !_types.ContainsKey(oid)).Distinct().ToArray();
+        if (missing.Length > 0)
+        {
+            await using var command = dataSource.CreateCommand(TypeQuery + " where t.oid = any($1) or t.oid in (select typelem from pg_type where oid = any($1))");
+            command.Parameters.Add(new NpgsqlParameter { Value = missing.Select(o => (long)o).ToArray() });
+            await ReadTypesAsync(command, cancellationToken);
+        }
     }
 
     public PgTypeDescriptor GetType(uint oid) =>

@@ -84,7 +84,8 @@ internal sealed class ReplicationStream(
             {
                 Log.ReplicationProtocolError(logger, ex, ex.Reason.ToString());
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
+            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException or OperationCanceledException
+                or System.Net.Sockets.SocketException) // e.g. EMFILE: no descriptor for a new connection; retried, never fatal
             {
                 Log.ReplicationReconnecting(logger, ex.Message, backoff.TotalMilliseconds, new NpgsqlLogSequenceNumber(state.AckedLsn).ToString());
             }
@@ -183,7 +184,7 @@ internal sealed class ReplicationStream(
         };
 
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var statusTask = ReportStatusAsync(replication, sessionCts.Token);
+        var statusTask = ReportStatusAsync(replication, sessionCts);
         state.SetConnected(true);
         Log.ReplicationStarted(logger, options.Slot, options.Publication, protocol, "on", serverVersion.ToString());
 
@@ -317,8 +318,14 @@ internal sealed class ReplicationStream(
     }
 
     /// <summary>Every second: report the ackable position (flush = apply); every 5 s: read the slot's lag.</summary>
-    private async Task ReportStatusAsync(LogicalReplicationConnection replication, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A clean PostgreSQL shutdown waits until its walsender's last WAL is acknowledged, which the resume window may not
+    /// allow; the lag read then fails with 57P03 (no new connections: shutting down) and the session ends itself, so the
+    /// shutdown completes and the slot keeps what was not acknowledged.
+    /// </remarks>
+    private async Task ReportStatusAsync(LogicalReplicationConnection replication, CancellationTokenSource session)
     {
+        var cancellationToken = session.Token;
         ulong reported = 0;
         var lastLag = DateTime.MinValue;
         using var timer = new PeriodicTimer(s_statusInterval);
@@ -338,10 +345,23 @@ internal sealed class ReplicationStream(
                 if (DateTime.UtcNow - lastLag >= s_lagInterval)
                 {
                     lastLag = DateTime.UtcNow;
-                    if (await slot.ReadLagAsync(cancellationToken) is { } lag)
+                    try
                     {
-                        state.SetLag(lag.LagBytes);
-                        state.SetInvalidated(lag.WalStatus == "lost");
+                        if (await slot.ReadLagAsync(cancellationToken) is { } lag)
+                        {
+                            state.SetLag(lag.LagBytes);
+                            state.SetInvalidated(lag.WalStatus == "lost");
+                        }
+                    }
+                    catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown)
+                    {
+                        Log.ReplicationEndedForShutdown(logger);
+                        await session.CancelAsync();
+                        return;
+                    }
+                    catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+                    {
+                        // A failed lag read (a pooled connection cut, say) is not the stream's failure: read it again later.
                     }
                 }
             }

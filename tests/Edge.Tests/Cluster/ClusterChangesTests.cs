@@ -124,6 +124,9 @@ public sealed class ClusterChangesTests
             $"missing {missing.Sum()}, repeats {repeats.Sum()} (max per client {repeats.Max()}), told {json.GetProperty("told").GetInt32()}\n");
         Assert.True(missing.All(m => m == 0) && json.GetProperty("outOfOrder").GetInt32() == 0 && json.GetProperty("told").GetInt32() == 0, "a client lost rows, got them out of order or was told: " + json);
         Assert.True(takeover < TimeSpan.FromSeconds(10), $"takeover took {takeover}");
+        // The dead node's clients came back through the balancer to node 1 and resumed there from the state it shared.
+        Assert.Matches(@"(?m)^madbase_realtime_resumed_total [1-9]", await cluster.Nodes[1].Http.GetStringAsync("/metrics"));
+        Assert.DoesNotContain("resume share:", cluster.Nodes[1].Log, StringComparison.Ordinal);
     }
 
     private static async Task<ClusterFixture> StartAsync()

@@ -18,14 +18,12 @@ public sealed class PostgresRestartTests
     public Task PostgresKilled9MidStream_StreamResumesEverySubscriberGetsEveryRowOnce() => RunAsync("kill-9");
 
     /// <summary>
-    /// A clean restart (<c>pg_ctl stop -m fast</c>). Found by this matrix: the shutdown does not finish while the
-    /// server is connected — PostgreSQL waits for the logical walsender, which waits for the client to confirm
-    /// flush up to the shutdown checkpoint, and the server confirms only what its clients acknowledged (while
-    /// still answering keepalives, so wal_sender_timeout never ends it). pg_ctl gives up after 60 s and the cluster
-    /// stays "shutting down", refusing connections, until the server disconnects. The fix belongs in the
-    /// replication stream's status reporting (src/Edge/Replication/ReplicationStream.cs, another change's file).
+    /// A clean restart (<c>pg_ctl stop -m fast</c>). Found by this matrix: the shutdown did not finish while the
+    /// server was connected — PostgreSQL waits for the logical walsender, which waits for the client to confirm
+    /// flush up to the shutdown checkpoint, and the server confirms only what its resume window allows (pg_ctl gave
+    /// up after 60 s). The stream now ends its session when PostgreSQL says it is shutting down (57P03).
     /// </summary>
-    [Fact(Skip = "known bug: a clean PostgreSQL shutdown waits for the server's walsender until the server disconnects; see docs/faults.md")]
+    [Fact]
     public Task PostgresRestartedMidStream_StreamResumesEverySubscriberGetsEveryRowOnce() => RunAsync("restart");
 
     private static async Task RunAsync(string how)

@@ -23,6 +23,7 @@ internal sealed class ChangeStreamReader(
     ChangeBus bus,
     ChangeFeed feed,
     ReplicationSlot slot,
+    ReplicationCatalog catalog,
     ReplicationState state,
     MigrationService migrations,
     EdgeMetrics metrics,
@@ -99,8 +100,26 @@ internal sealed class ChangeStreamReader(
             Volatile.Write(ref _lastSeq, seq);
             if (Add(ChangeMessages.Read(message.Data ?? [])) is { } transaction)
             {
+                await EnsureTypesAsync(transaction, stoppingToken);
                 await feed.WriteAsync(transaction, stoppingToken);
                 read.Increment();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The router's projections (a binding's <c>select</c>) write values by their type, which this node's catalog knows
+    /// only if it asked: the leader learns types from Relation messages, a follower from what it reads here.
+    /// </summary>
+    private async Task EnsureTypesAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ChangeColumn>? last = null;
+        foreach (var change in transaction.Changes)
+        {
+            if (!ReferenceEquals(change.Columns, last))
+            {
+                last = change.Columns;
+                await catalog.EnsureTypesAsync(last.Select(c => c.TypeOid), cancellationToken);
             }
         }
     }

@@ -108,11 +108,14 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
         }
     }
 
-    /// <summary>Every other node's latest state: the last message of each subject, then each new one.</summary>
+    /// <summary>
+    /// Every other node's latest state, then each new one. The stream keeps one message per subject, so reading it all
+    /// is reading the last per node (no subject filter: nats-server 2.9 does not take the client's filter list).
+    /// </summary>
     private async Task FollowAsync(CancellationToken stoppingToken)
     {
         await _bus.JetStream.CreateOrUpdateStreamAsync(_config, stoppingToken);
-        var consumer = await _bus.JetStream.CreateOrderedConsumerAsync(_config.Name!, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.LastPerSubject, FilterSubjects = [_subjectPrefix + "*"] }, stoppingToken);
+        var consumer = await _bus.JetStream.CreateOrderedConsumerAsync(_config.Name!, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }, stoppingToken);
         await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stoppingToken))
         {
             var node = message.Subject[_subjectPrefix.Length..];
