@@ -249,14 +249,10 @@ internal sealed class ReplicationStream(
             return;
         }
 
-        // Recorded before the hand-off so the status task never acks this LSN ahead of its dispatch.
+        // Recorded before the hand-off so the status task never acks this LSN ahead of its dispatch. A transaction with
+        // no published change takes the same road: marking it dispatched here could overtake an earlier one still on
+        // its way (dispatched positions only rise), and acknowledge that one unrouted.
         acks.Written(endLsn);
-        if (changes.Count == 0)
-        {
-            acks.Dispatched(endLsn); // Nothing published changed (e.g. only other tables): nothing to fan out.
-            return;
-        }
-
         await _toEncode.Writer.WriteAsync(new CommittedChanges(changes, commitTimestamp, endLsn), cancellationToken);
     }
 
@@ -292,6 +288,10 @@ internal sealed class ReplicationStream(
             if (bus is null)
             {
                 await feed.WriteAsync(transaction, stoppingToken);
+            }
+            else if (events.Length == 0)
+            {
+                acks.Dispatched(transaction.EndLsn); // after every earlier one was published: nothing to write
             }
             else if (await PublishAsync(bus, transaction, stoppingToken))
             {

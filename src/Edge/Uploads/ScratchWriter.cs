@@ -49,26 +49,34 @@ internal static class ScratchWriter
             }
 
             var take = Math.Min(buffer.Length, maxBytes - written);
-            if (take > 0)
+            var exceeded = buffer.Length > take; // read before AdvanceTo: the buffer's segments go back to the pool then
+            try
             {
-                var data = buffer.Slice(0, take);
-                foreach (var segment in data)
+                if (take > 0)
                 {
-                    received.Append(segment.Span);
-                    checksum?.Append(segment.Span);
-                }
+                    var data = buffer.Slice(0, take);
+                    foreach (var segment in data)
+                    {
+                        received.Append(segment.Span);
+                        checksum?.Append(segment.Span);
+                    }
 
-                GatherWriter.Write(file, data, offset + written);
-                written += take;
-                if (written - writebackFrom >= ScratchSync.WritebackStep)
-                {
-                    ScratchSync.StartWriteback(file, offset + writebackFrom, written - writebackFrom);
-                    writebackFrom = written;
+                    GatherWriter.Write(file, data, offset + written);
+                    written += take;
+                    if (written - writebackFrom >= ScratchSync.WritebackStep)
+                    {
+                        ScratchSync.StartWriteback(file, offset + writebackFrom, written - writebackFrom);
+                        writebackFrom = written;
+                    }
                 }
             }
+            finally
+            {
+                // Also when the write failed (a full disk): a reader left mid-read cannot be drained by Kestrel, which
+                // then cuts the connection and the client never reads the error answer.
+                body.AdvanceTo(buffer.End);
+            }
 
-            var exceeded = buffer.Length > take;
-            body.AdvanceTo(buffer.End);
             if (exceeded)
             {
                 return new BodyWriteResult(written, true, false);

@@ -12,7 +12,7 @@ namespace MadBase.Edge.Tests.Cluster;
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    private readonly List<EdgeProcess> _extra = [];
+    private readonly List<EdgeProcess> _started = []; // every node, so a failed start leaves none running
 
     internal NatsServer Nats { get; private set; } = null!;
 
@@ -26,12 +26,20 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         Nats = await NatsServer.StartAsync();
         Database = await TestEnvironment.CreateDatabaseAsync();
-        var leader = await StartNodeAsync();
-        await leader.WaitForStreamingAsync();
-        Nodes = [leader, await StartNodeAsync(), await StartNodeAsync()];
-        foreach (var node in Nodes)
+        try
         {
-            await WaitForPeersAsync(node, Nodes.Length - 1);
+            var leader = await StartNodeAsync();
+            await leader.WaitForStreamingAsync();
+            Nodes = [leader, await StartNodeAsync(), await StartNodeAsync()];
+            foreach (var node in Nodes)
+            {
+                await WaitForPeersAsync(node, Nodes.Length - 1);
+            }
+        }
+        catch
+        {
+            await DisposeAsync(); // xunit does not dispose a fixture whose start failed: end what was started
+            throw;
         }
     }
 
@@ -39,7 +47,6 @@ public sealed class ClusterFixture : IAsyncLifetime
     internal async Task<EdgeProcess> StartExtraNodeAsync(int expectedPeers)
     {
         var node = await StartNodeAsync();
-        _extra.Add(node);
         await WaitForPeersAsync(node, expectedPeers);
         return node;
     }
@@ -76,18 +83,27 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in _extra.Concat(Nodes))
+        foreach (var node in _started)
         {
             await node.DisposeAsync();
         }
 
-        await RealtimeServerFixture.DropSlotAsync(Database, Slot);
+        if (Database.Length > 0)
+        {
+            await RealtimeServerFixture.DropSlotAsync(Database, Slot);
+        }
+
         await Nats.DisposeAsync();
     }
 
-    private Task<EdgeProcess> StartNodeAsync() => EdgeProcess.StartAsync(Database, env =>
+    private async Task<EdgeProcess> StartNodeAsync()
     {
-        env["MADBASE_SLOT"] = Slot;
-        env["MADBASE_NATS_URL"] = Nats.Url;
-    });
+        var node = await EdgeProcess.StartAsync(Database, env =>
+        {
+            env["MADBASE_SLOT"] = Slot;
+            env["MADBASE_NATS_URL"] = Nats.Url;
+        });
+        _started.Add(node);
+        return node;
+    }
 }

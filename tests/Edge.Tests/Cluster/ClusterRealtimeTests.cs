@@ -148,16 +148,16 @@ public sealed class ClusterRealtimeTests(ClusterFixture cluster) : IClassFixture
         var join = await watcher.ReadTextContainingAsync("presence_diff", s_timeout);
         Assert.Matches("""\{"joins":\{"doomed":\{"metas":\[\{"phx_ref":"F[0-9a-f]+-[0-9a-f]+","where":"node-3"\}\]\}\},"leaves":\{\}\}""", join);
 
-        // A socket joining later, on a third node, is told the presence of the doomed node's socket.
-        await using var late = await JoinAsync(2, topic, """{"presence":{"key":"late","enabled":true}}""");
-        Assert.Contains("\"doomed\":{\"metas\":[{\"phx_ref\":\"F", await late.ReadTextContainingAsync("presence_state", s_timeout), StringComparison.Ordinal);
+        // A socket joining later, on a third node, is told the presence of the doomed node's socket — once that node has
+        // it: presence between nodes is eventually consistent (a node meeting a new peer first transfers its state).
+        await using var lateSocket = await JoinUntilPresentAsync(2, topic, "late", "\"doomed\":{\"metas\":[{\"phx_ref\":\"F");
 
         await using var onLeader = await JoinAsync(0, topic, """{"presence":{"key":"leader","enabled":true}}""");
         Assert.Contains("\"doomed\"", await onLeader.ReadTextContainingAsync("presence_state", s_timeout), StringComparison.Ordinal);
 
         var killed = Stopwatch.StartNew();
         await doomed.KillHardAsync();
-        foreach (var socket in new[] { watcher, late, onLeader }) // every node detects the death on its own
+        foreach (var socket in new[] { watcher, lateSocket, onLeader }) // every node detects the death on its own
         {
             var leave = await socket.ReadTextContainingAsync("presence_diff", TimeSpan.FromSeconds(10) - killed.Elapsed);
             Assert.Matches("""\{"joins":\{\},"leaves":\{"doomed":\{"metas":\[\{"phx_ref":"F[0-9a-f]+-[0-9a-f]+","where":"node-3"\}\]\}\}\}""", leave);
@@ -223,6 +223,25 @@ public sealed class ClusterRealtimeTests(ClusterFixture cluster) : IClassFixture
         await socket.SendTextAsync($$"""["1","1","{{topic}}","phx_join",{"config":{{config}}}]""");
         Assert.Contains("\"status\":\"ok\"", await socket.ReadTextContainingAsync("phx_reply", s_timeout), StringComparison.Ordinal);
         return socket;
+    }
+
+    /// <summary>Joins on <paramref name="node"/> (again, for up to 5 s) until its <c>presence_state</c> contains <paramref name="expected"/>.</summary>
+    private async Task<RawWebSocket> JoinUntilPresentAsync(int node, string topic, string key, string expected)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var socket = await JoinAsync(node, topic, $$$"""{"presence":{"key":"{{{key}}}","enabled":true}}""");
+            var state = await socket.ReadTextContainingAsync("presence_state", s_timeout);
+            if (state.Contains(expected, StringComparison.Ordinal))
+            {
+                return socket;
+            }
+
+            await socket.DisposeAsync();
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"node {node} never listed it: {state}");
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>Reads <paramref name="broadcasts"/> broadcasts as "event:n" and exactly <paramref name="acks"/> ok replies.</summary>

@@ -137,11 +137,19 @@ public sealed partial class StalledSubscribersTests
                 ("all_stalled_closed_ms", (int)closedAll.TotalMilliseconds),
                 ("told_1008", told),
                 ("connection_ended_without_close", ended),
+                ("client_still_reading_after_20s", other.Count),
                 ("rss_before_mib", rssBefore / (1 << 20)),
                 ("rss_peak_mib", peakRss / (1 << 20)),
                 ("rss_after_mib", rssAfter / (1 << 20)));
-            Assert.Empty(other); // none still open
-            Assert.Equal(Stalled, told + ended);
+            if (other.Count > 0)
+            {
+                // A stalled client still reading its backlog after 20 s (the suite's other tests share the CPU) is only
+                // acceptable if the server has let go of it: then only the readers are still registered.
+                Assert.Matches($@"(?m)^madbase_realtime_connections {Readers}$", await edge.Http.GetStringAsync("/metrics"));
+                Assert.All(other, o => Assert.Equal("still open after 20 s", o));
+            }
+
+            Assert.Equal(Stalled, told + ended + other.Count);
             Assert.Matches($@"(?m)^madbase_realtime_slow_client_closes_total {Stalled}$", await edge.Http.GetStringAsync("/metrics"));
             Assert.All(received, n => Assert.Equal(sent, n));
             Assert.Equal(0, duplicates);
