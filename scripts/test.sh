@@ -43,7 +43,7 @@ if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; t
   apt-get install -y nats-server >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y nats-server >/dev/null; } || {
     echo "could not install nats-server"; exit 1; }
 fi
-{ command -v nats-server || echo /usr/sbin/nats-server; } | xargs -I{} {} --version
+"$(command -v nats-server || echo /usr/sbin/nats-server)" --version || true
 
 step "npm clients and the S3 test server (tests/js)"
 scripts/node-deps.sh || exit 1
