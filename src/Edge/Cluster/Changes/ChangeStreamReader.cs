@@ -73,7 +73,13 @@ internal sealed class ChangeStreamReader(
         await bus.EnsureStreamAsync(stoppingToken);
         var stream = await bus.JetStream.GetStreamAsync(bus.StreamName, cancellationToken: stoppingToken);
         Volatile.Write(ref _streamLastSeq, stream.Info.State.LastSeq);
-        if (state.FirstStreamedAfter < 0 && stream.Info.State.Messages == 0)
+        if (state.FirstStreamedAfter < 0 && stream.Info.State.FirstSeq <= 1)
+        {
+            // Nothing was ever removed from the stream: every change it will ever carry is read here, so this node's
+            // history covers every position, also one another node recorded before this one started.
+            state.SetFirstStreamedAfter(0);
+        }
+        else if (state.FirstStreamedAfter < 0 && stream.Info.State.Messages == 0)
         {
             // Nothing held: everything above the slot's confirmed position is still to be written, and will be read here.
             state.SetFirstStreamedAfter(await slot.ReadConfirmedAsync(stoppingToken));
