@@ -240,26 +240,7 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
         }
     }
 
-    private async Task RunAsync(Func<CancellationToken, Task> loop, CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await loop(stoppingToken);
-                return;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                Log.ClusterLoopFailed(_logger, ex);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
-    }
+    private Task RunAsync(Func<CancellationToken, Task> loop, CancellationToken stoppingToken) => ClusterLoop.RunAsync(loop, _logger, stoppingToken);
 
     /// <param name="Topic">The broadcast's topic, told when it cannot be passed on; null for presence and requests.</param>
     private readonly record struct Outgoing(string Subject, byte[] Body, TopicKey? Topic);

@@ -57,6 +57,8 @@ internal sealed class ChangeBus : IChangeBus
             NumReplicas = options.NatsReplicas,
             MaxAge = TimeSpan.FromTicks(Math.Max(s_minAge.Ticks, 2 * realtime.ResumeWindow.Ticks)),
             MaxBytes = MaxBytes,
+            // Past the limits the oldest go; a node that had not read them sees the sequence jump, counts it
+            // (madbase_cluster_changes_gaps_total) and tells every postgres_changes channel (ChangeStreamReader).
             Discard = StreamConfigDiscard.Old,
             DuplicateWindow = TimeSpan.FromMinutes(2),
         };

@@ -135,11 +135,13 @@ internal sealed class ChangeStreamReader(
     {
         if (chunk.Index == 0)
         {
-            _assembly = new Assembly(chunk.EndLsn, chunk.CommitTimestamp); // a half-written earlier one is dropped
+            // A half-written earlier one (its leader died between chunks) is not a loss: the new leader starts above the
+            // last whole transaction in the stream, so it writes that one again, whole, after this point.
+            _assembly = new Assembly(chunk.EndLsn, chunk.CommitTimestamp);
         }
         else if (_assembly is null || _assembly.EndLsn != chunk.EndLsn || _assembly.Next != chunk.Index)
         {
-            _assembly = null; // the rest of a transaction whose start this node never saw
+            _assembly = null; // the rest of one whose start this node never read: at the stream's purged start, or after a gap already told
             return null;
         }
 

@@ -3,7 +3,6 @@ using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.Resume;
-using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 
@@ -45,7 +44,7 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
             NumReplicas = options.NatsReplicas,
             MaxMsgsPerSubject = 1,
             MaxAge = realtime.ResumeWindow + TimeSpan.FromMinutes(1), // a dead node's last state outlives its entries' expiry
-            Discard = StreamConfigDiscard.Old,
+            Discard = StreamConfigDiscard.Old, // only superseded or expired states go: no client message is in this stream
         };
         if (hub.Resumes.Enabled)
         {
@@ -139,24 +138,5 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
         }
     }
 
-    private async Task RunAsync(Func<CancellationToken, Task> loop, CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await loop(stoppingToken);
-                return;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NatsException or InvalidOperationException or TimeoutException)
-            {
-                Log.ChangeStreamReadFailed(_logger, "resume share: " + ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
-    }
+    private Task RunAsync(Func<CancellationToken, Task> loop, CancellationToken stoppingToken) => ClusterLoop.RunAsync(loop, _logger, stoppingToken);
 }

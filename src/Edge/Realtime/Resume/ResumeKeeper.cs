@@ -118,7 +118,9 @@ internal sealed class ResumeKeeper : BackgroundService
         foreach (var point in _points)
         {
             oldest = Older(Older(oldest, point.Proven), point.Written); // Written: what the state file promises after a crash
-            entries.Add((point.Key, point.Written, expires));
+            // Cluster mode: another node resumes this client after this one died, through whatever proxy it came by,
+            // which may drop what this node had written: only what the client proved is safe there.
+            entries.Add((point.Key, _hub.Resumes.Share is null ? point.Written : point.Proven, expires));
         }
 
         var share = _hub.Resumes.Share;
