@@ -10,19 +10,11 @@ namespace MadBase.Edge.Cluster;
 /// <code>
 /// kind:1  private:1  topic:str  event:bytes  metadata:bytes  encoding:1  message_id:str ("" = none)  payload:bytes
 /// </code>
-/// The kinds are the three local fan-outs of <see cref="RealtimeHub"/>: a JSON broadcast payload, REST raw bytes, and
-/// a vsn 2.0.0 binary push whose fields travel untouched.
+/// The kind is one of the hub's three local fan-outs (<see cref="PeerBroadcastKind"/>).
 /// </summary>
 internal static class ClusterBroadcast
 {
-    public enum Kind : byte
-    {
-        Text = 1,
-        Raw = 2,
-        Binary = 3,
-    }
-
-    public static byte[] Encode(Kind kind, TopicKey key, ReadOnlySpan<byte> @event, ReadOnlySpan<byte> metadata, PhoenixPayloadEncoding encoding, string? messageId, ReadOnlySpan<byte> payload) =>
+    public static byte[] Encode(PeerBroadcastKind kind, TopicKey key, ReadOnlySpan<byte> @event, ReadOnlySpan<byte> metadata, PhoenixPayloadEncoding encoding, string? messageId, ReadOnlySpan<byte> payload) =>
         new ClusterWireWriter()
             .Byte((byte)kind)
             .Byte(key.IsPrivate ? (byte)1 : (byte)0)
@@ -39,7 +31,7 @@ internal static class ClusterBroadcast
     public static int Deliver(RealtimeHub hub, ReadOnlySpan<byte> message)
     {
         var reader = new ClusterWireReader(message);
-        var kind = (Kind)reader.Byte();
+        var kind = (PeerBroadcastKind)reader.Byte();
         var isPrivate = reader.Byte() == 1;
         var key = new TopicKey(reader.String(), isPrivate);
         var @event = reader.Bytes();
@@ -49,9 +41,9 @@ internal static class ClusterBroadcast
         var payload = reader.Bytes();
         return kind switch
         {
-            Kind.Text => hub.DeliverText(key, payload, except: null, messageId.Length == 0 ? null : messageId),
-            Kind.Raw => hub.DeliverRaw(key, System.Text.Encoding.UTF8.GetString(@event), payload),
-            Kind.Binary => hub.DeliverBinary(key, @event, metadata, encoding, payload, except: null),
+            PeerBroadcastKind.Text => hub.DeliverText(key, payload, except: null, messageId.Length == 0 ? null : messageId),
+            PeerBroadcastKind.Raw => hub.DeliverRaw(key, System.Text.Encoding.UTF8.GetString(@event), payload),
+            PeerBroadcastKind.Binary => hub.DeliverBinary(key, @event, metadata, encoding, payload, except: null),
             _ => throw new InvalidDataException($"unknown broadcast kind {(byte)kind}"),
         };
     }

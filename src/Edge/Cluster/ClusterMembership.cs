@@ -1,4 +1,4 @@
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
 
 namespace MadBase.Edge.Cluster;
 

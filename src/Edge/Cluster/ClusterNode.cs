@@ -1,8 +1,10 @@
 using System.Threading.Channels;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
+using MadBase.Protocol.Phoenix;
 using NATS.Client.Core;
 
 namespace MadBase.Edge.Cluster;
@@ -103,8 +105,10 @@ internal sealed class ClusterNode : BackgroundService, IClusterLink
     internal NatsConnection Connection => _nats;
 
     /// <summary>Numbered (<see cref="BroadcastSequences"/>) when queued, so a message lost later is a gap the receivers see.</summary>
-    public void PublishBroadcast(TopicKey topic, byte[] message)
+    public void PublishBroadcast(PeerBroadcastKind kind, TopicKey topic, ReadOnlySpan<byte> @event, ReadOnlySpan<byte> metadata,
+        PhoenixPayloadEncoding encoding, string? messageId, ReadOnlySpan<byte> payload)
     {
+        var message = ClusterBroadcast.Encode(kind, topic, @event, metadata, encoding, messageId, payload);
         var envelope = new ClusterWireWriter().String(NodeId).Int64(Interlocked.Increment(ref _broadcastSeq)).Bytes(message).ToArray();
         Publish(_broadcastSubject, envelope, topic);
     }

@@ -1,3 +1,5 @@
+using MadBase.Edge.Configuration;
+
 namespace MadBase.Edge.Hosting;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MadBase.Edge.Auth;
+using MadBase.Edge.Configuration;
 
 namespace MadBase.Edge.Hosting;
 

@@ -1,3 +1,4 @@
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Json;
 using Npgsql;
 

@@ -1,3 +1,5 @@
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.Hosting;

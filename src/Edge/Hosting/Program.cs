@@ -1,13 +1,15 @@
 using System.Net;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Cluster;
-using MadBase.Edge.Hosting.Migrations;
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Database;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
+using MadBase.Edge.Realtime.Sockets;
 using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
-using MadBase.Edge.Transport;
-using MadBase.Edge.Uploads;
+using MadBase.Edge.Tus;
 using Microsoft.AspNetCore.Connections;
 using Npgsql;
 

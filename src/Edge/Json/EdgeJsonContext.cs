@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Diagnostics;
 
 namespace MadBase.Edge.Json;
 

@@ -1,4 +1,4 @@
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.Objects;

@@ -3,7 +3,7 @@ using System.Net;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.Objects;

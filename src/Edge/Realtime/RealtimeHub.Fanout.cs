@@ -1,4 +1,3 @@
-using MadBase.Edge.Cluster;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 
@@ -16,7 +15,7 @@ internal sealed partial class RealtimeHub
     /// <summary>A kind-3 binary push of <paramref name="sender"/> to its topic on this node and every other.</summary>
     public int BroadcastBinary(RealtimeChannel sender, PhoenixBroadcastPush push)
     {
-        Cluster?.PublishBroadcast(sender.Key, ClusterBroadcast.Encode(ClusterBroadcast.Kind.Binary, sender.Key, push.Event, push.Metadata, push.Encoding, null, push.Payload));
+        Cluster?.PublishBroadcast(PeerBroadcastKind.Binary, sender.Key, push.Event, push.Metadata, push.Encoding, null, push.Payload);
         return DeliverBinary(sender.Key, push.Event, push.Metadata, push.Encoding, push.Payload, except: sender.BroadcastSelf ? null : sender);
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MadBase.Edge.Auth;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
@@ -147,7 +148,7 @@ internal sealed partial class RealtimeHub : IDisposable
     /// <returns>Frames queued on this node.</returns>
     public int BroadcastText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except, string? messageId = null)
     {
-        Cluster?.PublishBroadcast(key, Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Text, key, [], [], PhoenixPayloadEncoding.Json, messageId, payloadJson));
+        Cluster?.PublishBroadcast(PeerBroadcastKind.Text, key, [], [], PhoenixPayloadEncoding.Json, messageId, payloadJson);
         return DeliverText(key, payloadJson, except, messageId);
     }
 
@@ -182,7 +183,7 @@ internal sealed partial class RealtimeHub : IDisposable
     /// </param>
     public int BroadcastRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null)
     {
-        Cluster?.PublishBroadcast(key, Edge.Cluster.ClusterBroadcast.Encode(Edge.Cluster.ClusterBroadcast.Kind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload));
+        Cluster?.PublishBroadcast(PeerBroadcastKind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload);
         return DeliverRaw(key, @event, payload, messageId);
     }
 

@@ -1,3 +1,4 @@
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Realtime.Replay;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MadBase.Edge.Realtime;
 
-/// <summary>Wires the realtime socket into the host: <c>services.AddRealtime(...)</c> and <c>app.MapRealtime()</c>.</summary>
+/// <summary>Registers the realtime services: <c>services.AddRealtime(...)</c> (the routes: <c>Sockets/RealtimeRoutes</c>).</summary>
 internal static class RealtimeServiceCollectionExtensions
 {
     public static IServiceCollection AddRealtime(this IServiceCollection services, RealtimeOptions options)
@@ -21,18 +22,5 @@ internal static class RealtimeServiceCollectionExtensions
         services.AddHostedService<ChangeRouter>();
         services.AddHostedService<Resume.ResumeKeeper>();
         return services;
-    }
-
-    public static WebApplication MapRealtime(this WebApplication app)
-    {
-        var hub = app.Services.GetRequiredService<RealtimeHub>();
-        app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(hub.CloseAll);
-
-        // Not an (HttpContext) lambda returning Task only: MapGet with a RequestDelegate keeps it a raw endpoint.
-        RequestDelegate handler = context => RealtimeEndpoint.HandleAsync(context, hub);
-        app.MapGet("/realtime/v1/websocket", handler);
-        app.MapGet("/socket/websocket", handler);
-        app.MapBroadcastApi(hub);
-        return app;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Unicode;
 using MadBase.Edge.Auth;
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.Resume;

@@ -1,4 +1,4 @@
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using Npgsql;
 using Npgsql.Replication;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Threading.Channels;
-using MadBase.Edge.Hosting;
-using MadBase.Edge.Hosting.Migrations;
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Database;
 using MadBase.Edge.Logging;
 using MadBase.Protocol;
 using MadBase.Protocol.Replication;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Objects;
 using Npgsql;
 using NpgsqlTypes;

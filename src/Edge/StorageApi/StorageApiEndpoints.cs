@@ -1,5 +1,5 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using Microsoft.AspNetCore.Http.Features;

@@ -1,5 +1,6 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Objects;
 using Npgsql;
 

@@ -1,5 +1,5 @@
 using System.Threading.Tasks.Sources;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Diagnostics;
 
 namespace MadBase.Edge.WebSockets;
 

@@ -6,8 +6,8 @@ namespace MadBase.Edge.WebSockets;
 
 /// <summary>
 /// One upgraded RFC 6455 server connection, whatever carries its bytes: the frame rules (this class) are shared, the
-/// reading and writing belong to the transport. <see cref="PipeWebSocketConnection"/> runs over a duplex pipe
-/// (Kestrel's transport or an upgraded HTTP stream); <see cref="Transport.EpollWebSocketConnection"/> runs on a raw
+/// reading and writing belong to the transport. <c>Pipe/PipeWebSocketConnection</c> runs over a duplex pipe
+/// (Kestrel's transport or an upgraded HTTP stream); <c>Epoll/EpollWebSocketConnection</c> runs on a raw
 /// descriptor in MadBase's own epoll loop. Both decode frames with the pure codecs, pass whole messages to an
 /// <see cref="IWebSocketMessageHandler"/> and drain one <see cref="OutboundQueue"/>.
 /// </summary>

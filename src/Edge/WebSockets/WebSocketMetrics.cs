@@ -1,4 +1,4 @@
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Diagnostics;
 
 namespace MadBase.Edge.WebSockets;
 

@@ -73,7 +73,7 @@ public sealed class ClusterRealtimeTests(ClusterFixture cluster) : IClassFixture
 
         static byte[] PeerBroadcast(string node, long seq, string text)
         {
-            var message = MadBase.Edge.Cluster.ClusterBroadcast.Encode(MadBase.Edge.Cluster.ClusterBroadcast.Kind.Text, new MadBase.Edge.Realtime.TopicKey(topic, false), [], [], Protocol.Phoenix.PhoenixPayloadEncoding.Json, null, Encoding.UTF8.GetBytes($$$"""{"type":"broadcast","event":"e","payload":{"t":"{{{text}}}"}}"""));
+            var message = MadBase.Edge.Cluster.ClusterBroadcast.Encode(MadBase.Edge.Realtime.PeerBroadcastKind.Text, new MadBase.Edge.Realtime.TopicKey(topic, false), [], [], Protocol.Phoenix.PhoenixPayloadEncoding.Json, null, Encoding.UTF8.GetBytes($$$"""{"type":"broadcast","event":"e","payload":{"t":"{{{text}}}"}}"""));
             return new MadBase.Edge.Cluster.ClusterWireWriter().String(node).Int64(seq).Bytes(message).ToArray();
         }
     }

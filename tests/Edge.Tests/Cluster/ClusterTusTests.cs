@@ -1,6 +1,6 @@
 using System.Net;
 using MadBase.Edge.Tests.Infrastructure;
-using MadBase.Edge.Tests.Uploads;
+using MadBase.Edge.Tests.Tus;
 using Npgsql;
 
 namespace MadBase.Edge.Tests.Cluster;

@@ -37,7 +37,7 @@ public sealed class ClusterWireTests
     [Fact]
     public void Broadcast_Truncated_InvalidDataAndNothingDelivered()
     {
-        var message = ClusterBroadcast.Encode(ClusterBroadcast.Kind.Text, s_room, [], [], Protocol.Phoenix.PhoenixPayloadEncoding.Json, "id-1", "{\"a\":1}"u8);
+        var message = ClusterBroadcast.Encode(PeerBroadcastKind.Text, s_room, [], [], Protocol.Phoenix.PhoenixPayloadEncoding.Json, "id-1", "{\"a\":1}"u8);
 
         Assert.Throws<InvalidDataException>(() => ClusterBroadcast.Deliver(null!, message.AsSpan(0, message.Length - 1)));
     }

@@ -6,7 +6,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using MadBase.Edge.Tests.Infrastructure;
-using MadBase.Edge.Tests.Uploads;
+using MadBase.Edge.Tests.Tus;
 
 namespace MadBase.Edge.Tests.Faults;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using MadBase.Edge.Tests.Infrastructure;
-using MadBase.Edge.Tests.Uploads;
+using MadBase.Edge.Tests.Tus;
 
 namespace MadBase.Edge.Tests.Faults;
 

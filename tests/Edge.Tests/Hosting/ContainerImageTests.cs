@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
-using MadBase.Edge.Tests.Uploads;
+using MadBase.Edge.Tests.Tus;
 
 namespace MadBase.Edge.Tests.Hosting;
 

@@ -19,7 +19,7 @@ public sealed class MigrationTests
         await connection.OpenAsync();
         var versions = await QueryListAsync<int>(connection, "select version from madbase.schema_migrations order by version");
         Assert.Equal(versions.Distinct().Count(), versions.Count);
-        Assert.Equal(MadBase.Edge.Hosting.Migrations.MigrationCatalog.All.Select(m => m.Version), versions);
+        Assert.Equal(MadBase.Edge.Database.MigrationCatalog.All.Select(m => m.Version), versions);
         Assert.Contains("Applied migration", a.Log + b.Log, StringComparison.Ordinal);
     }
 

@@ -1,5 +1,5 @@
 using System.Text;
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.WebSockets;
 

@@ -1,4 +1,4 @@
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.WebSockets;
 
 namespace MadBase.Edge.Tests.WebSockets;

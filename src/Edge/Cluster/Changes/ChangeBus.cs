@@ -1,6 +1,6 @@
-using MadBase.Edge.Hosting;
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Logging;
-using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
 using NATS.Client.Core;
 using NATS.Client.JetStream;

@@ -1,3 +1,4 @@
+using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Replication;

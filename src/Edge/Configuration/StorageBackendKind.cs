@@ -1,0 +1,7 @@
+namespace MadBase.Edge.Configuration;
+
+internal enum StorageBackendKind
+{
+    File,
+    S3,
+}

@@ -1,0 +1,3 @@
+namespace MadBase.Edge.Diagnostics;
+
+internal sealed record ReadyResponse(string Status, Dictionary<string, string> Checks);

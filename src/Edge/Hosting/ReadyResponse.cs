@@ -1,3 +1,0 @@
-namespace MadBase.Edge.Hosting;
-
-internal sealed record ReadyResponse(string Status, Dictionary<string, string> Checks);

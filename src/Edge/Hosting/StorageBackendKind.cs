@@ -1,7 +1,0 @@
-namespace MadBase.Edge.Hosting;
-
-internal enum StorageBackendKind
-{
-    File,
-    S3,
-}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using MadBase.Edge.Configuration;
+using MadBase.Edge.Logging;
+using MadBase.Edge.Objects;
+using Microsoft.Win32.SafeHandles;
+
+namespace MadBase.Edge.Tus;
+
+/// <summary>
+/// Turns a fully received upload into an object, exactly once, whatever crashes in between. Each step is safe to
+/// repeat, and every caller holds the upload's lock:
+/// <list type="number">
+/// <item>If <c>storage.objects</c> already points at this upload's version, an earlier attempt committed the row:
+/// only the bookkeeping is left.</item>
+/// <item>The scratch bytes go to the version key <c>bucket/name/version</c> (S3 multipart or an atomic file write),
+/// only after they are proven to be the bytes received (<see cref="ScratchGuard.VerifyAsync"/>; for S3 parts sent
+/// earlier, their CRCs: <see cref="ProgressiveParts"/>) — otherwise <see cref="UploadBytesLostException"/>.
+/// Writing the same key twice stores the same bytes. A single upload on S3 reuses the parts
+/// <see cref="ProgressiveParts"/> stored during its PATCHes and sends only the rest; otherwise an older multipart
+/// attempt is aborted first.</item>
+/// <item><see cref="ObjectsRepository.FinishWriteAsync"/> writes the row as the uploader (409 for a non-upsert loser).</item>
+/// <item>The upload is marked completed, then scratch is deleted (the sweeper removes leftovers).</item>
+/// </list>
+/// The final PATCH is answered only after step 4, so a client never sees success for bytes that are not durable.
+/// </summary>
+internal sealed class UploadCompletion(
+    ObjectsRepository objects,
+    UploadRepository uploads,
+    ScratchFiles scratch,
+    ProgressiveParts progressive,
+    EdgeOptions options,
+    ILogger<UploadCompletion> logger)
+{
+    public const string Operation = "storage.tus.upload.part";
+
+    public async Task CompleteAsync(UploadRecord record, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var length = record.Length ?? throw new InvalidOperationException("completing an upload of unknown length");
+        var write = new ObjectWrite(
+            record.BucketId!, record.ObjectName!, record.Version.ToString(), record.OwnerId, record.ContentType, record.CacheControl,
+            record.UserMetadata, record.Upsert, Operation);
+
+        var existing = await objects.FindAsync(write.BucketId, write.Name, null, Operation, cancellationToken);
+        if (existing?.Version != write.Version)
+        {
+            if (existing is not null && !write.Upsert)
+            {
+                await DiscardAsync(record, cancellationToken);
+                throw StorageException.Duplicate();
+            }
+
+            var bytes = await StoreAsync(record, write, length, cancellationToken);
+            try
+            {
+                await objects.FinishWriteAsync(write, bytes, UploadCaller.ActorOf(record), cancellationToken);
+            }
+            catch (StorageException ex) when (ex.Status is 403 or 409)
+            {
+                // The row can never be written for this upload (lost the race, or policies changed): give up on it.
+                await DiscardAsync(record, cancellationToken);
+                throw;
+            }
+        }
+
+        await uploads.MarkCompletedAsync(record.Id, length, cancellationToken);
+        foreach (var part in await SourcesAsync(record, cancellationToken))
+        {
+            TryDeleteScratch(record.Id, part.Version);
+            if (part.Id != record.Id)
+            {
+                await uploads.DeleteAsync(part.Id, cancellationToken);
+            }
+        }
+
+        Log.UploadCompleted(logger, record.Id, write.BucketId, write.Name, length, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>Terminates an unfinished upload: aborts its multipart upload, deletes its scratch and its row.</summary>
+    public async Task DiscardAsync(UploadRecord record, CancellationToken cancellationToken)
+    {
+        await AbortMultipartAsync(record);
+        if (!record.IsFinal)
+        {
+            TryDeleteScratch(record.Id, record.Version);
+        }
+
+        await uploads.DeleteAsync(record.Id, cancellationToken);
+    }
+
+    public async Task AbortMultipartAsync(UploadRecord record)
+    {
+        if (record.MultipartId is { } multipartId && record.BucketId is not null)
+        {
+            var key = ObjectKeys.For(record.BucketId, record.ObjectName!, record.Version.ToString());
+            try
+            {
+                await objects.Store.AbortMultipartAsync(new MultipartUpload(key, multipartId), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException or ArgumentException)
+            {
+                Log.UploadCleanupFailed(logger, record.Id, "multipart upload " + multipartId, ex.Message);
+            }
+        }
+    }
+
+    public void TryDeleteScratch(string id, Guid version)
+    {
+        try
+        {
+            scratch.Delete(version);
+        }
+        catch (IOException ex)
+        {
+            Log.UploadCleanupFailed(logger, id, "scratch file", ex.Message);
+        }
+    }
+
+    /// <summary>The uploads whose scratch files hold the bytes, in order: itself, or a final upload's partials.</summary>
+    private async Task<List<UploadRecord>> SourcesAsync(UploadRecord record, CancellationToken cancellationToken)
+    {
+        if (!record.IsFinal)
+        {
+            return [record];
+        }
+
+        var parts = new List<UploadRecord>(record.ConcatParts.Count);
+        foreach (var id in record.ConcatParts)
+        {
+            if (await uploads.GetAsync(id, cancellationToken) is { } part)
+            {
+                parts.Add(part);
+            }
+        }
+
+        return parts;
+    }
+
+    /// <summary>Step 2: the bytes under the version key. Scratch is fsynced already (every PATCH did it).</summary>
+    private async Task<StoredBytes> StoreAsync(UploadRecord record, ObjectWrite write, long length, CancellationToken cancellationToken)
+    {
+        if (objects.Store is FileObjectStore files && !record.IsFinal)
+        {
+            await ScratchGuard.VerifyAsync(scratch, record, cancellationToken); // one read; no MD5 of every byte (see ETagOf)
+            if (files.Adopt(write.StoreKey, scratch.PathFor(record.Version), length, ETagOf(record.Version)) is { } adopted)
+            {
+                return adopted; // one link, no copy
+            }
+        }
+
+        if (progressive.AppliesTo(record))
+        {
+            return await progressive.CompleteAsync(record, cancellationToken); // most parts are in S3 already
+        }
+
+        var parts = await SourcesAsync(record, cancellationToken);
+        if (parts.Sum(p => p.Length ?? 0) != length)
+        {
+            throw new InvalidOperationException($"upload {record.Id}: its scratch parts no longer add up to {length} bytes");
+        }
+
+        if (objects.Store is not FileObjectStore || record.IsFinal) // else checked above, before the link was tried
+        {
+            foreach (var part in parts)
+            {
+                await ScratchGuard.VerifyAsync(scratch, part, cancellationToken);
+            }
+        }
+
+        var segments = new List<(SafeFileHandle Handle, long Length)>(parts.Count);
+        try
+        {
+            foreach (var part in parts)
+            {
+                segments.Add((scratch.OpenRead(part.Version), part.Length!.Value));
+            }
+
+            if (options.StorageBackend == StorageBackendKind.File || length <= options.S3PartSize)
+            {
+                // Concatenated uploads on the file backend: one fsynced temp file renamed into place. Small S3 objects: one PutObject.
+                await using var source = new ScratchReadStream(segments, 0, length);
+                return await objects.Store.PutAsync(write.StoreKey, source, write.ContentType, cancellationToken);
+            }
+
+            await AbortMultipartAsync(record); // an attempt that died half way: its parts are useless now
+            return await MultipartUploader.UploadAsync(
+                objects.Store, uploads, record.Id, write.StoreKey, write.ContentType, segments, length, options.S3PartSize, options.S3PartsInFlight, cancellationToken);
+        }
+        finally
+        {
+            foreach (var (handle, _) in segments)
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The ETag of a resumable upload adopted on the file backend: its version id with S3's multipart suffix
+    /// (<c>"&lt;32 hex&gt;-1"</c>), instead of an MD5 of every byte on the hot path. A strong validator: every write
+    /// stores a new version under a new key and a key's bytes never change. The suffix tells S3-aware clients what they
+    /// already know from Supabase, where a resumable upload's ETag is an S3 multipart ETag: not an MD5 of the content.
+    /// </summary>
+    internal static string ETagOf(Guid version) => "\"" + version.ToString("N") + "-1\"";
+}
