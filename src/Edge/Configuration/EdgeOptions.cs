@@ -44,6 +44,9 @@ internal sealed class EdgeOptions
     /// <summary>Optional durable change log (NDJSON): every committed change, fsynced before its LSN can be acknowledged.</summary>
     public string? ChangeLogPath { get; init; }
 
+    /// <summary>The realtime socket's limits and timings (the <c>MADBASE_REALTIME_*</c> settings).</summary>
+    public required RealtimeOptions Realtime { get; init; }
+
     /// <summary>
     /// Cluster mode: the NATS server(s) edge nodes share broadcast and presence through (comma-separated URLs of one
     /// NATS cluster); null on a single node.

@@ -55,6 +55,7 @@ internal static partial class EdgeOptionsParser
             NatsUrl = ParseOptionalNatsUrl(GetOptional(EdgeSetting.NatsUrl)),
             NatsReplicas = (int)ParseLong(EdgeSetting.NatsReplicas, Get(EdgeSetting.NatsReplicas), 1, 5),
             ChangeLogPath = GetOptional(EdgeSetting.ChangeLog) is { } changeLog ? ParseDirectory(EdgeSetting.ChangeLog, changeLog) : null,
+            Realtime = ParseRealtime(Get, setting => values.TryGetValue(setting.Variable, out var v) && v.Length > 0, ParseDirectory(EdgeSetting.ScratchDir, Get(EdgeSetting.ScratchDir))),
         };
 
         if (backend == StorageBackendKind.S3)
@@ -85,12 +86,6 @@ internal static partial class EdgeOptionsParser
 
     /// <summary>Environment first, then flags on top; unknown flags are errors so typos never pass silently.</summary>
     /// <summary>Every setting's effective text (flag, else environment); areas with their own option types read through it.</summary>
-    public static Func<string, string?> Settings(IReadOnlyList<string> args, Func<string, string?> environment)
-    {
-        var values = ReadRaw(args, environment);
-        return variable => values.TryGetValue(variable, out var value) ? value : null;
-    }
-
     private static Dictionary<string, string> ReadRaw(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -34,7 +34,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
 
     public static readonly EdgeSetting ChangeLog = new("MADBASE_CHANGE_LOG", null, "optional file: durable NDJSON log of every committed change (audit / exactly-once tap)");
 
-    // Realtime socket limits, read by RealtimeOptions (listed here so flags and --help cover them).
+    // Realtime socket limits (EdgeOptionsParser.Realtime.cs builds RealtimeOptions from them).
     public static readonly EdgeSetting RealtimeMaxMessageBytes = new("MADBASE_REALTIME_MAX_MESSAGE_BYTES", "1048576", "largest client message; above it the socket closes with 1009");
     public static readonly EdgeSetting RealtimeOutboundQueue = new("MADBASE_REALTIME_OUTBOUND_QUEUE", "4096", "frames queued for one client before new ones are dropped");
     public static readonly EdgeSetting RealtimeOutboundGraceMs = new("MADBASE_REALTIME_OUTBOUND_GRACE_MS", "5000", "how long a client's queue may stay full before a 1008 close");

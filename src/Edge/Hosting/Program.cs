@@ -31,11 +31,9 @@ internal static class Program
         }
 
         EdgeOptions options;
-        RealtimeOptions realtime;
         try
         {
             options = EdgeOptionsParser.Parse(args, Environment.GetEnvironmentVariable);
-            realtime = RealtimeOptions.FromEnvironment(EdgeOptionsParser.Settings(args, Environment.GetEnvironmentVariable));
         }
         catch (ConfigurationException ex)
         {
@@ -43,13 +41,14 @@ internal static class Program
             return 2;
         }
 
-        var app = Build(options, realtime);
+        var app = Build(options);
         app.Run();
         return 0;
     }
 
-    private static WebApplication Build(EdgeOptions options, RealtimeOptions realtime)
+    private static WebApplication Build(EdgeOptions options)
     {
+        var realtime = options.Realtime;
         // Flags were consumed by EdgeOptionsParser; the host must not see them as configuration. The one argument it
         // gets turns off reload-on-change for its (unused) appsettings files: that would put a recursive inotify
         // watcher on the working directory, which wakes a thread for every write under it — e.g. each scratch-file

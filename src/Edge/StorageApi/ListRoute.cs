@@ -82,7 +82,7 @@ internal static class ListRoute
             _ => throw StorageException.InvalidRequest("sortBy.column must be name, updated_at, created_at or last_accessed_at"),
         };
 
-        var entries = new List<(string Name, bool Folder, Guid? Id, DateTimeOffset? Updated, DateTimeOffset? Created, DateTimeOffset? Accessed, string? Metadata)>();
+        var entries = new List<ListEntry>();
         await using (var scope = await StorageDb.BeginAsync(services.DataSource, caller, "storage.object.list", context.RequestAborted))
         {
             await using var command = scope.CreateCommand(Sql + orderBy + " limit $6 offset $7");
@@ -97,7 +97,7 @@ internal static class ListRoute
             while (await reader.ReadAsync(context.RequestAborted))
             {
                 var folder = reader.GetBoolean(1);
-                entries.Add((reader.GetString(0), folder,
+                entries.Add(new ListEntry(reader.GetString(0), folder,
                     folder ? null : reader.GetGuid(2),
                     folder ? null : reader.GetFieldValue<DateTimeOffset>(3),
                     folder ? null : reader.GetFieldValue<DateTimeOffset>(4),
@@ -109,16 +109,9 @@ internal static class ListRoute
         await StorageHttp.WriteJsonAsync(context, 200, json =>
         {
             json.WriteStartArray();
-            foreach (var e in entries)
+            foreach (var entry in entries)
             {
-                json.WriteStartObject();
-                json.WriteString("name", e.Name);
-                json.WriteString("id", e.Id?.ToString());
-                json.WriteTimestamp("updated_at", e.Updated);
-                json.WriteTimestamp("created_at", e.Created);
-                json.WriteTimestamp("last_accessed_at", e.Accessed);
-                json.WriteRawOrNull("metadata", e.Metadata);
-                json.WriteEndObject();
+                entry.WriteTo(json);
             }
 
             json.WriteEndArray();

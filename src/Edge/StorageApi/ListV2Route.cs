@@ -66,7 +66,7 @@ internal static class ListV2Route
             ? ByTimestampSql(column, descending, delimited, cursor is not null)
             : delimited ? FoldersByNameSql(descending) : FlatByNameSql(descending, cursor is not null);
 
-        var entries = new List<Entry>(Math.Min(limit + 1, 64));
+        var entries = new List<ListEntry>(Math.Min(limit + 1, 64));
         await using (var scope = await StorageDb.BeginAsync(services.DataSource, caller, "storage.object.list_v2", context.RequestAborted))
         {
             await using var command = scope.CreateCommand(sql);
@@ -88,7 +88,7 @@ internal static class ListV2Route
             await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
             while (await reader.ReadAsync(context.RequestAborted))
             {
-                entries.Add(new Entry(reader.GetString(0), reader.GetBoolean(1),
+                entries.Add(new ListEntry(reader.GetString(0), reader.GetBoolean(1),
                     reader.IsDBNull(2) ? null : reader.GetGuid(2),
                     reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
                     reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
@@ -131,7 +131,7 @@ internal static class ListV2Route
                 {
                     if (e.Folder == folders)
                     {
-                        WriteEntry(json, e, delimited ? Key(e, level) : null);
+                        e.WriteTo(json, delimited ? Key(e, level) : null);
                     }
                 }
 
@@ -142,25 +142,8 @@ internal static class ListV2Route
         });
     }
 
-    private static void WriteEntry(System.Text.Json.Utf8JsonWriter json, Entry e, string? key)
-    {
-        json.WriteStartObject();
-        if (key is not null)
-        {
-            json.WriteString("key", key);
-        }
-
-        json.WriteString("name", e.Name);
-        json.WriteString("id", e.Id?.ToString());
-        json.WriteTimestamp("updated_at", e.Updated);
-        json.WriteTimestamp("created_at", e.Created);
-        json.WriteTimestamp("last_accessed_at", e.Accessed);
-        json.WriteRawOrNull("metadata", e.Metadata);
-        json.WriteEndObject();
-    }
-
     /// <summary>Upstream's <c>key</c>: the entry's segment at the prefix's depth (<c>b</c> for <c>a/b/</c> under <c>a/</c>).</summary>
-    private static string Key(Entry e, int level)
+    private static string Key(ListEntry e, int level)
     {
         var parts = (e.Folder ? e.Name[..^1] : e.Name).Split('/');
         return level <= parts.Length ? parts[level - 1] : "";
@@ -272,7 +255,4 @@ internal static class ListV2Route
              limit $4
             """;
     }
-
-    private readonly record struct Entry(string Name, bool Folder, Guid? Id, DateTimeOffset? Updated, DateTimeOffset? Created,
-        DateTimeOffset? Accessed, string? Metadata);
 }
