@@ -13,6 +13,9 @@ internal sealed class EdgeOptions
 
     public required byte[] JwtSecret { get; init; }
 
+    /// <summary>The opaque <c>sb_publishable_…</c> / <c>sb_secret_…</c> keys this node accepts (none by default).</summary>
+    public Auth.ApiKeys ApiKeys { get; init; } = Auth.ApiKeys.None;
+
     public required StorageBackendKind StorageBackend { get; init; }
 
     public required string StorageDir { get; init; }

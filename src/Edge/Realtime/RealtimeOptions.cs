@@ -63,6 +63,13 @@ internal sealed class RealtimeOptions
     /// </summary>
     public int MaxEventsPerSecond { get; init; } = 100;
 
+    /// <summary>
+    /// Bytes of broadcast and presence pushes (whole client messages) one socket may send per second; the default is
+    /// upstream's tenant <c>max_bytes_per_second</c> default, 100,000. Over it the push is dropped, answered with an
+    /// error when it expects a reply, and its channel told with a <c>system</c> error (docs/protocol/realtime.md §Limits).
+    /// </summary>
+    public int MaxBytesPerSecond { get; init; } = 100_000;
+
     /// <summary>Channel joins one socket may send per second (upstream's default: 100); over it the join is refused.</summary>
     public int MaxJoinsPerSecond { get; init; } = 100;
 
@@ -87,6 +94,7 @@ internal sealed class RealtimeOptions
             TokenExpiryGrace = ReadMilliseconds(environment, "MADBASE_REALTIME_TOKEN_GRACE_MS", defaults.TokenExpiryGrace),
             MaxChannelsPerConnection = ReadInt(environment, "MADBASE_REALTIME_MAX_CHANNELS", defaults.MaxChannelsPerConnection, 1),
             MaxEventsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_EVENTS_PER_SECOND", defaults.MaxEventsPerSecond, 1),
+            MaxBytesPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_BYTES_PER_SECOND", defaults.MaxBytesPerSecond, 1024),
             MaxJoinsPerSecond = ReadInt(environment, "MADBASE_REALTIME_MAX_JOINS_PER_SECOND", defaults.MaxJoinsPerSecond, 1),
             UseEpollTransport = ReadTransport(environment, defaults.UseEpollTransport),
             ResumeWindow = TimeSpan.FromSeconds(ReadInt(environment, "MADBASE_REALTIME_RESUME_WINDOW", (int)defaults.ResumeWindow.TotalSeconds, 0)),
