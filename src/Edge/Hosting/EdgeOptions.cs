@@ -1,3 +1,5 @@
+using MadBase.Edge.Auth;
+
 namespace MadBase.Edge.Hosting;
 
 /// <summary>
@@ -14,7 +16,7 @@ internal sealed class EdgeOptions
     public required byte[] JwtSecret { get; init; }
 
     /// <summary>The opaque <c>sb_publishable_…</c> / <c>sb_secret_…</c> keys this node accepts (none by default).</summary>
-    public Auth.ApiKeys ApiKeys { get; init; } = Auth.ApiKeys.None;
+    public ApiKeys ApiKeys { get; init; } = ApiKeys.None;
 
     public required StorageBackendKind StorageBackend { get; init; }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using MadBase.Edge.Auth;
 
 namespace MadBase.Edge.Hosting;
 
@@ -183,11 +184,11 @@ internal static partial class EdgeOptionsParser
     /// kind's prefix and at least <see cref="MinApiKeyRandomLength"/> URL-safe characters after it (upstream's keys
     /// have 31). The prefixes differ, so no key can be in both lists.
     /// </summary>
-    private static Auth.ApiKeys ParseApiKeys(string? publishable, string? secret)
+    private static ApiKeys ParseApiKeys(string? publishable, string? secret)
     {
-        var publishableKeys = ParseKeyList(EdgeSetting.PublishableKey, publishable, Auth.ApiKeys.PublishablePrefix);
-        var secretKeys = ParseKeyList(EdgeSetting.SecretKey, secret, Auth.ApiKeys.SecretPrefix);
-        return publishableKeys.Count == 0 && secretKeys.Count == 0 ? Auth.ApiKeys.None : new Auth.ApiKeys(publishableKeys, secretKeys);
+        var publishableKeys = ParseKeyList(EdgeSetting.PublishableKey, publishable, ApiKeys.PublishablePrefix);
+        var secretKeys = ParseKeyList(EdgeSetting.SecretKey, secret, ApiKeys.SecretPrefix);
+        return publishableKeys.Count == 0 && secretKeys.Count == 0 ? ApiKeys.None : new ApiKeys(publishableKeys, secretKeys);
     }
 
     private static List<string> ParseKeyList(EdgeSetting setting, string? value, string prefix)

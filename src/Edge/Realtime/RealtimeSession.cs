@@ -216,9 +216,11 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     }
 
     /// <summary>
-    /// Upstream's rate-limit words (docs/protocol/realtime.md §Limits) for a push shed by the bytes limit.
+    /// What a push shed by the bytes limit is told, worded like upstream's "Too many messages per second": upstream
+    /// stores a <c>max_bytes_per_second</c> but never enforces it, so it has no text of its own
+    /// (docs/protocol/realtime.md §Limits).
     /// </summary>
-    internal const string TooManyBytesMessage = "Too many bytes per second";
+    private const string TooManyBytesMessage = "Too many bytes per second";
 
     private static readonly byte[] s_tooManyBytesReason = """{"reason":"Too many bytes per second"}"""u8.ToArray();
 
