@@ -1,3 +1,5 @@
+using MadBase.Edge.Auth;
+
 namespace MadBase.Edge.Configuration;
 
 /// <summary>
@@ -12,6 +14,9 @@ internal sealed class EdgeOptions
     public required string DatabaseConnectionString { get; init; }
 
     public required byte[] JwtSecret { get; init; }
+
+    /// <summary>The opaque <c>sb_publishable_…</c> / <c>sb_secret_…</c> keys this node accepts (none by default).</summary>
+    public ApiKeys ApiKeys { get; init; } = ApiKeys.None;
 
     public required StorageBackendKind StorageBackend { get; init; }
 

@@ -26,6 +26,7 @@ internal static partial class EdgeOptionsParser
         TokenExpiryGrace = ParseMilliseconds(EdgeSetting.RealtimeTokenGraceMs, get),
         MaxChannelsPerConnection = ParseInt(EdgeSetting.RealtimeMaxChannels, get, 1),
         MaxEventsPerSecond = ParseInt(EdgeSetting.RealtimeMaxEventsPerSecond, get, 1),
+        MaxBytesPerSecond = ParseInt(EdgeSetting.RealtimeMaxBytesPerSecond, get, 1024),
         MaxJoinsPerSecond = ParseInt(EdgeSetting.RealtimeMaxJoinsPerSecond, get, 1),
         UseEpollTransport = ParseTransport(get, given),
     };

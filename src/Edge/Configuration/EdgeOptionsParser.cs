@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using MadBase.Edge.Auth;
 
 namespace MadBase.Edge.Configuration;
 
@@ -14,6 +15,9 @@ internal static partial class EdgeOptionsParser
     private const long MinS3PartSize = 5L * 1024 * 1024; // S3 refuses smaller non-final parts
     private const long MaxS3PartSize = 5L * 1024 * 1024 * 1024; // S3's part limit: 5 GiB
     private const long MaxUploadExpirySeconds = 30L * 86_400; // a month: longer only keeps abandoned scratch around
+    private const int MinApiKeyRandomLength = 16; // 16 URL-safe characters: ~96 bits, beyond guessing
+    private static readonly System.Buffers.SearchValues<char> s_apiKeyCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
 
     public static EdgeOptions Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -33,6 +37,7 @@ internal static partial class EdgeOptionsParser
             Listen = ParseListen(Get(EdgeSetting.Listen)),
             DatabaseConnectionString = ParseDatabase(Get(EdgeSetting.DatabaseUrl)),
             JwtSecret = ParseJwtSecret(GetOptional(EdgeSetting.JwtSecret)),
+            ApiKeys = ParseApiKeys(GetOptional(EdgeSetting.PublishableKey), GetOptional(EdgeSetting.SecretKey)),
             StorageBackend = backend,
             StorageDir = ParseDirectory(EdgeSetting.StorageDir, Get(EdgeSetting.StorageDir)),
             ScratchDir = ParseDirectory(EdgeSetting.ScratchDir, Get(EdgeSetting.ScratchDir)),
@@ -167,6 +172,36 @@ internal static partial class EdgeOptionsParser
         }
 
         return Encoding.UTF8.GetBytes(value);
+    }
+
+    /// <summary>
+    /// The opaque keys: each list comma-separated (several keys let one be rotated without downtime), each key its
+    /// kind's prefix and at least <see cref="MinApiKeyRandomLength"/> URL-safe characters after it (upstream's keys
+    /// have 31). The prefixes differ, so no key can be in both lists.
+    /// </summary>
+    private static ApiKeys ParseApiKeys(string? publishable, string? secret)
+    {
+        var publishableKeys = ParseKeyList(EdgeSetting.PublishableKey, publishable, ApiKeys.PublishablePrefix);
+        var secretKeys = ParseKeyList(EdgeSetting.SecretKey, secret, ApiKeys.SecretPrefix);
+        return publishableKeys.Count == 0 && secretKeys.Count == 0 ? ApiKeys.None : new ApiKeys(publishableKeys, secretKeys);
+    }
+
+    private static List<string> ParseKeyList(EdgeSetting setting, string? value, string prefix)
+    {
+        var keys = new List<string>();
+        foreach (var entry in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var random = entry.AsSpan(Math.Min(entry.Length, prefix.Length));
+            if (!entry.StartsWith(prefix, StringComparison.Ordinal) || random.Length < MinApiKeyRandomLength || random.ContainsAnyExcept(s_apiKeyCharacters))
+            {
+                // The key itself is never echoed: a typo in a secret key is still most of the secret.
+                throw new ConfigurationException(setting.Variable, $"entry {keys.Count + 1} is not {prefix} followed by at least {MinApiKeyRandomLength} of A-Z a-z 0-9 _ -");
+            }
+
+            keys.Add(entry);
+        }
+
+        return keys;
     }
 
     private static string ParseDirectory(EdgeSetting setting, string value)

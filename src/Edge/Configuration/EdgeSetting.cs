@@ -9,6 +9,8 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting Listen = new("MADBASE_LISTEN", "http://127.0.0.1:54321", "http://host:port to listen on");
     public static readonly EdgeSetting DatabaseUrl = new("MADBASE_DATABASE_URL", "postgres://postgres@127.0.0.1:54322/postgres", "postgres:// URL or Npgsql connection string");
     public static readonly EdgeSetting JwtSecret = new("MADBASE_JWT_SECRET", null, "HS256 secret for JWTs (at least 32 characters); required");
+    public static readonly EdgeSetting PublishableKey = new("MADBASE_PUBLISHABLE_KEY", null, "opaque sb_publishable_... key(s), comma-separated, accepted as the anon role (unset: none)");
+    public static readonly EdgeSetting SecretKey = new("MADBASE_SECRET_KEY", null, "opaque sb_secret_... key(s), comma-separated, accepted as service_role (unset: none)");
     public static readonly EdgeSetting StorageBackend = new("MADBASE_STORAGE_BACKEND", "file", "file | s3");
     public static readonly EdgeSetting StorageDir = new("MADBASE_STORAGE_DIR", "./.madbase/storage", "object directory of the file backend");
     public static readonly EdgeSetting ScratchDir = new("MADBASE_SCRATCH_DIR", "./.madbase/scratch", "scratch directory for resumable uploads");
@@ -48,15 +50,16 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeTokenGraceMs = new("MADBASE_REALTIME_TOKEN_GRACE_MS", "55000", "how long past exp a channel token is honoured");
     public static readonly EdgeSetting RealtimeMaxChannels = new("MADBASE_REALTIME_MAX_CHANNELS", "100", "channels one socket may join");
     public static readonly EdgeSetting RealtimeMaxEventsPerSecond = new("MADBASE_REALTIME_MAX_EVENTS_PER_SECOND", "100", "broadcast/presence pushes one socket may send per second; more are dropped");
+    public static readonly EdgeSetting RealtimeMaxBytesPerSecond = new("MADBASE_REALTIME_MAX_BYTES_PER_SECOND", "100000", "bytes of broadcast/presence pushes one socket may send per second; more are dropped and the channel is told");
     public static readonly EdgeSetting RealtimeMaxJoinsPerSecond = new("MADBASE_REALTIME_MAX_JOINS_PER_SECOND", "100", "channel joins one socket may send per second; more are refused");
     public static readonly EdgeSetting RealtimeTransport = new("MADBASE_REALTIME_TRANSPORT", "epoll", "epoll: realtime sockets on MadBase's own epoll loops (Linux x86-64); kestrel: on Kestrel's socket transport");
 
     public static IReadOnlyList<EdgeSetting> All { get; } =
     [
-        Listen, DatabaseUrl, JwtSecret, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
+        Listen, DatabaseUrl, JwtSecret, PublishableKey, SecretKey, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
         S3AccessKey, S3SecretKey, S3ForcePathStyle, CorsOrigins, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog, NatsUrl, NatsReplicas,
         RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeResumeWindow, RealtimeResumeBytes, RealtimeResumeState, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
-        RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
+        RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxBytesPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight, IdleTrimInterval,
     ];
 }

@@ -60,6 +60,13 @@ internal sealed class RealtimeOptions
     /// </summary>
     public required int MaxEventsPerSecond { get; init; }
 
+    /// <summary>
+    /// Bytes of broadcast and presence pushes (whole client messages) one socket may send per second; the default is
+    /// upstream's tenant <c>max_bytes_per_second</c> default, 100,000. Over it the push is dropped, answered with an
+    /// error when it expects a reply, and its channel told with a <c>system</c> error (docs/protocol/realtime.md §Limits).
+    /// </summary>
+    public required int MaxBytesPerSecond { get; init; }
+
     /// <summary>Channel joins one socket may send per second (upstream's default: 100); over it the join is refused.</summary>
     public required int MaxJoinsPerSecond { get; init; }
 

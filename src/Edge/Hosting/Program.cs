@@ -90,6 +90,7 @@ internal static class Program
         services.AddSingleton(options.Cors);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new Jwt(options.JwtSecret, TimeProvider.System));
+        services.AddSingleton(options.ApiKeys);
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.DatabaseConnectionString).Build());
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<Readiness>();

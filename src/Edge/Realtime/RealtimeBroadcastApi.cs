@@ -140,23 +140,27 @@ internal static class RealtimeBroadcastApi
         }
     }
 
-    /// <summary><c>Authorization: Bearer</c> first (the user's session), then the <c>apikey</c> header or query.</summary>
+    /// <summary>
+    /// <c>Authorization: Bearer</c> first (the user's session), then the API key from the <c>apikey</c> header or
+    /// query: a JWT or one of the node's <c>sb_…</c> keys (<see cref="Credentials.CheckRequest"/>). An unknown
+    /// <c>sb_…</c> key gets upstream's REST text, "Unauthorized".
+    /// </summary>
     private static JwtClaims? Authorize(HttpContext context, RealtimeHub hub, out string problem)
     {
         var request = context.Request;
-        var authorization = request.Headers.Authorization.ToString();
-        var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : "";
-        if (token.Length == 0)
+        var apiKey = request.Headers["apikey"].ToString();
+        if (apiKey.Length == 0)
         {
-            token = request.Headers["apikey"].ToString();
+            apiKey = request.Query["apikey"].ToString();
         }
 
-        if (token.Length == 0)
+        var check = Credentials.CheckRequest(hub.Jwt, hub.ApiKeys, request.Headers.Authorization.ToString(), apiKey, out var claims, out problem);
+        if (check == CredentialCheck.UnknownApiKey)
         {
-            token = request.Query["apikey"].ToString();
+            problem = "Unauthorized";
         }
 
-        return hub.Jwt.TryValidate(token, out var claims, out problem) ? claims : null;
+        return check == CredentialCheck.Valid ? claims : null;
     }
 
     /// <summary>

@@ -24,14 +24,15 @@ internal sealed partial class RealtimeHub : IDisposable
     private volatile bool _stopping;
     private PositionMark _catchUp = new(ChangePosition.None);
 
-    public RealtimeHub(RealtimeOptions options, Jwt jwt, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer, ReplayReader replays,
-        ReplicationState replication)
+    public RealtimeHub(RealtimeOptions options, Jwt jwt, ApiKeys apiKeys, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer,
+        ReplayReader replays, ReplicationState replication)
     {
         Options = options;
         ReplicationStatus = replication;
         Authorizer = authorizer;
         Replays = replays;
         Jwt = jwt;
+        ApiKeys = apiKeys;
         Time = time;
         Metrics = new RealtimeMetrics(edgeMetrics);
         SocketMetrics = new WebSocketMetrics(edgeMetrics);
@@ -60,6 +61,9 @@ internal sealed partial class RealtimeHub : IDisposable
     public ReplicationState ReplicationStatus { get; }
 
     public Jwt Jwt { get; }
+
+    /// <summary>The node's opaque <c>sb_…</c> keys, accepted as the socket's key and by the broadcast REST API.</summary>
+    public ApiKeys ApiKeys { get; }
 
     /// <summary>Evaluates private channels' <c>realtime.messages</c> policies.</summary>
     public ChannelAuthorizer Authorizer { get; }

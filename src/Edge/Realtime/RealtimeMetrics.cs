@@ -17,6 +17,8 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
 
     public Counter EventsRateLimited { get; } = metrics.Counter("madbase_realtime_rate_limited_total", "Client pushes dropped for going over a per-socket rate.", "kind=\"event\"");
 
+    public Counter BytesRateLimited { get; } = metrics.Counter("madbase_realtime_rate_limited_total", "Client pushes dropped for going over a per-socket rate.", "kind=\"bytes\"");
+
     public Counter JoinsRateLimited { get; } = metrics.Counter("madbase_realtime_rate_limited_total", "Client pushes dropped for going over a per-socket rate.", "kind=\"join\"");
 
     public Counter TokenRefreshes { get; } = metrics.Counter("madbase_realtime_token_refreshes_total", "access_token pushes that re-authorized a channel.");

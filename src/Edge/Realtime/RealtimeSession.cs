@@ -33,7 +33,11 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     private readonly JwtClaims _connectClaims;
     private readonly string _connectToken;
     private TokenBucket _eventRate;
+    private TokenBucket _byteRate;
     private TokenBucket _joinRate;
+
+    /// <summary>When a shed push last told its channel about the bytes limit (0: never): at most once a second.</summary>
+    private long _bytesLimitToldAt;
 
     /// <summary>This socket's position in the delivery log; created at its first postgres_changes join.</summary>
     private LogCursor? _cursor;
@@ -46,6 +50,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         _connectClaims = claims;
         _connectToken = token;
         _eventRate = new TokenBucket(hub.Options.MaxEventsPerSecond);
+        _byteRate = new TokenBucket(hub.Options.MaxBytesPerSecond);
         _joinRate = new TokenBucket(hub.Options.MaxJoinsPerSecond);
         connection.Outbound.ListenForDrops(this);
     }
@@ -161,12 +166,13 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     /// <summary>
     /// Charges a client message to this socket's rates once, when it arrives (a message handled again after a policy
     /// check, or released from behind one, is not charged twice). Over <see cref="RealtimeOptions.MaxJoinsPerSecond"/>
-    /// a join is refused; over <see cref="RealtimeOptions.MaxEventsPerSecond"/> a broadcast or presence push is shed,
-    /// with an error reply when it expects one. Only this sender is affected (upstream closes every receiving channel
-    /// instead, docs/protocol/realtime.md §Limits).
+    /// a join is refused; over <see cref="RealtimeOptions.MaxEventsPerSecond"/> or
+    /// <see cref="RealtimeOptions.MaxBytesPerSecond"/> a broadcast or presence push is shed, with an error reply when
+    /// it expects one (and, for bytes, a <c>system</c> error on its channel). Only this sender is affected (upstream
+    /// closes every receiving channel instead, docs/protocol/realtime.md §Limits).
     /// </summary>
     /// <returns>True when the message was refused and must not be handled.</returns>
-    private bool IsOverRate(in PhoenixMessage message)
+    private bool IsOverRate(in PhoenixMessage message, int bytes)
     {
         if (message.Event.ValueEquals("phx_join"u8))
         {
@@ -180,18 +186,64 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
             return true;
         }
 
-        if (!(message.Event.ValueEquals("broadcast"u8) || message.Event.ValueEquals("presence"u8)) || _eventRate.TryTake(_hub.Time))
+        if (!(message.Event.ValueEquals("broadcast"u8) || message.Event.ValueEquals("presence"u8)))
         {
             return false;
         }
 
-        _hub.Metrics.EventsRateLimited.Increment();
-        if (!message.Ref.IsNull)
+        if (!_eventRate.TryTake(_hub.Time))
         {
-            Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, """{"reason":"Too many messages per second"}"""u8));
+            _hub.Metrics.EventsRateLimited.Increment();
+            if (!message.Ref.IsNull)
+            {
+                Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, """{"reason":"Too many messages per second"}"""u8));
+            }
+
+            return true;
         }
 
+        if (_byteRate.TryTake(_hub.Time, bytes))
+        {
+            return false;
+        }
+
+        if (!message.Ref.IsNull)
+        {
+            Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Error, s_tooManyBytesReason));
+        }
+
+        ShedForBytes(SharedStrings.Get(message.Topic));
         return true;
+    }
+
+    /// <summary>
+    /// What a push shed by the bytes limit is told, worded like upstream's "Too many messages per second": upstream
+    /// stores a <c>max_bytes_per_second</c> but never enforces it, so it has no text of its own
+    /// (docs/protocol/realtime.md §Limits).
+    /// </summary>
+    private const string TooManyBytesMessage = "Too many bytes per second";
+
+    private static readonly byte[] s_tooManyBytesReason = """{"reason":"Too many bytes per second"}"""u8.ToArray();
+
+    /// <summary>
+    /// Counts a push shed by <see cref="RealtimeOptions.MaxBytesPerSecond"/> and tells its channel with a
+    /// <c>system</c> error — so a client that sent without <c>ack</c> (its <c>send()</c> resolves at once) learns it too —
+    /// at most once a second, so a flooding client does not get a reply per shed push.
+    /// </summary>
+    private void ShedForBytes(string? topic)
+    {
+        _hub.Metrics.BytesRateLimited.Increment();
+        var now = _hub.Time.GetTimestamp();
+        if (_bytesLimitToldAt != 0 && _hub.Time.GetElapsedTime(_bytesLimitToldAt, now) < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        if (topic is not null && _channels.TryGetValue(topic, out var channel))
+        {
+            _bytesLimitToldAt = now;
+            Send(SystemMessage(channel, "system", ok: false, TooManyBytesMessage));
+        }
     }
 
     /// <summary>Closes channels whose token expired longer ago than the grace
@@ -273,7 +325,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
             if (opcode == WebSocketOpcode.Text)
             {
                 var message = PhoenixSerializer.Parse(payload, Version);
-                if (!fromQueue && IsOverRate(message))
+                if (!fromQueue && IsOverRate(message, payload.Length))
                 {
                     return;
                 }
@@ -292,6 +344,19 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
                 if (!fromQueue && !_eventRate.TryTake(_hub.Time))
                 {
                     _hub.Metrics.EventsRateLimited.Increment(); // binary pushes expect no reply
+                    return;
+                }
+
+                if (!fromQueue && !_byteRate.TryTake(_hub.Time, payload.Length))
+                {
+                    var topic = Utf8.IsValid(push.Topic) ? Encoding.UTF8.GetString(push.Topic) : null;
+                    if (topic is not null && !push.Ref.IsEmpty && _channels.TryGetValue(topic, out var sender) && sender.BroadcastAck)
+                    {
+                        // Binary pushes get a reply only with ack (OnBinaryBroadcast); the refusal follows the same rule.
+                        Send(PhoenixFrames.Reply(Version, sender.JoinRef, Encoding.UTF8.GetString(push.Ref), sender.Topic, PhoenixReplyStatus.Error, s_tooManyBytesReason));
+                    }
+
+                    ShedForBytes(topic);
                     return;
                 }
 

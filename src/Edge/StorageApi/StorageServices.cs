@@ -10,6 +10,7 @@ namespace MadBase.Edge.StorageApi;
 internal sealed class StorageServices(
     ObjectsRepository objects,
     Jwt jwt,
+    ApiKeys apiKeys,
     SignedUrlTokens signedUrls,
     EdgeOptions options,
     CorsPolicy cors,
@@ -41,8 +42,9 @@ internal sealed class StorageServices(
     public long GlobalMaxSize => options.UploadMaxSize;
 
     /// <summary>
-    /// The caller's verified claims. The token is <c>Authorization: Bearer</c>, or the <c>apikey</c> header when
-    /// there is no Authorization (what Supabase's gateway accepts). Throws 403 (in a 400, as upstream) when absent or invalid.
+    /// The caller's verified claims: <c>Authorization: Bearer</c> with a JWT, else the <c>apikey</c> header — a JWT or
+    /// one of the node's <c>sb_…</c> keys — as Supabase's gateway decides (<see cref="Credentials.CheckRequest"/>).
+    /// Throws 403 (in a 400, as upstream) when absent or invalid.
     /// </summary>
     public JwtClaims RequireCaller(HttpContext context) =>
         TryGetCaller(context, out var claims, out var error) ? claims! : throw StorageException.Unauthorized(error);
@@ -52,31 +54,22 @@ internal sealed class StorageServices(
 
     private bool TryGetCaller(HttpContext context, out JwtClaims? claims, out string error)
     {
-        claims = null;
-        string? token = null;
-        var authorization = context.Request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        var headers = context.Request.Headers;
+        switch (Credentials.CheckRequest(jwt, apiKeys, headers.Authorization.ToString(), headers["apikey"].ToString(), out var valid, out error))
         {
-            token = authorization["Bearer ".Length..].Trim();
+            case CredentialCheck.Valid:
+                claims = valid;
+                return true;
+            case CredentialCheck.InvalidToken:
+                claims = null;
+                error = "invalid JWT: " + error;
+                return false;
+            default:
+                // Nothing usable, or an sb_ key the node does not have: upstream's gateway then hands Storage no JWT
+                // (or the key itself), and Storage's JWT library answers with this text.
+                claims = null;
+                error = StorageException.MissingTokenMessage;
+                return false;
         }
-        else if (context.Request.Headers.TryGetValue("apikey", out var apikey))
-        {
-            token = apikey.ToString();
-        }
-
-        if (string.IsNullOrEmpty(token))
-        {
-            error = StorageException.MissingTokenMessage;
-            return false;
-        }
-
-        if (!jwt.TryValidate(token, out var valid, out error))
-        {
-            error = "invalid JWT: " + error;
-            return false;
-        }
-
-        claims = valid;
-        return true;
     }
 }

@@ -16,6 +16,7 @@ namespace MadBase.Edge.Tus;
 internal sealed partial class TusHandler(
     EdgeOptions options,
     Jwt jwt,
+    ApiKeys apiKeys,
     SignedUrlTokens signedTokens,
     ObjectsRepository objects,
     UploadRepository uploads,
@@ -154,13 +155,11 @@ internal sealed partial class TusHandler(
             return UploadCaller.FromSignedToken(signed);
         }
 
-        // Like the REST API: the apikey header stands in when there is no Authorization (Supabase's gateway accepts it).
-        var token = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim()
-            : authorization.Length == 0 && headers["apikey"] is [{ Length: > 0 } apikey] ? apikey
-            : null;
-        if (!jwt.TryValidate(token, out var claims, out var error))
+        // Like the REST API: a Bearer JWT, else the apikey header (a JWT or one of the node's sb_ keys).
+        if (Credentials.CheckRequest(jwt, apiKeys, authorization, headers["apikey"].ToString(), out var claims, out var error) is var check
+            and not CredentialCheck.Valid)
         {
-            throw UploadException.Unauthorized(error);
+            throw UploadException.Unauthorized(check == CredentialCheck.UnknownApiKey ? StorageException.MissingTokenMessage : error);
         }
 
         return new UploadCaller(claims, null, null);

@@ -27,8 +27,9 @@ internal sealed record AcceptedHandshake(string Accept, PhoenixVersion Version, 
 
 /// <summary>
 /// The realtime socket's opening-handshake rules, shared by every way a socket arrives (the epoll transport, the
-/// connection middleware and the Kestrel endpoint): RFC 6455 §4.2.1 checks, the Phoenix <c>vsn</c>, and the key as
-/// a JWT (docs/protocol/realtime.md §Connecting), and the responses written below the HTTP layer.
+/// connection middleware and the Kestrel endpoint): RFC 6455 §4.2.1 checks, the Phoenix <c>vsn</c>, and the key — a
+/// JWT or one of the node's opaque <c>sb_…</c> keys (docs/protocol/realtime.md §Connecting) — and the responses
+/// written below the HTTP layer.
 /// </summary>
 internal static class RealtimeHandshake
 {
@@ -40,6 +41,12 @@ internal static class RealtimeHandshake
 
     /// <summary>How long to wait for a new connection's first bytes before leaving it to Kestrel's own timeouts.</summary>
     public static readonly TimeSpan SniffTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Upstream Realtime's 401 text for a key that is not a JWT — what it answers when the gateway passes an
+    /// <c>sb_…</c> key it does not know straight through (docs/protocol/realtime.md §Connecting).
+    /// </summary>
+    public const string UnknownApiKeyMessage = "The token provided is not a valid JWT";
 
     private static readonly byte[] s_switchingProtocolsHead =
         "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: "u8.ToArray();
@@ -159,9 +166,9 @@ internal static class RealtimeHandshake
         {
             refusal = new(StatusCodes.Status400BadRequest, "bad_request", "vsn must be 1.0.x or 2.0.x.");
         }
-        else if (!hub.Jwt.TryValidate(token, out var tokenText, out var claims, out var problem))
+        else if (Credentials.CheckKey(hub.Jwt, hub.ApiKeys, token, out var tokenText, out var claims, out var problem) is var check and not CredentialCheck.Valid)
         {
-            refusal = new(StatusCodes.Status401Unauthorized, "unauthorized", problem);
+            refusal = new(StatusCodes.Status401Unauthorized, "unauthorized", check == CredentialCheck.UnknownApiKey ? UnknownApiKeyMessage : problem);
         }
         else if (hub.IsStopping)
         {
