@@ -92,7 +92,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     /// <summary>
     /// The delivery log evicted changes this socket had not read (it stopped reading, or read too slowly for too long):
     /// every postgres_changes channel gets a <c>system</c> error saying so, then the socket closes with 1008. The
-    /// backlog is dropped, so these are the next frames the client reads (realtime.md §4.7 shape).
+    /// backlog is dropped, so these are the next frames the client reads (docs/protocol/realtime.md §System messages).
     /// </summary>
     public void OnChangesMissed(LogCursor cursor)
     {

@@ -1,7 +1,7 @@
 namespace MadBase.Edge.Realtime;
 
 /// <summary>
-/// The server's <c>system</c> messages on a channel (realtime.md §4.7 shape: extension, status, message, channel):
+/// The server's <c>system</c> messages on a channel (docs/protocol/realtime.md §System messages: extension, status, message, channel):
 /// how a client is told of what it cannot be served — a refused binding, missed changes, dropped broadcasts.
 /// </summary>
 internal static class SystemMessages

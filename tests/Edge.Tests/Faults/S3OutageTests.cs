@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Tus;
 
 namespace MadBase.Edge.Tests.Faults;
@@ -33,7 +32,7 @@ public sealed class S3OutageTests
             env["MADBASE_S3_ENDPOINT"] = $"http://127.0.0.1:{proxy.Port}";
             env["MADBASE_S3_PART_SIZE"] = (5 * MiB).ToString(CultureInfo.InvariantCulture);
         });
-        using var direct = S3Client();
+        using var direct = TestS3.Client();
         var bytes = TestFiles.Bytes(17 * MiB, seed: 31);
         var url = await server.CreateUrlAsync(_name, bytes.Length);
         var multipartIds = new HashSet<(string Id, string Key)>();
@@ -134,14 +133,4 @@ public sealed class S3OutageTests
         var listed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = TestEnvironment.S3Bucket, Prefix = $"{TusServer.Bucket}/{_name}/" }, TestContext.Current.CancellationToken);
         return [.. (listed.S3Objects ?? []).Select(o => o.Key)];
     }
-
-    private static AmazonS3Client S3Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
-    {
-        ServiceURL = TestEnvironment.S3Endpoint,
-        ForcePathStyle = true,
-        AuthenticationRegion = "us-east-1",
-        UseHttp = true,
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    });
 }

@@ -11,14 +11,7 @@ public sealed class PrivateChannelClientTests(PrivateChannelServerFixture server
     [Fact]
     public async Task PrivateChannels_RoomAndLobbyPolicies_EnforcedForJoinBroadcastPresenceAndRest()
     {
-        var env = new Dictionary<string, string>
-        {
-            ["EDGE_URL"] = server.Edge.BaseUri.ToString().TrimEnd('/'),
-            ["EDGE_ANON_KEY"] = Tokens.Anon,
-            ["EDGE_TOKEN_A"] = Tokens.User(PrivateChannelServerFixture.UserA),
-            ["EDGE_TOKEN_B"] = Tokens.User(PrivateChannelServerFixture.UserB),
-            ["EDGE_ROOM"] = PrivateChannelServerFixture.RoomA,
-        };
+        var env = TwoUsersInRoomA();
 
         var result = (await NodeScript.RunAsync("realtime-private.mjs", env, s_timeout)).Json;
 
@@ -81,18 +74,11 @@ public sealed class PrivateChannelClientTests(PrivateChannelServerFixture server
 
         var since = (long)(await server.ScalarAsync("select (extract(epoch from now() - interval '30 minutes') * 1000)::bigint"))!;
         var before = await ReplayedTotalAsync();
-        var env = new Dictionary<string, string>
-        {
-            ["EDGE_URL"] = server.Edge.BaseUri.ToString().TrimEnd('/'),
-            ["EDGE_ANON_KEY"] = Tokens.Anon,
-            ["EDGE_TOKEN_A"] = Tokens.User(PrivateChannelServerFixture.UserA),
-            ["EDGE_TOKEN_B"] = Tokens.User(PrivateChannelServerFixture.UserB),
-            ["EDGE_ROOM"] = PrivateChannelServerFixture.RoomA,
-            ["EDGE_TOPIC"] = topic,
-            ["EDGE_SINCE"] = since.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["EDGE_STORED"] = Stored.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["EDGE_LIVE"] = Live.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
+        var env = TwoUsersInRoomA();
+        env["EDGE_TOPIC"] = topic;
+        env["EDGE_SINCE"] = since.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["EDGE_STORED"] = Stored.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["EDGE_LIVE"] = Live.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var script = NodeScript.RunAsync("realtime-replay.mjs", env, s_timeout);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -223,4 +209,14 @@ public sealed class PrivateChannelClientTests(PrivateChannelServerFixture server
     private static string[] From(JsonElement messages) => [.. messages.EnumerateArray().Select(m => m.GetProperty("from").GetString()!)];
 
     private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
+
+    /// <summary>The scripts' common environment: the edge, the anon key, users A and B, and A's room.</summary>
+    private Dictionary<string, string> TwoUsersInRoomA() => new()
+    {
+        ["EDGE_URL"] = server.Edge.BaseUri.ToString().TrimEnd('/'),
+        ["EDGE_ANON_KEY"] = Tokens.Anon,
+        ["EDGE_TOKEN_A"] = Tokens.User(PrivateChannelServerFixture.UserA),
+        ["EDGE_TOKEN_B"] = Tokens.User(PrivateChannelServerFixture.UserB),
+        ["EDGE_ROOM"] = PrivateChannelServerFixture.RoomA,
+    };
 }

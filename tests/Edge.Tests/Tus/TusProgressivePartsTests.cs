@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Tus;
 
@@ -28,7 +27,7 @@ public sealed class TusProgressivePartsTests
         var multipartId = (string?)await server.ScalarAsync("select multipart_id from madbase.tus_uploads where object_name = 'progressive/early.bin'");
         Assert.NotNull(multipartId);
         var version = (Guid)(await server.ScalarAsync("select version from madbase.tus_uploads where object_name = 'progressive/early.bin'"))!;
-        using var s3 = S3Client();
+        using var s3 = TestS3.Client();
         var listed = await s3.ListPartsAsync(new ListPartsRequest
         {
             BucketName = TestEnvironment.S3Bucket,
@@ -76,7 +75,7 @@ public sealed class TusProgressivePartsTests
         await PatchOkAsync(server, url, 0, bytes[..(11 * MiB)]);
         var multipartId = (string?)await server.ScalarAsync("select multipart_id from madbase.tus_uploads where object_name = 'progressive/gone.bin'");
         var version = (Guid)(await server.ScalarAsync("select version from madbase.tus_uploads where object_name = 'progressive/gone.bin'"))!;
-        using (var s3 = S3Client())
+        using (var s3 = TestS3.Client())
         {
             await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
             {
@@ -106,14 +105,4 @@ public sealed class TusProgressivePartsTests
         var line = text.Split('\n').Single(l => l.StartsWith("madbase_uploads_s3_parts_total ", StringComparison.Ordinal));
         return (int)double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
     }
-
-    private static AmazonS3Client S3Client() => new(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config
-    {
-        ServiceURL = TestEnvironment.S3Endpoint,
-        ForcePathStyle = true,
-        AuthenticationRegion = "us-east-1",
-        UseHttp = true,
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    });
 }

@@ -38,6 +38,7 @@ export async function startStaticServer(port) {
     '/lib/supabase.js': fs.readFileSync(packageFile('@supabase/supabase-js', 'dist/umd/supabase.js'), 'utf8'),
     '/lib/tus.js': fs.readFileSync(packageFile('tus-js-client', 'dist/tus.min.js'), 'utf8'),
     '/lib/uppy.js': await uppyBundle(),
+    '/lib/page-log.js': fs.readFileSync(path.join(here, 'pages', 'page-log.js'), 'utf8'),
   }
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://page')

@@ -3,25 +3,10 @@
 // with_delimiter, descending and timestamp order, a bad cursor, and RLS (a user sees only their own rows).
 // Inputs (environment): MADBASE_URL, MADBASE_SERVICE_KEY, MADBASE_ANON_KEY, MADBASE_USER_A_TOKEN, MADBASE_USER_A_ID.
 // Prints one JSON line last: {"ok":true,"checks":N}; exits 1 at the first failed check.
-import { createClient } from '@supabase/supabase-js';
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
+import { admin, alice, check, checks, ok } from './storage-common.mjs';
 
-const env = name => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
-const url = env('MADBASE_URL');
-const options = { realtime: { transport: WebSocket }, auth: { persistSession: false, autoRefreshToken: false } };
-const admin = createClient(url, env('MADBASE_SERVICE_KEY'), options).storage;
-const alice = createClient(url, env('MADBASE_ANON_KEY'), { ...options, global: { headers: { Authorization: `Bearer ${env('MADBASE_USER_A_TOKEN')}` } } }).storage;
 
-let checks = 0;
-function check(condition, message, detail) {
-  if (!condition) {
-    console.log(JSON.stringify({ ok: false, failed: message, detail: detail === undefined ? null : JSON.stringify(detail) }));
-    process.exit(1);
-  }
-  checks++;
-}
-const ok = (result, message) => { check(!result.error, message, result.error); return result.data; };
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const names = list => list.map(e => e.name);
 
@@ -114,4 +99,4 @@ check(same(names(hersFlat.objects), ['a/mine.txt']), 'alice sees only her object
 
 ok(await admin.emptyBucket(bucket), 'emptyBucket');
 ok(await admin.deleteBucket(bucket), 'deleteBucket');
-console.log(JSON.stringify({ ok: true, checks }));
+console.log(JSON.stringify({ ok: true, checks: checks() }));

@@ -2,27 +2,12 @@
 // running MadBase Edge (docs/protocol/tus-and-storage.md §Storage error table). Inputs (environment): MADBASE_URL,
 // MADBASE_SERVICE_KEY, MADBASE_ANON_KEY, MADBASE_USER_A_TOKEN.
 // Prints one JSON line last: {"ok":true,"checks":N}; exits 1 at the first failed check.
-import { createClient } from '@supabase/supabase-js';
 import { StorageClient } from '@supabase/storage-js';
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
+import { admin, alice, check, checks, ok, url } from './storage-common.mjs';
 
-const env = name => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
-const url = env('MADBASE_URL');
-const options = { realtime: { transport: WebSocket }, auth: { persistSession: false, autoRefreshToken: false } };
-const admin = createClient(url, env('MADBASE_SERVICE_KEY'), options).storage;
-const alice = createClient(url, env('MADBASE_ANON_KEY'), { ...options, global: { headers: { Authorization: `Bearer ${env('MADBASE_USER_A_TOKEN')}` } } }).storage;
 const anonymous = new StorageClient(`${url}/storage/v1`, {}); // no Authorization, no apikey
 
-let checks = 0;
-function check(condition, message, detail) {
-  if (!condition) {
-    console.log(JSON.stringify({ ok: false, failed: message, detail: detail === undefined ? null : JSON.stringify(detail) }));
-    process.exit(1);
-  }
-  checks++;
-}
-const ok = (result, message) => { check(!result.error, message, result.error); return result.data; };
 // storage-js' StorageApiError: message and code from the body, statusCode the body's string, status the HTTP status.
 const failsWith = (result, { status, statusCode, code, message }, what) => {
   const e = result.error;
@@ -57,4 +42,4 @@ check(ok(await admin.emptyBucket(bucket), 'emptyBucket').message === 'Empty buck
 check(ok(await admin.from(bucket).list(''), 'list after empty').length === 0, 'emptyBucket emptied the bucket');
 ok(await admin.deleteBucket(bucket), 'deleteBucket');
 
-console.log(JSON.stringify({ ok: true, checks }));
+console.log(JSON.stringify({ ok: true, checks: checks() }));
