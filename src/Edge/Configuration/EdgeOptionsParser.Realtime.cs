@@ -31,6 +31,10 @@ internal static partial class EdgeOptionsParser
         UseEpollTransport = ParseTransport(get, given),
     };
 
+    /// <summary>The realtime limits with no setting given (the scratch directory's default for the resume state).</summary>
+    public static RealtimeOptions DefaultRealtime() =>
+        ParseRealtime(setting => setting.Default ?? "", _ => false, Path.GetFullPath(EdgeSetting.ScratchDir.Default!));
+
     /// <summary>epoll where it runs (Linux x86-64) unless kestrel is asked for; epoll asked for elsewhere is an error.</summary>
     private static bool ParseTransport(Func<EdgeSetting, string> get, Func<EdgeSetting, bool> given)
     {

@@ -7,6 +7,9 @@ namespace MadBase.Edge.Configuration;
 /// </summary>
 internal sealed class RealtimeOptions
 {
+    /// <summary>Every setting at its default (what a node started with no <c>MADBASE_REALTIME_*</c> setting has).</summary>
+    public static RealtimeOptions Defaults { get; } = EdgeOptionsParser.DefaultRealtime();
+
     /// <summary>Largest data message (all fragments) a client may send; above it the socket closes with 1009.</summary>
     public required int MaxMessageBytes { get; init; }
 

@@ -6,6 +6,7 @@ using MadBase.Edge.Database;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
+using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Realtime.Sockets;
 using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
@@ -100,6 +101,7 @@ internal static class Program
         services.AddHostedService<IdleMemoryTrimmer>();
         services.AddReplication();
         services.AddRealtime(realtime);
+        services.AddChangeRouting();
         if (realtime.UseEpollTransport)
         {
             services.AddSingleton<IConnectionListenerFactory, EpollListenerFactory>(); // registered last: Kestrel uses it

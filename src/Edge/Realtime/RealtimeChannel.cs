@@ -11,7 +11,7 @@ namespace MadBase.Edge.Realtime;
 /// One joined channel of one socket. Created and mutated by its socket's read loop; read concurrently by the
 /// broadcast fan-out and the change router, so everything they read is either immutable or volatile.
 /// </summary>
-internal sealed class RealtimeChannel
+internal sealed class RealtimeChannel : Delivery.IChangeRecipient
 {
     public const string TopicPrefix = "realtime:";
 

@@ -3,7 +3,7 @@ using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Realtime;
 
-/// <summary>The binary broadcast and presence fan-outs, and the link to the other nodes in cluster mode.</summary>
+/// <summary>The binary broadcast and presence fan-outs (through <see cref="TopicFanout"/>), and the link to the other nodes in cluster mode.</summary>
 internal sealed partial class RealtimeHub
 {
     /// <summary>
@@ -23,37 +23,8 @@ internal sealed partial class RealtimeHub
     /// A binary push on this node: v2 subscribers get a kind-4 frame with the payload bytes untouched, v1
     /// subscribers the JSON text form; raw-byte payloads cannot be expressed in v1 and are not sent there.
     /// </summary>
-    public int DeliverBinary(TopicKey key, ReadOnlySpan<byte> @event, ReadOnlySpan<byte> metadata, PhoenixPayloadEncoding encoding, ReadOnlySpan<byte> payload, RealtimeChannel? except)
-    {
-        byte[]? v2 = null, v1 = null;
-        var delivered = 0;
-        foreach (var channel in Topics.Get(key))
-        {
-            if (ReferenceEquals(channel, except) || !channel.ReceivesBroadcast)
-            {
-                continue;
-            }
-
-            byte[] frame;
-            if (channel.Version == PhoenixVersion.V2)
-            {
-                frame = v2 ??= PhoenixFrames.BinaryBroadcast(System.Text.Encoding.UTF8.GetBytes(key.Topic), @event, metadata, encoding, payload);
-            }
-            else if (encoding == PhoenixPayloadEncoding.Json)
-            {
-                frame = v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, key.Topic, "broadcast", TextBroadcastPayload(@event, metadata, payload));
-            }
-            else
-            {
-                continue;
-            }
-
-            delivered += channel.Send(new OutboundFrame(frame)) ? 1 : 0;
-        }
-
-        Metrics.BroadcastDeliveries.Add(delivered);
-        return delivered;
-    }
+    public int DeliverBinary(TopicKey key, ReadOnlySpan<byte> @event, ReadOnlySpan<byte> metadata, PhoenixPayloadEncoding encoding, ReadOnlySpan<byte> payload, RealtimeChannel? except) =>
+        Fanout.Send(key, new BinaryBroadcastFrame(key.Topic, @event, metadata, encoding, payload), TopicFanout.Audience.Broadcast, except, messageId: null, Metrics.BroadcastDeliveries);
 
     /// <summary>
     /// A broadcast on <paramref name="key"/> reached this node's channels but not the other nodes (cluster mode: NATS
@@ -90,44 +61,6 @@ internal sealed partial class RealtimeHub
     }
 
     /// <summary>A <c>presence_diff</c> to every channel of the topic on this node that receives presence.</summary>
-    public void DeliverPresenceDiff(TopicKey key, byte[] diff)
-    {
-        var topic = key.Topic;
-        byte[]? v2 = null, v1 = null;
-        var delivered = 0;
-        foreach (var channel in Topics.Get(key))
-        {
-            if (!channel.ReceivesPresence)
-            {
-                continue;
-            }
-
-            var frame = channel.Version == PhoenixVersion.V2
-                ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, topic, "presence_diff", diff)
-                : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, topic, "presence_diff", diff);
-            delivered += channel.Send(new OutboundFrame(frame)) ? 1 : 0;
-        }
-
-        Metrics.PresenceDeliveries.Add(delivered);
-    }
-
-    private static byte[] TextBroadcastPayload(ReadOnlySpan<byte> @event, ReadOnlySpan<byte> metadata, ReadOnlySpan<byte> payload)
-    {
-        var eventName = System.Text.Encoding.UTF8.GetString(@event);
-        return PhoenixFrames.Json((eventName, payload.ToArray(), metadata.ToArray()), static (json, p) =>
-        {
-            json.WriteStartObject();
-            json.WriteString("type", "broadcast");
-            json.WriteString("event", p.eventName);
-            json.WritePropertyName("payload");
-            json.WriteRawValue(p.Item2, skipInputValidation: true);
-            if (p.Item3.Length > 0)
-            {
-                json.WritePropertyName("meta");
-                json.WriteRawValue(p.Item3, skipInputValidation: true);
-            }
-
-            json.WriteEndObject();
-        });
-    }
+    public void DeliverPresenceDiff(TopicKey key, byte[] diff) =>
+        Fanout.Send(key, new PresenceDiffFrame(key.Topic, diff), TopicFanout.Audience.Presence, except: null, messageId: null, Metrics.PresenceDeliveries);
 }

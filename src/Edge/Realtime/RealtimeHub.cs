@@ -37,6 +37,7 @@ internal sealed partial class RealtimeHub : IDisposable
         Metrics = new RealtimeMetrics(edgeMetrics);
         SocketMetrics = new WebSocketMetrics(edgeMetrics);
         Logger = loggers.CreateLogger("MadBase.Edge.Realtime");
+        Fanout = new TopicFanout(Topics);
         Limits = new WebSocketLimits(options.MaxMessageBytes, options.OutboundQueueCapacity, options.OutboundFullGrace);
         DeliveryLog = new DeliveryLog(new DeliveryLogOptions(options.LogMaxBytes, options.LogMaxAge, options.OutboundFullGrace), time, Metrics.LogOverruns, Metrics.LogWaits);
         edgeMetrics.Gauge("madbase_realtime_log_bytes", "Bytes held by the postgres_changes delivery log (frames and bookkeeping).", () => DeliveryLog.Bytes);
@@ -83,6 +84,9 @@ internal sealed partial class RealtimeHub : IDisposable
 
     public TopicRegistry Topics { get; } = new();
 
+    /// <summary>Sends broadcasts and presence diffs to a topic's channels on this node.</summary>
+    public TopicFanout Fanout { get; }
+
     /// <summary>Committed changes with their frames and recipients, read by every socket at its own pace.</summary>
     public DeliveryLog DeliveryLog { get; }
 
@@ -117,7 +121,7 @@ internal sealed partial class RealtimeHub : IDisposable
         }
     }
 
-    public SubscriptionIndex Subscriptions { get; } = new();
+    public SubscriptionIndex<RealtimeChannel> Subscriptions { get; } = new();
 
     public bool IsStopping => _stopping;
 
@@ -157,27 +161,8 @@ internal sealed partial class RealtimeHub : IDisposable
     }
 
     /// <summary><see cref="BroadcastText"/> on this node only (the origin's own share, or a peer's broadcast).</summary>
-    public int DeliverText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except, string? messageId)
-    {
-        var topic = key.Topic;
-        byte[]? v2 = null, v1 = null;
-        var delivered = 0;
-        foreach (var channel in Topics.Get(key))
-        {
-            if (ReferenceEquals(channel, except) || !channel.ReceivesBroadcast)
-            {
-                continue;
-            }
-
-            var frame = channel.Version == PhoenixVersion.V2
-                ? v2 ??= PhoenixFrames.Message(PhoenixVersion.V2, null, null, topic, "broadcast", payloadJson)
-                : v1 ??= PhoenixFrames.Message(PhoenixVersion.V1, null, null, topic, "broadcast", payloadJson);
-            delivered += channel.Send(new OutboundFrame(frame), messageId) ? 1 : 0;
-        }
-
-        Metrics.BroadcastDeliveries.Add(delivered);
-        return delivered;
-    }
+    public int DeliverText(TopicKey key, ReadOnlySpan<byte> payloadJson, RealtimeChannel? except, string? messageId) =>
+        Fanout.Send(key, new TextBroadcastFrame(key.Topic, payloadJson), TopicFanout.Audience.Broadcast, except, messageId, Metrics.BroadcastDeliveries);
 
     /// <summary>Raw bytes as a kind-4 frame to the topic's vsn 2.0.0 channels (v1 cannot carry raw bytes), on every node.</summary>
     /// <param name="messageId">
@@ -192,29 +177,8 @@ internal sealed partial class RealtimeHub : IDisposable
     }
 
     /// <summary><see cref="BroadcastRaw"/> on this node only.</summary>
-    public int DeliverRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null)
-    {
-        var topic = key.Topic;
-        byte[]? frame = null;
-        var delivered = 0;
-        foreach (var channel in Topics.Get(key))
-        {
-            if (channel.Version == PhoenixVersion.V2 && channel.ReceivesBroadcast)
-            {
-                frame ??= PhoenixFrames.BinaryBroadcast(System.Text.Encoding.UTF8.GetBytes(topic), System.Text.Encoding.UTF8.GetBytes(@event),
-                    messageId is null ? [] : PhoenixFrames.Json(messageId, static (json, id) =>
-                    {
-                        json.WriteStartObject();
-                        json.WriteString("id", id);
-                        json.WriteEndObject();
-                    }), Protocol.Phoenix.PhoenixPayloadEncoding.Raw, payload);
-                delivered += channel.Send(new OutboundFrame(frame), messageId) ? 1 : 0;
-            }
-        }
-
-        Metrics.BroadcastDeliveries.Add(delivered);
-        return delivered;
-    }
+    public int DeliverRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null) =>
+        Fanout.Send(key, new RawBroadcastFrame(key.Topic, @event, messageId, payload), TopicFanout.Audience.Broadcast, except: null, messageId, Metrics.BroadcastDeliveries);
 
     private void Sweep()
     {

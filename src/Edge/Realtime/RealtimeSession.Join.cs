@@ -1,6 +1,7 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
+using MadBase.Edge.Realtime.Collections;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Realtime.Replay;

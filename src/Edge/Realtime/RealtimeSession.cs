@@ -3,8 +3,8 @@ using System.Text.Unicode;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Realtime.Collections;
 using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Realtime.Resume;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol;
 using MadBase.Protocol.Phoenix;
@@ -453,7 +453,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         }
 
         _hub.Topics.Remove(channel);
-        _hub.Subscriptions.Remove(channel);
+        _hub.Subscriptions.Remove(channel, channel.Bindings);
         if (_hub.Presence.Untrack(channel) is { } diff)
         {
             _hub.DeliverPresenceDiff(channel.Key, diff);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MadBase.Edge.Realtime.Collections;
 
 namespace MadBase.Edge.Realtime;
 

@@ -11,16 +11,6 @@ namespace MadBase.Edge.Tests.Architecture;
 [Trait("Kind", "InProcess")]
 public sealed partial class DependencyDirectionTests
 {
-    /// <summary>
-    /// Cycles not untangled yet, each listed exactly (a cycle that grows or a new one fails). Realtime's channel,
-    /// hub and session sit in the folder's root while its subfolders (delivery log, routing, resume) reach back to
-    /// them; the subfolders are to declare what they need of a channel and the root implement it.
-    /// </summary>
-    private static readonly HashSet<string>[] s_knownCycles =
-    [
-        ["MadBase.Edge.Realtime", "MadBase.Edge.Realtime.Delivery", "MadBase.Edge.Realtime.PostgresChanges", "MadBase.Edge.Realtime.Resume"],
-    ];
-
     public static TheoryData<string> Assemblies => new()
     {
         typeof(Edge.Hosting.Program).Assembly.Location,
@@ -33,7 +23,7 @@ public sealed partial class DependencyDirectionTests
     {
         var graph = NamespaceGraph.Read(assembly);
         var cycles = StronglyConnected(graph.Edges)
-            .Where(component => component.Count > 1 && !s_knownCycles.Any(known => known.SetEquals(component)))
+            .Where(component => component.Count > 1)
             .ToList();
 
         var report = new StringBuilder();

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Tus;
 
 namespace MadBase.Edge.Tests.Faults;

@@ -1,4 +1,4 @@
-using MadBase.Edge.Realtime;
+using MadBase.Edge.Realtime.Collections;
 
 namespace MadBase.Edge.Tests.Realtime;
 

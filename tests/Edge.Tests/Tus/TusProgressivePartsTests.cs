@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Amazon.Runtime;
-using Amazon.S3;
 using Amazon.S3.Model;
+using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Tus;
 

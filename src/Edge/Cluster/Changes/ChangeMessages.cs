@@ -191,7 +191,7 @@ internal static class ChangeMessages
     }
 
     /// <summary>Schema, table and column names repeat in every change: one string each, as the leader's own stream keeps them.</summary>
-    private static string SharedText(string text) => Realtime.SharedStrings.Share(text);
+    private static string SharedText(string text) => Realtime.Collections.SharedStrings.Share(text);
 }
 
 /// <summary>One message of the change stream: a part of the transaction ending at <see cref="EndLsn"/>.</summary>

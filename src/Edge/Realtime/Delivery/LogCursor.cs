@@ -130,7 +130,7 @@ internal sealed class LogCursor : ISharedFrameSource
 
     /// <inheritdoc/>
     /// <remarks>
-    /// A delivery for a channel whose join reply is not queued yet (<see cref="RealtimeChannel.IsLive"/>) stops the
+    /// A delivery for a channel whose join reply is not queued yet (<see cref="IChangeRecipient.IsLive"/>) stops the
     /// read before it, so a change never overtakes its channel's join reply; going live notifies again. Deliveries
     /// for channels that have left are skipped.
     /// </remarks>

@@ -4,11 +4,11 @@ namespace MadBase.Edge.Realtime.Delivery;
 /// One frame of a change for one channel of one socket. The frame is shared: every channel of a topic asking for the
 /// same bindings points at the same array (built once per change).
 /// </summary>
-internal readonly struct LogDelivery(LogCursor reader, RealtimeChannel channel, byte[] frame)
+internal readonly struct LogDelivery(LogCursor reader, IChangeRecipient channel, byte[] frame)
 {
     public LogCursor Reader { get; } = reader;
 
-    public RealtimeChannel Channel { get; } = channel;
+    public IChangeRecipient Channel { get; } = channel;
 
     public byte[] Frame { get; } = frame;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MadBase.Edge.Realtime.Collections;
 using MadBase.Edge.Replication;
 
 namespace MadBase.Edge.Realtime.PostgresChanges;
@@ -26,7 +27,7 @@ internal sealed class PostgresBinding
     /// <summary>
     /// A hash of the element as the client sent it, in upstream's 0…2^27−1 range (it uses <c>phash2</c> of the params):
     /// every channel that asks for the same thing gets the same id, so one change's frame head can be shared by all
-    /// of them (<see cref="ChangeRouter"/>).
+    /// of them (the change router).
     /// </summary>
     public int Id { get; }
 

@@ -1,3 +1,5 @@
+using MadBase.Edge.Realtime.Collections;
+
 namespace MadBase.Edge.Realtime.PostgresChanges;
 
 /// <summary>
@@ -5,18 +7,20 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 /// table plus the wildcard ones (<c>schema.*</c> and <c>*.*</c>): matching costs O(bindings of that table).
 /// Writers (joins, leaves) take a lock and publish new arrays; the router reads arrays without locking.
 /// </summary>
-internal sealed class SubscriptionIndex
+/// <typeparam name="TSubscriber">Who subscribes (a channel): the index only keeps and compares the reference.</typeparam>
+internal sealed class SubscriptionIndex<TSubscriber>
+    where TSubscriber : class
 {
     private readonly Lock _gate = new();
 
     // Replaced (copied) only when a (schema, table) key appears or disappears; each key's list changes in place.
-    private Dictionary<(string Schema, string Table), SnapshotList<Subscription>> _byTable = [];
+    private Dictionary<(string Schema, string Table), SnapshotList<Subscription<TSubscriber>>> _byTable = [];
     private int _count;
 
     /// <summary>Bindings registered (a gauge for /metrics).</summary>
     public int Count => Volatile.Read(ref _count);
 
-    public void Add(RealtimeChannel channel, IReadOnlyList<PostgresBinding> bindings)
+    public void Add(TSubscriber channel, IReadOnlyList<PostgresBinding> bindings)
     {
         if (bindings.Count == 0)
         {
@@ -30,20 +34,21 @@ internal sealed class SubscriptionIndex
                 var key = (binding.Schema, binding.Table);
                 if (!_byTable.TryGetValue(key, out var list))
                 {
-                    list = new SnapshotList<Subscription>();
-                    Volatile.Write(ref _byTable, new Dictionary<(string, string), SnapshotList<Subscription>>(_byTable) { [key] = list });
+                    list = new SnapshotList<Subscription<TSubscriber>>();
+                    Volatile.Write(ref _byTable, new Dictionary<(string, string), SnapshotList<Subscription<TSubscriber>>>(_byTable) { [key] = list });
                 }
 
-                list.Add(new Subscription(channel, binding));
+                list.Add(new Subscription<TSubscriber>(channel, binding));
             }
 
             _count += bindings.Count;
         }
     }
 
-    public void Remove(RealtimeChannel channel)
+    /// <summary>Removes <paramref name="channel"/>'s subscriptions (<paramref name="bindings"/>: the ones it was added with).</summary>
+    public void Remove(TSubscriber channel, IReadOnlyList<PostgresBinding> bindings)
     {
-        if (channel.Bindings.Length == 0)
+        if (bindings.Count == 0)
         {
             return;
         }
@@ -51,7 +56,7 @@ internal sealed class SubscriptionIndex
         lock (_gate)
         {
             List<(string, string)>? emptied = null;
-            foreach (var binding in channel.Bindings)
+            foreach (var binding in bindings)
             {
                 var key = (binding.Schema, binding.Table);
                 if (!_byTable.TryGetValue(key, out var list))
@@ -68,7 +73,7 @@ internal sealed class SubscriptionIndex
 
             if (emptied is not null)
             {
-                var next = new Dictionary<(string, string), SnapshotList<Subscription>>(_byTable);
+                var next = new Dictionary<(string, string), SnapshotList<Subscription<TSubscriber>>>(_byTable);
                 foreach (var key in emptied)
                 {
                     next.Remove(key);
@@ -80,7 +85,7 @@ internal sealed class SubscriptionIndex
     }
 
     /// <summary>Appends the subscriptions that may want a change of (schema, table) to <paramref name="into"/>.</summary>
-    public void Lookup(string schema, string table, List<Subscription> into)
+    public void Lookup(string schema, string table, List<Subscription<TSubscriber>> into)
     {
         var map = Volatile.Read(ref _byTable);
         if (map.Count == 0)
@@ -93,7 +98,7 @@ internal sealed class SubscriptionIndex
         AddAll(map, (PostgresBinding.Wildcard, PostgresBinding.Wildcard), into);
     }
 
-    private static void AddAll(Dictionary<(string, string), SnapshotList<Subscription>> map, (string, string) key, List<Subscription> into)
+    private static void AddAll(Dictionary<(string, string), SnapshotList<Subscription<TSubscriber>>> map, (string, string) key, List<Subscription<TSubscriber>> into)
     {
         if (map.TryGetValue(key, out var list))
         {
@@ -106,4 +111,5 @@ internal sealed class SubscriptionIndex
 }
 
 /// <summary>One channel's interest in one binding.</summary>
-internal sealed record Subscription(RealtimeChannel Channel, PostgresBinding Binding);
+internal sealed record Subscription<TSubscriber>(TSubscriber Channel, PostgresBinding Binding)
+    where TSubscriber : class;

@@ -3,7 +3,7 @@ using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using Npgsql;
 
-namespace MadBase.Edge.Realtime.PostgresChanges;
+namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>
 /// Column privileges for postgres_changes (docs/protocol/realtime.md §Column selection and privileges): which columns

@@ -1,4 +1,4 @@
-namespace MadBase.Edge.Realtime;
+namespace MadBase.Edge.Realtime.Collections;
 
 /// <summary>
 /// A list that fan-out reads without locks while sockets join and leave: a join is O(1) amortised, a leave a scan

@@ -1,7 +1,7 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Replication;
 
-namespace MadBase.Edge.Realtime.PostgresChanges;
+namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>
 /// Column selection and column privileges (docs/protocol/realtime.md §Column selection and privileges): a delivery

@@ -1,11 +1,11 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Realtime.Resume;
+using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Replication;
 using MadBase.Protocol.Phoenix;
 
-namespace MadBase.Edge.Realtime.PostgresChanges;
+namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>
 /// The single reader of the <see cref="ChangeFeed"/>. Per committed transaction: match every change against the
@@ -17,7 +17,7 @@ namespace MadBase.Edge.Realtime.PostgresChanges;
 /// </summary>
 /// <para>
 /// It also serves rejoins (docs/ARCHITECTURE.md, "Resume"), between two transactions: a resumed channel gets every
-/// change after its position from the <see cref="ChangeHistory"/>, through the same filters and RLS, and only then is
+/// change after its position from the <see cref="Resume.ChangeHistory"/>, through the same filters and RLS, and only then is
 /// registered for live changes, so the history and the live stream meet without a gap or an overlap.
 /// </para>
 internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, RlsProbe rls, ColumnAccess columnAccess, ReplicationCatalog catalog,
@@ -29,7 +29,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     // Scratch reused by every transaction: the router is the feed's single reader, so one set is enough, and a
     // fan-out of one change to many subscribers allocates nothing per subscriber.
     private List<Delivery> _matches = [];
-    private List<Subscription> _candidates = [];
+    private List<Subscription<RealtimeChannel>> _candidates = [];
     private Dictionary<(RealtimeChannel Channel, string Select), int> _multiBinding = [];
     private readonly Dictionary<FrameKey, byte[]> _heads = [];
     private readonly List<LogDelivery> _deliveries = [];

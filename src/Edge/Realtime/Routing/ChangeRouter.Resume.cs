@@ -1,8 +1,7 @@
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Realtime.Resume;
 
-namespace MadBase.Edge.Realtime.PostgresChanges;
+namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>Rejoins: what a resumed channel missed, from the history, before its live changes.</summary>
 internal sealed partial class ChangeRouter
@@ -81,7 +80,7 @@ internal sealed partial class ChangeRouter
         hub.Subscriptions.Add(channel, channel.Bindings);
         if (channel.IsClosed)
         {
-            hub.Subscriptions.Remove(channel); // left while it was being resumed
+            hub.Subscriptions.Remove(channel, channel.Bindings); // left while it was being resumed
         }
     }
 

@@ -1,9 +1,10 @@
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Realtime.Resume;
 using MadBase.Edge.Replication;
 
-namespace MadBase.Edge.Realtime.Resume;
+namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>
 /// Keeps the resume window across a kill -9 (docs/ARCHITECTURE.md, "Resume"). Every second it takes one snapshot of

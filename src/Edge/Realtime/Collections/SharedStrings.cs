@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MadBase.Protocol.Phoenix;
 
-namespace MadBase.Edge.Realtime;
+namespace MadBase.Edge.Realtime.Collections;
 
 /// <summary>
 /// The short strings clients repeat in every message (topics, join refs) and join (schema, table, event, filter), one

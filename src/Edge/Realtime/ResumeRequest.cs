@@ -1,6 +1,6 @@
 using MadBase.Edge.Realtime.Delivery;
 
-namespace MadBase.Edge.Realtime.Resume;
+namespace MadBase.Edge.Realtime;
 
 /// <summary>
 /// A rejoin that took a remembered position: the router sends the channel every change after <paramref name="From"/>

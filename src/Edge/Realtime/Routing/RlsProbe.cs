@@ -5,7 +5,7 @@ using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using Npgsql;
 
-namespace MadBase.Edge.Realtime.PostgresChanges;
+namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>
 /// Row Level Security for postgres_changes, set-based (docs/protocol/realtime.md §Authorizing postgres_changes): for

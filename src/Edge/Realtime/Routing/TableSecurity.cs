@@ -1,4 +1,4 @@
-namespace MadBase.Edge.Realtime.PostgresChanges;
+namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>What the router needs to know to authorize a table's rows: is RLS on, and how to find a row by key.</summary>
 /// <param name="RlsEnabled"><c>pg_class.relrowsecurity</c>; when false no probe is needed.</param>
