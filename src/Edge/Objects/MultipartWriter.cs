@@ -82,9 +82,20 @@ internal sealed class MultipartWriter : IAsyncDisposable
 
     /// <summary>
     /// Waits until fewer than <c>partsInFlight</c> parts are on the wire (back-pressure: call it before preparing the
-    /// next part's bytes, so at most that many parts are held at once). Throws once a part has failed.
+    /// next part's bytes, so at most that many parts are held at once). Once a part has failed it throws that part's
+    /// error, after every part has stopped.
     /// </summary>
-    public Task WaitForSlotAsync() => _slots.WaitAsync(_stop.Token);
+    public async Task WaitForSlotAsync()
+    {
+        try
+        {
+            await _slots.WaitAsync(_stop.Token);
+        }
+        catch (OperationCanceledException stopped) when (!_caller.IsCancellationRequested)
+        {
+            ExceptionDispatchInfo.Throw(await StopAsync(stopped));
+        }
+    }
 
     /// <summary>
     /// Puts part <paramref name="partNumber"/> on the wire: the <paramref name="length"/> bytes of <paramref name="body"/>,
