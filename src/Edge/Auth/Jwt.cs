@@ -30,7 +30,7 @@ internal sealed class Jwt
     private const int MaxTokenLength = 16 * 1024; // Tokens are headers and query strings; nothing legitimate is larger.
     private const int MaxRemembered = 4096;
 
-    /// <summary>How far ahead of ours an issuer's clock may be for <c>nbf</c> (docs/protocol/tus-and-storage.md §Auth).</summary>
+    /// <summary>How far ahead of ours an issuer's clock may be for <c>nbf</c> (docs/protocol/tus-and-storage.md §Callers and RLS).</summary>
     public static readonly TimeSpan ClockLeeway = TimeSpan.FromSeconds(30);
     private static readonly byte[] s_headerHs256 = """{"alg":"HS256","typ":"JWT"}"""u8.ToArray();
 

@@ -15,12 +15,11 @@ internal sealed partial class FileObjectStore
     /// from its scratch file. Returns null when linking is impossible (another filesystem, no hard links): the caller
     /// then copies with <see cref="PutAsync"/>. Repeatable: an existing key is replaced by a fresh link.
     /// </summary>
-    /// <param name="etag">The quoted ETag: the caller has just read and proven the bytes, so they are not hashed again here.</param>
-    public StoredBytes? Adopt(string key, string sourcePath, long expectedLength, string etag)
+    public StoredBytes? TryAdopt(string key, string localPath, long expectedLength, string etag)
     {
         var path = PathFor(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (Link(sourcePath, path) != 0)
+        if (Link(localPath, path) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno != EExist)
@@ -30,7 +29,7 @@ internal sealed partial class FileObjectStore
 
             // A retry after a crash: the key already links to an earlier attempt's (identical) bytes; link afresh.
             File.Delete(path);
-            if (Link(sourcePath, path) != 0)
+            if (Link(localPath, path) != 0)
             {
                 throw new IOException($"link {key}: errno {Marshal.GetLastPInvokeError()}");
             }

@@ -26,6 +26,8 @@ internal sealed partial class FileObjectStore : IObjectStore
         Directory.CreateDirectory(_multipart);
     }
 
+    public LargeBodyWrite LargeBodies => LargeBodyWrite.Whole;
+
     public async Task<StoredBytes> PutAsync(string key, Stream source, string contentType, CancellationToken cancellationToken)
     {
         using var hashing = new HashingReadStream(source);
@@ -103,7 +105,7 @@ internal sealed partial class FileObjectStore : IObjectStore
     public async Task<MultipartPart> UploadPartAsync(MultipartUpload upload, int partNumber, Stream source, long length, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partNumber, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(partNumber, 10_000);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partNumber, PartLayout.MaxParts);
         var dir = UploadDirectory(upload);
         if (!Directory.Exists(dir))
         {

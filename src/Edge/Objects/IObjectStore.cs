@@ -8,6 +8,12 @@ namespace MadBase.Edge.Objects;
 internal interface IObjectStore
 {
     /// <summary>
+    /// How this store takes a body larger than one part; the uploaders ask this, never which store it is (the store is
+    /// chosen once, in <see cref="ObjectsServiceCollectionExtensions.AddObjects"/>).
+    /// </summary>
+    LargeBodyWrite LargeBodies { get; }
+
+    /// <summary>
     /// Streams <paramref name="source"/> to <paramref name="key"/> atomically: the key either holds every byte or
     /// does not exist. Memory stays bounded whatever the size. Size limits are the caller's (wrap the source in a
     /// <see cref="SizeLimitStream"/>); the store computes the MD5 ETag.
@@ -26,7 +32,14 @@ internal interface IObjectStore
     /// <summary>Copies existing bytes to a new key inside the store (no round trip through this process for S3).</summary>
     Task CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken);
 
-    /// <summary>Starts a multipart upload whose completed bytes land at <paramref name="key"/> (used by TUS completion).</summary>
+    /// <summary>
+    /// Makes a finished, fsynced local file the bytes of <paramref name="key"/> without copying them (a hard link), or
+    /// returns null when this store cannot (another filesystem, or a remote store): the caller then sends the bytes.
+    /// </summary>
+    /// <param name="etag">The quoted ETag: the caller has just read and proven the bytes, so they are not hashed again.</param>
+    StoredBytes? TryAdopt(string key, string localPath, long expectedLength, string etag);
+
+    /// <summary>Starts a multipart upload whose completed bytes land at <paramref name="key"/> (see <see cref="MultipartWriter"/>).</summary>
     Task<MultipartUpload> CreateMultipartAsync(string key, string contentType, CancellationToken cancellationToken);
 
     /// <summary>
@@ -41,6 +54,19 @@ internal interface IObjectStore
 
     /// <summary>Discards an unfinished upload and its parts; an unknown upload is not an error.</summary>
     Task AbortMultipartAsync(MultipartUpload upload, CancellationToken cancellationToken);
+}
+
+/// <summary>How a store takes a body larger than one part (<see cref="PartLayout"/>).</summary>
+internal enum LargeBodyWrite
+{
+    /// <summary>Written whole, in one atomic local write; a finished local file can be adopted by link (the file store).</summary>
+    Whole,
+
+    /// <summary>
+    /// Sent as a multipart upload (S3): every request stays bounded, and parts already stored survive a restart, so a
+    /// TUS upload sends its whole parts while it is still receiving bytes.
+    /// </summary>
+    InParts,
 }
 
 /// <summary>What a completed write stored: its size and its quoted ETag (as HTTP sends it).</summary>

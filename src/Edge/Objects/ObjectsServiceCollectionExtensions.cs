@@ -5,7 +5,11 @@ namespace MadBase.Edge.Objects;
 
 internal static class ObjectsServiceCollectionExtensions
 {
-    /// <summary>Registers the configured <see cref="IObjectStore"/> and the shared <see cref="ObjectsRepository"/>.</summary>
+    /// <summary>
+    /// Registers the configured <see cref="IObjectStore"/> and the shared <see cref="ObjectsRepository"/>. This is the
+    /// one place that chooses file or S3; everything else asks the store (<see cref="IObjectStore.LargeBodies"/>,
+    /// <see cref="IObjectStore.TryAdopt"/>), never which store it is.
+    /// </summary>
     public static IServiceCollection AddObjects(this IServiceCollection services, EdgeOptions options)
     {
         if (options.StorageBackend == StorageBackendKind.S3)

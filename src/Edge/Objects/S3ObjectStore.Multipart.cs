@@ -1,5 +1,4 @@
 using System.Buffers;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -64,113 +63,57 @@ internal sealed partial class S3ObjectStore
     }
 
     /// <summary>
-    /// Streams the rest of <paramref name="source"/> as parts. <paramref name="first"/> is already full; each later
-    /// buffer is filled while up to <see cref="PartsInFlight"/> earlier parts upload. Any failure aborts the upload so
-    /// no orphan parts are billed.
+    /// Streams the rest of <paramref name="source"/> as parts of <see cref="PartLayout.StreamingPartSize"/>.
+    /// <paramref name="first"/> is already full; each later buffer is rented and filled only once a part slot is free,
+    /// so a request holds at most <see cref="PartLayout.StreamingPartsInFlight"/> buffers. Failures follow
+    /// <see cref="MultipartWriter"/>'s policy (the upload is aborted: no orphan parts are billed).
     /// </summary>
-    private async Task PutMultipartAsync(string key, string contentType, Stream source, byte[] first, CancellationToken cancellationToken)
+    private async Task PutInPartsAsync(string key, string contentType, Stream source, byte[] first, CancellationToken cancellationToken)
     {
-        MultipartUpload upload;
+        var pending = first; // owned here until a part takes it
         try
         {
-            upload = await CreateMultipartAsync(key, contentType, cancellationToken);
+            await MultipartWriter.WriteAsync(this, key, contentType, PartLayout.StreamingPartsInFlight, _logger, async writer =>
+            {
+                var filled = PartLayout.StreamingPartSize;
+                await writer.WaitForSlotAsync();
+                for (var partNumber = 1; ; partNumber++)
+                {
+                    var (buffer, length, number) = (pending!, filled, partNumber);
+                    pending = null;
+                    writer.Send(number, token => UploadBufferAsync(writer, number, buffer, length, token));
+                    if (length < PartLayout.StreamingPartSize)
+                    {
+                        return;
+                    }
+
+                    await writer.WaitForSlotAsync();
+                    pending = ArrayPool<byte>.Shared.Rent(PartLayout.StreamingPartSize);
+                    filled = await FillAsync(source, pending, writer.Stopping);
+                    if (filled == 0)
+                    {
+                        return;
+                    }
+
+                    PartLayout.EnsureWithinLimit(partNumber + 1);
+                }
+            }, cancellationToken);
         }
-        catch
+        finally
         {
-            ArrayPool<byte>.Shared.Return(first);
-            throw;
-        }
-
-        var inFlight = new List<Task<MultipartPart>>();
-        var done = new List<MultipartPart>();
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        try
-        {
-            var buffer = first;
-            var filled = PartSize;
-            for (var partNumber = 1; ; partNumber++)
+            if (pending is not null)
             {
-                if (partNumber > 10_000)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw StorageException.EntityTooLarge();
-                }
-
-                inFlight.Add(UploadBufferAsync(upload, partNumber, buffer, filled, abort.Token));
-                buffer = null!;
-                if (filled < PartSize)
-                {
-                    break;
-                }
-
-                while (inFlight.Count >= PartsInFlight)
-                {
-                    var finished = await Task.WhenAny(inFlight);
-                    inFlight.Remove(finished);
-                    done.Add(await finished);
-                }
-
-                buffer = ArrayPool<byte>.Shared.Rent(PartSize);
-                filled = await FillAsyncReturningOnError(source, buffer, abort.Token);
-                if (filled == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    break;
-                }
+                ArrayPool<byte>.Shared.Return(pending);
             }
-
-            done.AddRange(await Task.WhenAll(inFlight));
-            await CompleteMultipartAsync(upload, done, cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            await abort.CancelAsync();
-            try
-            {
-                await Task.WhenAll(inFlight);
-            }
-            catch (Exception)
-            {
-                // The parts' own failures are secondary to the one being rethrown.
-            }
-
-            try
-            {
-                await AbortMultipartAsync(upload, CancellationToken.None);
-            }
-            catch (AmazonServiceException abortError)
-            {
-                LogAbortFailure(key, abortError);
-            }
-
-            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new IOException("an S3 part upload was cancelled", ex);
-            }
-
-            throw;
         }
     }
 
-    private static async Task<int> FillAsyncReturningOnError(Stream source, byte[] buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await FillAsync(source, buffer, cancellationToken);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
-
-    private async Task<MultipartPart> UploadBufferAsync(MultipartUpload upload, int partNumber, byte[] buffer, int length, CancellationToken cancellationToken)
+    private static async Task<MultipartPart> UploadBufferAsync(MultipartWriter writer, int partNumber, byte[] buffer, int length, CancellationToken cancellationToken)
     {
         try
         {
             using var body = new MemoryStream(buffer, 0, length, writable: false);
-            return await UploadPartAsync(upload, partNumber, body, length, cancellationToken);
+            return await writer.SendPartAsync(partNumber, body, length, cancellationToken);
         }
         finally
         {

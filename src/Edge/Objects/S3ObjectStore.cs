@@ -4,24 +4,17 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.Objects;
 
 /// <summary>
 /// Objects in one S3 bucket under the same <c>bucket/name/version</c> keys. An upload whose size fits one part is a
-/// single PutObject; anything larger (or of unknown length) becomes a multipart upload with at most
-/// <see cref="PartsInFlight"/> pooled part buffers per request, so memory stays bounded and S3 only shows the key
-/// once CompleteMultipartUpload succeeds.
+/// single PutObject; anything larger (or of unknown length) becomes a multipart upload of pooled part buffers
+/// (<see cref="PartLayout.StreamingPartSize"/>, sent by <see cref="MultipartWriter"/>), so memory stays bounded and S3
+/// only shows the key once CompleteMultipartUpload succeeds.
 /// </summary>
 internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 {
-    /// <summary>8 MiB parts: above S3's 5 MiB minimum, 10 000 parts reach 80 GiB; the same default as @tus/s3-store.</summary>
-    internal const int PartSize = 8 * 1024 * 1024;
-
-    /// <summary>Two parts uploading while the next one fills: keeps the link busy at 24 MiB peak per request.</summary>
-    private const int PartsInFlight = 2;
-
     private readonly AmazonS3Client _client;
     private readonly string _bucket;
     private readonly ILogger _logger;
@@ -46,15 +39,20 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         _logger = logger;
     }
 
+    public LargeBodyWrite LargeBodies => LargeBodyWrite.InParts;
+
+    /// <summary>S3 cannot link a file of this machine: the caller sends the bytes.</summary>
+    public StoredBytes? TryAdopt(string key, string localPath, long expectedLength, string etag) => null;
+
     public async Task<StoredBytes> PutAsync(string key, Stream source, string contentType, CancellationToken cancellationToken)
     {
         using var hashing = new HashingReadStream(source);
-        var first = ArrayPool<byte>.Shared.Rent(PartSize);
+        var first = ArrayPool<byte>.Shared.Rent(PartLayout.StreamingPartSize);
         var handedOver = false;
         try
         {
             var filled = await FillAsync(hashing, first, cancellationToken);
-            if (filled < PartSize)
+            if (filled < PartLayout.StreamingPartSize)
             {
                 using var body = new MemoryStream(first, 0, filled, writable: false);
                 await _client.PutObjectAsync(new PutObjectRequest
@@ -69,8 +67,8 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 return new StoredBytes(filled, hashing.QuotedETag());
             }
 
-            handedOver = true; // PutMultipartAsync returns the buffer to the pool, whatever happens
-            await PutMultipartAsync(key, contentType, hashing, first, cancellationToken);
+            handedOver = true; // PutInPartsAsync returns the buffer to the pool, whatever happens
+            await PutInPartsAsync(key, contentType, hashing, first, cancellationToken);
             return new StoredBytes(hashing.BytesRead, hashing.QuotedETag());
         }
         finally
@@ -157,9 +155,9 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private static async Task<int> FillAsync(Stream source, byte[] buffer, CancellationToken cancellationToken)
     {
         var filled = 0;
-        while (filled < PartSize)
+        while (filled < PartLayout.StreamingPartSize)
         {
-            var n = await source.ReadAsync(buffer.AsMemory(filled, PartSize - filled), cancellationToken);
+            var n = await source.ReadAsync(buffer.AsMemory(filled, PartLayout.StreamingPartSize - filled), cancellationToken);
             if (n == 0)
             {
                 break;
@@ -179,6 +177,4 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
     }
 
     public void Dispose() => _client.Dispose();
-
-    private void LogAbortFailure(string key, Exception ex) => Log.S3AbortFailed(_logger, key, ex.Message);
 }

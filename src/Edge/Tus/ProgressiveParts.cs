@@ -8,12 +8,15 @@ namespace MadBase.Edge.Tus;
 
 /// <summary>
 /// S3 parts uploaded while an upload is still receiving bytes, so the final PATCH only sends the tail part. After
-/// each PATCH, every whole part below the durable offset that is not stored yet goes to S3 (at most
-/// <c>MADBASE_S3_PARTS_IN_FLIGHT</c> at a time), read from the fsynced scratch file; each accepted part is recorded
+/// each PATCH, every whole part below the durable offset that is not stored yet goes to S3 through
+/// <see cref="MultipartWriter"/> (at most <c>MADBASE_S3_PARTS_IN_FLIGHT</c> at a time, parts of
+/// <c>MADBASE_S3_PART_SIZE</c> laid out by <see cref="PartLayout.Exact"/>), read from the fsynced scratch file; each accepted part is recorded
 /// (number + ETag) in <c>madbase.tus_upload_parts</c>. Bytes below the durable offset never change, so a recorded
 /// part stays valid across restarts; a part S3 took but the row missed (crash) is simply uploaded again. The
 /// multipart id is stored before the first part, so termination and the sweeper can always abort it.
-/// Only single uploads of known length on S3 qualify; concatenated ones keep the at-completion path.
+/// Only single uploads of known length, on a store that takes large bodies in parts (<see cref="LargeBodyWrite.InParts"/>)
+/// and within S3's part limit, qualify; concatenated ones keep the at-completion path. A failed part stops the parts
+/// of that call (the writer's policy) but never aborts the upload: the parts recorded so far stay for the retry.
 /// Each part is recorded with the CRC-32 of the bytes sent; completion joins the parts only when those CRCs add up
 /// to the CRC of what the upload received (<see cref="ReceivedCrc"/>), and never reads a part from below the
 /// scratch file's start (<see cref="UploadRecord.ScratchBase"/>): either would store bytes nobody sent.
@@ -27,11 +30,7 @@ internal sealed class ProgressiveParts(
     EdgeOptions options,
     ILogger<ProgressiveParts> logger)
 {
-    private const int MaxParts = 10_000; // S3's limit
-
-    public bool AppliesTo(UploadRecord record) =>
-        options.StorageBackend == StorageBackendKind.S3 && record.Concat is null && record.BucketId is not null
-        && record.Length is { } length && length > options.S3PartSize && (length + options.S3PartSize - 1) / options.S3PartSize <= MaxParts;
+    public bool AppliesTo(UploadRecord record) => LayoutOf(record) is not null;
 
     /// <summary>
     /// Called after a PATCH stored <paramref name="offset"/>, under the upload's lock. A failure only costs time (the
@@ -106,9 +105,8 @@ internal sealed class ProgressiveParts(
     /// </summary>
     private async Task<(MultipartUpload Upload, List<RecordedPart> Parts)> UploadAsync(UploadRecord record, long end, CancellationToken cancellationToken)
     {
-        var partSize = options.S3PartSize;
-        var length = record.Length!.Value;
-        var target = end >= length ? (int)((length + partSize - 1) / partSize) : (int)(end / partSize);
+        var layout = LayoutOf(record) ?? throw new InvalidOperationException($"upload {record.Id} does not take progressive parts");
+        var target = layout.WholePartsBelow(end);
         var key = ObjectKeys.For(record.BucketId!, record.ObjectName!, record.Version.ToString());
 
         var done = new Dictionary<int, RecordedPart>();
@@ -120,7 +118,7 @@ internal sealed class ProgressiveParts(
             {
                 // A restart with another MADBASE_S3_PART_SIZE: parts of the old size cannot be mixed in; resend those.
                 var part = recorded.Part;
-                if (part.PartNumber <= target && part.Size == PartLength(part.PartNumber, partSize, length))
+                if (part.PartNumber <= target && part.Size == layout.LengthOf(part.PartNumber))
                 {
                     done[part.PartNumber] = recorded;
                 }
@@ -133,7 +131,7 @@ internal sealed class ProgressiveParts(
         }
 
         var missing = Enumerable.Range(1, target).Where(n => !done.ContainsKey(n)).ToList();
-        if (missing.Count > 0 && (long)(missing[0] - 1) * partSize < record.ScratchBase)
+        if (missing.Count > 0 && layout.StartOf(missing[0]) < record.ScratchBase)
         {
             throw new UploadBytesLostException(record, $"part {missing[0]} lies below {record.ScratchBase}, where its scratch file starts, and is not in S3");
         }
@@ -142,38 +140,45 @@ internal sealed class ProgressiveParts(
         {
             using var handle = scratch.OpenRead(record.Version);
             IReadOnlyList<(SafeFileHandle Handle, long Length)> segments = [(handle, end)];
-            using var gate = new SemaphoreSlim(options.S3PartsInFlight, options.S3PartsInFlight);
-            var tasks = missing.Select(n => SendAsync(record.Id, upload, n, segments, partSize, length, gate, cancellationToken)).ToList();
-            foreach (var part in await Task.WhenAll(tasks))
+            var crcs = new uint[target + 1]; // each part writes its own slot; read after every part has finished
+            await using var writer = MultipartWriter.Resume(objects.Store, upload, options.S3PartsInFlight, cancellationToken);
+            foreach (var partNumber in missing)
             {
-                done[part.Part.PartNumber] = part;
+                await writer.WaitForSlotAsync(); // bounded: at most S3PartsInFlight parts on the wire
+                writer.Send(partNumber, token => SendAsync(writer, record.Id, partNumber, segments, layout, crcs, token));
+            }
+
+            foreach (var part in await writer.WhenSentAsync())
+            {
+                done[part.PartNumber] = new RecordedPart(part, crcs[part.PartNumber]);
             }
         }
 
         return (upload, [.. done.Values.OrderBy(p => p.Part.PartNumber)]);
     }
 
-    private async Task<RecordedPart> SendAsync(
-        string uploadId, MultipartUpload upload, int partNumber, IReadOnlyList<(SafeFileHandle Handle, long Length)> segments,
-        long partSize, long length, SemaphoreSlim gate, CancellationToken cancellationToken)
+    /// <summary>Sends one part read from scratch, then records it (number, ETag, size and the CRC-32 of what was sent).</summary>
+    private async Task<MultipartPart> SendAsync(
+        MultipartWriter writer, string uploadId, int partNumber, IReadOnlyList<(SafeFileHandle Handle, long Length)> segments,
+        PartLayout layout, uint[] crcs, CancellationToken cancellationToken)
     {
-        await gate.WaitAsync(cancellationToken); // bounded: at most S3PartsInFlight parts on the wire
-        try
-        {
-            var size = PartLength(partNumber, partSize, length);
-            var start = (partNumber - 1) * partSize;
-            var crc = ScratchGuard.CrcOf(segments, start, size); // one more read from the page cache: what this part holds
-            await using var source = new ScratchReadStream(segments, start, size);
-            var part = await objects.Store.UploadPartAsync(upload, partNumber, source, size, cancellationToken);
-            await parts.SaveAsync(uploadId, upload.UploadId, part, crc, CancellationToken.None);
-            metrics.S3Parts.Increment();
-            return new RecordedPart(part, crc);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        var (start, size) = (layout.StartOf(partNumber), layout.LengthOf(partNumber));
+        var crc = ScratchGuard.CrcOf(segments, start, size); // one more read from the page cache: what this part holds
+        crcs[partNumber] = crc;
+        await using var source = new ScratchReadStream(segments, start, size);
+        var part = await writer.SendPartAsync(partNumber, source, size, cancellationToken);
+        await parts.SaveAsync(uploadId, writer.Upload.UploadId, part, crc, CancellationToken.None);
+        metrics.S3Parts.Increment();
+        return part;
     }
 
-    private static long PartLength(int partNumber, long partSize, long length) => Math.Min(partSize, length - ((partNumber - 1) * partSize));
+    /// <summary>
+    /// The parts an upload is cut into when it takes progressive parts; null when it does not (see the summary). The
+    /// configured part size exactly: parts are recorded as they arrive, before the whole body is there.
+    /// </summary>
+    private PartLayout? LayoutOf(UploadRecord record) =>
+        objects.Store.LargeBodies == LargeBodyWrite.InParts && record.Concat is null && record.BucketId is not null
+        && record.Length is { } length && length > options.S3PartSize
+            ? PartLayout.Exact(length, options.S3PartSize)
+            : null;
 }

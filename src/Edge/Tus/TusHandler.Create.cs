@@ -26,7 +26,7 @@ internal sealed partial class TusHandler
         var deferHeader = headers[TusHeaderNames.UploadDeferLength].ToString();
         if ((lengthHeader.Length > 0) == (deferHeader.Length > 0))
         {
-            throw UploadException.BadRequest("Exactly one of Upload-Length and Upload-Defer-Length is required");
+            throw TusStateErrors.BadRequest("Exactly one of Upload-Length and Upload-Defer-Length is required");
         }
 
         long? length = null;
@@ -44,7 +44,7 @@ internal sealed partial class TusHandler
         var caller = Authenticate(context, signedRoute, target is null ? null : target.BucketId + "/" + target.ObjectName);
         if (length > options.UploadMaxSize)
         {
-            throw UploadException.TooLarge(options.UploadMaxSize);
+            throw TusStateErrors.TooLarge(options.UploadMaxSize);
         }
 
         var upsert = caller.SignedUpsert ?? IsUpsert(context);
@@ -119,17 +119,17 @@ internal sealed partial class TusHandler
             var part = await uploads.GetAsync(partId, context.RequestAborted);
             if (part is null || !part.IsPartial || !caller.MayAccess(part) && caller.SignedUrl is null)
             {
-                throw UploadException.BadRequest("Upload-Concat names an unknown partial upload: " + url);
+                throw TusStateErrors.BadRequest("Upload-Concat names an unknown partial upload: " + url);
             }
 
             if (!part.IsFullyReceived || part.Status != UploadStatus.Uploading || part.ExpiresAt <= time.GetUtcNow())
             {
-                throw UploadException.BadRequest("Partial upload is not complete: " + url);
+                throw TusStateErrors.BadRequest("Partial upload is not complete: " + url);
             }
 
             if (parts.Any(p => p.Id == part.Id))
             {
-                throw UploadException.BadRequest("Upload-Concat names a partial upload twice: " + url);
+                throw TusStateErrors.BadRequest("Upload-Concat names a partial upload twice: " + url);
             }
 
             parts.Add(part);
@@ -138,7 +138,7 @@ internal sealed partial class TusHandler
         var length = parts.Sum(p => p.Length!.Value);
         if (length > options.UploadMaxSize)
         {
-            throw UploadException.TooLarge(options.UploadMaxSize);
+            throw TusStateErrors.TooLarge(options.UploadMaxSize);
         }
 
         var upsert = caller.SignedUpsert ?? IsUpsert(context);
@@ -187,7 +187,7 @@ internal sealed partial class TusHandler
         var limit = EffectiveLimit(bucket);
         if (length > limit)
         {
-            throw UploadException.TooLarge(limit);
+            throw TusStateErrors.TooLarge(limit);
         }
 
         if (!MimeTypes.IsAllowed(target.ContentType, bucket.AllowedMimeTypes))

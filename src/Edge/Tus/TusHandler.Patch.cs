@@ -55,16 +55,16 @@ internal sealed partial class TusHandler
             : null;
 
         await using var lease = await locks.AcquireAsync(stale.Id, TimeSpan.Zero, context.RequestAborted);
-        var record = await uploads.GetAsync(stale.Id, context.RequestAborted) ?? throw UploadException.NotFound();
+        var record = await uploads.GetAsync(stale.Id, context.RequestAborted) ?? throw TusStateErrors.NotFound();
         record = await rollback.EnsureBackedAsync(record, CancellationToken.None);
         if (record.IsCompleted)
         {
-            return offset == record.Length ? new ChunkResult(offset, true) : throw UploadException.Conflict("Upload-Offset conflict: the upload is already complete");
+            return offset == record.Length ? new ChunkResult(offset, true) : throw TusStateErrors.Conflict("Upload-Offset conflict: the upload is already complete");
         }
 
         if (offset != record.Offset)
         {
-            throw UploadException.Conflict($"Upload-Offset conflict: the upload is at {record.Offset}, not {offset}");
+            throw TusStateErrors.Conflict($"Upload-Offset conflict: the upload is at {record.Offset}, not {offset}");
         }
 
         var length = record.Length;
@@ -78,7 +78,7 @@ internal sealed partial class TusHandler
 
             if (declared < record.Offset)
             {
-                throw UploadException.BadRequest("Upload-Length is smaller than the bytes already received");
+                throw TusStateErrors.BadRequest("Upload-Length is smaller than the bytes already received");
             }
 
             length = declared;
@@ -87,13 +87,13 @@ internal sealed partial class TusHandler
         var limit = await LimitForAsync(record, context.RequestAborted);
         if (length > limit)
         {
-            throw UploadException.TooLarge(limit);
+            throw TusStateErrors.TooLarge(limit);
         }
 
         var room = (length ?? limit) - offset;
         if (request.ContentLength > room)
         {
-            throw UploadException.TooLarge(length ?? limit);
+            throw TusStateErrors.TooLarge(length ?? limit);
         }
 
         BodyWriteResult body;
@@ -113,7 +113,7 @@ internal sealed partial class TusHandler
         var chunkRejected = checksum is not null && (body.Interrupted || !checksum.Matches()); // Matches() consumes the hash: once
         if (body.Exceeded)
         {
-            throw UploadException.TooLarge(length ?? limit);
+            throw TusStateErrors.TooLarge(length ?? limit);
         }
 
         if (chunkRejected)
@@ -158,7 +158,7 @@ internal sealed partial class TusHandler
         // Completion runs to the end even if the client leaves: half-finished work would only be redone.
         if (await TryCompleteAsync(record, CancellationToken.None) is { } rolledBack)
         {
-            throw UploadException.Conflict(
+            throw TusStateErrors.Conflict(
                 $"The bytes held for this upload are not the bytes received; it was moved back to Upload-Offset {rolledBack.Offset}: resume from there");
         }
 
@@ -200,13 +200,13 @@ internal sealed partial class TusHandler
             {
                 // A final upload has no bytes of its own to resume: it goes, and the partial must be sent again.
                 await completion.DiscardAsync(record, CancellationToken.None);
-                throw UploadException.BadRequest(
+                throw TusStateErrors.BadRequest(
                     $"Partial upload {lost.Id} no longer holds the bytes it received ({ex.Reason}); upload it again from Upload-Offset 0, then concatenate anew");
             }
 
             return lost;
         }
-        catch (Exception ex) when (ex is not StorageException and not UploadException and not ProtocolException and not OperationCanceledException)
+        catch (Exception ex) when (ex is not StorageException and not ProtocolException and not OperationCanceledException)
         {
             Log.UploadCompletionFailed(logger, ex, record.Id);
             throw new UploadUnavailableException("The upload could not be stored yet; retry to resume completion", ex);

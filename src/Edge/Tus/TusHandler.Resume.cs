@@ -18,7 +18,7 @@ internal sealed partial class TusHandler
         var (record, _) = await LoadAsync(context, signedRoute, id);
         await using (await locks.AcquireAsync(record.Id, HeadLockWait, context.RequestAborted))
         {
-            record = await uploads.GetAsync(record.Id, context.RequestAborted) ?? throw UploadException.NotFound();
+            record = await uploads.GetAsync(record.Id, context.RequestAborted) ?? throw TusStateErrors.NotFound();
             record = await rollback.EnsureBackedAsync(record, CancellationToken.None); // never report an offset the bytes do not back
             if (record.IsFullyReceived && !record.IsCompleted && !record.IsPartial)
             {
@@ -33,7 +33,7 @@ internal sealed partial class TusHandler
             var row = await objects.FindAsync(record.BucketId!, record.ObjectName!, null, UploadCompletion.Operation, context.RequestAborted);
             if (row?.Version != record.Version.ToString())
             {
-                throw UploadException.NotFound();
+                throw TusStateErrors.NotFound();
             }
         }
 
@@ -75,10 +75,10 @@ internal sealed partial class TusHandler
         var (record, _) = await LoadAsync(context, signedRoute, id);
         await using (await locks.AcquireAsync(record.Id, TimeSpan.Zero, context.RequestAborted))
         {
-            record = await uploads.GetAsync(record.Id, context.RequestAborted) ?? throw UploadException.NotFound();
+            record = await uploads.GetAsync(record.Id, context.RequestAborted) ?? throw TusStateErrors.NotFound();
             if (record.IsCompleted)
             {
-                throw UploadException.BadRequest("Cannot terminate an already completed upload");
+                throw TusStateErrors.BadRequest("Cannot terminate an already completed upload");
             }
 
             await completion.DiscardAsync(record, context.RequestAborted);

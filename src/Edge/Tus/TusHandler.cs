@@ -80,16 +80,7 @@ internal sealed partial class TusHandler(
         }
         catch (ProtocolException ex) when (ex.Reason is TusError reason)
         {
-            if (reason == TusError.UnsupportedVersion)
-            {
-                context.Response.Headers[TusHeaderNames.TusVersion] = TusResumable.Version;
-            }
-
-            await TusResponses.WriteErrorAsync(context, reason.ToHttpStatus(), ex.Message);
-        }
-        catch (UploadException ex)
-        {
-            await TusResponses.WriteErrorAsync(context, ex.Status, ex.Message);
+            await TusResponses.WriteErrorAsync(context, reason, ex.Message); // header syntax and upload state alike
         }
         catch (UploadUnavailableException ex)
         {
@@ -139,17 +130,17 @@ internal sealed partial class TusHandler(
         {
             if (signature.Length == 0)
             {
-                throw UploadException.Unauthorized("missing x-signature header");
+                throw TusStateErrors.Unauthorized("missing x-signature header");
             }
 
             if (url is null)
             {
-                throw UploadException.Forbidden("Invalid signature: no object to check it against");
+                throw TusStateErrors.Forbidden("Invalid signature: no object to check it against");
             }
 
             if (!signedTokens.TryValidate(signature, SignedUrlTokens.UploadScope, url, out var signed, out var why))
             {
-                throw UploadException.Forbidden("Invalid signature: " + why);
+                throw TusStateErrors.Forbidden("Invalid signature: " + why);
             }
 
             return UploadCaller.FromSignedToken(signed);
@@ -159,7 +150,7 @@ internal sealed partial class TusHandler(
         if (Credentials.CheckRequest(jwt, apiKeys, authorization, headers["apikey"].ToString(), out var claims, out var error) is var check
             and not CredentialCheck.Valid)
         {
-            throw UploadException.Unauthorized(check == CredentialCheck.UnknownApiKey ? StorageException.MissingTokenMessage : error);
+            throw TusStateErrors.Unauthorized(check == CredentialCheck.UnknownApiKey ? StorageException.MissingTokenMessage : error);
         }
 
         return new UploadCaller(claims, null, null);
@@ -170,7 +161,7 @@ internal sealed partial class TusHandler(
     {
         if (id.Length > TusUploadId.MaxEncodedLength)
         {
-            throw UploadException.NotFound();
+            throw TusStateErrors.NotFound();
         }
 
         var record = await uploads.GetAsync(id, context.RequestAborted);
@@ -178,18 +169,18 @@ internal sealed partial class TusHandler(
         {
             // Authenticate anyway: unauthenticated probes learn nothing about which ids exist.
             Authenticate(context, signedRoute, null);
-            throw UploadException.NotFound();
+            throw TusStateErrors.NotFound();
         }
 
         var caller = Authenticate(context, signedRoute, record.BucketId is null ? null : record.BucketId + "/" + record.ObjectName);
         if (!caller.MayAccess(record))
         {
-            throw UploadException.Forbidden("This upload belongs to another user");
+            throw TusStateErrors.Forbidden("This upload belongs to another user");
         }
 
         if (record.Status == UploadStatus.Expired || record.ExpiresAt <= time.GetUtcNow())
         {
-            throw UploadException.Gone();
+            throw TusStateErrors.Gone();
         }
 
         return (record, caller);

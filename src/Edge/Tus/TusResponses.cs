@@ -39,6 +39,22 @@ internal static class TusResponses
     public static void SetExpires(HttpContext context, DateTimeOffset expiresAt) =>
         context.Response.Headers[TusHeaderNames.UploadExpires] = TusExpires.Format(expiresAt);
 
+    /// <summary>
+    /// The one place a <see cref="TusError"/> becomes a response: the status its reason maps to
+    /// (<see cref="TusErrorExtensions.ToHttpStatus"/>) and the message as the plain-text body; a 412 also names the
+    /// version this server speaks (TUS core). TUS clients read the real status (tus-js-client retries 409, 423 and
+    /// 5xx, and gives up on other 4xx).
+    /// </summary>
+    public static Task WriteErrorAsync(HttpContext context, TusError reason, string message)
+    {
+        if (reason == TusError.UnsupportedVersion && !context.Response.HasStarted)
+        {
+            context.Response.Headers[TusHeaderNames.TusVersion] = TusResumable.Version;
+        }
+
+        return WriteErrorAsync(context, reason.ToHttpStatus(), message);
+    }
+
     /// <summary>A TUS error: the real status and a one-line plain-text body (tus-js-client shows it in its error).</summary>
     public static async Task WriteErrorAsync(HttpContext context, int status, string message)
     {

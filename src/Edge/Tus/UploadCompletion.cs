@@ -136,13 +136,18 @@ internal sealed class UploadCompletion(
         return parts;
     }
 
-    /// <summary>Step 2: the bytes under the version key. Scratch is fsynced already (every PATCH did it).</summary>
+    /// <summary>
+    /// Step 2: the bytes under the version key, as the store takes them (<see cref="IObjectStore.LargeBodies"/>).
+    /// Scratch is fsynced already (every PATCH did it).
+    /// </summary>
     private async Task<StoredBytes> StoreAsync(UploadRecord record, ObjectWrite write, long length, CancellationToken cancellationToken)
     {
-        if (objects.Store is FileObjectStore files && !record.IsFinal)
+        var store = objects.Store;
+        var wholeWrites = store.LargeBodies == LargeBodyWrite.Whole;
+        if (wholeWrites && !record.IsFinal)
         {
             await ScratchGuard.VerifyAsync(scratch, record, cancellationToken); // one read; no MD5 of every byte (see ETagOf)
-            if (files.Adopt(write.StoreKey, scratch.PathFor(record.Version), length, ETagOf(record.Version)) is { } adopted)
+            if (store.TryAdopt(write.StoreKey, scratch.PathFor(record.Version), length, ETagOf(record.Version)) is { } adopted)
             {
                 return adopted; // one link, no copy
             }
@@ -159,7 +164,7 @@ internal sealed class UploadCompletion(
             throw new InvalidOperationException($"upload {record.Id}: its scratch parts no longer add up to {length} bytes");
         }
 
-        if (objects.Store is not FileObjectStore || record.IsFinal) // else checked above, before the link was tried
+        if (!wholeWrites || record.IsFinal) // else checked above, before the link was tried
         {
             foreach (var part in parts)
             {
@@ -175,16 +180,15 @@ internal sealed class UploadCompletion(
                 segments.Add((scratch.OpenRead(part.Version), part.Length!.Value));
             }
 
-            if (options.StorageBackend == StorageBackendKind.File || length <= options.S3PartSize)
+            if (wholeWrites || length <= options.S3PartSize)
             {
                 // Concatenated uploads on the file backend: one fsynced temp file renamed into place. Small S3 objects: one PutObject.
                 await using var source = new ScratchReadStream(segments, 0, length);
-                return await objects.Store.PutAsync(write.StoreKey, source, write.ContentType, cancellationToken);
+                return await store.PutAsync(write.StoreKey, source, write.ContentType, cancellationToken);
             }
 
             await AbortMultipartAsync(record); // an attempt that died half way: its parts are useless now
-            return await MultipartUploader.UploadAsync(
-                objects.Store, uploads, record.Id, write.StoreKey, write.ContentType, segments, length, options.S3PartSize, options.S3PartsInFlight, cancellationToken);
+            return await SendInPartsAsync(record, write, segments, length, cancellationToken);
         }
         finally
         {
@@ -193,6 +197,32 @@ internal sealed class UploadCompletion(
                 handle.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The scratch bytes as one multipart upload (<see cref="MultipartWriter"/>): parts of <c>MADBASE_S3_PART_SIZE</c>,
+    /// grown when the object would need more than S3's 10,000 (<see cref="PartLayout.Fitted"/>), read by position
+    /// straight from the scratch file(s) — no part buffers: the store reads each part stream as it sends it. The
+    /// multipart id is recorded before the first part, so a crash leaves nothing the sweeper or the retry cannot
+    /// abort; after a failure the writer has aborted it and the id stays recorded until the retry aborts it again
+    /// (a no-op), so an abort that failed is never forgotten.
+    /// </summary>
+    private async Task<StoredBytes> SendInPartsAsync(
+        UploadRecord record, ObjectWrite write, IReadOnlyList<(SafeFileHandle Handle, long Length)> segments, long length, CancellationToken cancellationToken)
+    {
+        var layout = PartLayout.Fitted(length, options.S3PartSize);
+        var stored = await MultipartWriter.WriteAsync(objects.Store, write.StoreKey, write.ContentType, options.S3PartsInFlight, logger, async writer =>
+        {
+            await uploads.SetMultipartAsync(record.Id, writer.Upload.UploadId, cancellationToken);
+            for (var partNumber = 1; partNumber <= layout.Count; partNumber++)
+            {
+                await writer.WaitForSlotAsync(); // back-pressure: the next part starts when one finishes
+                var size = layout.LengthOf(partNumber);
+                writer.Send(partNumber, new ScratchReadStream(segments, layout.StartOf(partNumber), size), size);
+            }
+        }, cancellationToken);
+        await uploads.SetMultipartAsync(record.Id, null, cancellationToken);
+        return stored;
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ internal sealed class UploadLocks
             taken = await entry.Semaphore.WaitAsync(wait, cancellationToken);
             if (!taken || !(await _repository.TryLeaseAsync(id, Holder, LeaseDuration, cancellationToken) || await TakeFromOtherNodeAsync(id, cancellationToken)))
             {
-                throw UploadException.Locked();
+                throw TusStateErrors.Locked();
             }
 
             entry.Release = new CancellationTokenSource();

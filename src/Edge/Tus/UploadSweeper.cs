@@ -1,6 +1,8 @@
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Database;
 using MadBase.Edge.Logging;
+using MadBase.Protocol;
+using MadBase.Protocol.Tus;
 using Npgsql;
 
 namespace MadBase.Edge.Tus;
@@ -72,7 +74,7 @@ internal sealed class UploadSweeper(
                 {
                     lease = await locks.AcquireAsync(record.Id, TimeSpan.Zero, cancellationToken);
                 }
-                catch (UploadException)
+                catch (ProtocolException ex) when (ex.Reason is TusError.UploadLocked)
                 {
                     continue; // a request is using it right now; the next sweep gets it
                 }

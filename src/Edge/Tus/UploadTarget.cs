@@ -22,22 +22,22 @@ internal sealed record UploadTarget(string BucketId, string ObjectName, string C
     {
         if (!metadata.TryGetString("bucketName", out var bucket) || bucket.Length == 0)
         {
-            throw UploadException.BadRequest("Upload-Metadata must contain bucketName");
+            throw TusStateErrors.BadRequest("Upload-Metadata must contain bucketName");
         }
 
         if (!metadata.TryGetString("objectName", out var name) || name.Length == 0)
         {
-            throw UploadException.BadRequest("Upload-Metadata must contain objectName");
+            throw TusStateErrors.BadRequest("Upload-Metadata must contain objectName");
         }
 
         if (!ObjectKeys.IsValidBucketName(bucket))
         {
-            throw UploadException.BadRequest("Invalid bucketName: '" + bucket + "'");
+            throw TusStateErrors.BadRequest("Invalid bucketName: '" + bucket + "'");
         }
 
         if (ObjectKeys.ValidateName(name) is { } problem)
         {
-            throw UploadException.BadRequest("Invalid key: " + problem);
+            throw TusStateErrors.BadRequest("Invalid key: " + problem);
         }
 
         var contentType = metadata.TryGetString("contentType", out var ct) && ct.Length > 0 ? ct
