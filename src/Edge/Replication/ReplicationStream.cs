@@ -169,6 +169,7 @@ internal sealed class ReplicationStream(
         };
 
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        acks.SessionStarted(); // the previous session's status task has stopped: this one's starts from nothing open
         var statusTask = ReportStatusAsync(replication, sessionCts);
         state.SetConnected(true);
         Log.ReplicationStarted(logger, options.Slot, options.Publication, protocol, "on", serverVersion.ToString());
