@@ -17,18 +17,37 @@ namespace MadBase.Edge.Replication;
 /// the socket: the two stages overlap on two cores instead of taking turns. The queue between them is small; the feed
 /// behind it is where memory is budgeted. Transactions leave in the order they were offered.
 /// </remarks>
-internal sealed class TransactionHandOff(
-    SlotAcknowledger acks,
-    ChangeEncoder encoder,
-    ChangeFeed feed,
-    ChangeLog? changeLog,
-    IChangeBus? bus,
-    ReplicationState state,
-    ILogger logger)
+internal sealed class TransactionHandOff
 {
+    private readonly SlotAcknowledger _acks;
+    private readonly ChangeEncoder _encoder;
+    private readonly ChangeFeed _feed;
+    private readonly ChangeLog? _changeLog;
+    private readonly IChangeBus? _bus;
+    private readonly ReplicationState _state;
+    private readonly ILogger _logger;
+
     // Committed, decoded, not yet encoded.
     private readonly Channel<CommittedChanges> _toEncode = Channel.CreateBounded<CommittedChanges>(
         new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+
+    public TransactionHandOff(SlotAcknowledger acks, ChangeEncoder encoder, ChangeFeed feed, ChangeLog? changeLog, IChangeBus? bus,
+        ReplicationState state, ILogger logger)
+    {
+        // Which report is the hand-off must match where transactions go, or the slot would never move (or move early).
+        if ((bus is not null) != acks.HandOffIsChangeBus)
+        {
+            throw new ArgumentException($"the acknowledger expects hand-off by {(acks.HandOffIsChangeBus ? "the change bus" : "routing")}", nameof(bus));
+        }
+
+        _acks = acks;
+        _encoder = encoder;
+        _feed = feed;
+        _changeLog = changeLog;
+        _bus = bus;
+        _state = state;
+        _logger = logger;
+    }
 
     /// <summary>
     /// Queues a committed transaction for encoding; false when it is a re-send of one already accepted (skipped).
@@ -36,10 +55,10 @@ internal sealed class TransactionHandOff(
     /// </summary>
     public async ValueTask<bool> OfferAsync(List<PendingChange> changes, long commitTimestamp, ulong endLsn, CancellationToken cancellationToken)
     {
-        if (!acks.Accept(endLsn))
+        if (!_acks.Accept(endLsn))
         {
             // At-least-once delivery from the slot: after a reconnect the server resends what we had not acked.
-            Log.DuplicateTransactionSkipped(logger, new NpgsqlLogSequenceNumber(endLsn).ToString());
+            Log.DuplicateTransactionSkipped(_logger, new NpgsqlLogSequenceNumber(endLsn).ToString());
             return false;
         }
 
@@ -74,26 +93,26 @@ internal sealed class TransactionHandOff(
         var events = new ChangeEvent[committed.Changes.Count];
         for (var i = 0; i < events.Length; i++)
         {
-            events[i] = encoder.Encode(committed.Changes[i], at, committed.EndLsn);
+            events[i] = _encoder.Encode(committed.Changes[i], at, committed.EndLsn);
         }
 
         var transaction = new ChangeTransaction(committed.EndLsn, at, events);
-        changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
-        if (bus is null)
+        _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
+        if (_bus is null)
         {
-            await feed.WriteAsync(transaction, stoppingToken); // the router reports its dispatch (ChangeFeed.MarkDispatched)
+            await _feed.WriteAsync(transaction, stoppingToken); // the router reports its dispatch (ChangeFeed.MarkDispatched)
         }
         else if (events.Length == 0)
         {
-            acks.Published(transaction.EndLsn); // after every earlier one was published: nothing to write
+            _acks.Published(transaction.EndLsn); // after every earlier one was published: nothing to write
         }
-        else if (await PublishAsync(bus, transaction, stoppingToken))
+        else if (await PublishAsync(_bus, transaction, stoppingToken))
         {
-            acks.Published(transaction.EndLsn); // JetStream holds it: every node's reader gets it from there
+            _acks.Published(transaction.EndLsn); // JetStream holds it: every node's reader gets it from there
         }
 
-        state.Transactions.Increment();
-        state.Events.Add(events.Length);
+        _state.Transactions.Increment();
+        _state.Events.Add(events.Length);
     }
 
     /// <summary>False when this process no longer leads: the transaction stays unacknowledged for the new leader.</summary>

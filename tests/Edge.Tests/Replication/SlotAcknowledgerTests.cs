@@ -209,6 +209,14 @@ public sealed class SlotAcknowledgerTests
         Assert.Equal(ends[0], pipeline.Acks.HandedOffThrough);
     }
 
+    [Fact]
+    public void HandOffStage_WhoseDestinationDisagreesWithTheAcknowledger_Refused()
+    {
+        // Routing reports ignored while transactions go to the feed would never move the slot; the reverse, too early.
+        Assert.Throws<ArgumentException>(() => new ChangePipeline(1, handOffIsChangeBus: true, bus: null));
+        Assert.Throws<ArgumentException>(() => new ChangePipeline(1, handOffIsChangeBus: false, new GatedBus()));
+    }
+
     /// <summary>Receives every message, routing each transaction as its commit arrives; returns them in order.</summary>
     private static async Task<List<ChangeTransaction>> RouteAllAsync(ChangePipeline pipeline, string file)
     {
