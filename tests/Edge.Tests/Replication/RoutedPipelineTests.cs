@@ -40,8 +40,9 @@ public sealed class RoutedPipelineTests : IOutboundOverflowHandler, IChangeGapHa
         Assert.True(binding is not null, error);
         var queue = new OutboundQueue(64, TimeSpan.FromSeconds(1), TimeProvider.System, new Counter(), this);
         Assert.True(JoinConfig.TryParse("{}"u8, out var config));
-        var channel = new RealtimeChannel("realtime:t", "1", PhoenixVersion.V2, queue, config,
-            new JwtClaims("service_role", null, null, null, "{}"), null, ChannelPolicies.All) { Bindings = [binding] };
+        var claims = new JwtClaims("service_role", null, null, null, "{}");
+        var channel = new RealtimeChannel("realtime:t", "1", PhoenixVersion.V2, queue, config, claims, null, ChannelPolicies.All);
+        channel.Bindings = [binding];
         channel.Cursor = new LogCursor(hub.DeliveryLog, queue, this);
         channel.MarkLive();
         hub.Subscriptions.Add(channel, [binding]);
