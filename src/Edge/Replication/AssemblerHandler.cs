@@ -57,9 +57,7 @@ internal readonly struct AssemblerHandler(TransactionAssembler assembler, PgOutp
         // The stream does not ask for messages=true; nothing to forward.
     }
 
-    public void OnStreamStart(in StreamStartMessage message)
-    {
-    }
+    public void OnStreamStart(in StreamStartMessage message) => assembler.StreamStart(message.Xid);
 
     public void OnStreamStop()
     {

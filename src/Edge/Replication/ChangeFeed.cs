@@ -3,12 +3,13 @@ using System.Threading.Channels;
 namespace MadBase.Edge.Replication;
 
 /// <summary>
-/// The hand-off between the replication stream (single writer) and the realtime router (single reader): a channel
-/// of committed transactions bounded both in count and in encoded bytes not yet dispatched. When the router falls
-/// behind, the stream waits here — it never drops a transaction — and PostgreSQL keeps the unacknowledged WAL until
-/// the router catches up. One oversized transaction is always admitted when nothing else is in flight.
+/// The hand-off between the transaction's writer (the replication stream's <see cref="TransactionHandOff"/>; in
+/// cluster mode the change stream's reader) and the realtime router (single reader): a channel of committed
+/// transactions bounded both in count and in encoded bytes not yet dispatched. When the router falls behind, the
+/// writer waits here — it never drops a transaction — and PostgreSQL keeps the unacknowledged WAL until the router
+/// catches up. One oversized transaction is always admitted when nothing else is in flight.
 /// </summary>
-internal sealed class ChangeFeed
+internal sealed class ChangeFeed(SlotAcknowledger acks)
 {
     /// <summary>Transactions, not rows: one 50,000-row transaction is one item.</summary>
     public const int Capacity = 1024;
@@ -36,11 +37,17 @@ internal sealed class ChangeFeed
         }
 
         Interlocked.Add(ref _bytesInFlight, size);
-        transaction.OnDispatchedRelease(() =>
-        {
-            Interlocked.Add(ref _bytesInFlight, -size);
-            _budgetFreed.Release();
-        });
         await _channel.Writer.WriteAsync(transaction, cancellationToken);
+    }
+
+    /// <summary>
+    /// The router calls this once per transaction it read, in order, after appending every change to the delivery log:
+    /// its bytes leave the budget, and the <see cref="SlotAcknowledger"/> learns it was routed.
+    /// </summary>
+    public void MarkDispatched(ChangeTransaction transaction)
+    {
+        Interlocked.Add(ref _bytesInFlight, -transaction.EncodedBytes);
+        _budgetFreed.Release();
+        acks.Routed(transaction.EndLsn);
     }
 }

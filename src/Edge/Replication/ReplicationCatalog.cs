@@ -38,7 +38,7 @@ internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
             where i.indrelid = $1::oid and i.indisprimary
             """);
         keys.Parameters.Add(new NpgsqlParameter { Value = (long)relationId });
-        var set = new HashSet<string>(StringComparer.Ordinal);
+        var set = new List<string>();
         await using (var reader = await keys.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -47,7 +47,21 @@ internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
             }
         }
 
-        _primaryKeys[relationId] = set;
+        SetPrimaryKey(relationId, set);
+    }
+
+    /// <summary>Records the relation's primary-key columns (none: the relation has no primary key).</summary>
+    public void SetPrimaryKey(uint relationId, IEnumerable<string> columns) =>
+        _primaryKeys[relationId] = new HashSet<string>(columns, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Records one type as the catalog query returns it: <paramref name="baseName"/> and <paramref name="category"/>
+    /// are the base type's for a domain, <paramref name="element"/> the element type of an array (else 0).
+    /// </summary>
+    public void AddType(uint oid, string name, string baseName, char category, uint element, char delimiter)
+    {
+        var style = category == 'A' && element != 0 ? JsonValueStyle.Array : StyleOf(baseName);
+        _types[oid] = new PgTypeDescriptor(oid, name, style, style == JsonValueStyle.Array ? element : 0, delimiter);
     }
 
     /// <summary>
@@ -78,14 +92,8 @@ internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var oid = reader.GetFieldValue<uint>(0);
-            var name = reader.GetString(1);
-            var baseName = reader.GetString(2);
-            var category = reader.GetChar(3);
-            var element = reader.GetFieldValue<uint>(4);
-            var delimiter = reader.GetChar(5);
-            var style = category == 'A' && element != 0 ? JsonValueStyle.Array : StyleOf(baseName);
-            _types[oid] = new PgTypeDescriptor(oid, name, style, style == JsonValueStyle.Array ? element : 0, delimiter);
+            AddType(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetChar(3),
+                reader.GetFieldValue<uint>(4), reader.GetChar(5));
         }
     }
 

@@ -6,7 +6,9 @@ internal static class ReplicationServiceCollectionExtensions
     public static IServiceCollection AddReplication(this IServiceCollection services)
     {
         services.AddSingleton<ChangeFeed>();
-        services.AddSingleton<AckTracker>();
+        // Cluster mode (a change bus is registered): the slot's hand-off is the bus's acknowledgement, not routing.
+        services.AddSingleton(sp => new SlotAcknowledger(
+            handOffIsChangeBus: sp.GetRequiredService<IServiceProviderIsService>().IsService(typeof(IChangeBus))));
         services.AddSingleton<ReplicationState>();
         services.AddSingleton<ReplicationCatalog>();
         services.AddSingleton<ReplicationSlot>();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Threading.Channels;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Database;
 using MadBase.Edge.Logging;
@@ -15,10 +14,11 @@ namespace MadBase.Edge.Replication;
 
 /// <summary>
 /// Consumes the permanent pgoutput slot with Npgsql's raw logical replication connection (Npgsql owns the socket,
-/// <see cref="PgOutputDecoder"/> owns the bytes), and writes each committed transaction into the
-/// <see cref="ChangeFeed"/> — or, in cluster mode, to the <see cref="IChangeBus"/> every node reads. Acknowledges only
-/// what the router has dispatched (cluster mode: what the bus holds), advances on keepalives while idle, reconnects
-/// with backoff, and lets only one process per slot stream (advisory lock).
+/// <see cref="PgOutputDecoder"/> owns the bytes) and gives each committed transaction to the
+/// <see cref="TransactionHandOff"/> (encoding, then the <see cref="ChangeFeed"/> or, in cluster mode, the
+/// <see cref="IChangeBus"/> every node reads). This class does the I/O: the slot's lock (one process per slot streams),
+/// the connection and its reconnects with backoff, and the status updates, which report what the
+/// <see cref="SlotAcknowledger"/> says may be confirmed — the rule itself lives there.
 /// </summary>
 internal sealed class ReplicationStream(
     EdgeOptions options,
@@ -27,7 +27,7 @@ internal sealed class ReplicationStream(
     ReplicationSlot slot,
     ReplicationCatalog catalog,
     ChangeFeed feed,
-    AckTracker acks,
+    SlotAcknowledger acks,
     ReplicationState state,
     ILogger<ReplicationStream> logger,
     IChangeBus? bus = null) : BackgroundService
@@ -37,15 +37,6 @@ internal sealed class ReplicationStream(
     // A standby asks for the slot's lock this often: the longest a dead leader's slot waits for a successor.
     private static readonly TimeSpan s_standbyRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(30);
-
-    // Read by the status task while the read loop runs: true from the moment a message is taken until its
-    // transaction (if it completed one) is in the feed, and while a transaction or stream is open.
-    private volatile bool _pending;
-    private ChangeLog? _changeLog;
-
-    // Committed, decoded, not yet encoded. Small: the feed behind it is where memory is budgeted.
-    private readonly Channel<CommittedChanges> _toEncode = Channel.CreateBounded<CommittedChanges>(
-        new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -62,19 +53,18 @@ internal sealed class ReplicationStream(
         if (changeLog is not null)
         {
             // Everything up to the log's last commit is durable: skip re-sends of it and let the slot move past it.
-            _changeLog = changeLog;
-            acks.Written(changeLog.LastCommitted);
-            acks.Dispatched(changeLog.LastCommitted);
+            acks.Restore(changeLog.LastCommitted);
         }
 
-        var encoding = EncodeLoopAsync(stoppingToken);
+        var handOff = new TransactionHandOff(acks, new ChangeEncoder(catalog), feed, changeLog, bus, state, logger);
+        var encoding = handOff.RunAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {
             var streamed = false;
             try
             {
-                streamed = await RunOnceAsync(stoppingToken);
+                streamed = await RunOnceAsync(handOff, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -106,7 +96,7 @@ internal sealed class ReplicationStream(
             }
         }
 
-        _toEncode.Writer.TryComplete();
+        handOff.Complete();
         try
         {
             await encoding;
@@ -118,7 +108,7 @@ internal sealed class ReplicationStream(
     }
 
     /// <summary>One connection's life. Returns true if it streamed (so the next retry starts with a short delay).</summary>
-    private async Task<bool> RunOnceAsync(CancellationToken stoppingToken)
+    private async Task<bool> RunOnceAsync(TransactionHandOff handOff, CancellationToken stoppingToken)
     {
         // Held for the whole session: a second MadBase process waits here instead of fighting for the slot.
         await using var lockConnection = await dataSource.OpenConnectionAsync(stoppingToken);
@@ -156,19 +146,14 @@ internal sealed class ReplicationStream(
         if (bus is not null)
         {
             // What the change stream holds was acknowledged by JetStream: skip its re-sends, and let the slot move past it.
-            var held = await bus.TakeLeadAsync(stoppingToken);
-            if (held > acks.LastWritten)
-            {
-                acks.Written(held);
-                acks.Dispatched(held);
-            }
+            acks.Restore(await bus.TakeLeadAsync(stoppingToken));
         }
         else
         {
-            // Transactions at or below the last written one are skipped as re-sends (the change log's floor after a
+            // Transactions at or below the last accepted one are skipped as re-sends (the change log's floor after a
             // restart): they never reach the router, so the resume history starts above them. (Cluster mode: the
             // change stream's reader says where this node's history starts.)
-            state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(stoppingToken), acks.LastWritten));
+            state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(stoppingToken), acks.LastAccepted));
         }
         var serverVersion = replication.PostgreSqlVersion;
         var protocol = serverVersion.Major switch { <= 14 => 2, 15 => 3, _ => 4 };
@@ -184,6 +169,7 @@ internal sealed class ReplicationStream(
         };
 
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        acks.SessionStarted(); // the previous session's status task has stopped: this one's starts from nothing open
         var statusTask = ReportStatusAsync(replication, sessionCts);
         state.SetConnected(true);
         Log.ReplicationStarted(logger, options.Slot, options.Publication, protocol, "on", serverVersion.ToString());
@@ -194,7 +180,7 @@ internal sealed class ReplicationStream(
             var pgSlot = new PgOutputReplicationSlot(options.Slot);
             await foreach (var message in replication.StartLogicalReplication(pgSlot, sessionCts.Token, walLocation: null, options: pgOptions, bypassingStream: false))
             {
-                _pending = true;
+                acks.MessageTaken();
                 var length = checked((int)message.Data.Length);
                 if (length > buffer.Length)
                 {
@@ -219,16 +205,16 @@ internal sealed class ReplicationStream(
 
                 if (assembler.TakeCompleted() is { } completed)
                 {
-                    await HandOffAsync(completed.Changes, completed.CommitTimestamp, completed.EndLsn, sessionCts.Token);
+                    await handOff.OfferAsync(completed.Changes, completed.CommitTimestamp, completed.EndLsn, sessionCts.Token);
                 }
 
-                _pending = assembler.HasOpenTransactions;
+                acks.MessageHandled(assembler.HasOpenTransactions);
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            _pending = true;
+            acks.SessionEnded();
             await sessionCts.CancelAsync();
             await statusTask;
         }
@@ -236,88 +222,7 @@ internal sealed class ReplicationStream(
         return true;
     }
 
-    /// <summary>
-    /// Queues a committed transaction for encoding. Encoding (JSON, change log) runs on its own task so the read loop
-    /// goes straight back to the socket: the two stages overlap on two cores instead of taking turns.
-    /// </summary>
-    private async Task HandOffAsync(List<PendingChange> changes, long commitTimestamp, ulong endLsn, CancellationToken cancellationToken)
-    {
-        if (endLsn <= acks.LastWritten)
-        {
-            // At-least-once delivery from the slot: after a reconnect the server resends what we had not acked.
-            Log.DuplicateTransactionSkipped(logger, new NpgsqlLogSequenceNumber(endLsn).ToString());
-            return;
-        }
-
-        // Recorded before the hand-off so the status task never acks this LSN ahead of its dispatch. A transaction with
-        // no published change takes the same road: marking it dispatched here could overtake an earlier one still on
-        // its way (dispatched positions only rise), and acknowledge that one unrouted.
-        acks.Written(endLsn);
-        await _toEncode.Writer.WriteAsync(new CommittedChanges(changes, commitTimestamp, endLsn), cancellationToken);
-    }
-
-    /// <summary>The encoding stage: one <see cref="ChangeEncoder"/>, transactions in commit order, then the feed.</summary>
-    private async Task EncodeLoopAsync(CancellationToken stoppingToken)
-    {
-        var encoder = new ChangeEncoder(catalog);
-        try
-        {
-            await EncodeAllAsync(encoder, stoppingToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // E.g. the change log's disk is full: stop reading rather than acknowledge what was not made durable.
-            _toEncode.Writer.TryComplete(ex);
-            throw;
-        }
-    }
-
-    private async Task EncodeAllAsync(ChangeEncoder encoder, CancellationToken stoppingToken)
-    {
-        await foreach (var committed in _toEncode.Reader.ReadAllAsync(stoppingToken))
-        {
-            var at = new DateTimeOffset(PgTimestamp.ToDateTime(committed.CommitTimestamp));
-            var events = new ChangeEvent[committed.Changes.Count];
-            for (var i = 0; i < events.Length; i++)
-            {
-                events[i] = encoder.Encode(committed.Changes[i], at, committed.EndLsn);
-            }
-
-            var transaction = new ChangeTransaction(committed.EndLsn, at, events, acks.Dispatched);
-            _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
-            if (bus is null)
-            {
-                await feed.WriteAsync(transaction, stoppingToken);
-            }
-            else if (events.Length == 0)
-            {
-                acks.Dispatched(transaction.EndLsn); // after every earlier one was published: nothing to write
-            }
-            else if (await PublishAsync(bus, transaction, stoppingToken))
-            {
-                acks.Dispatched(transaction.EndLsn); // JetStream holds it: every node's reader gets it from there
-            }
-
-            state.Transactions.Increment();
-            state.Events.Add(events.Length);
-        }
-    }
-
-    /// <summary>False when this process no longer leads: the transaction stays unacknowledged for the new leader.</summary>
-    private async Task<bool> PublishAsync(IChangeBus bus, ChangeTransaction transaction, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await bus.PublishAsync(transaction, stoppingToken);
-            return true;
-        }
-        catch (ChangeBusFencedException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Every second: report the ackable position (flush = apply); every 5 s: read the slot's lag.</summary>
+    /// <summary>Every second: report the confirmable position (flush = apply); every 5 s: read the slot's lag.</summary>
     /// <remarks>
     /// A clean PostgreSQL shutdown waits until its walsender's last WAL is acknowledged, which the resume window may not
     /// allow; the lag read then fails with 57P03 (no new connections: shutting down) and the session ends itself, so the
@@ -333,13 +238,13 @@ internal sealed class ReplicationStream(
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var ackable = acks.Ackable(_pending, (ulong)replication.LastReceivedLsn);
-                if (ackable > reported)
+                var confirmable = acks.Confirmable((ulong)replication.LastReceivedLsn);
+                if (confirmable > reported)
                 {
-                    replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(ackable));
+                    replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(confirmable));
                     await replication.SendStatusUpdate(cancellationToken);
-                    reported = ackable;
-                    state.SetAcked(ackable);
+                    reported = confirmable;
+                    state.SetAcked(confirmable);
                 }
 
                 if (DateTime.UtcNow - lastLag >= s_lagInterval)
@@ -401,6 +306,4 @@ internal sealed class ReplicationStream(
         await using var command = new NpgsqlCommand("show wal_level", connection);
         return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
-
-    private sealed record CommittedChanges(List<PendingChange> Changes, long CommitTimestamp, ulong EndLsn);
 }

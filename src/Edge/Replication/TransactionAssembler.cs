@@ -62,6 +62,13 @@ internal sealed class TransactionAssembler
         Completed = (changes, message.CommitTimestamp, message.EndLsn);
     }
 
+    /// <summary>
+    /// A block of streamed transaction <paramref name="xid"/> begins: from here until its Stream Commit or Stream Abort
+    /// it is open, also before its first row arrives (a block may start with Relation messages only), so nothing
+    /// received inside it is ever acknowledged (docs/protocol/pgoutput.md §Acknowledging and resuming, rule 6).
+    /// </summary>
+    internal void StreamStart(uint xid) => _streams.TryAdd(xid, []);
+
     internal void StreamAbort(in StreamAbortMessage message)
     {
         if (message.IsTopLevelAbort)

@@ -89,6 +89,6 @@ public sealed class ChangeMessagesTests
             };
         }
 
-        return new ChangeTransaction(endLsn, at, changes, static _ => { });
+        return new ChangeTransaction(endLsn, at, changes);
     }
 }

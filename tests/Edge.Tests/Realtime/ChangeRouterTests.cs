@@ -29,13 +29,14 @@ public sealed class ChangeRouterTests : IOutboundOverflowHandler, IChangeGapHand
 
     // Never opened: every path these tests take is free of I/O, and a connection attempt would fail the test.
     private readonly NpgsqlDataSource _database = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=none;Timeout=1");
-    private readonly ChangeFeed _feed = new();
+    private readonly SlotAcknowledger _acks = new(handOffIsChangeBus: false);
+    private readonly ChangeFeed _feed;
     private readonly RealtimeHub _hub;
     private readonly ChangeRouter _router;
-    private readonly List<ulong> _dispatched = [];
 
     public ChangeRouterTests()
     {
+        _feed = new ChangeFeed(_acks);
         var metrics = new EdgeMetrics();
         var replication = new ReplicationState(metrics, new Readiness());
         _hub = new RealtimeHub(RealtimeOptions.Defaults, new Jwt(new byte[32], TimeProvider.System), ApiKeys.None, TimeProvider.System, metrics, NullLoggerFactory.Instance,
@@ -104,7 +105,8 @@ public sealed class ChangeRouterTests : IOutboundOverflowHandler, IChangeGapHand
         Assert.Equal(2, frames.Count);
         Assert.Contains("\"id\":1", frames[0], StringComparison.Ordinal);
         Assert.Contains("\"id\":3", frames[1], StringComparison.Ordinal);
-        Assert.Equal([400UL], _dispatched);
+        Assert.Equal(400UL, _acks.HandedOffThrough);
+        Assert.Equal(0, _feed.BytesInFlight); // dispatched once: the feed's budget is back
         Assert.Equal(ChangePosition.After(400), _hub.DeliveryLog.RoutedThrough);
     }
 
@@ -139,18 +141,17 @@ public sealed class ChangeRouterTests : IOutboundOverflowHandler, IChangeGapHand
     private async Task RouteAsync(ulong endLsn, params ChangeEvent[] changes)
     {
         await _router.StartAsync(TestContext.Current.CancellationToken);
-        var routed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var transaction = new ChangeTransaction(endLsn, DateTimeOffset.UnixEpoch, [.. changes.Select(change => Stamped(change, endLsn))], lsn =>
-        {
-            lock (_dispatched)
-            {
-                _dispatched.Add(lsn);
-            }
-
-            routed.TrySetResult();
-        });
+        Assert.True(_acks.Accept(endLsn));
+        var transaction = new ChangeTransaction(endLsn, DateTimeOffset.UnixEpoch, [.. changes.Select(change => Stamped(change, endLsn))]);
         await _feed.WriteAsync(transaction, TestContext.Current.CancellationToken);
-        await routed.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        // The router reports the hand-off to the acknowledger once every change is in the delivery log.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (_acks.HandedOffThrough < endLsn)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"transaction {endLsn} was never reported routed");
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
     }
 
     private static ChangeEvent Change(string table, ChangeKind kind, int id = 1) => new()

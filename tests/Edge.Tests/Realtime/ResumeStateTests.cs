@@ -142,7 +142,7 @@ public sealed class ResumeStateTests
             Record = [],
             OldRecord = [],
             DataJson = new byte[bytes],
-        }], _ => { });
+        }]);
 
     private sealed class Twin(ChangePosition? proven) : IResumeTwin
     {

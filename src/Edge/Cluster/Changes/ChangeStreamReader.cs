@@ -162,7 +162,7 @@ internal sealed class ChangeStreamReader(
         // The history starts below the first whole transaction read: everything above it comes through here.
         state.SetFirstStreamedAfter(whole.EndLsn - 1);
         _fedThrough = whole.EndLsn;
-        var transaction = new ChangeTransaction(whole.EndLsn, whole.CommitTimestamp, whole.Changes, static _ => { }) { AfterGap = _gap };
+        var transaction = new ChangeTransaction(whole.EndLsn, whole.CommitTimestamp, whole.Changes) { AfterGap = _gap };
         _gap = false;
         return transaction;
     }

@@ -56,7 +56,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
                     }
 
                     await RouteWithRetryAsync(transaction, stoppingToken);
-                    transaction.MarkDispatched();
+                    feed.MarkDispatched(transaction);
                     hub.History.Append(transaction);
                     hub.DeliveryLog.MarkRouted(ChangePosition.After(transaction.EndLsn));
                     hub.Metrics.Transactions.Increment();

@@ -23,13 +23,13 @@ internal sealed class ResumeKeeper : BackgroundService
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
 
     private readonly RealtimeHub _hub;
-    private readonly AckTracker _acks;
+    private readonly SlotAcknowledger _acks;
     private readonly ILogger<ResumeKeeper> _logger;
     private readonly string? _path;
     private readonly List<ResumePoint> _points = [];
     private byte[] _saved = [];
 
-    public ResumeKeeper(RealtimeHub hub, AckTracker acks, ILogger<ResumeKeeper> logger)
+    public ResumeKeeper(RealtimeHub hub, SlotAcknowledger acks, ILogger<ResumeKeeper> logger)
     {
         _hub = hub;
         _acks = acks;
