@@ -51,7 +51,7 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboun
     /// <summary>What the writer does next (<see cref="NextWrite"/>).</summary>
     protected enum WriteStep
     {
-        /// <summary>Nothing to write: the queue is armed and wakes the writer for the next frame (or Close). Return now.</summary>
+        /// <summary>Nothing to write: the queue is armed and calls <see cref="WakeWriter"/> for the next frame (or Close); the run ends here.</summary>
         Idle,
 
         /// <summary>Write the batch's frames, then hand it back with <see cref="EndBatch"/>.</summary>
