@@ -1,4 +1,3 @@
-using System.Threading.Tasks.Sources;
 using MadBase.Edge.Diagnostics;
 
 namespace MadBase.Edge.WebSockets;
@@ -7,6 +6,19 @@ namespace MadBase.Edge.WebSockets;
 internal interface IOutboundOverflowHandler
 {
     void OnOverflow(OutboundQueue queue);
+}
+
+/// <summary>
+/// The one writer of a queue, woken when it is idle and there is something to write. How it runs is the transport's
+/// business (a thread-pool work item on epoll, an awaiting loop on a pipe); the queue only says "now".
+/// </summary>
+internal interface IOutboundWriter
+{
+    /// <summary>
+    /// Called once per <see cref="OutboundQueue.HasWorkOrArm"/> that returned false, by the first producer (or
+    /// <see cref="OutboundQueue.Complete"/>) after it, outside the queue's lock. Must not run the writer inline.
+    /// </summary>
+    void Wake();
 }
 
 /// <summary>
@@ -20,9 +32,10 @@ internal interface IOutboundOverflowHandler
 /// Why not <c>Channel&lt;T&gt;</c>: a bounded channel takes its lock for every write <em>and every read</em> and keeps
 /// about 700 bytes of reusable async operations per instance. Here a producer takes the lock once per frame, the
 /// writer once per batch (<see cref="TakeAll"/> swaps the whole pending array out), and an idle queue holds two
-/// small arrays and one reusable awaiter.
+/// small arrays. There is one way to wait: the writer asks <see cref="HasWorkOrArm"/> and, on false, ends its run
+/// until the queue calls <see cref="IOutboundWriter.Wake"/>.
 /// </remarks>
-internal sealed class OutboundQueue : IValueTaskSource<bool>
+internal sealed class OutboundQueue
 {
     /// <summary>
     /// Arrays the writer hands back up to this length (512 bytes) are reused; larger ones are dropped, so a burst does
@@ -41,8 +54,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private readonly TimeSpan _grace;
     private readonly IOutboundOverflowHandler _onOverflow;
     private readonly Counter _droppedMetric;
-    private readonly IThreadPoolWorkItem? _writer;
-    private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = true };
+    private readonly IOutboundWriter? _writer;
     private OutboundFrame[] _pending = [];
     private OutboundFrame[]? _spare;
     private int _count;
@@ -57,11 +69,8 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
     private long _untoldDrops;
     private bool _sourcePending;
 
-    /// <param name="writer">
-    /// Null for a writer loop that awaits <see cref="WaitToReadAsync"/>; otherwise the work item a wake-up queues to the
-    /// thread pool, for a writer that runs only when there is something to write (<see cref="HasWorkOrArm"/>).
-    /// </param>
-    public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, IOutboundOverflowHandler onOverflow, IThreadPoolWorkItem? writer = null)
+    /// <param name="writer">Woken after an armed <see cref="HasWorkOrArm"/>; null when the caller polls <see cref="TakeAll"/> itself (tests).</param>
+    public OutboundQueue(int capacity, TimeSpan grace, TimeProvider time, Counter droppedMetric, IOutboundOverflowHandler onOverflow, IOutboundWriter? writer = null)
     {
         _capacity = capacity;
         _grace = grace;
@@ -114,7 +123,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            Wake(true);
+            Wake();
             return true;
         }
 
@@ -137,25 +146,6 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         if (since != 0 && _time.GetElapsedTime(since, now) >= _grace && Interlocked.Exchange(ref _overflowReported, 1) == 0)
         {
             _onOverflow.OnOverflow(this);
-        }
-    }
-
-    /// <summary>
-    /// Completes with true when frames are waiting, false once the queue is completed and empty. One caller at a
-    /// time (the writer loop).
-    /// </summary>
-    public ValueTask<bool> WaitToReadAsync()
-    {
-        lock (Gate)
-        {
-            if (_count > 0 || _completed || _sourcePending)
-            {
-                return new ValueTask<bool>(_count > 0 || (_sourcePending && !_completed));
-            }
-
-            _waiter.Reset();
-            _waiting = true;
-            return new ValueTask<bool>(this, _waiter.Version);
         }
     }
 
@@ -198,7 +188,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            Wake(true);
+            Wake();
         }
     }
 
@@ -225,7 +215,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            Wake(_count > 0);
+            Wake();
         }
     }
 
@@ -314,15 +304,15 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
 
         if (wake)
         {
-            Wake(_count > 0);
+            Wake();
         }
     }
 
     /// <summary>
-    /// For a work-item writer: true when frames are queued, the source has more, or the queue is completed (write, or
-    /// finish, now); false
-    /// after arming the wake-up, so the next <see cref="TryEnqueue"/> or <see cref="Complete"/> queues the writer
-    /// again. The writer must return right after a false.
+    /// The writer's only wait: true when frames are queued, the source has more, or the queue is completed (write, or
+    /// finish, now); false after arming the wake-up, so the next <see cref="TryEnqueue"/>, <see cref="NotifySource"/>
+    /// or <see cref="Complete"/> calls <see cref="IOutboundWriter.Wake"/> once. The writer's run must end right after a
+    /// false.
     /// </summary>
     public bool HasWorkOrArm()
     {
@@ -338,24 +328,7 @@ internal sealed class OutboundQueue : IValueTaskSource<bool>
         }
     }
 
-    bool IValueTaskSource<bool>.GetResult(short token) => _waiter.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _waiter.GetStatus(token);
-
-    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _waiter.OnCompleted(continuation, state, token, flags);
-
-    private void Wake(bool framesWaiting)
-    {
-        if (_writer is not null)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(_writer, preferLocal: false);
-        }
-        else
-        {
-            _waiter.SetResult(framesWaiting);
-        }
-    }
+    private void Wake() => _writer?.Wake();
 
     private void Grow()
     {

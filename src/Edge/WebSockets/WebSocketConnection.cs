@@ -1,17 +1,23 @@
 using System.Buffers;
 using MadBase.Edge.Logging;
+using MadBase.Protocol;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.WebSockets;
 
 /// <summary>
-/// One upgraded RFC 6455 server connection, whatever carries its bytes: the frame rules (this class) are shared, the
-/// reading and writing belong to the transport. <c>Pipe/PipeWebSocketConnection</c> runs over a duplex pipe
-/// (Kestrel's transport or an upgraded HTTP stream); <c>Epoll/EpollWebSocketConnection</c> runs on a raw
-/// descriptor in MadBase's own epoll loop. Both decode frames with the pure codecs, pass whole messages to an
-/// <see cref="IWebSocketMessageHandler"/> and drain one <see cref="OutboundQueue"/>.
+/// One upgraded RFC 6455 server connection, whatever carries its bytes. This core holds every rule of the protocol:
+/// frame decoding over the bytes a transport received (<see cref="Receive"/>), control frames, the closing handshake
+/// and its deadline, the mapping of a bad frame or a failed handler to a close code, the limits, and the writer's
+/// steps over the <see cref="OutboundQueue"/> (<see cref="NextWrite"/>). A transport only moves bytes and schedules
+/// itself: <c>Epoll/EpollWebSocketConnection</c> on a raw descriptor in MadBase's own epoll loop,
+/// <c>Pipe/PipeWebSocketConnection</c> over a duplex pipe (Kestrel's transport or an upgraded HTTP stream).
 /// </summary>
-internal abstract class WebSocketConnection : IOutboundOverflowHandler
+/// <remarks>
+/// Threads: <see cref="Receive"/> is called by the transport's reader only, <see cref="NextWrite"/> and
+/// <see cref="EndBatch"/> by its writer only (one run at a time); <see cref="Close"/> from anywhere.
+/// </remarks>
+internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboundWriter
 {
     /// <summary>Control payloads are at most 125 bytes (RFC 6455 §5.5), so they always fit on the stack.</summary>
     private const int ControlBufferLength = WebSocketFrameDecoder.MaxControlPayloadLength;
@@ -23,7 +29,13 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler
     private byte[]? _closeFrame;
     private int _closeSent;
     private int _closeReceived;
+    private int _closeFrameWritten;
     private int _discardBacklog;
+    private int _ended;
+    private ITimer? _closeDeadline;
+
+    // Reader only.
+    private bool _readsDone;
 
     protected WebSocketConnection(WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics)
     {
@@ -33,14 +45,36 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler
         Metrics = metrics;
         _assembler = new WebSocketMessageAssembler(limits.MaxMessageBytes);
         _lastActivity = time.GetTimestamp();
-        // A connection that is itself a work item gets it queued when frames arrive; the others await the queue.
-        Outbound = new OutboundQueue(limits.OutboundQueueCapacity, limits.OutboundFullGrace, time, metrics.FramesDropped, this, this as IThreadPoolWorkItem);
+        Outbound = new OutboundQueue(limits.OutboundQueueCapacity, limits.OutboundFullGrace, time, metrics.FramesDropped, this, this);
+    }
+
+    /// <summary>What the writer does next (<see cref="NextWrite"/>).</summary>
+    protected enum WriteStep
+    {
+        /// <summary>Nothing to write: the queue is armed and calls <see cref="WakeWriter"/> for the next frame (or Close); the run ends here.</summary>
+        Idle,
+
+        /// <summary>Write the batch's frames, then hand it back with <see cref="EndBatch"/>.</summary>
+        Frames,
+
+        /// <summary>Everything is written: send <see cref="CloseFrame"/> last, then <see cref="OnCloseFrameWritten"/>.</summary>
+        CloseFrame,
+
+        /// <summary>The queue is over and there is no Close to send (the socket ended without a handshake).</summary>
+        Done,
     }
 
     public OutboundQueue Outbound { get; }
 
     /// <summary>Time since the client last sent any bytes (frames of any kind).</summary>
     public TimeSpan IdleFor => Time.GetElapsedTime(Volatile.Read(ref _lastActivity));
+
+    /// <summary>
+    /// True when the bytes the writer has finished writing are in the kernel's socket buffer, which still sends them
+    /// after a kill -9 of this process; false when a finished write can still sit in a user-space buffer that dies
+    /// with the process. What a resume after a crash may promise the client depends on it.
+    /// </summary>
+    public abstract bool WrittenBytesSurviveACrash { get; }
 
     protected WebSocketLimits Limits { get; }
 
@@ -50,17 +84,14 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler
 
     protected WebSocketMetrics Metrics { get; }
 
-    /// <summary>Our Close frame is decided (queued behind the backlog, or sent).</summary>
-    protected bool CloseSent => Volatile.Read(ref _closeSent) == 1;
-
     /// <summary>The peer's Close frame arrived.</summary>
     protected bool CloseReceived => Volatile.Read(ref _closeReceived) == 1;
 
     /// <summary>The Close frame to send once the queue is drained; null until <see cref="Close"/>.</summary>
     protected byte[]? CloseFrame => Volatile.Read(ref _closeFrame);
 
-    /// <summary>A slow client's backlog is skipped so its Close goes out next.</summary>
-    protected bool DiscardBacklog => Volatile.Read(ref _discardBacklog) == 1;
+    /// <summary>True once <see cref="TryEnd"/> ran: the transport is tearing the connection down.</summary>
+    protected bool HasEnded => Volatile.Read(ref _ended) == 1;
 
     /// <summary>
     /// Starts the closing handshake: no more frames are accepted, the writer sends what is queued, then the Close
@@ -83,23 +114,155 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler
         Outbound.Complete();
         if (!CloseReceived)
         {
-            // Bound the wait for the peer's Close (RFC 6455 §7.1.1: the server should close TCP first after it).
-            OnAwaitingPeerClose(Limits.CloseHandshakeTimeout + Limits.CloseHandshakeTimeout);
+            // Bound the wait for the peer's Close (RFC 6455 §7.1.1: the server should close TCP first after it): one
+            // timeout for our queue to drain, one for the peer to answer.
+            ArmCloseDeadline(Limits.CloseHandshakeTimeout + Limits.CloseHandshakeTimeout);
         }
     }
 
-    /// <summary>Our Close is on its way and the peer's has not come: end the connection if it does not within <paramref name="timeout"/>.</summary>
-    protected abstract void OnAwaitingPeerClose(TimeSpan timeout);
+    /// <summary>
+    /// Decodes every whole frame at the start of <paramref name="buffer"/> and moves it past them; the bytes of an
+    /// incomplete frame stay for the transport to keep and hand back with more. Once reading is over (the peer's
+    /// Close came, or a bad frame or a failing handler started our Close with its code) every byte is consumed
+    /// unread: the transport reads on only to see the end of the stream.
+    /// </summary>
+    /// <returns>False once reading is over.</returns>
+    protected bool Receive(ref ReadOnlySequence<byte> buffer, IWebSocketMessageHandler handler)
+    {
+        if (!buffer.IsEmpty)
+        {
+            Volatile.Write(ref _lastActivity, Time.GetTimestamp());
+        }
 
-    protected void MarkActivity() => Volatile.Write(ref _lastActivity, Time.GetTimestamp());
+        if (!_readsDone)
+        {
+            try
+            {
+                var stop = false;
+                while (!stop && TryTakeFrame(ref buffer, handler, out stop))
+                {
+                }
+
+                if (!stop)
+                {
+                    return true;
+                }
+            }
+            catch (ProtocolException ex) when (ex.Reason is WebSocketProtocolError error)
+            {
+                Log.WebSocketProtocolError(Logger, error.ToString(), ex.Message);
+                Metrics.ProtocolErrors.Increment();
+                Close(error.ToCloseStatus(), ex.Message);
+            }
+            catch (Exception ex)
+            {
+                Log.WebSocketHandlerFailed(Logger, ex);
+                Close(WebSocketCloseStatus.InternalServerError, "internal error");
+            }
+
+            _readsDone = true;
+        }
+
+        buffer = buffer.Slice(buffer.End);
+        return false;
+    }
+
+    /// <summary>
+    /// The writer's next step. One writer run at a time; after <see cref="WriteStep.Idle"/> the run must end (the
+    /// queue wakes the writer again). A slow client's discarded backlog is skipped here, so its Close goes out next.
+    /// </summary>
+    protected WriteStep NextWrite(out OutboundFrame[] batch, out int count)
+    {
+        while (Outbound.HasWorkOrArm())
+        {
+            batch = Outbound.TakeAll(out count);
+            if (count > 0)
+            {
+                if (Volatile.Read(ref _discardBacklog) == 0)
+                {
+                    return WriteStep.Frames;
+                }
+
+                EndBatch(batch, count, flushed: true);
+                continue;
+            }
+
+            Outbound.Return(batch, 0);
+            if (Outbound.IsCompleted)
+            {
+                // Completed and drained: the Close frame goes last, if the connection is closing (not just gone).
+                return CloseFrame is null ? WriteStep.Done : WriteStep.CloseFrame;
+            }
+
+            // The shared log had nothing this socket may read yet: ask again, which arms the wake-up.
+        }
+
+        batch = [];
+        count = 0;
+        return WriteStep.Idle;
+    }
+
+    /// <summary>Hands a written batch back; <paramref name="flushed"/>: every byte of it reached the transport.</summary>
+    protected void EndBatch(OutboundFrame[] batch, int count, bool flushed)
+    {
+        Outbound.Return(batch, count);
+        if (flushed)
+        {
+            Outbound.MarkDrained();
+        }
+    }
+
+    /// <summary>Our Close frame is through.</summary>
+    /// <returns>True when the peer's Close had come too: the exchange is over and the server closes TCP first (RFC 6455 §7.1.1).</returns>
+    protected bool OnCloseFrameWritten()
+    {
+        Interlocked.Exchange(ref _closeFrameWritten, 1);
+        return CloseReceived;
+    }
+
+    /// <summary>True when both Close frames are through (the reader asks after the peer's arrived).</summary>
+    protected bool CloseHandshakeDone => Volatile.Read(ref _closeFrameWritten) == 1 && CloseReceived;
+
+    /// <summary>
+    /// The connection is over (any thread): the close deadline is dropped. True for the first caller only, who tears
+    /// the transport down.
+    /// </summary>
+    protected bool TryEnd()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 1)
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _closeDeadline, null)?.Dispose();
+        return true;
+    }
+
+    /// <summary>The peer did not answer our Close within the deadline: end the connection without it.</summary>
+    protected abstract void OnCloseDeadline();
+
+    /// <summary>
+    /// The queue has something for the idle writer (after a <see cref="NextWrite"/> that returned
+    /// <see cref="WriteStep.Idle"/>): schedule the writer's next run. Called by a producer: never run the writer inline.
+    /// </summary>
+    protected abstract void WakeWriter();
+
+    void IOutboundWriter.Wake() => WakeWriter();
+
+    /// <summary>Called once the connection is over: the unfinished message's buffer goes back to the pool.</summary>
+    protected void ReleaseMessageBuffer()
+    {
+        _messageLength = 0;
+        ReturnMessageBuffer();
+    }
 
     /// <summary>
     /// Takes one whole frame from <paramref name="buffer"/>. A frame is only decoded once all its bytes are buffered;
     /// the decoder refuses lengths above the message limit first, so this never buffers more than the limit.
-    /// Throws <see cref="Protocol.ProtocolException"/> with a <see cref="WebSocketProtocolError"/> on a bad frame.
+    /// Throws <see cref="ProtocolException"/> with a <see cref="WebSocketProtocolError"/> on a bad frame.
     /// </summary>
     /// <param name="stop">True when the read side should stop (the peer sent Close).</param>
-    protected bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, IWebSocketMessageHandler handler, out bool stop)
+    private bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, IWebSocketMessageHandler handler, out bool stop)
     {
         stop = false;
         if (!WebSocketFrameDecoder.TryReadHeader(buffer, expectMasked: true, Limits.MaxMessageBytes, out var header, out var headerLength)
@@ -110,7 +273,7 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler
 
         var payload = buffer.Slice(headerLength, header.PayloadLength);
         buffer = buffer.Slice(payload.End);
-        if (CloseSent && header.Opcode != WebSocketOpcode.Close)
+        if (Volatile.Read(ref _closeSent) == 1 && header.Opcode != WebSocketOpcode.Close)
         {
             return true; // after our Close only the peer's Close matters (RFC 6455 §5.5.1)
         }
@@ -146,13 +309,6 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler
         return true;
     }
 
-    /// <summary>Called once the connection is over: the unfinished message's buffer goes back to the pool.</summary>
-    protected void ReleaseMessageBuffer()
-    {
-        _messageLength = 0;
-        ReturnMessageBuffer();
-    }
-
     /// <returns>True when the read side should stop (the peer sent Close).</returns>
     private bool OnControlFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
@@ -169,6 +325,22 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler
                 return true;
             default:
                 return false; // Pong: the peer answering a ping we never send, or an unsolicited heartbeat
+        }
+    }
+
+    /// <summary>Bounds the closing handshake: a peer that never answers our Close is dropped after <paramref name="timeout"/>.</summary>
+    private void ArmCloseDeadline(TimeSpan timeout)
+    {
+        if (HasEnded)
+        {
+            return;
+        }
+
+        var timer = Time.CreateTimer(static state => ((WebSocketConnection)state!).OnCloseDeadline(), this, timeout, Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _closeDeadline, timer)?.Dispose();
+        if (HasEnded)
+        {
+            Interlocked.Exchange(ref _closeDeadline, null)?.Dispose(); // ended while arming: TryEnd may have missed it
         }
     }
 

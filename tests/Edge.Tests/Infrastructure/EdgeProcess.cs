@@ -44,7 +44,7 @@ internal sealed partial class EdgeProcess : IAsyncDisposable
     public static Dictionary<string, string> DefaultEnvironment(string databaseConnectionString, int port, string name)
     {
         var dir = Path.Combine(TestEnvironment.WorkDir, name);
-        return new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["MADBASE_LISTEN"] = $"http://127.0.0.1:{port}",
             ["MADBASE_DATABASE_URL"] = databaseConnectionString,
@@ -56,6 +56,14 @@ internal sealed partial class EdgeProcess : IAsyncDisposable
             // Slot names are cluster-wide while every test owns a database: one slot per test database.
             ["MADBASE_SLOT"] = SlotFor(databaseConnectionString),
         };
+
+        // The run's transport (MADBASE_TEST_REALTIME_TRANSPORT); a test that names one in its own configure wins.
+        if (TestEnvironment.RealtimeTransport is { } transport)
+        {
+            environment["MADBASE_REALTIME_TRANSPORT"] = transport;
+        }
+
+        return environment;
     }
 
     public static string SlotFor(string databaseConnectionString)

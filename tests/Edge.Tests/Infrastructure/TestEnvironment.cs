@@ -20,6 +20,13 @@ internal static class TestEnvironment
     /// <summary>The folder holding <c>node_modules</c> with supabase-js, ws and tus-js-client.</summary>
     public static string NodeDir => Require("MADBASE_TEST_NODE_DIR");
 
+    /// <summary>
+    /// <c>MADBASE_TEST_REALTIME_TRANSPORT</c> (<c>epoll</c> or <c>kestrel</c>): the realtime transport every test server
+    /// gets unless a test chooses one itself, so the whole realtime suite can run on Kestrel's transport pipes (the
+    /// production path on arm64) as well as on the epoll default. Null when unset: the server's own default.
+    /// </summary>
+    public static string? RealtimeTransport { get; } = ReadRealtimeTransport();
+
     public static string JwtSecret => "test-secret-test-secret-test-secret-0123456789";
 
     public static string WorkDir { get; } = CreateWorkDir();
@@ -44,6 +51,18 @@ internal static class TestEnvironment
     private static string Require(string variable) =>
         Environment.GetEnvironmentVariable(variable)
         ?? throw new InvalidOperationException($"{variable} is not set: run the end-to-end tests through `make test`, which starts what they need.");
+
+    private static string? ReadRealtimeTransport()
+    {
+        const string variable = "MADBASE_TEST_REALTIME_TRANSPORT";
+        return Environment.GetEnvironmentVariable(variable) switch
+        {
+            null or "" => null,
+            "epoll" => "epoll",
+            "kestrel" => "kestrel",
+            var other => throw new InvalidOperationException($"{variable}={other}: expected epoll or kestrel"),
+        };
+    }
 
     private static string CreateWorkDir()
     {

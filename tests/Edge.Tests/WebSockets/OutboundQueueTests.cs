@@ -84,33 +84,41 @@ public sealed class OutboundQueueTests : IOutboundOverflowHandler, IOutboundDrop
     }
 
     [Fact]
-    public async Task WaitToReadAsync_Empty_CompletesWhenAFrameArrives()
+    public void HasWorkOrArm_Empty_ArmsAndTheNextFrameWakesTheWriterOnce()
     {
-        var queue = NewQueue(capacity: 8);
-        var wait = queue.WaitToReadAsync().AsTask();
-        Assert.False(wait.IsCompleted);
+        var writer = new CountingWriter();
+        var queue = NewQueue(capacity: 8, writer);
+        Assert.False(queue.HasWorkOrArm());
+        Assert.Equal(0, writer.Wakes);
 
         queue.TryEnqueue(new OutboundFrame([1]));
+        queue.TryEnqueue(new OutboundFrame([2]));
 
-        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal(1, TakeCount(queue));
+        Assert.Equal(1, writer.Wakes); // the second frame finds the writer already woken
+        Assert.True(queue.HasWorkOrArm());
+        Assert.Equal(2, TakeCount(queue));
     }
 
     [Fact]
-    public async Task Complete_WhileWaitingOnEmpty_EndsTheWriterAndRefusesFrames()
+    public void Complete_WhileArmedOnEmpty_WakesTheWriterToFinishAndRefusesFrames()
     {
-        var queue = NewQueue(capacity: 8);
-        var wait = queue.WaitToReadAsync().AsTask();
+        var writer = new CountingWriter();
+        var queue = NewQueue(capacity: 8, writer);
+        Assert.False(queue.HasWorkOrArm());
 
         queue.Complete();
 
-        Assert.False(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(1, writer.Wakes);
+        Assert.True(queue.HasWorkOrArm());
+        Assert.Equal(0, TakeCount(queue));
+        Assert.True(queue.IsCompleted);
         Assert.False(queue.TryEnqueue(new OutboundFrame([1])));
         Assert.Equal(0, queue.Dropped); // closing is not a drop
+        Assert.Equal(1, writer.Wakes);
     }
 
     [Fact]
-    public async Task Complete_WithFramesQueued_WriterDrainsThemFirst()
+    public void Complete_WithFramesQueued_WriterDrainsThemFirst()
     {
         var queue = NewQueue(capacity: 8);
         queue.TryEnqueue(new OutboundFrame([1]));
@@ -118,9 +126,10 @@ public sealed class OutboundQueueTests : IOutboundOverflowHandler, IOutboundDrop
 
         queue.Complete();
 
-        Assert.True(await queue.WaitToReadAsync());
+        Assert.True(queue.HasWorkOrArm());
         Assert.Equal(2, TakeCount(queue));
-        Assert.False(await queue.WaitToReadAsync());
+        Assert.True(queue.HasWorkOrArm());
+        Assert.Equal(0, TakeCount(queue)); // completed and drained: the writer finishes
     }
 
     [Fact]
@@ -128,13 +137,25 @@ public sealed class OutboundQueueTests : IOutboundOverflowHandler, IOutboundDrop
     {
         const int Producers = 4;
         const int PerProducer = 20_000;
-        var queue = NewQueue(capacity: Producers * PerProducer);
+        var wakes = new SemaphoreSlim(0);
+        var queue = NewQueue(capacity: Producers * PerProducer, new CountingWriter(wakes));
         var seen = new List<(int Producer, int Seq)>();
         var writer = Task.Run(async () =>
         {
-            while (await queue.WaitToReadAsync())
+            while (true)
             {
+                if (!queue.HasWorkOrArm())
+                {
+                    await wakes.WaitAsync();
+                    continue;
+                }
+
                 var batch = queue.TakeAll(out var count);
+                if (count == 0 && queue.IsCompleted)
+                {
+                    return;
+                }
+
                 for (var i = 0; i < count; i++)
                 {
                     var bytes = batch[i].Bytes;
@@ -193,10 +214,24 @@ public sealed class OutboundQueueTests : IOutboundOverflowHandler, IOutboundDrop
 
     void IOutboundDropListener.OnFramesDropped(long dropped) => _told.Add(dropped);
 
-    private OutboundQueue NewQueue(int capacity) =>
-        new(capacity, TimeSpan.FromSeconds(1), _time, _dropped, this);
+    private OutboundQueue NewQueue(int capacity, IOutboundWriter? writer = null) =>
+        new(capacity, TimeSpan.FromSeconds(1), _time, _dropped, this, writer);
 
     void IOutboundOverflowHandler.OnOverflow(OutboundQueue queue) => Interlocked.Increment(ref _overflows);
+
+    /// <summary>A writer that counts its wake-ups (and releases <paramref name="woken"/> for each).</summary>
+    private sealed class CountingWriter(SemaphoreSlim? woken = null) : IOutboundWriter
+    {
+        private int _wakes;
+
+        public int Wakes => Volatile.Read(ref _wakes);
+
+        public void Wake()
+        {
+            Interlocked.Increment(ref _wakes);
+            woken?.Release();
+        }
+    }
 
     /// <summary>A clock the test moves by hand (timestamps start well above 0, which the queue uses as "not set").</summary>
     private sealed class ManualTime : TimeProvider

@@ -4,9 +4,10 @@ using MadBase.Edge.Logging;
 namespace MadBase.Edge.WebSockets.Epoll;
 
 /// <summary>
-/// The write side. It runs as a thread-pool work item, queued by the <see cref="OutboundQueue"/> when frames arrive
-/// while it is idle, or by the loop when a socket that refused bytes becomes writable again; both only ever queue it
-/// when no other run is in progress, so one run at a time owns the write state.
+/// The write side. It runs as a thread-pool work item, queued when the <see cref="OutboundQueue"/> wakes the idle
+/// writer, or by the loop when a socket that refused bytes becomes writable again; both only ever queue it when no
+/// other run is in progress, so one run at a time owns the write state. What to write comes from the core's steps
+/// (<see cref="WebSocketConnection.NextWrite"/>); this file only moves the bytes.
 /// </summary>
 /// <remarks>
 /// A run takes every queued frame at once: one frame is sent straight from its shared array; several are packed into
@@ -26,10 +27,8 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
     private int _unsentEnd;
     private bool _unsentRented;
     private bool _closeFrameQueued;
-    private int _closeFrameWritten;
     private int _writeBlocked;
     private int _writableEpoch;
-    private ITimer? _closeDeadline;
 
     private enum SendResult
     {
@@ -59,6 +58,9 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
             Release();
         }
     }
+
+    /// <summary>The queue has something for the idle writer.</summary>
+    protected override void WakeWriter() => ScheduleWrite();
 
     private void ScheduleWrite() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
 
@@ -90,50 +92,45 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
 
             if (_closeFrameQueued)
             {
-                CloseFrameWritten();
+                if (OnCloseFrameWritten())
+                {
+                    Finish(); // the peer's Close came first: the exchange is over
+                }
+
                 return;
             }
 
-            if (Volatile.Read(ref _finished) == 1 || !Outbound.HasWorkOrArm())
+            if (HasEnded)
             {
-                return; // armed: the next frame (or Close) queues a new run
+                return;
             }
 
-            var batch = Outbound.TakeAll(out var count);
-            try
+            switch (NextWrite(out var batch, out var count))
             {
-                if (count == 0)
-                {
-                    if (!Outbound.IsCompleted)
-                    {
-                        continue; // the shared log had nothing this socket may read yet: arm and wait
-                    }
-
-                    // Completed and drained: the Close frame goes last, if the connection is closing (not just gone).
-                    if (CloseFrame is not { } close)
-                    {
-                        return;
-                    }
-
-                    KeepUnsent(close, 0, close.Length);
+                case WriteStep.Frames:
+                    break;
+                case WriteStep.CloseFrame:
+                    KeepUnsent(CloseFrame!, 0, CloseFrame!.Length);
                     _closeFrameQueued = true;
                     continue;
-                }
+                default:
+                    return; // idle (the queue wakes the next run), or over without a Close
+            }
 
-                if (!DiscardBacklog && !WriteBatch(batch, count))
-                {
-                    Finish();
-                    return;
-                }
+            var open = false;
+            try
+            {
+                open = WriteBatch(batch, count);
             }
             finally
             {
-                Outbound.Return(batch, count);
+                EndBatch(batch, count, flushed: open && _unsent is null);
             }
 
-            if (_unsent is null)
+            if (!open)
             {
-                Outbound.MarkDrained();
+                Finish();
+                return;
             }
         }
     }
@@ -282,31 +279,5 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
 
         _unsent = null;
         _unsentRented = false;
-    }
-
-    /// <summary>Our Close frame is through: with the peer's already here the exchange is over, else wait for it.</summary>
-    private void CloseFrameWritten()
-    {
-        Interlocked.Exchange(ref _closeFrameWritten, 1);
-        if (CloseReceived)
-        {
-            Finish();
-        }
-    }
-
-    /// <summary>Bounds the closing handshake: a peer that never answers our Close is dropped after <paramref name="timeout"/>.</summary>
-    private void ArmCloseDeadline(TimeSpan timeout)
-    {
-        if (Volatile.Read(ref _finished) == 1)
-        {
-            return;
-        }
-
-        var timer = Time.CreateTimer(static state => ((EpollWebSocketConnection)state!).Finish(), this, timeout, Timeout.InfiniteTimeSpan);
-        Interlocked.Exchange(ref _closeDeadline, timer)?.Dispose();
-        if (Volatile.Read(ref _finished) == 1)
-        {
-            Interlocked.Exchange(ref _closeDeadline, null)?.Dispose();
-        }
     }
 }

@@ -1,15 +1,13 @@
 using System.Buffers;
-using MadBase.Edge.Logging;
-using MadBase.Protocol;
-using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.WebSockets.Epoll;
 
 /// <summary>
 /// A <see cref="WebSocketConnection"/> on a raw descriptor in an <see cref="EpollLoop"/>: the state of one open
 /// realtime socket is this object, its session and its queue: no pipes, no transport buffers, no async state machines.
-/// Reads run inline on the loop thread (this file) into the loop's shared buffer; only an incomplete frame's bytes
-/// are kept. Writes run as a thread-pool work item when frames are queued (<c>.Send.cs</c>).
+/// It only moves bytes: reads run inline on the loop thread (this file) into the loop's shared buffer and are handed
+/// to the core; only an incomplete frame's bytes are kept. Writes run as a thread-pool work item when the queue wakes
+/// the writer (<c>.Send.cs</c>).
 /// </summary>
 /// <remarks>
 /// The descriptor is reference counted: the connection holds one reference until it is unregistered from the loop,
@@ -26,12 +24,10 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
     private readonly ulong _token;
     private IWebSocketMessageHandler? _handler;
     private int _refs = 1;
-    private int _finished;
 
     // Read side: the loop thread only.
     private byte[]? _partial;
     private int _partialLength;
-    private bool _readsDone;
 
     public EpollWebSocketConnection(int fd, EpollLoop loop, ulong token, WebSocketLimits limits, TimeProvider time, ILogger logger, WebSocketMetrics metrics)
         : base(limits, time, logger, metrics)
@@ -76,7 +72,11 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
         }
     }
 
-    protected override void OnAwaitingPeerClose(TimeSpan timeout) => ArmCloseDeadline(timeout);
+    /// <summary>A send that returned is in the kernel: it leaves even if the process dies right after.</summary>
+    public override bool WrittenBytesSurviveACrash => true;
+
+    /// <summary>The peer never answered our Close: the server drops the connection.</summary>
+    protected override void OnCloseDeadline() => Finish();
 
     /// <summary>
     /// Reads until the socket has nothing more (edge-triggered: the next byte raises a new event). A read that fills
@@ -84,7 +84,7 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
     /// </summary>
     private void OnReadable(bool drainToEnd)
     {
-        if (Volatile.Read(ref _finished) == 1 || !TryAcquire())
+        if (HasEnded || !TryAcquire())
         {
             return;
         }
@@ -106,9 +106,8 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
                     return;
                 }
 
-                MarkActivity();
                 Received(n);
-                if (Volatile.Read(ref _finished) == 1 || (n < target.Length && !drainToEnd))
+                if (HasEnded || (n < target.Length && !drainToEnd))
                 {
                     return;
                 }
@@ -179,54 +178,16 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
         }
     }
 
-    /// <summary>Decodes whole frames from the start of <paramref name="data"/>; the bytes consumed.</summary>
+    /// <summary>Hands the core the bytes at the start of <paramref name="data"/>; the bytes it consumed.</summary>
     private int Decode(byte[] data, int length)
     {
-        if (_readsDone)
-        {
-            return length; // after the peer's Close or a protocol error, bytes are read only to see the end of stream
-        }
-
         var buffer = new ReadOnlySequence<byte>(data, 0, length);
-        try
-        {
-            var stop = false;
-            while (!stop && TryTakeFrame(ref buffer, _handler!, out stop))
-            {
-            }
-
-            if (stop)
-            {
-                PeerClosed();
-                return length;
-            }
-
-            return length - (int)buffer.Length;
-        }
-        catch (ProtocolException ex) when (ex.Reason is WebSocketProtocolError error)
-        {
-            Log.WebSocketProtocolError(Logger, error.ToString(), ex.Message);
-            Metrics.ProtocolErrors.Increment();
-            Close(error.ToCloseStatus(), ex.Message);
-        }
-        catch (Exception ex)
-        {
-            Log.WebSocketHandlerFailed(Logger, ex);
-            Close(WebSocketCloseStatus.InternalServerError, "internal error");
-        }
-
-        _readsDone = true;
-        return length;
-    }
-
-    /// <summary>The peer's Close arrived (and ours is queued as its echo, or was sent before).</summary>
-    private void PeerClosed()
-    {
-        _readsDone = true;
-        if (Volatile.Read(ref _closeFrameWritten) == 1)
+        if (!Receive(ref buffer, _handler!) && CloseHandshakeDone)
         {
             Finish(); // both Close frames are through: the server closes TCP first (RFC 6455 §7.1.1)
         }
+
+        return length - (int)buffer.Length;
     }
 
     /// <summary>
@@ -236,13 +197,12 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
     /// </summary>
     private void Finish()
     {
-        if (Interlocked.Exchange(ref _finished, 1) == 1)
+        if (!TryEnd())
         {
             return;
         }
 
         Outbound.Complete();
-        Interlocked.Exchange(ref _closeDeadline, null)?.Dispose();
         if (_loop.IsLoopThread)
         {
             Unregister();

@@ -1,9 +1,15 @@
 using System.Buffers;
+using System.Threading.Tasks.Sources;
 using MadBase.Edge.Logging;
 using Microsoft.AspNetCore.Connections;
 
 namespace MadBase.Edge.WebSockets.Pipe;
 
+/// <summary>
+/// The write side: one long-running async loop that takes the core's steps (<see cref="WebSocketConnection.NextWrite"/>)
+/// and, when there is nothing to write, awaits the queue's wake-up on this connection itself (a reusable
+/// <see cref="IValueTaskSource"/>: an idle socket's writer holds no task or timer).
+/// </summary>
 internal sealed partial class PipeWebSocketConnection
 {
     /// <summary>
@@ -17,28 +23,40 @@ internal sealed partial class PipeWebSocketConnection
     /// <summary>Frames up to this size are copied into a span from <c>GetSpan</c>: it fits a Kestrel pipe block (4 KiB).</summary>
     private const int SingleSpanFrameBytes = 4000;
 
+    /// <summary>Completed by the queue's wake-up; continuations run on the thread pool, never inside a producer.</summary>
+    private ManualResetValueTaskSourceCore<bool> _wake = new() { RunContinuationsAsynchronously = true };
+
     private async Task WriteLoopAsync()
     {
         try
         {
-            while (await Outbound.WaitToReadAsync())
+            while (true)
             {
-                var batch = Outbound.TakeAll(out var count);
-                var open = DiscardBacklog || await WriteBatchAsync(batch, count);
-                Outbound.Return(batch, count);
-                if (!open)
+                // Reset before the core may arm the queue: a wake-up only ever follows an arm, so none is lost.
+                _wake.Reset();
+                switch (NextWrite(out var batch, out var count))
                 {
-                    _abort(); // the transport no longer takes bytes: the peer is gone
-                    return;
+                    case WriteStep.Idle:
+                        await new ValueTask(this, _wake.Version);
+                        break;
+                    case WriteStep.Frames:
+                        var open = await WriteBatchAsync(batch, count);
+                        EndBatch(batch, count, flushed: open);
+                        if (!open)
+                        {
+                            _abort(); // the transport no longer takes bytes: the peer is gone
+                            return;
+                        }
+
+                        break;
+                    case WriteStep.CloseFrame:
+                        _writer.Write(CloseFrame!);
+                        await _writer.FlushAsync();
+                        OnCloseFrameWritten(); // the read loop's end (the peer's Close, or the deadline) closes TCP
+                        return;
+                    default:
+                        return;
                 }
-
-                Outbound.MarkDrained();
-            }
-
-            if (CloseFrame is { } close)
-            {
-                _writer.Write(close);
-                await _writer.FlushAsync();
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or ConnectionAbortedException)
@@ -48,6 +66,15 @@ internal sealed partial class PipeWebSocketConnection
             _abort();
         }
     }
+
+    protected override void WakeWriter() => _wake.SetResult(true);
+
+    void IValueTaskSource.GetResult(short token) => _wake.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _wake.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _wake.OnCompleted(continuation, state, token, flags);
 
     /// <summary>
     /// Copies a batch of frames into the output pipe and flushes once per <see cref="WriteChunkBytes"/> (and at the
