@@ -69,9 +69,7 @@ internal sealed partial class RealtimeSession
                 return;
             }
 
-            // What the state file may promise after a kill -9: what reached the kernel, or, on a transport whose finished
-            // writes can still be in a user-space buffer (Kestrel's pipes), only what the client proved it received.
-            var written = Connection.WrittenBytesSurviveACrash ? cursor.Written() : _proven.Position;
+            var written = cursor.Written();
             foreach (var channel in _channels.ToArray())
             {
                 if (channel.ResumeKey is { } key && !channel.IsClosed)

@@ -81,42 +81,35 @@ internal static class PgTextJsonWriter
             }
         }
 
-        if (i < s.Length && s[i] == '.')
+        if (i < s.Length && s[i] == '.' && !SkipDigits(s, ref i, signAllowed: false))
         {
-            i++;
-            var start = i;
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
-            {
-                i++;
-            }
-
-            if (i == start)
-            {
-                return false;
-            }
+            return false;
         }
 
-        if (i < s.Length && (s[i] == 'e' || s[i] == 'E'))
+        if (i < s.Length && (s[i] == 'e' || s[i] == 'E') && !SkipDigits(s, ref i, signAllowed: true))
         {
-            i++;
-            if (i < s.Length && (s[i] == '+' || s[i] == '-'))
-            {
-                i++;
-            }
-
-            var start = i;
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
-            {
-                i++;
-            }
-
-            if (i == start)
-            {
-                return false;
-            }
+            return false;
         }
 
         return i == s.Length;
+    }
+
+    /// <summary>Steps over the marker at <paramref name="i"/> ('.' or 'e'), an optional sign, then at least one digit.</summary>
+    private static bool SkipDigits(ReadOnlySpan<char> s, ref int i, bool signAllowed)
+    {
+        i++;
+        if (signAllowed && i < s.Length && (s[i] == '+' || s[i] == '-'))
+        {
+            i++;
+        }
+
+        var start = i;
+        while (i < s.Length && char.IsAsciiDigit(s[i]))
+        {
+            i++;
+        }
+
+        return i > start;
     }
 
     /// <summary>

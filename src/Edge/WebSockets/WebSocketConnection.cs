@@ -69,13 +69,6 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboun
     /// <summary>Time since the client last sent any bytes (frames of any kind).</summary>
     public TimeSpan IdleFor => Time.GetElapsedTime(Volatile.Read(ref _lastActivity));
 
-    /// <summary>
-    /// True when the bytes the writer has finished writing are in the kernel's socket buffer, which still sends them
-    /// after a kill -9 of this process; false when a finished write can still sit in a user-space buffer that dies
-    /// with the process. What a resume after a crash may promise the client depends on it.
-    /// </summary>
-    public abstract bool WrittenBytesSurviveACrash { get; }
-
     protected WebSocketLimits Limits { get; }
 
     protected TimeProvider Time { get; }

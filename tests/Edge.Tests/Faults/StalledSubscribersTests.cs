@@ -35,6 +35,7 @@ public sealed partial class StalledSubscribersTests
             env["MADBASE_REALTIME_OUTBOUND_QUEUE"] = Queue.ToString(CultureInfo.InvariantCulture);
             env["MADBASE_REALTIME_OUTBOUND_GRACE_MS"] = "500";
             env["MADBASE_REALTIME_MAX_EVENTS_PER_SECOND"] = "1000000";
+            env["MADBASE_REALTIME_MAX_BYTES_PER_SECOND"] = "1000000000";
             env["MADBASE_REALTIME_MAX_JOINS_PER_SECOND"] = "1000000";
         });
         var stalled = new List<StalledClient>();

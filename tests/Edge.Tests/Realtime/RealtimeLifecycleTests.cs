@@ -37,6 +37,7 @@ public sealed class RealtimeLifecycleTests
             env["MADBASE_REALTIME_OUTBOUND_QUEUE"] = "16";
             env["MADBASE_REALTIME_OUTBOUND_GRACE_MS"] = "200";
             env["MADBASE_REALTIME_MAX_EVENTS_PER_SECOND"] = "1000000"; // the flood below is the point, not shed
+            env["MADBASE_REALTIME_MAX_BYTES_PER_SECOND"] = "1000000000";
         });
         try
         {

@@ -72,9 +72,6 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
         }
     }
 
-    /// <summary>A send that returned is in the kernel: it leaves even if the process dies right after.</summary>
-    public override bool WrittenBytesSurviveACrash => true;
-
     /// <summary>The peer never answered our Close: the server drops the connection.</summary>
     protected override void OnCloseDeadline() => Finish();
 

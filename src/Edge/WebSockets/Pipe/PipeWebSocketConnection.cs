@@ -103,13 +103,6 @@ internal sealed partial class PipeWebSocketConnection : WebSocketConnection, IVa
         }
     }
 
-    /// <summary>
-    /// A completed flush only means the output pipe is below its pause threshold: up to Kestrel's write buffer (64 KiB)
-    /// may still wait for the transport's sender, and dies with the process (a kill -9 test lost ~770 rows, 64 KiB of
-    /// frames, per client on this transport before resume stopped trusting it).
-    /// </summary>
-    public override bool WrittenBytesSurviveACrash => false;
-
     /// <summary>The close deadline passed: the pending (or next) read returns canceled and the read loop ends.</summary>
     protected override void OnCloseDeadline()
     {

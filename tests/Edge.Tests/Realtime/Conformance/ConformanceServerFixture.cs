@@ -12,7 +12,12 @@ public sealed class ConformanceServerFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var (database, edge) = await RealtimeServerFixture.StartEdgeAsync(Slot, env => env["MADBASE_REALTIME_MAX_EVENTS_PER_SECOND"] = "100000");
+        var (database, edge) = await RealtimeServerFixture.StartEdgeAsync(Slot, env =>
+        {
+            // Framing is under test here, not the per-sender limits: the large-message cases send megabytes at once.
+            env["MADBASE_REALTIME_MAX_EVENTS_PER_SECOND"] = "100000";
+            env["MADBASE_REALTIME_MAX_BYTES_PER_SECOND"] = "1000000000";
+        });
         Server = new EdgeProcessHandle(database, edge);
     }
 
