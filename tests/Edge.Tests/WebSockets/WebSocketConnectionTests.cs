@@ -198,8 +198,6 @@ public sealed class WebSocketConnectionTests
 
         public bool PeerClosed => CloseReceived;
 
-        public override bool WrittenBytesSurviveACrash => false;
-
         /// <summary>Hands <paramref name="kept"/> to the core; what it left (an incomplete frame) stays in it.</summary>
         public bool Feed(ref byte[] kept)
         {
