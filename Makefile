@@ -56,8 +56,10 @@ test:
 	@scripts/test.sh
 
 test-unit:
-	dotnet test --project tests/Protocol.Tests -c Release
-	dotnet test --project tests/Edge.Tests -c Release --filter-trait "Kind=InProcess"
+	dotnet build tests/Protocol.Tests -c Release -warnaserror -v q -nologo
+	dotnet build tests/Edge.Tests -c Release -warnaserror -v q -nologo
+	dotnet test --project tests/Protocol.Tests -c Release --no-build
+	dotnet test --project tests/Edge.Tests -c Release --no-build --filter-trait "Kind=InProcess"
 
 aot-check:
 	@scripts/aot-check.sh
