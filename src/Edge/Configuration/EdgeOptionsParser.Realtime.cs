@@ -21,6 +21,7 @@ internal static partial class EdgeOptionsParser
         ResumeBytes = ParseInt(EdgeSetting.RealtimeResumeBytes, get, 64 * 1024),
         // Node-local like the state it saves, so by default beside the scratch files.
         ResumeStatePath = given(EdgeSetting.RealtimeResumeState) ? get(EdgeSetting.RealtimeResumeState) : Path.Combine(scratchDir, ResumeStateFileName),
+        ProofPingInterval = ParseMilliseconds(EdgeSetting.RealtimeProofPingMs, get),
         IdleTimeout = ParseMilliseconds(EdgeSetting.RealtimeIdleTimeoutMs, get),
         JoinErrorDelay = ParseMilliseconds(EdgeSetting.RealtimeJoinErrorDelayMs, get),
         TokenExpiryGrace = ParseMilliseconds(EdgeSetting.RealtimeTokenGraceMs, get),

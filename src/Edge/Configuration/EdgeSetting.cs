@@ -44,7 +44,8 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeLogAgeMs = new("MADBASE_REALTIME_LOG_AGE_MS", "30000", "how long the delivery log keeps changes every recipient has read");
     public static readonly EdgeSetting RealtimeResumeWindow = new("MADBASE_REALTIME_RESUME_WINDOW", "120", "seconds a postgres_changes channel whose socket dropped is remembered so a rejoin resumes without a gap (0: off)");
     public static readonly EdgeSetting RealtimeResumeBytes = new("MADBASE_REALTIME_RESUME_BYTES", "33554432", "bytes of committed changes kept to resume rejoining channels from");
-    public static readonly EdgeSetting RealtimeResumeState = new("MADBASE_REALTIME_RESUME_STATE", null, "file the resume window is saved to every second (default: realtime-resume.json in the scratch directory)");
+    public static readonly EdgeSetting RealtimeResumeState = new("MADBASE_REALTIME_RESUME_STATE", null, "file the resume window is saved to twice a second (default: realtime-resume.json in the scratch directory)");
+    public static readonly EdgeSetting RealtimeProofPingMs = new("MADBASE_REALTIME_PROOF_PING_MS", "500", "how often a socket receiving postgres_changes is pinged so its client proves what it received; a resume after a crash or a cut repeats about this much (0: heartbeats alone prove)");
     public static readonly EdgeSetting RealtimeIdleTimeoutMs = new("MADBASE_REALTIME_IDLE_TIMEOUT_MS", "60000", "no frame for this long closes the socket");
     public static readonly EdgeSetting RealtimeJoinErrorDelayMs = new("MADBASE_REALTIME_JOIN_ERROR_DELAY_MS", "5000", "delay before a join error reply (as upstream)");
     public static readonly EdgeSetting RealtimeTokenGraceMs = new("MADBASE_REALTIME_TOKEN_GRACE_MS", "55000", "how long past exp a channel token is honoured");
@@ -58,7 +59,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     [
         Listen, DatabaseUrl, JwtSecret, PublishableKey, SecretKey, StorageBackend, StorageDir, ScratchDir, S3Endpoint, S3Region, S3Bucket,
         S3AccessKey, S3SecretKey, S3ForcePathStyle, CorsOrigins, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog, NatsUrl, NatsReplicas,
-        RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeResumeWindow, RealtimeResumeBytes, RealtimeResumeState, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
+        RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeResumeWindow, RealtimeResumeBytes, RealtimeResumeState, RealtimeProofPingMs, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
         RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxBytesPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,
         UploadSweepInterval, S3PartSize, S3PartsInFlight, IdleTrimInterval,
     ];

@@ -37,7 +37,14 @@ internal sealed class RealtimeOptions
     /// <summary>Encoded bytes of committed transactions kept for resuming (older ones go first; a resume past them is told).</summary>
     public required long ResumeBytes { get; init; }
 
-    /// <summary>Where the resume window is saved every second, so a kill -9 forgets no channel (null: not saved).</summary>
+    /// <summary>
+    /// How often a socket that took postgres_changes since its client last proved receipt is sent a WebSocket Ping;
+    /// the Pong proves every change before it reached the client, so a resume after a crash or a cut repeats about
+    /// this much. Zero: only the client's heartbeats prove (repeats of up to two heartbeat intervals).
+    /// </summary>
+    public required TimeSpan ProofPingInterval { get; init; }
+
+    /// <summary>Where the resume window is saved twice a second, so a kill -9 forgets no channel (null: not saved).</summary>
     public string? ResumeStatePath { get; init; }
 
     /// <summary>No frame at all for this long closes the socket (clients heartbeat every 25–30 s).</summary>

@@ -21,6 +21,7 @@ internal sealed partial class RealtimeHub : IDisposable
 {
     private readonly ConcurrentDictionary<RealtimeSession, byte> _sessions = new();
     private readonly ITimer _sweeper;
+    private readonly ITimer? _prover;
     private volatile bool _stopping;
     private PositionMark _catchUp = new(ChangePosition.None);
 
@@ -54,6 +55,12 @@ internal sealed partial class RealtimeHub : IDisposable
         // One timer for every socket instead of one per socket: idle sockets cost no timer memory.
         var period = TimeSpan.FromMilliseconds(Math.Clamp(options.IdleTimeout.TotalMilliseconds / 4, 250, 5000));
         _sweeper = time.CreateTimer(_ => Sweep(), null, period, period);
+
+        // Proof pings serve resumes only: without a resume window nothing is remembered at a proven position.
+        if (Resumes.Enabled && options.ProofPingInterval > TimeSpan.Zero)
+        {
+            _prover = time.CreateTimer(_ => AskForProof(), null, options.ProofPingInterval, options.ProofPingInterval);
+        }
     }
 
     public RealtimeOptions Options { get; }
@@ -144,6 +151,7 @@ internal sealed partial class RealtimeHub : IDisposable
     public void Dispose()
     {
         _sweeper.Dispose();
+        _prover?.Dispose();
         DeliveryLog.Dispose();
     }
 
@@ -197,6 +205,14 @@ internal sealed partial class RealtimeHub : IDisposable
 
             session.CloseExpiredChannels(now);
             session.NotifyReplicationReady(now);
+        }
+    }
+
+    private void AskForProof()
+    {
+        foreach (var (session, _) in _sessions)
+        {
+            session.AskForProof(Options.ProofPingInterval);
         }
     }
 

@@ -7,11 +7,13 @@ namespace MadBase.Edge.Realtime;
 /// Resume (docs/ARCHITECTURE.md, "Resume"): what this socket's client is known to have received, so that when the
 /// socket ends without <c>phx_leave</c> its postgres_changes channels are remembered at a position that loses nothing.
 /// <para>
-/// The proof is realtime-js's heartbeat rule: a client sends its next heartbeat only after it has read the reply to the
-/// previous one (otherwise it declares a timeout and reconnects). The reply is queued after every change this socket
-/// had taken at that moment, and the stream is ordered end to end, through any proxy; so the next heartbeat proves the
-/// client read them. TCP acknowledgements prove less (a proxy acknowledges what it may never forward). The price is
-/// repeats: after a cut, the changes of up to two heartbeat intervals may arrive twice; never fewer than all.
+/// Two proofs, both from the client itself, because the stream is ordered end to end (through any proxy that forwards
+/// WebSocket frames): a WebSocket Ping queued after the changes this socket had taken is answered by the client's
+/// WebSocket stack only after it read them (RFC 6455 §5.5.2; browsers and Node answer by themselves), so its Pong
+/// proves them; and realtime-js sends its next heartbeat only after it read the reply to the previous one. TCP
+/// acknowledgements prove less (a proxy acknowledges what it may never forward). The price is repeats: after a crash
+/// or a cut, what was sent since the last proof may arrive twice, about one ping interval
+/// (<see cref="Configuration.RealtimeOptions.ProofPingInterval"/>; two heartbeat intervals with pings off); never fewer than all.
 /// </para>
 /// </summary>
 internal sealed partial class RealtimeSession
@@ -29,15 +31,16 @@ internal sealed partial class RealtimeSession
     /// <summary>Taken when the last heartbeat reply was queued: proven by the client's next heartbeat.</summary>
     private ChangePosition _provenByNextHeartbeat;
 
+    /// <summary>The outstanding proof ping's number (0: none), what it proves once answered, and when it was queued.</summary>
+    private ulong _pingNumber;
+    private ChangePosition _provenByPong;
+    private long _pingQueuedAt;
+    private ulong _pingsSent;
+
     /// <summary>A client heartbeat arrived (under the session lock), just before its reply is queued.</summary>
     private void OnHeartbeat()
     {
-        var proven = ChangePosition.Max(_proven.Position, _provenByNextHeartbeat);
-        if (proven != _proven.Position)
-        {
-            Volatile.Write(ref _proven, new ProvenMark(proven));
-        }
-
+        Prove(_provenByNextHeartbeat);
         _provenByNextHeartbeat = _cursor?.Taken() ?? ChangePosition.None;
         var now = _hub.Time.GetTimestamp();
         if (_lastHeartbeatAt != 0)
@@ -46,6 +49,76 @@ internal sealed partial class RealtimeSession
         }
 
         Volatile.Write(ref _lastHeartbeatAt, now);
+    }
+
+    /// <summary>
+    /// Asks the client to prove what it received (the hub's proof timer, every
+    /// <see cref="Configuration.RealtimeOptions.ProofPingInterval"/>): a Ping when this socket took changes that are not
+    /// proven yet and none is outstanding. The Ping waits for the writer's next send; one still unanswered at the next
+    /// tick is pushed out on its own, and one unanswered for ten intervals is replaced (a client that never answers).
+    /// </summary>
+    public void AskForProof(TimeSpan interval)
+    {
+        lock (Gate)
+        {
+            if (_closed || _cursor is not { } cursor)
+            {
+                return;
+            }
+
+            if (_pingNumber != 0)
+            {
+                if (_hub.Time.GetElapsedTime(_pingQueuedAt) < interval * 10)
+                {
+                    Connection.FlushQueued();
+                    return;
+                }
+            }
+
+            var taken = cursor.Taken();
+            if (taken <= _proven.Position)
+            {
+                return;
+            }
+
+            Span<byte> payload = stackalloc byte[sizeof(ulong)];
+            var number = ++_pingsSent;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(payload, number);
+            if (Connection.TryQueuePing(payload))
+            {
+                // Taken before the Ping is queued, and the writer sends what it took before anything queued after it.
+                _pingNumber = number;
+                _provenByPong = taken;
+                _pingQueuedAt = _hub.Time.GetTimestamp();
+            }
+        }
+    }
+
+    public void OnPong(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != sizeof(ulong))
+        {
+            return; // not ours: an unsolicited Pong proves nothing
+        }
+
+        var number = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(payload);
+        lock (Gate)
+        {
+            if (number != 0 && number == _pingNumber)
+            {
+                _pingNumber = 0;
+                Prove(_provenByPong);
+            }
+        }
+    }
+
+    /// <summary>Everything up to <paramref name="position"/> reached the client (under the session lock).</summary>
+    private void Prove(ChangePosition position)
+    {
+        if (position > _proven.Position)
+        {
+            Volatile.Write(ref _proven, new ProvenMark(position));
+        }
     }
 
     /// <summary>The socket ended with <paramref name="channel"/> joined (under the session lock).</summary>

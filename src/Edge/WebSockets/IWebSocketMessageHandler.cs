@@ -11,6 +11,12 @@ internal interface IWebSocketMessageHandler
     /// </summary>
     void OnMessage(WebSocketOpcode opcode, ReadOnlySpan<byte> payload);
 
+    /// <summary>
+    /// A Pong arrived (an answer to <see cref="WebSocketConnection.TryQueuePing"/>, or unsolicited): the client has read
+    /// every frame sent before the Ping it answers. Called from the read loop, like <see cref="OnMessage"/>.
+    /// </summary>
+    void OnPong(ReadOnlySpan<byte> payload);
+
     /// <summary>The socket is gone (closed by either side, failed or aborted); called exactly once.</summary>
     void OnClosed();
 }

@@ -131,6 +131,49 @@ internal sealed class OutboundQueue
         return false;
     }
 
+    /// <summary>
+    /// Queues a frame that may wait for the writer's next run (a Ping whose answer proves delivery): an idle writer is
+    /// not woken, so at fan-out rates it rides in the next batch's send instead of costing one of its own. False when
+    /// the queue is full or closing; that is not a drop (nothing the client expects is lost).
+    /// </summary>
+    public bool TryEnqueueQuietly(in OutboundFrame frame)
+    {
+        lock (Gate)
+        {
+            if (_completed || _count == _capacity)
+            {
+                return false;
+            }
+
+            if (_count == _pending.Length)
+            {
+                Grow();
+            }
+
+            _pending[_count++] = frame;
+            return true;
+        }
+    }
+
+    /// <summary>Wakes an idle writer when frames are queued (ones queued quietly that no write carried yet).</summary>
+    public void WakeForQueued()
+    {
+        bool wake;
+        lock (Gate)
+        {
+            wake = _waiting && _count > 0;
+            if (wake)
+            {
+                _waiting = false;
+            }
+        }
+
+        if (wake)
+        {
+            Wake();
+        }
+    }
+
     private void CountDrop()
     {
         if (Volatile.Read(ref _overflowReported) == 1)

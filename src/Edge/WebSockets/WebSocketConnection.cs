@@ -114,6 +114,15 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboun
     }
 
     /// <summary>
+    /// Queues a Ping behind everything queued or taken so far, without waking an idle writer (it rides with the next
+    /// write, or goes after <see cref="FlushQueued"/>). False when the queue is full or closing; never counted as a drop.
+    /// </summary>
+    public bool TryQueuePing(ReadOnlySpan<byte> payload) => Outbound.TryEnqueueQuietly(new OutboundFrame(WebSocketFrames.Ping(payload)));
+
+    /// <summary>Wakes an idle writer for frames queued quietly (<see cref="TryQueuePing"/>) that no write carried yet.</summary>
+    public void FlushQueued() => Outbound.WakeForQueued();
+
+    /// <summary>
     /// Decodes every whole frame at the start of <paramref name="buffer"/> and moves it past them; the bytes of an
     /// incomplete frame stay for the transport to keep and hand back with more. Once reading is over (the peer's
     /// Close came, or a bad frame or a failing handler started our Close with its code) every byte is consumed
@@ -280,7 +289,7 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboun
             WebSocketMask.Apply(control, header.MaskKey, 0);
             _assembler.Append(control);
             _assembler.EndFrame(out _);
-            stop = OnControlFrame(header.Opcode, control);
+            stop = OnControlFrame(header.Opcode, control, handler);
             return true;
         }
 
@@ -303,7 +312,7 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboun
     }
 
     /// <returns>True when the read side should stop (the peer sent Close).</returns>
-    private bool OnControlFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
+    private bool OnControlFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, IWebSocketMessageHandler handler)
     {
         switch (opcode)
         {
@@ -317,7 +326,8 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboun
                 Close(hasCode ? code : WebSocketCloseStatus.NormalClosure, "", echoEmpty: !hasCode);
                 return true;
             default:
-                return false; // Pong: the peer answering a ping we never send, or an unsolicited heartbeat
+                handler.OnPong(payload); // an answer to our Ping, or an unsolicited heartbeat (RFC 6455 §5.5.3)
+                return false;
         }
     }
 

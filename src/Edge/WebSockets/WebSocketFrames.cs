@@ -16,10 +16,14 @@ internal static class WebSocketFrames
         return writer.WrittenSpan.ToArray();
     }
 
-    public static byte[] Pong(ReadOnlySpan<byte> payload)
+    public static byte[] Pong(ReadOnlySpan<byte> payload) => Control(WebSocketOpcode.Pong, payload);
+
+    public static byte[] Ping(ReadOnlySpan<byte> payload) => Control(WebSocketOpcode.Ping, payload);
+
+    private static byte[] Control(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
         var frame = new byte[WebSocketFrameWriter.GetHeaderLength(payload.Length, masked: false) + payload.Length];
-        var header = WebSocketFrameWriter.WriteHeader(frame, WebSocketOpcode.Pong, fin: true, payload.Length, maskKey: null);
+        var header = WebSocketFrameWriter.WriteHeader(frame, opcode, fin: true, payload.Length, maskKey: null);
         payload.CopyTo(frame.AsSpan(header));
         return frame;
     }

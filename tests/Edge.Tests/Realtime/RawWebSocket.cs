@@ -15,6 +15,7 @@ internal sealed class RawWebSocket : IAsyncDisposable
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;
     private readonly byte[] _buffer = new byte[1 << 20];
+    private readonly SemaphoreSlim _writeLock = new(1, 1); // a Pong from the reader and a test's send never interleave
     private int _start;
     private int _end;
 
@@ -26,6 +27,12 @@ internal sealed class RawWebSocket : IAsyncDisposable
     }
 
     public string ResponseHead { get; private set; }
+
+    /// <summary>
+    /// True (the default): the server's Pings are answered with a Pong and skipped by <see cref="ReadFrameAsync"/>, as
+    /// every WebSocket client does; false: they are returned like any frame and left unanswered.
+    /// </summary>
+    public bool AnswerPings { get; set; } = true;
 
     public int StatusCode => int.Parse(ResponseHead.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -137,7 +144,15 @@ internal sealed class RawWebSocket : IAsyncDisposable
             WebSocketMask.Apply(frame.AsSpan(header, payload.Length), k, 0);
         }
 
-        await _stream.WriteAsync(frame.AsMemory(0, header + payload.Length));
+        await _writeLock.WaitAsync();
+        try
+        {
+            await _stream.WriteAsync(frame.AsMemory(0, header + payload.Length));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     public Task SendTextAsync(string text) => SendFrameAsync(WebSocketOpcode.Text, Encoding.UTF8.GetBytes(text));
@@ -153,6 +168,12 @@ internal sealed class RawWebSocket : IAsyncDisposable
             {
                 var payload = _buffer.AsSpan(_start + headerLength, (int)header.PayloadLength).ToArray();
                 _start += headerLength + (int)header.PayloadLength;
+                if (header.Opcode == WebSocketOpcode.Ping && AnswerPings)
+                {
+                    await SendFrameAsync(WebSocketOpcode.Pong, payload);
+                    continue;
+                }
+
                 return (header.Opcode, payload);
             }
 

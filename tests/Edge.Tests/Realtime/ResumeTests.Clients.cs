@@ -18,7 +18,10 @@ public sealed partial class ResumeTests
         var clients = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_RESUME_CLIENTS"), out var c) ? c : 10;
         var rows = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_RESUME_ROWS"), out var r) ? r : 20_000;
         await using var server = await ResumeServer.StartAsync();
-        var runs = Enumerable.Range(0, (clients + 9) / 10).Select(p => RunClientsAsync(server, Math.Min(10, clients - (p * 10)), rows)).ToArray();
+        // realtime-js's own heartbeat interval (25 s): the server's proof pings, not heartbeats, bound the repeats.
+        var libraryHeartbeat = new Dictionary<string, string> { ["EDGE_HEARTBEAT_MS"] = "default" };
+        var runs = Enumerable.Range(0, (clients + 9) / 10)
+            .Select(p => RunClientsAsync(server, Math.Min(10, clients - (p * 10)), rows, server.Edge.BaseUri, libraryHeartbeat)).ToArray();
         await server.WaitForMetricAsync($@"(?m)^madbase_realtime_postgres_bindings {clients}$");
 
         const int PerTransaction = 100;
@@ -45,10 +48,13 @@ public sealed partial class ResumeTests
 
         var results = (await Task.WhenAll(runs)).SelectMany(RunResults).ToList();
         var repeats = results.Sum(x => x.Repeats);
+        var (received, committed) = RepeatsBefore(outage, results);
         await File.AppendAllTextAsync(Path.Combine(TestEnvironment.WorkDir, "resume-figures.txt"),
             $"kill -9 during {rows} rows to {clients} supabase-js clients: down {(restarted - outage).TotalSeconds:F1} s; " +
-            $"missing {results.Sum(x => x.Missing)}, repeats {repeats} (max per client {results.Max(x => x.Repeats)}), told {results.Count(x => x.Told)}\n");
+            $"missing {results.Sum(x => x.Missing)}, repeats {repeats} (max per client {results.Max(x => x.Repeats)}), told {results.Count(x => x.Told)}; " +
+            $"repeated rows first received at most {received.TotalMilliseconds:F0} ms and committed at most {committed.TotalMilliseconds:F0} ms before the kill\n");
         Assert.All(results, x => Assert.True(x.Missing == 0 && x.Complete && !x.Told, $"a client lost rows or was told: {x}"));
+        Assert.True(received <= RepeatBound, $"rows received {received.TotalMilliseconds:F0} ms before the kill came again: proofs lag");
         Assert.Matches(@"(?m)^madbase_realtime_resumed_total [1-9]", await server.MetricsAsync());
     }
 
@@ -76,16 +82,20 @@ public sealed partial class ResumeTests
             }
         });
         await Task.Delay(cut);
+        var cutAt = DateTime.UtcNow;
         proxy.Cut();
         await Task.Delay(cut);
         proxy.Restore();
         await writes;
 
         var results = RunResults(await run).ToList();
+        var (received, committed) = RepeatsBefore(cutAt, results);
         await File.AppendAllTextAsync(Path.Combine(TestEnvironment.WorkDir, "resume-figures.txt"),
             $"{cut.TotalSeconds:F0} s network cut during {Rows} rows to {Clients} supabase-js clients: " +
-            $"missing {results.Sum(x => x.Missing)}, repeats {results.Sum(x => x.Repeats)} (max per client {results.Max(x => x.Repeats)}), told {results.Count(x => x.Told)}\n");
+            $"missing {results.Sum(x => x.Missing)}, repeats {results.Sum(x => x.Repeats)} (max per client {results.Max(x => x.Repeats)}), told {results.Count(x => x.Told)}; " +
+            $"repeated rows first received at most {received.TotalMilliseconds:F0} ms and committed at most {committed.TotalMilliseconds:F0} ms before the cut\n");
         Assert.All(results, x => Assert.True(x.Missing == 0 && x.Complete && !x.Told, $"a client lost rows or was told: {x}"));
+        Assert.True(received <= RepeatBound, $"rows received {received.TotalMilliseconds:F0} ms before the cut came again: proofs lag");
         Assert.Matches(@"(?m)^madbase_realtime_resumed_total [1-9]", await server.MetricsAsync());
     }
 
@@ -148,14 +158,33 @@ public sealed partial class ResumeTests
         return TimeSpan.FromSeconds(Math.Clamp(deliveries / 1500, 150, 900));
     }
 
+    /// <summary>
+    /// How long before an outage the repeated rows were first received (and committed), over every client. The server
+    /// proves a socket's deliveries with a Ping every 0.5 s and saves proofs every 0.5 s, so only rows sent in about the
+    /// last second may come twice; the bound adds room for a busy machine's late Pongs.
+    /// </summary>
+    private static readonly TimeSpan RepeatBound = TimeSpan.FromSeconds(2);
+
+    private static (TimeSpan Received, TimeSpan Committed) RepeatsBefore(DateTime outage, List<ClientResult> results)
+    {
+        var at = new DateTimeOffset(outage).ToUnixTimeMilliseconds();
+        var received = results.Where(x => x.RepeatFirstAt > 0).Select(x => at - x.RepeatFirstAt).DefaultIfEmpty(0).Max();
+        var committed = results.Where(x => x.RepeatCommittedAt > 0).Select(x => at - x.RepeatCommittedAt).DefaultIfEmpty(0).Max();
+        return (TimeSpan.FromMilliseconds(Math.Max(0, received)), TimeSpan.FromMilliseconds(Math.Max(0, committed)));
+    }
+
     private static IEnumerable<ClientResult> RunResults(JsonElement run)
     {
         var missing = run.GetProperty("missing").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         var repeats = run.GetProperty("repeats").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var firstAt = run.GetProperty("repeatFirstAt").EnumerateArray().Select(Milliseconds).ToArray();
+        var committedAt = run.GetProperty("repeatCommittedAt").EnumerateArray().Select(Milliseconds).ToArray();
         var complete = run.GetProperty("complete").GetInt32() == missing.Length && run.GetProperty("outOfOrder").GetInt32() == 0;
         var toldEach = run.GetProperty("toldPerClient").EnumerateArray().Select(e => e.GetBoolean()).ToArray();
-        return missing.Select((m, i) => new ClientResult(m, repeats[i], complete || (m == 0 && !toldEach[i]), toldEach[i], run.ToString()));
+        return missing.Select((m, i) => new ClientResult(m, repeats[i], complete || (m == 0 && !toldEach[i]), toldEach[i], firstAt[i], committedAt[i], run.ToString()));
+
+        static long Milliseconds(JsonElement e) => e.ValueKind == JsonValueKind.Number ? (long)e.GetDouble() : 0;
     }
 
-    private sealed record ClientResult(int Missing, int Repeats, bool Complete, bool Told, string Run);
+    private sealed record ClientResult(int Missing, int Repeats, bool Complete, bool Told, long RepeatFirstAt, long RepeatCommittedAt, string Run);
 }

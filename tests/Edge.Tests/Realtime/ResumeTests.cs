@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using MadBase.Edge.Tests.Infrastructure;
+using MadBase.Protocol.WebSockets;
 using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
@@ -9,7 +10,7 @@ namespace MadBase.Edge.Tests.Realtime;
 /// <summary>
 /// Resume on rejoin (issue: realtime delivery that never loses a change), on raw sockets with exact frames against the
 /// published binary: a postgres_changes channel whose socket ended without <c>phx_leave</c> is remembered at the
-/// position its client proved it had (realtime-js's heartbeat rule), and a join with the same identity, topic and
+/// position its client proved it had (the Pong to the server's proof Ping, or realtime-js's heartbeat rule), and a join with the same identity, topic and
 /// bindings first receives what it missed, then live changes; also after a kill -9 (state file + slot replay), from a
 /// half-open socket's silent twin, and with a <c>system</c> error when the window or the history no longer covers it.
 /// </summary>
@@ -37,6 +38,50 @@ public sealed partial class ResumeTests
         Assert.Equal([7], await ReadRowsAsync(again, 1));
         await AssertNothingMoreAsync(again);
         Assert.Matches(@"(?m)^madbase_realtime_resumed_total 1$", await server.MetricsAsync());
+    }
+
+    [Fact]
+    public async Task Resume_RowsProvenByThePongToTheServersPing_RejoinRepeatsNoneOfThem()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await server.JoinAsync(topic);
+        first.AnswerPings = false;
+        await server.InsertAsync(1, 3);
+        Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
+        var ping = await ReadPingAsync(first);
+        Assert.Equal(8, ping.Length);
+        await first.SendFrameAsync(WebSocketOpcode.Pong, ping);
+        await HeartbeatAsync(first); // one heartbeat proves nothing by itself; its reply says the Pong was read
+        await first.DisposeAsync(); // no phx_leave
+
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.InsertAsync(4, 6);
+        await using var again = await server.JoinAsync(topic);
+        Assert.Equal([4, 5, 6], await ReadRowsAsync(again, 3));
+        await AssertNothingMoreAsync(again);
+    }
+
+    [Fact]
+    public async Task Resume_PingUnansweredOrAnsweredWithAnotherPayload_RowsComeAgain()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var first = await server.JoinAsync(topic);
+        first.AnswerPings = false;
+        await server.InsertAsync(1, 3);
+        Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
+        var ping = await ReadPingAsync(first);
+        ping[7] ^= 0xFF;
+        await first.SendFrameAsync(WebSocketOpcode.Pong, ping); // not the answer to that Ping: proves nothing
+        await HeartbeatAsync(first);
+        await first.DisposeAsync();
+
+        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.InsertAsync(4, 4);
+        await using var again = await server.JoinAsync(topic);
+        Assert.Equal([1, 2, 3, 4], await ReadRowsAsync(again, 4)); // unproven: sent again rather than risk a gap
+        await AssertNothingMoreAsync(again);
     }
 
     [Fact]
@@ -248,6 +293,27 @@ public sealed partial class ResumeTests
             await socket.ReadTextContainingAsync($"\"{reference}\"", s_timeout);
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Reads until the server's proof Ping (sent within a ping interval or two after rows were taken).</summary>
+    private static async Task<byte[]> ReadPingAsync(RawWebSocket socket)
+    {
+        while (true)
+        {
+            var frame = await socket.ReadFrameAsync(s_timeout) ?? throw new InvalidOperationException("closed before a Ping");
+            if (frame.Opcode == WebSocketOpcode.Ping)
+            {
+                return frame.Payload;
+            }
+
+            Assert.DoesNotContain("\"record\"", Encoding.UTF8.GetString(frame.Payload), StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task HeartbeatAsync(RawWebSocket socket)
+    {
+        await socket.SendTextAsync("""[null,"hp","phoenix","heartbeat",{}]""");
+        await socket.ReadTextContainingAsync("\"hp\"", s_timeout);
     }
 
     private static async Task<List<int>> ReadRowsAsync(RawWebSocket socket, int count)

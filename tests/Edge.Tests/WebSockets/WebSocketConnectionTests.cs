@@ -51,6 +51,48 @@ public sealed class WebSocketConnectionTests
         Assert.Null(written.Close);
     }
 
+    [Fact]
+    public void Receive_Pong_ReachesTheHandlerAndQueuesNothing()
+    {
+        var connection = NewConnection();
+        var bytes = RawWebSocket.ClientFrame(WebSocketOpcode.Pong, [0, 0, 0, 0, 0, 0, 0, 7]);
+
+        Assert.True(connection.Feed(ref bytes));
+
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 0, 0, 0, 7 }, connection.Pongs.Single());
+        Assert.Empty(connection.WriteAll().Frames);
+    }
+
+    [Fact]
+    public void TryQueuePing_LeavesAnIdleWriterAsleep_UntilTheNextWriteOrFlushQueued()
+    {
+        var connection = NewConnection();
+        Assert.Empty(connection.WriteAll().Frames); // the writer is idle and armed
+
+        Assert.True(connection.TryQueuePing([1, 2]));
+        Assert.Equal(0, connection.Wakes); // a proof ping rides with the next send rather than costing one
+
+        connection.FlushQueued();
+        Assert.Equal(1, connection.Wakes);
+        Assert.Equal(new byte[] { 0x89, 2, 1, 2 }, connection.WriteAll().Frames.Single());
+
+        connection.FlushQueued(); // nothing queued: no wake-up
+        Assert.Equal(1, connection.Wakes);
+    }
+
+    [Fact]
+    public void TryQueuePing_QueueFull_RefusedWithoutCountingADrop()
+    {
+        var connection = NewConnection();
+        for (var i = 0; i < s_limits.OutboundQueueCapacity; i++)
+        {
+            Assert.True(connection.Outbound.TryEnqueue(new OutboundFrame(WebSocketFrames.Pong([]))));
+        }
+
+        Assert.False(connection.TryQueuePing([1]));
+        Assert.Equal(0, connection.Outbound.Dropped);
+    }
+
     [Theory]
     [InlineData(false, WebSocketCloseStatus.ProtocolError)] // an unmasked client frame (RFC 6455 §5.1)
     [InlineData(true, WebSocketCloseStatus.InvalidPayloadData)] // a Text message that is not UTF-8 (§8.1)
@@ -192,6 +234,8 @@ public sealed class WebSocketConnectionTests
     {
         public List<string> Messages { get; } = [];
 
+        public List<byte[]> Pongs { get; } = [];
+
         public int Wakes { get; private set; }
 
         public int Deadlines { get; private set; }
@@ -238,6 +282,8 @@ public sealed class WebSocketConnectionTests
 
             Messages.Add(Encoding.UTF8.GetString(payload));
         }
+
+        public void OnPong(ReadOnlySpan<byte> payload) => Pongs.Add(payload.ToArray());
 
         public void OnClosed()
         {

@@ -7,7 +7,7 @@ using MadBase.Edge.Replication;
 namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>
-/// Keeps the resume window across a kill -9 (docs/ARCHITECTURE.md, "Resume"). Every second it takes one snapshot of
+/// Keeps the resume window across a kill -9 (docs/ARCHITECTURE.md, "Resume"). Twice a second it takes one snapshot of
 /// where every postgres_changes channel stands (live ones and remembered ones), writes it to the state file, and only
 /// then lets the slot be acknowledged up to the oldest of them: after a crash the slot streams again everything a
 /// rejoining client may still need, the history is rebuilt from it, and the state file says who needs what.
@@ -16,11 +16,12 @@ namespace MadBase.Edge.Realtime.Routing;
 /// Invariant, kept here: the slot's ceiling is never above a position in the state file on disk, nor above what a live
 /// client has shown it received (the position its channel is remembered at if its socket ends). So the WAL pinned is
 /// the window: at most <see cref="RealtimeOptions.ResumeWindow"/> behind the oldest channel still expected back, plus
-/// one heartbeat interval for live clients.
+/// what live clients have not proven yet (about one proof-ping interval; two heartbeat intervals with pings off).
 /// </remarks>
 internal sealed class ResumeKeeper : BackgroundService
 {
-    private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
+    /// <summary>Half a second: after a crash, the proofs that missed the last snapshot are repeats too.</summary>
+    private static readonly TimeSpan s_interval = TimeSpan.FromMilliseconds(500);
 
     private readonly RealtimeHub _hub;
     private readonly SlotAcknowledger _acks;
