@@ -79,7 +79,10 @@ rm -rf "$dir"
 scripts/pg.sh start "$dir" "$PG_PORT" >/dev/null
 psql -c "alter system set fsync = $PG_FSYNC" -c "select pg_reload_conf()" >/dev/null
 psql -c "create database load"
+# Readable by the subscribers' role (anon, created by the server's migrations later), as Supabase's default grants make
+# a public table: without it every change reaches them as upstream's "Error 401: Unauthorized" with no record.
 psql -d load -c "create table ticks(id bigserial primary key, ts bigint not null, pad text)" \
+  -c "grant select on ticks to public" \
   -c "create publication madbase_pub for table ticks" \
   -c "select pg_create_logical_replication_slot('load_rt', 'pgoutput')" >/dev/null
 pg_conn="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=load;Pooling=false"
