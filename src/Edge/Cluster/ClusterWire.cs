@@ -15,6 +15,9 @@ internal ref struct ClusterWireReader(ReadOnlySpan<byte> message)
 
     public readonly bool IsEmpty => _rest.IsEmpty;
 
+    /// <summary>The bytes not read yet.</summary>
+    public readonly ReadOnlySpan<byte> Rest => _rest;
+
     public byte Byte()
     {
         Need(1);
@@ -112,6 +115,17 @@ internal sealed class ClusterWireWriter
         _buffer.Write(other._buffer.WrittenSpan);
         return this;
     }
+
+    /// <summary>Appends <paramref name="bytes"/> as they are (no length).</summary>
+    public ClusterWireWriter Raw(ReadOnlySpan<byte> bytes)
+    {
+        _buffer.Write(bytes);
+        return this;
+    }
+
+    public int Length => _buffer.WrittenCount;
+
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.WrittenSpan;
 
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 }

@@ -57,7 +57,51 @@ public sealed class ChangeMessagesTests
             Assert.Throws<InvalidDataException>(() => ChangeMessages.Read(prefix));
         }
 
-        Assert.Throws<InvalidDataException>(() => ChangeMessages.Read([.. message, 0])); // trailing bytes
+        Assert.Throws<InvalidDataException>(() => ChangeMessages.Read((byte[])[.. message, 0])); // trailing bytes
+    }
+
+    [Fact]
+    public void ChangeLargerThanTheMessageLimit_CutIntoPieces_EachWithinTheLimit_AssembledWhole()
+    {
+        // One huge row (a 1.5 MiB value against NATS's 1 MiB max_payload) between two small ones.
+        var transaction = Transaction(42, DateTimeOffset.UnixEpoch, 3, dataBytes: 10);
+        var changes = transaction.Changes.ToArray();
+        changes[1] = Transaction(42, DateTimeOffset.UnixEpoch, 2, dataBytes: 1_500_000).Changes[1];
+        transaction = new ChangeTransaction(42, DateTimeOffset.UnixEpoch, changes);
+        const int Limit = 1024 * 1024 - 4096;
+
+        var messages = ChangeMessages.Encode(transaction, Limit);
+
+        Assert.True(messages.Count >= 2);
+        Assert.All(messages, m => Assert.InRange(m.Length, ChangeMessages.HeaderBytes + 1, Limit));
+        Assert.Throws<InvalidDataException>(() => ChangeMessages.Read(messages[0])); // a piece is not a whole chunk
+        var assembler = new ChangeAssembler();
+        var whole = messages.Select(m => assembler.Add(m)).ToList();
+        Assert.All(whole.SkipLast(1), Assert.Null);
+        var read = Assert.IsType<ChangeTransaction>(whole[^1]);
+        Assert.Equal(transaction.Changes.Select(c => c.DataJson.ToArray()), read.Changes.Select(c => c.DataJson.ToArray()));
+        Assert.Equal(transaction.Changes.Select(c => c.Record), read.Changes.Select(c => c.Record));
+    }
+
+    [Fact]
+    public void Assembler_MessagesOutOfSequenceOrRepeated_DroppedNeverHalfHandedOut()
+    {
+        var first = ChangeMessages.Encode(Transaction(10, DateTimeOffset.UnixEpoch, 600, dataBytes: 1000), maxMessageBytes: 100_000);
+        var second = ChangeMessages.Encode(Transaction(20, DateTimeOffset.UnixEpoch, 2, dataBytes: 10));
+        var assembler = new ChangeAssembler();
+
+        // The first transaction's leader died after two messages; the second starts: the half one is dropped.
+        Assert.Null(assembler.Add(first[0]));
+        Assert.Null(assembler.Add(first[1]));
+        Assert.Equal(20UL, assembler.Add(second[0])?.EndLsn);
+
+        // The rest of a transaction whose start was never read is dropped, and a re-sent one is handed out once.
+        Assert.All(first.Skip(2), m => Assert.Null(assembler.Add(m)));
+        Assert.Null(assembler.Add(second[0]));
+        Assert.Equal(20UL, assembler.FedThrough);
+
+        // Whole but at or below what was already handed out: a re-send, not handed out again.
+        Assert.All(first, m => Assert.Null(assembler.Add(m)));
     }
 
     [Fact]

@@ -112,7 +112,7 @@ internal sealed class ChangeBus : IChangeBus
                 return; // the stream has it already (queued before this leader read the stream's end)
             }
 
-            var chunks = ChangeMessages.Encode(transaction);
+            var chunks = ChangeMessages.Encode(transaction, MaxMessageBytes());
             for (var i = 0; i < chunks.Count; i++)
             {
                 await PublishChunkAsync(chunks[i], $"{transaction.EndLsn}.{i}.{_term}", cancellationToken);
@@ -125,6 +125,17 @@ internal sealed class ChangeBus : IChangeBus
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The server's <c>max_payload</c> (1 MiB by default) less room for the publish's headers (message id, expected
+    /// sequence): a larger change is cut into pieces rather than refused, which would stop the stream.
+    /// </summary>
+    private int MaxMessageBytes()
+    {
+        const int HeaderRoom = 4096;
+        var limit = _js.Connection.ServerInfo?.MaxPayload ?? 1024 * 1024;
+        return (int)Math.Clamp(limit - HeaderRoom, ChangeMessages.HeaderBytes + 1024, int.MaxValue);
     }
 
     private async Task PublishChunkAsync(byte[] chunk, string msgId, CancellationToken cancellationToken)

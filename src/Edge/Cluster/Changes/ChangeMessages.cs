@@ -5,72 +5,107 @@ namespace MadBase.Edge.Cluster.Changes;
 /// <summary>
 /// A committed transaction on the JetStream change stream: its changes exactly as the slot leader encoded them (the
 /// subscribers' <c>data</c> JSON plus what routing needs: columns and values for filters and RLS probes), cut into
-/// chunks so no message outgrows NATS's payload limit. Layout (<see cref="ClusterWireWriter"/>):
+/// chunks of about <see cref="ChunkBytes"/>, and a chunk larger than the server's message limit (one huge row) cut
+/// again into pieces, so no message outgrows NATS's <c>max_payload</c>. Layout (<see cref="ClusterWireWriter"/>):
 /// <code>
-/// end_lsn:i64  commit_ticks:i64  chunk:i32  final:1  count:i32
+/// message: end_lsn:i64  commit_ticks:i64  index:i32  flags:1  piece
+///   flags: bit 0 the transaction's last message; bit 1 the chunk continues in the next message
+/// chunk (the pieces of consecutive messages put together): count:i32
 ///   { schema:str  table:str  kind:1  columns:i32 (-1: a new set follows: n:i32 { name:str  type:str  oid:i32  key:1 })
 ///     record:values  old_record:values  data:bytes }*
 /// values: n:i32 { kind:1  [text:str when kind is Text] }
 /// </code>
-/// Column sets are sent once per chunk and referred to by number after that (every row of a table shares one).
+/// Message indexes count from 0 within a transaction. Column sets are sent once per chunk and referred to by number
+/// after that (every row of a table shares one).
 /// </summary>
 internal static class ChangeMessages
 {
-    /// <summary>Encoded bytes after which a chunk is closed (a single larger change still goes whole).</summary>
+    /// <summary>Encoded bytes after which a chunk is closed (a single larger change still goes whole, in pieces).</summary>
     public const int ChunkBytes = 256 * 1024;
 
-    public static List<byte[]> Encode(ChangeTransaction transaction)
+    /// <summary>end_lsn, commit_ticks, index, flags.</summary>
+    public const int HeaderBytes = 8 + 8 + 4 + 1;
+
+    private const byte FinalFlag = 1;
+    private const byte ContinuedFlag = 2;
+
+    /// <param name="maxMessageBytes">The largest message the server takes (its <c>max_payload</c> less room for headers).</param>
+    public static List<byte[]> Encode(ChangeTransaction transaction, int maxMessageBytes = int.MaxValue)
     {
-        var chunks = new List<byte[]>();
-        var start = 0;
-        while (start < transaction.Changes.Count || chunks.Count == 0)
+        if (maxMessageBytes <= HeaderBytes)
         {
-            var writer = new ClusterWireWriter();
+            throw new ArgumentOutOfRangeException(nameof(maxMessageBytes), "no room for a change after the header");
+        }
+
+        var messages = new List<byte[]>();
+        var start = 0;
+        while (start < transaction.Changes.Count || messages.Count == 0)
+        {
             var columnSets = new List<IReadOnlyList<ChangeColumn>>();
-            var body = new ClusterWireWriter();
+            var changes = new ClusterWireWriter();
             var count = 0;
             var bytes = 0L;
             for (; start < transaction.Changes.Count && (count == 0 || bytes < ChunkBytes); start++, count++)
             {
-                var change = transaction.Changes[start];
-                bytes += WriteChange(body, change, columnSets);
+                bytes += WriteChange(changes, transaction.Changes[start], columnSets);
             }
 
-            writer.Int64((long)transaction.EndLsn)
-                .Int64(transaction.CommitTimestamp.UtcTicks)
-                .Int32(chunks.Count)
-                .Byte(start >= transaction.Changes.Count ? (byte)1 : (byte)0)
-                .Int32(count)
-                .Raw(body);
-            chunks.Add(writer.ToArray());
+            var chunk = new ClusterWireWriter().Int32(count).Raw(changes).WrittenSpan;
+            var last = start >= transaction.Changes.Count;
+            var room = maxMessageBytes - HeaderBytes;
+            for (var offset = 0; offset < chunk.Length || offset == 0; offset += room)
+            {
+                var piece = chunk[offset..Math.Min(chunk.Length, offset + room)];
+                var continued = offset + piece.Length < chunk.Length;
+                var flags = (byte)((last && !continued ? FinalFlag : 0) | (continued ? ContinuedFlag : 0));
+                messages.Add(new ClusterWireWriter()
+                    .Int64((long)transaction.EndLsn)
+                    .Int64(transaction.CommitTimestamp.UtcTicks)
+                    .Int32(messages.Count)
+                    .Byte(flags)
+                    .Raw(piece)
+                    .ToArray());
+                if (!continued)
+                {
+                    break;
+                }
+            }
         }
 
-        return chunks;
+        return messages;
     }
 
-    /// <summary>Only the transaction's end LSN and whether this is its last chunk.</summary>
-    /// <exception cref="InvalidDataException">Not a change chunk of this version's layout.</exception>
+    /// <summary>Only the transaction's end LSN and whether this is its last message.</summary>
+    /// <exception cref="InvalidDataException">Not a change message of this version's layout.</exception>
     public static (ulong EndLsn, bool Final) ReadHeader(ReadOnlySpan<byte> message)
     {
-        var reader = new ClusterWireReader(message);
-        var endLsn = (ulong)reader.Int64();
-        _ = reader.Int64();
-        _ = reader.Int32();
-        return (endLsn, reader.Byte() == 1);
+        var header = ReadHeaderFields(message);
+        return (header.EndLsn, header.Final);
     }
 
-    /// <exception cref="InvalidDataException">Not a change chunk of this version's layout.</exception>
-    public static ChangeChunk Read(ReadOnlySpan<byte> message)
+    /// <summary>A message's header and its piece of a chunk (<see cref="ReadChunk"/> reads the chunk once whole).</summary>
+    /// <exception cref="InvalidDataException">Not a change message of this version's layout.</exception>
+    public static ChangeMessage ReadMessage(ReadOnlyMemory<byte> message) => ReadHeaderFields(message.Span) with { Piece = message[HeaderBytes..] };
+
+    /// <summary>A whole message that is a whole chunk (not continued): the common case, and the tests' shortcut.</summary>
+    /// <exception cref="InvalidDataException">Not a change message of this version's layout, or a piece of a chunk.</exception>
+    public static ChangeChunk Read(ReadOnlyMemory<byte> message)
     {
-        var reader = new ClusterWireReader(message);
-        var endLsn = (ulong)reader.Int64();
-        var at = new DateTimeOffset(reader.Int64(), TimeSpan.Zero);
-        var chunk = reader.Int32();
-        var final = reader.Byte() == 1;
+        var header = ReadMessage(message);
+        return header.Continued
+            ? throw new InvalidDataException("a piece of a chunk read as a whole one")
+            : ReadChunk(header, header.Piece.Span);
+    }
+
+    /// <summary>The changes of a whole chunk, whose last message is <paramref name="last"/>.</summary>
+    /// <exception cref="InvalidDataException">Not a chunk of this version's layout.</exception>
+    public static ChangeChunk ReadChunk(ChangeMessage last, ReadOnlySpan<byte> chunk)
+    {
+        var reader = new ClusterWireReader(chunk);
         var count = reader.Int32();
-        if (count < 0 || count > message.Length || chunk < 0)
+        if (count < 0 || count > chunk.Length)
         {
-            throw new InvalidDataException("bad change chunk header");
+            throw new InvalidDataException("bad change count");
         }
 
         var columnSets = new List<ChangeColumn[]>();
@@ -91,11 +126,11 @@ internal static class ChangeMessages
                 Schema = schema,
                 Table = table,
                 Kind = kind,
-                CommitTimestamp = at,
-                CommitEndLsn = endLsn,
+                CommitTimestamp = last.CommitTimestamp,
+                CommitEndLsn = last.EndLsn,
                 Columns = columns,
-                Record = ReadValues(ref reader, message.Length),
-                OldRecord = ReadValues(ref reader, message.Length),
+                Record = ReadValues(ref reader, chunk.Length),
+                OldRecord = ReadValues(ref reader, chunk.Length),
                 DataJson = reader.Bytes().ToArray(),
             };
         }
@@ -105,7 +140,22 @@ internal static class ChangeMessages
             throw new InvalidDataException("bytes after the last change");
         }
 
-        return new ChangeChunk(endLsn, at, chunk, final, changes);
+        return new ChangeChunk(last.EndLsn, last.CommitTimestamp, last.Index, last.Final, changes);
+    }
+
+    private static ChangeMessage ReadHeaderFields(ReadOnlySpan<byte> message)
+    {
+        var reader = new ClusterWireReader(message);
+        var endLsn = (ulong)reader.Int64();
+        var at = new DateTimeOffset(reader.Int64(), TimeSpan.Zero);
+        var index = reader.Int32();
+        var flags = reader.Byte();
+        if (index < 0 || (flags & ~(FinalFlag | ContinuedFlag)) != 0 || flags == (FinalFlag | ContinuedFlag))
+        {
+            throw new InvalidDataException("bad change message header");
+        }
+
+        return new ChangeMessage(endLsn, at, index, (flags & FinalFlag) != 0, (flags & ContinuedFlag) != 0, default);
     }
 
     private static long WriteChange(ClusterWireWriter writer, ChangeEvent change, List<IReadOnlyList<ChangeColumn>> columnSets)
@@ -194,5 +244,11 @@ internal static class ChangeMessages
     private static string SharedText(string text) => Realtime.Collections.SharedStrings.Share(text);
 }
 
-/// <summary>One message of the change stream: a part of the transaction ending at <see cref="EndLsn"/>.</summary>
+/// <summary>
+/// One message of the change stream: the <paramref name="Index"/>th of the transaction ending at
+/// <paramref name="EndLsn"/>, carrying a piece of a chunk that ends in this message unless <paramref name="Continued"/>.
+/// </summary>
+internal readonly record struct ChangeMessage(ulong EndLsn, DateTimeOffset CommitTimestamp, int Index, bool Final, bool Continued, ReadOnlyMemory<byte> Piece);
+
+/// <summary>The changes of one chunk of the transaction ending at <see cref="EndLsn"/>; <see cref="Index"/> is its last message's.</summary>
 internal sealed record ChangeChunk(ulong EndLsn, DateTimeOffset CommitTimestamp, int Index, bool Final, ChangeEvent[] Changes);

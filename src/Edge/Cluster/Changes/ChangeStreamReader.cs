@@ -32,9 +32,8 @@ internal sealed class ChangeStreamReader(
     private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Cluster");
     private ulong _lastSeq;
     private ulong _streamLastSeq;
-    private ulong _fedThrough;
+    private readonly ChangeAssembler _assembler = new();
     private bool _gap;
-    private Assembly? _assembly;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -100,12 +99,15 @@ internal sealed class ChangeStreamReader(
                 Log.ChangeStreamGap(_logger, seq - _lastSeq - 1, _lastSeq + 1, seq - 1);
                 gaps.Increment();
                 _gap = true;
-                _assembly = null;
+                _assembler.Reset();
             }
 
             Volatile.Write(ref _lastSeq, seq);
-            if (Add(ChangeMessages.Read(message.Data ?? [])) is { } transaction)
+            if (_assembler.Add(message.Data ?? [], afterGap: _gap) is { } transaction)
             {
+                // The history starts below the first whole transaction read: everything above it comes through here.
+                state.SetFirstStreamedAfter(transaction.EndLsn - 1);
+                _gap = false;
                 await EnsureTypesAsync(transaction, stoppingToken);
                 await feed.WriteAsync(transaction, stoppingToken);
                 read.Increment();
@@ -128,53 +130,5 @@ internal sealed class ChangeStreamReader(
                 await catalog.EnsureTypesAsync(last.Select(c => c.TypeOid), cancellationToken);
             }
         }
-    }
-
-    /// <summary>The whole transaction once its final chunk is in; null while it is incomplete or a re-send.</summary>
-    private ChangeTransaction? Add(ChangeChunk chunk)
-    {
-        if (chunk.Index == 0)
-        {
-            // A half-written earlier one (its leader died between chunks) is not a loss: the new leader starts above the
-            // last whole transaction in the stream, so it writes that one again, whole, after this point.
-            _assembly = new Assembly(chunk.EndLsn, chunk.CommitTimestamp);
-        }
-        else if (_assembly is null || _assembly.EndLsn != chunk.EndLsn || _assembly.Next != chunk.Index)
-        {
-            _assembly = null; // the rest of one whose start this node never read: at the stream's purged start, or after a gap already told
-            return null;
-        }
-
-        _assembly.Changes.AddRange(chunk.Changes);
-        _assembly.Next++;
-        if (!chunk.Final)
-        {
-            return null;
-        }
-
-        var whole = _assembly;
-        _assembly = null;
-        if (whole.EndLsn <= _fedThrough)
-        {
-            return null;
-        }
-
-        // The history starts below the first whole transaction read: everything above it comes through here.
-        state.SetFirstStreamedAfter(whole.EndLsn - 1);
-        _fedThrough = whole.EndLsn;
-        var transaction = new ChangeTransaction(whole.EndLsn, whole.CommitTimestamp, whole.Changes) { AfterGap = _gap };
-        _gap = false;
-        return transaction;
-    }
-
-    private sealed class Assembly(ulong endLsn, DateTimeOffset commitTimestamp)
-    {
-        public ulong EndLsn { get; } = endLsn;
-
-        public DateTimeOffset CommitTimestamp { get; } = commitTimestamp;
-
-        public List<ChangeEvent> Changes { get; } = [];
-
-        public int Next { get; set; }
     }
 }
