@@ -1,8 +1,5 @@
 using System.Net.Http.Headers;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Browser;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Faults;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Hosting;
 

@@ -1,10 +1,7 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Protocol.WebSockets;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 

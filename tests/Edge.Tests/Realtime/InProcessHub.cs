@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
@@ -12,7 +11,6 @@ using MadBase.Edge.Replication;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Replication;
 
