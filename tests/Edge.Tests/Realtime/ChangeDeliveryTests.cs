@@ -17,7 +17,7 @@ public sealed partial class ChangeDeliveryTests
 
     /// <remarks>
     /// <c>MADBASE_TEST_BURST_ROWS</c> / <c>MADBASE_TEST_BURST_CLIENTS</c> scale it up by hand (the 200,000 rows
-    /// to 50 subscribers; figures in the README); the suite runs 50,000 to 4, which main's queue could not deliver.
+    /// to 50 subscribers; figures in docs/realtime-server.md §Back-pressure and queues); the suite runs 50,000 to 4, which main's queue could not deliver.
     /// </remarks>
     [Theory]
     [InlineData("epoll")]
