@@ -180,13 +180,7 @@ public sealed partial class ChangeDeliveryTests
             return (await NodeScript.RunAsync("realtime-burst.mjs", env, s_timeout)).Json;
         }
 
-        public async Task ExecuteAsync(string sql)
-        {
-            await using var connection = new NpgsqlConnection(database);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
-            await command.ExecuteNonQueryAsync();
-        }
+        public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(database, sql, timeoutSeconds: 300);
 
         public async Task WaitForBindingsAsync(int count) =>
             await WaitForAsync(m => BindingsGauge().Match(m) is { Success: true } g && int.Parse(g.Groups[1].Value, CultureInfo.InvariantCulture) >= count, $"{count} bindings", TimeSpan.FromSeconds(60));
