@@ -2,7 +2,7 @@
 # `make cluster`: a local cluster on loopback — the PostgreSQL of `make run` (./.madbase/pg, port 54322), one
 # nats-server with JetStream (127.0.0.1:14222, store ./.madbase/nats) and three edge nodes (54331, 54332, 54333)
 # with MADBASE_NATS_URL set, each with its own scratch directory and log (./.madbase/cluster/node-N). The file backend
-# shares one storage directory (README, "Cluster mode"); set MADBASE_STORAGE_BACKEND=s3 and the S3 settings to use S3.
+# shares one storage directory (docs/cluster.md §TUS on any node); set MADBASE_STORAGE_BACKEND=s3 and the S3 settings to use S3.
 # `make cluster-stop` (scripts/cluster.sh stop) stops what this started, by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,7 @@ using MadBase.Edge.Realtime;
 namespace MadBase.Edge.Cluster;
 
 /// <summary>
-/// Presence between nodes, after Phoenix.Tracker (README.md §Cluster mode, Presence): each node owns
+/// Presence between nodes, after Phoenix.Tracker (docs/cluster.md §Presence): each node owns
 /// its local presences and publishes every change, numbered; a heartbeat carries the last number, so a peer that
 /// missed one asks for the node's whole state. Layout (<see cref="ClusterWireWriter"/>):
 /// <code>

@@ -19,7 +19,8 @@ internal sealed partial class RealtimeSession
     /// <summary>Messages one topic may hold while a check runs; more are dropped (a client flooding a slow database).</summary>
     private const int MaxWaitingPerTopic = 1024;
 
-    // Made on first use: most sockets never join a private channel, and every idle socket counts (README: memory).
+    // Made on first use: most sockets never join a private channel, and every idle socket counts
+    // (docs/realtime-server.md §Memory of idle sockets).
     private Dictionary<string, TopicGate>? _gates;
     private Dictionary<string, PreparedJoin>? _preparedJoins;
     private bool _closed;

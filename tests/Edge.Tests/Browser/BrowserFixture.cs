@@ -1,8 +1,5 @@
 using System.Net.Http.Headers;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Browser;
 
@@ -40,13 +37,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await RealtimeServerFixture.StopEdgeAsync(Edge, Database, _slot);
 
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(Database, sql);
 
     public async Task CreateBucketAsync(string name)
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Cluster.Changes;
 using MadBase.Edge.Replication;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Cluster;
 
@@ -73,13 +71,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(Database, sql);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,7 +1,5 @@
 using System.Net;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Tus;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Cluster;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Cluster;
 using MadBase.Edge.Realtime;
 

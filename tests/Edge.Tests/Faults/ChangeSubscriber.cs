@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
 using MadBase.Protocol.WebSockets;
 

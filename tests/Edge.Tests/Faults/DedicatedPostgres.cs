@@ -1,5 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-
 namespace MadBase.Edge.Tests.Faults;
 
 /// <summary>

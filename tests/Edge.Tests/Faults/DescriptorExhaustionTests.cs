@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
 
 namespace MadBase.Edge.Tests.Faults;

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Faults;
 
@@ -51,13 +49,7 @@ internal sealed class FaultServer : IAsyncDisposable
     public Task InsertAsync(int from, int to) =>
         ExecuteAsync($"insert into public.items select g, 'item ' || g from generate_series({from}, {to}) g");
 
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 120 };
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(Database, sql, timeoutSeconds: 120);
 
     /// <summary>Polls <paramref name="path"/> until it answers <paramref name="status"/>; returns the time it took.</summary>
     public async Task<TimeSpan> WaitForStatusAsync(string path, int status, TimeSpan timeout)

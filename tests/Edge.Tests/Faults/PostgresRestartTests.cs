@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Faults;
 

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Faults;
 

@@ -4,7 +4,6 @@ using System.Net;
 using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Tus;
 
 namespace MadBase.Edge.Tests.Faults;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Tus;
 
 namespace MadBase.Edge.Tests.Faults;

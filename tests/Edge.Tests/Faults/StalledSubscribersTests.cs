@@ -2,9 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.RegularExpressions;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
 using MadBase.Protocol.WebSockets;
 

@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
 using MadBase.Edge.Tests.Tus;
 
@@ -164,38 +161,15 @@ public sealed class ContainerImageTests
 
     private static Task<string> PodmanAsync(params string[] args) => PodmanAsync(check: true, args);
 
-    /// <summary>Runs podman to completion (bounded) and returns its trimmed stdout; output goes to files, not held pipes.</summary>
+    /// <summary>Runs podman to completion (bounded) and returns its trimmed output; output goes to files, not held pipes.</summary>
     private static async Task<string> PodmanAsync(bool check, params string[] args)
     {
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var stdoutPath = Path.Combine(TestEnvironment.WorkDir, $"podman-{id}.out");
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec podman \"$@\" >\"$PODMAN_OUT\" 2>&1");
-        info.ArgumentList.Add("podman");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["PODMAN_OUT"] = stdoutPath;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start podman");
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-            throw new TimeoutException($"podman {string.Join(' ', args)} did not finish within 90 s");
-        }
-
+        var stdoutPath = Path.Combine(TestEnvironment.WorkDir, $"podman-{Guid.NewGuid().ToString("N")[..8]}.out");
+        var exitCode = await BoundedCommand.RunAsync("podman", args, stdoutPath, TimeSpan.FromSeconds(90));
         var output = File.Exists(stdoutPath) ? (await File.ReadAllTextAsync(stdoutPath)).Trim() : "";
-        if (check && process.ExitCode != 0)
+        if (check && exitCode != 0)
         {
-            throw new InvalidOperationException($"podman {string.Join(' ', args)} exited {process.ExitCode}:\n{output}");
+            throw new InvalidOperationException($"podman {string.Join(' ', args)} exited {exitCode}:\n{output}");
         }
 
         return output;

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Hosting;
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using MadBase.Edge.Tests.Infrastructure;
-
 namespace MadBase.Edge.Tests.Hosting;
 
 /// <summary>
@@ -81,28 +78,7 @@ public sealed class LoadChartsTests
     private static async Task<(int Exit, string Log)> RunChartsAsync(params string[] arguments)
     {
         var logPath = Path.Combine(TestEnvironment.WorkDir, "charts-" + Guid.NewGuid().ToString("N")[..8] + ".log");
-        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = TestEnvironment.RepositoryRoot };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec bash scripts/charts.sh \"$@\" >\"$CHARTS_LOG\" 2>&1");
-        info.ArgumentList.Add("charts");
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["CHARTS_LOG"] = logPath;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start scripts/charts.sh");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("scripts/charts.sh did not finish within 5 minutes:\n" + File.ReadAllText(logPath));
-        }
-
-        return (process.ExitCode, File.ReadAllText(logPath));
+        var exitCode = await BoundedCommand.RunAsync("bash scripts/charts.sh", arguments, logPath, TimeSpan.FromMinutes(5), TestEnvironment.RepositoryRoot);
+        return (exitCode, File.ReadAllText(logPath));
     }
 }

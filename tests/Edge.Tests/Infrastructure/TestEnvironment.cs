@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace MadBase.Edge.Tests.Infrastructure;
 
 /// <summary>

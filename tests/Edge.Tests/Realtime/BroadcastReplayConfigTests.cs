@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Replay;
 

@@ -1,10 +1,7 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Protocol.WebSockets;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 
@@ -20,7 +17,7 @@ public sealed partial class ChangeDeliveryTests
 
     /// <remarks>
     /// <c>MADBASE_TEST_BURST_ROWS</c> / <c>MADBASE_TEST_BURST_CLIENTS</c> scale it up by hand (the 200,000 rows
-    /// to 50 subscribers; figures in the README); the suite runs 50,000 to 4, which main's queue could not deliver.
+    /// to 50 subscribers; figures in docs/realtime-server.md §Back-pressure and queues); the suite runs 50,000 to 4, which main's queue could not deliver.
     /// </remarks>
     [Theory]
     [InlineData("epoll")]
@@ -183,13 +180,7 @@ public sealed partial class ChangeDeliveryTests
             return (await NodeScript.RunAsync("realtime-burst.mjs", env, s_timeout)).Json;
         }
 
-        public async Task ExecuteAsync(string sql)
-        {
-            await using var connection = new NpgsqlConnection(database);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 300 };
-            await command.ExecuteNonQueryAsync();
-        }
+        public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(database, sql, timeoutSeconds: 300);
 
         public async Task WaitForBindingsAsync(int count) =>
             await WaitForAsync(m => BindingsGauge().Match(m) is { Success: true } g && int.Parse(g.Groups[1].Value, CultureInfo.InvariantCulture) >= count, $"{count} bindings", TimeSpan.FromSeconds(60));

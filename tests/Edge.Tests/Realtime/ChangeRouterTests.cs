@@ -1,18 +1,8 @@
-using System.Text;
-using MadBase.Edge.Auth;
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Realtime;
-using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Realtime.PostgresChanges;
-using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Replication;
-using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 
@@ -22,26 +12,19 @@ namespace MadBase.Edge.Tests.Realtime;
 /// the same thing share one frame, and that the transaction is marked dispatched once it is in the log.
 /// </summary>
 [Trait("Kind", "InProcess")]
-public sealed class ChangeRouterTests : IOutboundOverflowHandler, IChangeGapHandler, IAsyncDisposable
+public sealed class ChangeRouterTests : IAsyncDisposable
 {
     private const string Topic = "realtime:todos";
-    private static readonly JwtClaims s_serviceRole = new("service_role", null, null, null, """{"role":"service_role"}""");
 
-    // Never opened: every path these tests take is free of I/O, and a connection attempt would fail the test.
-    private readonly NpgsqlDataSource _database = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=none;Timeout=1");
     private readonly SlotAcknowledger _acks = new(handOffIsChangeBus: false);
     private readonly ChangeFeed _feed;
-    private readonly RealtimeHub _hub;
+    private readonly InProcessHub _realtime = new();
     private readonly ChangeRouter _router;
 
     public ChangeRouterTests()
     {
         _feed = new ChangeFeed(_acks);
-        var metrics = new EdgeMetrics();
-        var replication = new ReplicationState(metrics, new Readiness());
-        _hub = new RealtimeHub(RealtimeOptions.Defaults, new Jwt(new byte[32], TimeProvider.System), ApiKeys.None, TimeProvider.System, metrics, NullLoggerFactory.Instance,
-            new ChannelAuthorizer(_database, NullLogger<ChannelAuthorizer>.Instance), new ReplayReader(_database), replication);
-        _router = new ChangeRouter(_feed, _hub, new RlsProbe(_database, _hub), new ColumnAccess(_database, _hub), new ReplicationCatalog(_database), replication);
+        _router = _realtime.Router(_feed, _realtime.EmptyCatalog());
     }
 
     [Fact]
@@ -107,36 +90,12 @@ public sealed class ChangeRouterTests : IOutboundOverflowHandler, IChangeGapHand
         Assert.Contains("\"id\":3", frames[1], StringComparison.Ordinal);
         Assert.Equal(400UL, _acks.HandedOffThrough);
         Assert.Equal(0, _feed.BytesInFlight); // dispatched once: the feed's budget is back
-        Assert.Equal(ChangePosition.After(400), _hub.DeliveryLog.RoutedThrough);
+        Assert.Equal(ChangePosition.After(400), _realtime.Hub.DeliveryLog.RoutedThrough);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _router.StopAsync(CancellationToken.None);
-        _router.Dispose();
-        _hub.Dispose();
-        await _database.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _realtime.DisposeAsync();
 
-    void IOutboundOverflowHandler.OnOverflow(OutboundQueue queue)
-    {
-    }
-
-    void IChangeGapHandler.OnChangesMissed(LogCursor cursor) => throw new InvalidOperationException("no reader may fall behind here");
-
-    private RealtimeChannel Join(PhoenixVersion version, params string[] bindings)
-    {
-        Assert.True(JoinConfig.TryParse("{}"u8, out var config));
-        var queue = new OutboundQueue(64, TimeSpan.FromSeconds(30), TimeProvider.System, new Counter(), this);
-        var channel = new RealtimeChannel(Topic, "1", version, queue, config, s_serviceRole, null, ChannelPolicies.All)
-        {
-            Bindings = [.. bindings.Select(json => PostgresBinding.Parse(Encoding.UTF8.GetBytes(json), out _, out var error) ?? throw new InvalidOperationException(error))],
-        };
-        channel.Cursor = new LogCursor(_hub.DeliveryLog, queue, this);
-        channel.MarkLive();
-        _hub.Subscriptions.Add(channel, channel.Bindings);
-        return channel;
-    }
+    private RealtimeChannel Join(PhoenixVersion version, params string[] bindings) => _realtime.Join(Topic, version, bindings);
 
     private async Task RouteAsync(ulong endLsn, params ChangeEvent[] changes)
     {
@@ -180,12 +139,5 @@ public sealed class ChangeRouterTests : IOutboundOverflowHandler, IChangeGapHand
         DataJson = change.DataJson,
     };
 
-    private static List<byte[]> Taken(RealtimeChannel channel)
-    {
-        channel.Cursor!.Notify(); // the log's wake-up arms the queue's source; take what the cursor reads
-        var batch = channel.Outbound.TakeAll(out var count);
-        var frames = batch.Take(count).Select(frame => frame.Bytes).ToList();
-        channel.Outbound.Return(batch, count);
-        return frames;
-    }
+    private static List<byte[]> Taken(RealtimeChannel channel) => InProcessHub.Take(channel);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Realtime;
 
 namespace MadBase.Edge.Tests.Realtime;

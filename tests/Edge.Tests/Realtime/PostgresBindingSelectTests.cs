@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Realtime.PostgresChanges;
 
 namespace MadBase.Edge.Tests.Realtime;

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 
@@ -211,13 +209,7 @@ public sealed partial class PostgresChangesTests
             return (await NodeScript.RunAsync(script, env, s_timeout)).Json;
         }
 
-        public async Task ExecuteAsync(string sql)
-        {
-            await using var connection = new NpgsqlConnection(database);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync();
-        }
+        public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(database, sql);
 
         public async Task WaitForBindingsAsync(int count, TimeSpan? timeout = null)
         {

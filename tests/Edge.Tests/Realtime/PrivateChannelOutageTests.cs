@@ -1,7 +1,4 @@
 using System.Net;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 

@@ -1,6 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
-
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>
@@ -41,19 +38,7 @@ public sealed class PrivateChannelServerFixture : IAsyncLifetime
     /// <summary>Replication streams (realtime.send rows reach sockets through it).</summary>
     public Task WaitForStreamingAsync() => Edge.WaitForStreamingAsync();
 
-    public async Task<object?> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
+    public Task<object?> ScalarAsync(string sql) => TestSql.ScalarAsync(Database, sql);
 
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(Database, sql);
 }

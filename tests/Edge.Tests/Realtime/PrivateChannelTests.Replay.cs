@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Realtime;
 

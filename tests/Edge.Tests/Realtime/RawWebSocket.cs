@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime;

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime;

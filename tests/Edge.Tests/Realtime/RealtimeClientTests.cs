@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Realtime;
 

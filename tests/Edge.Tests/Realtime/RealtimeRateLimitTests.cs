@@ -1,5 +1,3 @@
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime;

@@ -1,6 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
-
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.WebSockets;

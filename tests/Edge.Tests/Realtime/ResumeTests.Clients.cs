@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Realtime;
 

@@ -1,9 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Protocol.WebSockets;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Realtime;
 
@@ -365,13 +362,7 @@ public sealed partial class ResumeTests
 
         public string Slot => _slot;
 
-        public async Task<T> ScalarAsync<T>(string sql)
-        {
-            await using var connection = new NpgsqlConnection(_database);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection);
-            return (T)(await command.ExecuteScalarAsync())!;
-        }
+        public async Task<T> ScalarAsync<T>(string sql) => (T)(await TestSql.ScalarAsync(_database, sql))!;
 
         public static async Task<ResumeServer> StartAsync(Action<Dictionary<string, string>>? settings = null)
         {
@@ -410,13 +401,7 @@ public sealed partial class ResumeTests
         public Task InsertAsync(int from, int to) =>
             ExecuteAsync($"insert into public.items select g, 'item ' || g from generate_series({from}, {to}) g");
 
-        public async Task ExecuteAsync(string sql)
-        {
-            await using var connection = new NpgsqlConnection(_database);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 120 };
-            await command.ExecuteNonQueryAsync();
-        }
+        public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(_database, sql, timeoutSeconds: 120);
 
         public Task<string> MetricsAsync() => Edge.Http.GetStringAsync("/metrics");
 

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Realtime;

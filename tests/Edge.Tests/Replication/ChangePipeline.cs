@@ -1,10 +1,8 @@
-using System.Text;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Replication;
 using MadBase.Protocol.Replication;
 using MadBase.Protocol.Tests.Replication;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Replication;
 

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using MadBase.Edge.Replication;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Replication;
 

@@ -1,5 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 using Fixture = MadBase.Edge.Tests.Replication.ReplicationStreamTests.Fixture;
 
 namespace MadBase.Edge.Tests.Replication;

@@ -1,6 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
-
 namespace MadBase.Edge.Tests.Replication;
 
 public sealed class ReplicationSlotTests
@@ -57,15 +54,7 @@ public sealed class ReplicationSlotTests
 
     internal static async Task<T> ScalarAsync<T>(string connectionString, string sql, params object[] parameters)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        var value = await command.ExecuteScalarAsync();
+        var value = await TestSql.ScalarAsync(connectionString, sql, parameters);
         return value is DBNull or null ? default! : (T)value;
     }
 

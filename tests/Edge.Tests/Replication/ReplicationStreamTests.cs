@@ -1,6 +1,4 @@
 using System.Text.Json;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Replication;
 
@@ -176,16 +174,7 @@ public sealed class ReplicationStreamTests
             return fixture;
         }
 
-        public async Task ExecuteAsync(params string[] statements)
-        {
-            await using var connection = new NpgsqlConnection(Database);
-            await connection.OpenAsync();
-            foreach (var sql in statements)
-            {
-                await using var command = new NpgsqlCommand(sql, connection);
-                await command.ExecuteNonQueryAsync();
-            }
-        }
+        public Task ExecuteAsync(params string[] statements) => TestSql.ExecuteAsync(Database, statements);
 
         public async Task<List<ChangeLogReader.Entry>> WaitForChangesAsync(int count, TimeSpan? timeout = null)
         {

@@ -1,19 +1,8 @@
-using System.Text;
-using MadBase.Edge.Auth;
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Realtime;
-using MadBase.Edge.Realtime.Authorization;
-using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Realtime.PostgresChanges;
-using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.Realtime.Routing;
-using MadBase.Edge.Replication;
-using MadBase.Edge.WebSockets;
+using MadBase.Edge.Tests.Realtime;
 using MadBase.Protocol.Phoenix;
 using MadBase.Protocol.Tests.Replication;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Replication;
 
@@ -24,30 +13,19 @@ namespace MadBase.Edge.Tests.Replication;
 /// transaction whose frames are not in the log yet.
 /// </summary>
 [Trait("Kind", "InProcess")]
-public sealed class RoutedPipelineTests : IOutboundOverflowHandler, IChangeGapHandler
+public sealed class RoutedPipelineTests
 {
     [Fact]
     public async Task V1Text_RealRouter_FramesInCommitOrder_SlotConfirmedOnlyBehindThem()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var pipeline = new ChangePipeline(1);
-        await using var neverOpened = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1");
-        var state = new ReplicationState(new EdgeMetrics(), new Readiness());
-        using var hub = new RealtimeHub(RealtimeOptions.Defaults, new Jwt(new byte[32], TimeProvider.System), ApiKeys.None, TimeProvider.System, new EdgeMetrics(),
-            NullLoggerFactory.Instance, new ChannelAuthorizer(neverOpened, NullLogger<ChannelAuthorizer>.Instance), new ReplayReader(neverOpened), state);
-        using var router = new ChangeRouter(pipeline.Feed, hub, new RlsProbe(neverOpened, hub), new ColumnAccess(neverOpened, hub), pipeline.Catalog, state);
+        await using var realtime = new InProcessHub();
+        var router = realtime.Router(pipeline.Feed, pipeline.Catalog);
 
         // One subscriber of every vec_t row with id 2: the key-changing UPDATE, the plain UPDATE, the DELETE (old row).
-        var binding = PostgresBinding.Parse("""{"event":"*","schema":"public","table":"vec_t","filter":"id=eq.2"}"""u8.ToArray(), out _, out var error);
-        Assert.True(binding is not null, error);
-        var queue = new OutboundQueue(64, TimeSpan.FromSeconds(1), TimeProvider.System, new Counter(), this);
-        Assert.True(JoinConfig.TryParse("{}"u8, out var config));
-        var claims = new JwtClaims("service_role", null, null, null, "{}");
-        var channel = new RealtimeChannel("realtime:t", "1", PhoenixVersion.V2, queue, config, claims, null, ChannelPolicies.All);
-        channel.Bindings = [binding];
-        channel.Cursor = new LogCursor(hub.DeliveryLog, queue, this);
-        channel.MarkLive();
-        hub.Subscriptions.Add(channel, [binding]);
+        var channel = realtime.Join("realtime:t", PhoenixVersion.V2, """{"event":"*","schema":"public","table":"vec_t","filter":"id=eq.2"}""");
+        var binding = channel.Bindings[0];
 
         // Everything received and accepted before the router runs: nothing may be confirmed.
         var messages = PgOutputVectors.Load("v1-text.hex");
@@ -68,7 +46,7 @@ public sealed class RoutedPipelineTests : IOutboundOverflowHandler, IChangeGapHa
         {
             // Sampled before reading: whatever it covers must already be readable.
             var confirmed = pipeline.Acks.Confirmable(0);
-            frames.AddRange(Take(queue));
+            frames.AddRange(Payloads(channel));
             Assert.True(frames.Count >= FramesDueThrough(confirmed), $"confirmed {confirmed:X} with {frames.Count} frames read");
             if (confirmed == ends[^1])
             {
@@ -80,7 +58,7 @@ public sealed class RoutedPipelineTests : IOutboundOverflowHandler, IChangeGapHa
         }
 
         await router.StopAsync(ct);
-        frames.AddRange(Take(queue));
+        frames.AddRange(Payloads(channel));
         Assert.Equal(Keepalive, pipeline.Acks.Confirmable(Keepalive)); // all routed, nothing open: idle again
         Assert.Equal(
         [
@@ -91,31 +69,10 @@ public sealed class RoutedPipelineTests : IOutboundOverflowHandler, IChangeGapHa
         Assert.Equal(0, pipeline.Feed.BytesInFlight);
     }
 
-    void IOutboundOverflowHandler.OnOverflow(OutboundQueue queue)
-    {
-    }
-
-    void IChangeGapHandler.OnChangesMissed(LogCursor cursor) => Assert.Fail("the subscriber was left behind");
-
     /// <summary>What the socket's writer would send now: each WebSocket text frame's payload.</summary>
-    private static List<string> Take(OutboundQueue queue)
+    private static IEnumerable<string> Payloads(RealtimeChannel channel) => InProcessHub.Take(channel).Select(frame =>
     {
-        var payloads = new List<string>();
-        while (true)
-        {
-            var batch = queue.TakeAll(out var count);
-            for (var i = 0; i < count; i++)
-            {
-                var frame = batch[i].Bytes;
-                var header = (frame[1] & 0x7F) switch { 126 => 4, 127 => 10, _ => 2 }; // server frames are unmasked
-                payloads.Add(Encoding.UTF8.GetString(frame.AsSpan(header)));
-            }
-
-            queue.Return(batch, count);
-            if (count == 0)
-            {
-                return payloads;
-            }
-        }
-    }
+        var header = (frame[1] & 0x7F) switch { 126 => 4, 127 => 10, _ => 2 }; // server frames are unmasked
+        return Encoding.UTF8.GetString(frame.AsSpan(header));
+    });
 }

@@ -1,6 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
-
 namespace MadBase.Edge.Tests.Replication;
 
 /// <summary>
@@ -49,14 +46,5 @@ public sealed class SlotInvalidationTests
     private static async Task<string?> WalStatusAsync(string database, string slot) =>
         await ReplicationSlotTests.ScalarAsync<string?>(database, "select wal_status from pg_replication_slots where slot_name = $1", slot);
 
-    private static async Task ExecuteAsync(string connectionString, params string[] statements)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        foreach (var sql in statements)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync();
-        }
-    }
+    private static Task ExecuteAsync(string connectionString, params string[] statements) => TestSql.ExecuteAsync(connectionString, statements);
 }

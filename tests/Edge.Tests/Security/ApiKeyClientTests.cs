@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Security;
 

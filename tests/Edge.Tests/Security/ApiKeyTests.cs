@@ -1,7 +1,5 @@
-using System.Text;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Configuration;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Security;
 

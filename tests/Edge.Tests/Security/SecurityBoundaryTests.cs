@@ -2,9 +2,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
 
 namespace MadBase.Edge.Tests.Security;

@@ -1,4 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Edge.Tests.Realtime;
 
 namespace MadBase.Edge.Tests.Security;

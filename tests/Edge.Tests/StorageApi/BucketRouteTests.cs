@@ -1,5 +1,4 @@
 using System.Net;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.StorageApi;
 

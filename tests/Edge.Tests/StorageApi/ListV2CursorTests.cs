@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Edge.Objects;
 using MadBase.Edge.StorageApi;
 

@@ -1,5 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-
 namespace MadBase.Edge.Tests.StorageApi;
 
 /// <summary>Policies from <see cref="StorageFixture"/>: <c>rls-*</c> buckets = own rows only; <c>ins-*</c> = INSERT only.</summary>

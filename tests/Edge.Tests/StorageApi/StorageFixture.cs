@@ -1,8 +1,5 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.StorageApi;
 

@@ -1,5 +1,3 @@
-using MadBase.Edge.Tests.Infrastructure;
-
 namespace MadBase.Edge.Tests.StorageApi;
 
 /// <summary>The real <c>@supabase/supabase-js</c> client over every storage route it calls (tests/js/scenarios/storage-supabase-js.mjs).</summary>

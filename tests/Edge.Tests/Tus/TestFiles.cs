@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Tus;
 

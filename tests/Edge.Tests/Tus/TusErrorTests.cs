@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Tus;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Amazon.S3.Model;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Tus;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using MadBase.Edge.Tests.Infrastructure;
 
 namespace MadBase.Edge.Tests.Tus;
 

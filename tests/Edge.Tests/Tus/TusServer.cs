@@ -1,8 +1,5 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
-using Npgsql;
 
 namespace MadBase.Edge.Tests.Tus;
 
@@ -68,21 +65,9 @@ internal sealed class TusServer : IAsyncDisposable
         Edge = next;
     }
 
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(Database, sql);
 
-    public async Task<object?> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
+    public Task<object?> ScalarAsync(string sql) => TestSql.ScalarAsync(Database, sql);
 
     /// <summary>The object's bytes as the REST API serves them, hashed.</summary>
     public async Task<string> DownloadSha256Async(string name)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Text;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Tests.Realtime;
 using MadBase.Edge.WebSockets;

@@ -79,6 +79,19 @@ internal sealed class ChangeBus : IChangeBus
     /// <summary>Creates the stream, or brings its limits to this node's configuration (every node calls it).</summary>
     public async Task EnsureStreamAsync(CancellationToken cancellationToken) => await _js.CreateOrUpdateStreamAsync(_config, cancellationToken);
 
+    /// <summary>The stream's state now: first and last sequence, messages held.</summary>
+    public async Task<StreamState> ReadStateAsync(CancellationToken cancellationToken) =>
+        (await _js.GetStreamAsync(StreamName, cancellationToken: cancellationToken)).Info.State;
+
+    /// <summary>An ordered consumer of the stream from the message after <paramref name="afterSeq"/> (0: from the first held).</summary>
+    public async Task<INatsJSConsumer> OpenReaderAsync(ulong afterSeq, CancellationToken cancellationToken)
+    {
+        var options = afterSeq == 0
+            ? new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }
+            : new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = afterSeq + 1 };
+        return await _js.CreateOrderedConsumerAsync(StreamName, options, cancellationToken);
+    }
+
     public async Task<ulong> TakeLeadAsync(CancellationToken cancellationToken)
     {
         await EnsureStreamAsync(cancellationToken);
@@ -169,10 +182,10 @@ internal sealed class ChangeBus : IChangeBus
     /// <summary>The stream's last sequence, and the end LSN of the last whole transaction in it (from its last message).</summary>
     private async Task<(ulong Seq, ulong HeldThrough)> ReadLastAsync(CancellationToken cancellationToken)
     {
-        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: cancellationToken);
-        if (stream.Info.State.LastSeq == 0 || stream.Info.State.Messages == 0)
+        var held = await ReadStateAsync(cancellationToken);
+        if (held.LastSeq == 0 || held.Messages == 0)
         {
-            return (stream.Info.State.LastSeq, 0);
+            return (held.LastSeq, 0);
         }
 
         var consumer = await _js.CreateOrderedConsumerAsync(StreamName, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.Last }, cancellationToken);

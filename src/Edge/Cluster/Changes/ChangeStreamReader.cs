@@ -3,8 +3,6 @@ using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using NATS.Client.Core;
-using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
 
 namespace MadBase.Edge.Cluster.Changes;
 
@@ -70,24 +68,21 @@ internal sealed class ChangeStreamReader(
     private async Task ReadAsync(Counter read, Counter gaps, CancellationToken stoppingToken)
     {
         await bus.EnsureStreamAsync(stoppingToken);
-        var stream = await bus.JetStream.GetStreamAsync(bus.StreamName, cancellationToken: stoppingToken);
-        Volatile.Write(ref _streamLastSeq, stream.Info.State.LastSeq);
-        if (state.FirstStreamedAfter < 0 && stream.Info.State.FirstSeq <= 1)
+        var held = await bus.ReadStateAsync(stoppingToken);
+        Volatile.Write(ref _streamLastSeq, held.LastSeq);
+        if (state.FirstStreamedAfter < 0 && held.FirstSeq <= 1)
         {
             // Nothing was ever removed from the stream: every change it will ever carry is read here, so this node's
             // history covers every position, also one another node recorded before this one started.
             state.SetFirstStreamedAfter(0);
         }
-        else if (state.FirstStreamedAfter < 0 && stream.Info.State.Messages == 0)
+        else if (state.FirstStreamedAfter < 0 && held.Messages == 0)
         {
             // Nothing held: everything above the slot's confirmed position is still to be written, and will be read here.
             state.SetFirstStreamedAfter(await slot.ReadConfirmedAsync(stoppingToken));
         }
 
-        var options = _lastSeq == 0
-            ? new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }
-            : new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = _lastSeq + 1 };
-        var consumer = await bus.JetStream.CreateOrderedConsumerAsync(bus.StreamName, options, stoppingToken);
+        var consumer = await bus.OpenReaderAsync(_lastSeq, stoppingToken);
         Log.ChangeStreamReading(_logger, bus.StreamName, _lastSeq);
         await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stoppingToken))
         {

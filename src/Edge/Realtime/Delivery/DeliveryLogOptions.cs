@@ -1,6 +1,6 @@
 namespace MadBase.Edge.Realtime.Delivery;
 
-/// <summary>The bounds of the <see cref="DeliveryLog"/> (README, Realtime: "Delivery log").</summary>
+/// <summary>The bounds of the <see cref="DeliveryLog"/> (docs/realtime-server.md §Back-pressure and queues).</summary>
 /// <param name="MaxBytes">Frames plus bookkeeping the log may hold (<c>MADBASE_REALTIME_LOG_BYTES</c>).</param>
 /// <param name="MaxAge">How long a change read by everyone it goes to is kept (<c>MADBASE_REALTIME_LOG_AGE_MS</c>).</param>
 /// <param name="Stall">

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime.Conformance;

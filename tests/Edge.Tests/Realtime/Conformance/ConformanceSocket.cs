@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
-using MadBase.Edge.Tests.Infrastructure;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime.Conformance;

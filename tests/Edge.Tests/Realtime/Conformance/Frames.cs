@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
 using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Realtime.Conformance;

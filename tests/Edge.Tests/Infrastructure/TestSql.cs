@@ -1,0 +1,44 @@
+namespace MadBase.Edge.Tests.Infrastructure;
+
+/// <summary>
+/// Statements the end-to-end tests run on their own database, each call on a connection of its own (the test
+/// databases are unpooled), so a fixture never holds a connection between steps.
+/// </summary>
+internal static class TestSql
+{
+    /// <summary>
+    /// Runs <paramref name="statements"/> in order on one connection; each may take <paramref name="timeoutSeconds"/>
+    /// (null: the connection string's command timeout, Npgsql's 30 s unless it names one).
+    /// </summary>
+    public static async Task ExecuteAsync(string database, IEnumerable<string> statements, int? timeoutSeconds = null)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        foreach (var sql in statements)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            if (timeoutSeconds is { } seconds)
+            {
+                command.CommandTimeout = seconds;
+            }
+
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    public static Task ExecuteAsync(string database, string sql, int? timeoutSeconds = null) => ExecuteAsync(database, [sql], timeoutSeconds);
+
+    /// <summary>The first column of the first row, as the driver returns it (<see cref="DBNull"/> for SQL null).</summary>
+    public static async Task<object?> ScalarAsync(string database, string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        return await command.ExecuteScalarAsync();
+    }
+}
