@@ -66,13 +66,10 @@ internal sealed partial class RealtimeSession
                 return;
             }
 
-            if (_pingNumber != 0)
+            if (_pingNumber != 0 && _hub.Time.GetElapsedTime(_pingQueuedAt) < interval * 10)
             {
-                if (_hub.Time.GetElapsedTime(_pingQueuedAt) < interval * 10)
-                {
-                    Connection.FlushQueued();
-                    return;
-                }
+                Connection.FlushQueued(); // no-op once it is on the wire
+                return;
             }
 
             var taken = cursor.Taken();

@@ -8,15 +8,24 @@ public sealed partial class ResumeTests
 {
     /// <remarks>
     /// <c>MADBASE_TEST_RESUME_CLIENTS</c> / <c>MADBASE_TEST_RESUME_ROWS</c> scale it to the 50 clients and
-    /// 100,000 rows by hand (figures in README); the suite runs 10 clients and 20,000 rows. Rows are committed 100 per
-    /// transaction before, during and after the outage.
+    /// 100,000 rows by hand (figures in README), with <c>MADBASE_TEST_RESUME_BYTES</c> as the server's
+    /// <c>MADBASE_REALTIME_RESUME_BYTES</c>: the history must hold what the slowest client has not proven yet; the suite
+    /// runs 10 clients and 20,000 rows on the default. Rows are committed 100 per transaction before, during and after
+    /// the outage.
     /// </remarks>
     [Fact]
     public async Task Resume_KillDashNineDuringAStream_SupabaseJsClientsRejoinAndGetEveryRowInOrder()
     {
         var clients = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_RESUME_CLIENTS"), out var c) ? c : 10;
         var rows = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_RESUME_ROWS"), out var r) ? r : 20_000;
-        await using var server = await ResumeServer.StartAsync();
+        var history = Environment.GetEnvironmentVariable("MADBASE_TEST_RESUME_BYTES");
+        await using var server = await ResumeServer.StartAsync(env =>
+        {
+            if (history is not null)
+            {
+                env["MADBASE_REALTIME_RESUME_BYTES"] = history;
+            }
+        });
         // realtime-js's own heartbeat interval (25 s): the server's proof pings, not heartbeats, bound the repeats.
         var libraryHeartbeat = new Dictionary<string, string> { ["EDGE_HEARTBEAT_MS"] = "default" };
         var runs = Enumerable.Range(0, (clients + 9) / 10)
