@@ -47,6 +47,9 @@ internal sealed class RealtimeChannel : Delivery.IChangeRecipient
 
     public string Topic { get; }
 
+    /// <summary>When a push shed by the bytes limit last told this channel (0: never; under the session lock).</summary>
+    public long BytesLimitToldAt { get; set; }
+
     /// <summary>A private channel (<c>config.private</c>): a topic of its own, separate from the public one of the same name.</summary>
     public bool IsPrivate { get; }
 

@@ -36,9 +36,6 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     private TokenBucket _byteRate;
     private TokenBucket _joinRate;
 
-    /// <summary>When a shed push last told its channel about the bytes limit (0: never): at most once a second.</summary>
-    private long _bytesLimitToldAt;
-
     /// <summary>This socket's position in the delivery log; created at its first postgres_changes join.</summary>
     private LogCursor? _cursor;
 
@@ -228,20 +225,21 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
     /// <summary>
     /// Counts a push shed by <see cref="RealtimeOptions.MaxBytesPerSecond"/> and tells its channel with a
     /// <c>system</c> error — so a client that sent without <c>ack</c> (its <c>send()</c> resolves at once) learns it too —
-    /// at most once a second, so a flooding client does not get a reply per shed push.
+    /// at most once a second per channel, so a flooding client does not get a reply per shed push, and every channel it
+    /// floods is told.
     /// </summary>
     private void ShedForBytes(string? topic)
     {
         _hub.Metrics.BytesRateLimited.Increment();
-        var now = _hub.Time.GetTimestamp();
-        if (_bytesLimitToldAt != 0 && _hub.Time.GetElapsedTime(_bytesLimitToldAt, now) < TimeSpan.FromSeconds(1))
+        if (topic is null || !_channels.TryGetValue(topic, out var channel))
         {
             return;
         }
 
-        if (topic is not null && _channels.TryGetValue(topic, out var channel))
+        var now = _hub.Time.GetTimestamp();
+        if (channel.BytesLimitToldAt == 0 || _hub.Time.GetElapsedTime(channel.BytesLimitToldAt, now) >= TimeSpan.FromSeconds(1))
         {
-            _bytesLimitToldAt = now;
+            channel.BytesLimitToldAt = now;
             Send(SystemMessage(channel, "system", ok: false, TooManyBytesMessage));
         }
     }

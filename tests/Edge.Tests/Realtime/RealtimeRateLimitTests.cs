@@ -88,16 +88,19 @@ public sealed class RealtimeRateLimitTests(RateLimitedRealtimeFixture server) : 
 
     /// <summary>
     /// Issue 15's bytes/s limit on raw frames: 1,500-byte pushes, 4,096 bytes a second, so the first two pass and
-    /// the rest get "Too many bytes per second" replies, the channel one <c>system</c> error, the listener nothing shed.
+    /// the rest get "Too many bytes per second" replies, the channel one <c>system</c> error, the listener nothing shed;
+    /// a second channel of the same socket flooded within the same second is told too (the notice is per channel).
     /// </summary>
     [Fact]
-    public async Task Broadcast_OverByteRate_ShedWithReplyAndOneSystemError()
+    public async Task Broadcast_OverByteRate_ShedWithReplyAndOneSystemErrorPerChannel()
     {
         await using var sender = await RawWebSocket.ConnectAsync(server.Edge.Port, Path);
         await using var listener = await RawWebSocket.ConnectAsync(server.Edge.Port, Path);
         await listener.SendTextAsync("""["1","1","realtime:bytes","phx_join",{"config":{"broadcast":{"self":false}}}]""");
         await listener.ReadTextContainingAsync("phx_reply", s_timeout);
         await sender.SendTextAsync("""["1","1","realtime:bytes","phx_join",{"config":{"broadcast":{"self":false,"ack":true}}}]""");
+        await sender.ReadTextContainingAsync("phx_reply", s_timeout);
+        await sender.SendTextAsync("""["2","2","realtime:bytes-other","phx_join",{"config":{"broadcast":{"self":false,"ack":true}}}]""");
         await sender.ReadTextContainingAsync("phx_reply", s_timeout);
         await Task.Delay(1100);
 
@@ -108,8 +111,11 @@ public sealed class RealtimeRateLimitTests(RateLimitedRealtimeFixture server) : 
             await sender.SendTextAsync($$$"""["1","{{{100 + i}}}","realtime:bytes","broadcast",{"type":"broadcast","event":"e","payload":{"n":{{{i}}},"big":"{{{big}}}"}}]""");
         }
 
+        await sender.SendTextAsync($$$"""["2","200","realtime:bytes-other","broadcast",{"type":"broadcast","event":"e","payload":{"big":"{{{big}}}"}}]""");
+
         var frames = new List<string>();
-        while (frames.Count(f => f.Contains("phx_reply", StringComparison.Ordinal)) < Pushes)
+        while (frames.Count(f => f.Contains("phx_reply", StringComparison.Ordinal)) < Pushes + 1
+               || !frames.Any(f => f.Contains("\"system\"", StringComparison.Ordinal) && f.Contains("realtime:bytes-other", StringComparison.Ordinal)))
         {
             if (await sender.ReadFrameAsync(s_timeout) is { Opcode: WebSocketOpcode.Text } frame)
             {
@@ -120,9 +126,13 @@ public sealed class RealtimeRateLimitTests(RateLimitedRealtimeFixture server) : 
         var replies = frames.Where(f => f.Contains("phx_reply", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, replies.Count(r => r.Contains("\"status\":\"ok\"", StringComparison.Ordinal)));
         Assert.All(replies.Where(r => !r.Contains("\"status\":\"ok\"", StringComparison.Ordinal)), r => Assert.Contains("Too many bytes per second", r, StringComparison.Ordinal));
-        var told = Assert.Single(frames, f => f.Contains("\"system\"", StringComparison.Ordinal));
-        Assert.Contains("\"status\":\"error\"", told, StringComparison.Ordinal);
-        Assert.Contains("\"message\":\"Too many bytes per second\"", told, StringComparison.Ordinal);
+        Assert.Equal(3, replies.Count(r => r.Contains("Too many bytes per second", StringComparison.Ordinal)));
+        foreach (var topic in new[] { "realtime:bytes\"", "realtime:bytes-other\"" })
+        {
+            var told = Assert.Single(frames, f => f.Contains("\"system\"", StringComparison.Ordinal) && f.Contains(topic, StringComparison.Ordinal));
+            Assert.Contains("\"status\":\"error\"", told, StringComparison.Ordinal);
+            Assert.Contains("\"message\":\"Too many bytes per second\"", told, StringComparison.Ordinal);
+        }
 
         await listener.ReadTextContainingAsync("\"n\":0", s_timeout);
         await listener.ReadTextContainingAsync("\"n\":1", s_timeout);
