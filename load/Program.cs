@@ -16,7 +16,7 @@ internal static class Program
                   --max-other-pct 20 --retries 2
           resume  --subscribers N --missed 10000 --warmup-rows 10 --rows-per-commit 1 --heartbeat-rounds 3 --settle-ms 2000
                   --timeout-seconds 600   (madbase only)
-          burst   --subscribers N --rows 200000 --rss-poll-ms 10 --timeout-seconds 900   (madbase only)
+          burst   --subscribers N --rows 200000 --rss-poll-ms 10 --rss-cap-mib 0 --timeout-seconds 900   (madbase only)
         madbase:  --apikey JWT | --jwt-secret S [--role authenticated] (a JWT per client, its own sub) [--pg "Host=…;Port=…;Username=…;Database=…"] [--table ticks]
         all:      --host 127.0.0.1 --label NAME --receiver epoll|tasks --recv-threads 1 --poll-ms 1 (0 = block in epoll_wait)
         """;

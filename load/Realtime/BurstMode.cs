@@ -6,7 +6,8 @@ namespace MadBase.Load.Realtime;
 /// <c>burst</c> (issue #18, "peak RSS during a 200,000-row transaction to 1,000 subscribers"): <c>--subscribers</c> N
 /// join the postgres_changes channel and read at full speed; one INSERT commits <c>--rows</c> rows in a single
 /// transaction. Server VmRSS is sampled every <c>--rss-poll-ms</c> from just before the INSERT until every subscriber has
-/// every row (VmHWM is read at the end too). Every subscriber must get every row exactly once, in order.
+/// every row (VmHWM is read at the end too). Every subscriber must get every row exactly once, in order. With
+/// <c>--rss-cap-mib</c>, a server whose RSS passes the cap is killed and the run reports how far it got.
 /// </summary>
 /// <remarks>
 /// The transaction's encoded size is what one subscriber was sent: the payload bytes of its row messages (the frames
@@ -25,6 +26,7 @@ internal static class BurstMode
         int rows = options.GetInt("rows", 200_000);
         int pollMs = options.GetInt("rss-poll-ms", 10);
         var budget = TimeSpan.FromSeconds(options.GetDouble("timeout-seconds", 900));
+        long capKiB = options.GetInt("rss-cap-mib", 0) * 1024L;
         using SubscriberPool pool = Session.CreatePool(options, target, subscribers);
         options.RejectUnused();
 
@@ -41,7 +43,7 @@ internal static class BurstMode
         Thread.Sleep(1000);
         long rss0 = ProcStats.RssKiB(target.Pid);
         long hwm0 = ProcStats.PeakRssKiB(target.Pid);
-        using var sampler = new RssSampler(target.Pid, pollMs);
+        using var sampler = new RssSampler(target.Pid, pollMs, capKiB);
         double serverCpu0 = ProcStats.CpuSeconds(target.Pid);
         double clientCpu0 = ProcStats.CpuSeconds(Environment.ProcessId);
         var (busy0, total0) = ProcStats.MachineSeconds();
@@ -50,8 +52,20 @@ internal static class BurstMode
         publisher.Publish(rows); // one statement, one transaction
         long committed = Clock.NowMicros();
         Console.WriteLine($"{target.Label}: {rows} rows committed in one transaction in {(committed - t0) / 1000.0:F0} ms; RSS before {rss0 / 1024.0:F1} MiB");
-        bool done = RowWait.Until(tracks, t => t.DoneMicros != 0, budget, TimeSpan.FromSeconds(30), "burst");
+        bool done = RowWait.Until(tracks, t => t.DoneMicros != 0 || sampler.CapExceededMicros != 0, budget, TimeSpan.FromSeconds(30), "burst")
+            && sampler.CapExceededMicros == 0;
         sampler.Stop();
+        if (sampler.CapExceededMicros != 0)
+        {
+            var partial = RowReport.Of(tracks);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{target.Label}: server RSS passed the cap of {capKiB / 1024} MiB {(sampler.CapExceededMicros - t0) / 1e6:F1} s after the INSERT " +
+                $"(peak seen {sampler.PeakKiB / 1024.0:F0} MiB); server {target.Pid} killed. So far: {partial.Describe()}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"RESULT mode=burst server={target.Label} subs={subscribers} rows={rows} capped=1 cap_kib={capKiB} peak_rss_kib={sampler.PeakKiB} " +
+                $"cap_s={(sampler.CapExceededMicros - t0) / 1e6:F1} encoded_bytes={tracks[0].Bytes} {partial.ResultFields()}"));
+            return 3;
+        }
 
         double serverCpu = ProcStats.CpuSeconds(target.Pid) - serverCpu0;
         double clientCpu = ProcStats.CpuSeconds(Environment.ProcessId) - clientCpu0;
@@ -89,25 +103,35 @@ internal static class BurstMode
         return done && report.Missing == 0 && report.Duplicates == 0 && report.OutOfOrder == 0 ? 0 : 1;
     }
 
-    /// <summary>Polls the server's VmRSS on its own thread and keeps the highest value seen.</summary>
+    /// <summary>
+    /// Polls the server's VmRSS on its own thread and keeps the highest value seen. Above the cap (when set) it kills the
+    /// server (SIGKILL, by the PID it was given): on a shared box a server whose memory grows with subscribers × rows
+    /// must not take the machine's memory from everyone else before the run can report it.
+    /// </summary>
     private sealed class RssSampler : IDisposable
     {
         private readonly int _pid;
         private readonly int _pollMs;
+        private readonly long _capKiB;
         private readonly Thread _thread;
         private volatile bool _stop;
         private long _peakKiB;
+        private long _capExceededMicros;
 
-        public RssSampler(int pid, int pollMs)
+        public RssSampler(int pid, int pollMs, long capKiB)
         {
             _pid = pid;
             _pollMs = Math.Max(1, pollMs);
+            _capKiB = capKiB;
             _peakKiB = ProcStats.RssKiB(pid);
             _thread = new Thread(Run) { IsBackground = true, Name = "rss" };
             _thread.Start();
         }
 
         public long PeakKiB => Interlocked.Read(ref _peakKiB);
+
+        /// <summary>When the server passed the cap and was killed (µs, <see cref="Clock"/>); 0 if it never did.</summary>
+        public long CapExceededMicros => Interlocked.Read(ref _capExceededMicros);
 
         public int Samples { get; private set; }
 
@@ -131,8 +155,16 @@ internal static class BurstMode
                     {
                         Interlocked.Exchange(ref _peakKiB, rss);
                     }
+
+                    if (_capKiB > 0 && rss > _capKiB)
+                    {
+                        Interlocked.Exchange(ref _capExceededMicros, Clock.NowMicros());
+                        using var server = System.Diagnostics.Process.GetProcessById(_pid);
+                        server.Kill();
+                        return;
+                    }
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
                 {
                     return; // the process ended between the check and the read
                 }

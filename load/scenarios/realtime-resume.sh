@@ -16,6 +16,9 @@ MISSED=${MISSED:-10000}
 ROWS_PER_COMMIT=${ROWS_PER_COMMIT:-1}   # the missed rows as 10,000 single-row transactions, as an app's writes come
 BURST_N=${BURST_N:-1000}
 BURST_ROWS=${BURST_ROWS:-200000}
+# The driver kills the server (by its PID) if its RSS passes this: the box is shared, and main's router holds one
+# 40-byte match per (row, subscriber) of a transaction (1,000 x 200,000 would be ~8 GB before the doubling copy).
+BURST_RSS_CAP_MIB=${BURST_RSS_CAP_MIB:-4096}
 MODES=${MODES:-replay1 replay burst}
 PG_FSYNC=${PG_FSYNC:-off}
 PG_PORT=${LOAD_RS_PG_PORT:-24443}       # below 32768, outside the ephemeral range (see realtime-fanout.sh)
@@ -108,9 +111,15 @@ for mode in $MODES; do
     replay1) drive 300 resume --subscribers 1 --missed "$MISSED" --rows-per-commit "$ROWS_PER_COMMIT" --timeout-seconds 120 ;;
     replay) drive $(( 300 + REPLAY_N )) resume --subscribers "$REPLAY_N" --missed "$MISSED" --rows-per-commit "$ROWS_PER_COMMIT" \
       --timeout-seconds $(( 120 + REPLAY_N / 2 )) ;;
-    burst) drive $(( 300 + BURST_N )) burst --subscribers "$BURST_N" --rows "$BURST_ROWS" --timeout-seconds $(( 120 + BURST_N )) ;;
+    burst) drive $(( 300 + BURST_N )) burst --subscribers "$BURST_N" --rows "$BURST_ROWS" --rss-cap-mib "$BURST_RSS_CAP_MIB" --timeout-seconds $(( 120 + BURST_N )) ;;
     *) echo "unknown mode $mode"; false ;;
   esac || { echo "$mode failed (exit $?)"; status=1; }
+  # The server's counters after the mode (resumes, gaps, log waits, frames vs socket writes), for where the time went.
+  if kill -0 "$server_pid" 2>/dev/null; then
+    curl -s --max-time 5 "http://127.0.0.1:$EDGE_PORT/metrics" >"$out/metrics-$mode.txt" || true
+    grep -E '^madbase_realtime_(resumed|resume_gaps|resume_replayed|log_waits|log_overruns|frames_sent|socket_writes|slow_client_closes)_total ' \
+      "$out/metrics-$mode.txt" | tr '\n' ' ' | sed 's/^/server counters: /'; echo
+  fi
   grep -ciE 'missed|fail|error' "$out/madbase-$mode.log" | sed "s/^/server log lines with missed|fail|error: /" || true
   stop_server
 done
