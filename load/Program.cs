@@ -14,7 +14,10 @@ internal static class Program
           fanout  --subscribers N --rate R --seconds 10 --warmup-seconds 1 --drain-seconds 120
           ramp    --subscribers N --rates 20,50,… --step-seconds 3 --p99-ms 100 --max-lag-ms 100 --max-failures 2
                   --max-other-pct 20 --retries 2
-        madbase:  --apikey JWT [--pg "Host=…;Port=…;Username=…;Database=…"] [--table ticks]
+          resume  --subscribers N --missed 10000 --warmup-rows 10 --rows-per-commit 1 --heartbeat-rounds 3 --settle-ms 2000
+                  --timeout-seconds 600   (madbase only)
+          burst   --subscribers N --rows 200000 --rss-poll-ms 10 --rss-cap-mib 0 --timeout-seconds 900   (madbase only)
+        madbase:  --apikey JWT | --jwt-secret S [--role authenticated] (a JWT per client, its own sub) [--pg "Host=…;Port=…;Username=…;Database=…"] [--table ticks]
         all:      --host 127.0.0.1 --label NAME --receiver epoll|tasks --recv-threads 1 --poll-ms 1 (0 = block in epoll_wait)
         """;
 
@@ -34,6 +37,8 @@ internal static class Program
                 "idle" => IdleMode.Run(options),
                 "fanout" => FanoutMode.Run(options),
                 "ramp" => RampMode.Run(options),
+                "resume" => ResumeMode.Run(options),
+                "burst" => BurstMode.Run(options),
                 _ => throw new ArgumentException($"Unknown mode '{args[0]}'."),
             };
         }

@@ -144,6 +144,10 @@ internal sealed class FrameSink
 
         switch (_protocol.Classify(message, out long seq, out long sentMicros))
         {
+            case TickKind.Tick when subscriber.Track is { } track:
+                track.Record(seq, message.Length, now);
+                Interlocked.Increment(ref _ticks);
+                break;
             case TickKind.Tick when seq >= AcceptFromSeq:
                 _latency.RecordValue(Math.Clamp(now - sentMicros, 1, MaxLatencyMicros));
                 Interlocked.Increment(ref _ticks);
@@ -157,8 +161,12 @@ internal sealed class FrameSink
             case TickKind.Tick:
                 Interlocked.Increment(ref _late);
                 break;
+            case TickKind.HeartbeatReply:
+                subscriber.HeartbeatReplies++;
+                break;
             case TickKind.Subscribed when !subscriber.Subscribed:
                 subscriber.Subscribed = true;
+                subscriber.SubscribedMicros = now;
                 Interlocked.Increment(ref _subscribed);
                 break;
             case TickKind.Refused:

@@ -3,8 +3,8 @@ namespace MadBase.Load.Realtime;
 /// <summary>What differs between a raw broadcast peer and a Phoenix channel server, as seen by a subscriber.</summary>
 internal interface ISubscriberProtocol
 {
-    /// <summary>Request target of the WebSocket upgrade, query included.</summary>
-    string SubscribePath { get; }
+    /// <summary>Request target of client <paramref name="client"/>'s WebSocket upgrade, query included.</summary>
+    string SubscribePath(int client);
 
     /// <summary>Masked frame sent right after the handshake, or null when a bare connection is already subscribed.</summary>
     byte[]? SubscribeFrame { get; }

@@ -6,7 +6,7 @@ namespace MadBase.Load.Realtime;
 /// </summary>
 internal sealed class PeerProtocol : ISubscriberProtocol
 {
-    public string SubscribePath => "/sub";
+    public string SubscribePath(int client) => "/sub";
 
     public byte[]? SubscribeFrame => null;
 

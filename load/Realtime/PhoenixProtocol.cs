@@ -24,9 +24,14 @@ internal sealed class PhoenixProtocol : ISubscriberProtocol
 
     private static readonly byte[] s_topic = Encoding.UTF8.GetBytes(Topic);
 
-    public PhoenixProtocol(string apiKey, string table)
+    private readonly string _apiKey;
+    private readonly ClientTokens? _tokens;
+
+    /// <param name="apiKey">The key every client presents, unless <paramref name="tokens"/> gives each its own JWT.</param>
+    public PhoenixProtocol(string apiKey, ClientTokens? tokens, string table)
     {
-        SubscribePath = $"/realtime/v1/websocket?apikey={Uri.EscapeDataString(apiKey)}&vsn=2.0.0";
+        _apiKey = apiKey.Length > 0 || tokens is not null ? apiKey : throw new ArgumentException("--apikey or --jwt-secret is required.");
+        _tokens = tokens;
         string join =
             $"[\"{JoinRef}\",\"{JoinRef}\",\"{Topic}\",\"phx_join\",{{\"config\":{{\"broadcast\":{{\"ack\":false,\"self\":false}}," +
             "\"presence\":{\"key\":\"\",\"enabled\":false}," +
@@ -35,7 +40,8 @@ internal sealed class PhoenixProtocol : ISubscriberProtocol
         HeartbeatFrame = ClientFrames.Create(WebSocketOpcode.Text, "[null,\"hb\",\"phoenix\",\"heartbeat\",{}]"u8);
     }
 
-    public string SubscribePath { get; }
+    public string SubscribePath(int client) =>
+        $"/realtime/v1/websocket?apikey={Uri.EscapeDataString(_tokens?.For(client) ?? _apiKey)}&vsn=2.0.0";
 
     public byte[]? SubscribeFrame { get; }
 
@@ -62,7 +68,7 @@ internal sealed class PhoenixProtocol : ISubscriberProtocol
 
         if (!message.Topic.ValueEquals(s_topic))
         {
-            return TickKind.Other; // heartbeat replies (topic "phoenix")
+            return message.Topic.ValueEquals("phoenix"u8) && message.Event.ValueEquals("phx_reply"u8) ? TickKind.HeartbeatReply : TickKind.Other;
         }
 
         ReadOnlySpan<byte> payload = message.Payload;

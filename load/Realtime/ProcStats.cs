@@ -19,17 +19,22 @@ internal static class ProcStats
     }
 
     /// <summary>VmRSS of <paramref name="pid"/>, in KiB.</summary>
-    public static long RssKiB(int pid)
+    public static long RssKiB(int pid) => StatusKiB(pid, "VmRSS:");
+
+    /// <summary>VmHWM (peak resident set since the process started) of <paramref name="pid"/>, in KiB.</summary>
+    public static long PeakRssKiB(int pid) => StatusKiB(pid, "VmHWM:");
+
+    private static long StatusKiB(int pid, string field)
     {
         foreach (string line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+                return long.Parse(line.AsSpan(field.Length).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
             }
         }
 
-        throw new InvalidOperationException($"No VmRSS for process {pid}.");
+        throw new InvalidOperationException($"No {field} for process {pid}.");
     }
 
     /// <summary>Busy and total CPU seconds of the whole machine since boot (first line of /proc/stat).</summary>

@@ -13,6 +13,7 @@ internal sealed class Subscriber
 {
     private readonly Lock _sendLock = new();
     private volatile bool _closed;
+    private int _heartbeatReplies;
 
     public Subscriber(int id, Socket socket, byte[] leftover)
     {
@@ -40,6 +41,22 @@ internal sealed class Subscriber
     public WebSocketOpcode FragmentOpcode { get; set; }
 
     public bool Subscribed { get; set; }
+
+    /// <summary>When the join reply arrived (µs, <see cref="Clock"/>); 0 before.</summary>
+    public long SubscribedMicros { get; set; }
+
+    /// <summary>When the subscribe frame was sent (µs, <see cref="Clock"/>).</summary>
+    public long SubscribeSentMicros { get; set; }
+
+    /// <summary>Replies to Phoenix heartbeats received on this connection (written by its receiver only).</summary>
+    public int HeartbeatReplies
+    {
+        get => Volatile.Read(ref _heartbeatReplies);
+        set => Volatile.Write(ref _heartbeatReplies, value);
+    }
+
+    /// <summary>The client's row record, carried over to its next connection on a reconnect; null when not tracked.</summary>
+    public RowTrack? Track { get; set; }
 
     /// <summary>Set once, by <see cref="Close"/>; read by the heartbeat timer and the pool without the lock.</summary>
     public bool Closed => _closed;

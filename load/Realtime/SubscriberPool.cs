@@ -66,15 +66,7 @@ internal sealed class SubscriberPool : IDisposable
 
             try
             {
-                var (socket, leftover) = WsHandshake.Connect(_endpoint, _protocol.SubscribePath, s_handshakeTimeout);
-                var subscriber = new Subscriber(_count, socket, leftover);
-                if (_protocol.SubscribeFrame is { } subscribe)
-                {
-                    WsHandshake.SendAll(socket, subscribe);
-                }
-
-                Volatile.Write(ref _subscribers[_count], subscriber);
-                _receivers[_count % _receivers.Length].Add(subscriber);
+                Connect(_count, track: null);
                 _count++;
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
@@ -84,6 +76,82 @@ internal sealed class SubscriberPool : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>Client <paramref name="client"/>'s current connection (its latest, after a reconnect).</summary>
+    public Subscriber? this[int client] => Volatile.Read(ref _subscribers[client]);
+
+    /// <summary>
+    /// Opens a new connection for client <paramref name="client"/> (its previous one must be closed) with the same
+    /// identity and subscribe frame, carrying its row record over. Returns null, or why it failed.
+    /// </summary>
+    public string? Reconnect(int client)
+    {
+        try
+        {
+            Connect(client, this[client]?.Track);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            return $"reconnect of client {client} failed: {e.Message}";
+        }
+    }
+
+    /// <summary>
+    /// Ends every connection abruptly, as a network drop or a killed tab would: no <c>phx_leave</c>, no Close frame,
+    /// an abortive close (RST). Their receivers skip closed connections; closing the descriptor leaves the epoll set.
+    /// </summary>
+    public void AbortAll()
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            this[i]?.Close();
+        }
+    }
+
+    /// <summary>
+    /// Sends one Phoenix heartbeat on every open connection and waits until each has its reply (or the timeout passes),
+    /// as realtime-js does: its next heartbeat goes out only after the previous reply arrived. Returns how many replied.
+    /// </summary>
+    public int HeartbeatRound(TimeSpan timeout)
+    {
+        byte[] frame = _protocol.HeartbeatFrame ?? throw new InvalidOperationException("The protocol has no heartbeat.");
+        var sent = new List<(Subscriber Subscriber, int Before)>(_count);
+        for (int i = 0; i < _count; i++)
+        {
+            if (this[i] is { Closed: false } subscriber)
+            {
+                int before = subscriber.HeartbeatReplies;
+                if (subscriber.TrySend(frame))
+                {
+                    sent.Add((subscriber, before));
+                }
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        int replied;
+        while ((replied = sent.Count(s => s.Subscriber.HeartbeatReplies > s.Before)) < sent.Count && clock.Elapsed < timeout)
+        {
+            Thread.Sleep(5);
+        }
+
+        return replied;
+    }
+
+    private void Connect(int client, RowTrack? track)
+    {
+        var (socket, leftover) = WsHandshake.Connect(_endpoint, _protocol.SubscribePath(client), s_handshakeTimeout);
+        var subscriber = new Subscriber(client, socket, leftover) { Track = track };
+        subscriber.SubscribeSentMicros = Clock.NowMicros();
+        if (_protocol.SubscribeFrame is { } subscribe)
+        {
+            WsHandshake.SendAll(socket, subscribe);
+        }
+
+        Volatile.Write(ref _subscribers[client], subscriber);
+        _receivers[client % _receivers.Length].Add(subscriber);
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed class Target
 
     /// <summary>
     /// <c>--server peer</c> (raw /sub + /pub broadcast) or <c>--server madbase</c> (Phoenix channel + postgres_changes,
-    /// with <c>--apikey</c>, and <c>--pg</c> when the mode publishes), <c>--port</c>, <c>--pid</c>, <c>--label</c>.
+    /// with <c>--apikey</c> or <c>--jwt-secret</c>, and <c>--pg</c> when the mode publishes), <c>--port</c>, <c>--pid</c>, <c>--label</c>.
     /// </summary>
     public static Target FromOptions(Options options, bool publishes)
     {
@@ -52,11 +52,18 @@ internal sealed class Target
                 true,
                 endpoint,
                 pid,
-                new PhoenixProtocol(options.GetString("apikey"), table),
+                new PhoenixProtocol(options.GetString("apikey", ""), Tokens(options), table),
                 options.GetString("pg", publishes ? null : ""),
                 table),
             _ => throw new ArgumentException($"--server must be 'peer' or 'madbase', not '{server}'."),
         };
+    }
+
+    /// <summary><c>--jwt-secret</c> (with <c>--role</c>, default authenticated): a JWT per client; else null.</summary>
+    private static ClientTokens? Tokens(Options options)
+    {
+        string secret = options.GetString("jwt-secret", "");
+        return secret.Length == 0 ? null : new ClientTokens(secret, options.GetString("role", "authenticated"));
     }
 
     public IPublisher CreatePublisher() =>

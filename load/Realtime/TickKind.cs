@@ -12,6 +12,9 @@ internal enum TickKind
     /// <summary>The server refused or ended the subscription (join error, phx_close, phx_error, system error).</summary>
     Refused,
 
-    /// <summary>Anything else (heartbeat replies, system ok notices): ignored.</summary>
+    /// <summary>A reply to the client's Phoenix heartbeat (topic "phoenix").</summary>
+    HeartbeatReply,
+
+    /// <summary>Anything else (system ok notices, presence): ignored.</summary>
     Other,
 }
