@@ -93,6 +93,20 @@ public sealed class ChangeRouterTests : IAsyncDisposable
         Assert.Equal(ChangePosition.After(400), _realtime.Hub.DeliveryLog.RoutedThrough);
     }
 
+    [Fact]
+    public async Task Route_TransactionOfMoreMatchesThanOneWindow_EveryChannelGetsEveryChangeOnceInOrder()
+    {
+        // 1,000 channels × 50 changes = 50,000 (change, channel) pairs: routed in two windows, not held at once.
+        var channels = Enumerable.Range(0, 1000).Select(_ => Join(PhoenixVersion.V2, """{"event":"INSERT","schema":"public","table":"todos"}""")).ToList();
+
+        await RouteAsync(500, [.. Enumerable.Range(1, 50).Select(id => Change("todos", ChangeKind.Insert, id))]);
+
+        Assert.All(channels, channel => Assert.Equal(
+            Enumerable.Range(1, 50).Select(id => $"\"id\":{id}}}"),
+            Taken(channel).Select(frame => System.Text.RegularExpressions.Regex.Match(Encoding.UTF8.GetString(frame), "\"id\":\\d+}").Value)));
+        Assert.Equal(500UL, _acks.HandedOffThrough);
+    }
+
     public ValueTask DisposeAsync() => _realtime.DisposeAsync();
 
     private RealtimeChannel Join(PhoenixVersion version, params string[] bindings) => _realtime.Join(Topic, version, bindings);

@@ -8,9 +8,10 @@ using MadBase.Protocol.Phoenix;
 namespace MadBase.Edge.Realtime.Routing;
 
 /// <summary>
-/// The single reader of the <see cref="ChangeFeed"/>. Per committed transaction: match every change against the
-/// subscription index (no I/O), run one RLS probe per (identity, table) that needs one, then append each change with
-/// its frames and recipients to the <see cref="DeliveryLog"/> in commit order, and mark the transaction dispatched
+/// The single reader of the <see cref="ChangeFeed"/>. Per committed transaction, a window of changes at a time (so
+/// memory does not grow with changes × subscribers): match each change against the subscription index (no I/O), run
+/// one RLS probe per (identity, table) that needs one, then append each change with its frames and recipients to the
+/// <see cref="DeliveryLog"/> in commit order; once every window is appended, mark the transaction dispatched
 /// so replication can acknowledge it. Sockets read the log at their own pace; the append waits only while the log
 /// is full of changes that sockets which are still reading have not read yet (never for a stopped one longer than
 /// the stall time), and a socket the log had to leave behind is told and closed, never silently skipped.
@@ -25,6 +26,16 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 {
     /// <summary>Above this many entries the per-transaction scratch collections are dropped rather than kept.</summary>
     private const int KeptScratchCapacity = 64 * 1024;
+
+    /// <summary>
+    /// (change, channel) pairs matched, authorised and appended at a time. Matching a whole transaction first would hold
+    /// changes × channels of them at once: one 200,000-row transaction to 1,000 subscribers is 200M pairs, about 8 GB.
+    /// A window closes after the change that reaches this many (a single change goes whole, whatever its audience).
+    /// </summary>
+    private const int MaxMatchesPerWindow = 32 * 1024;
+
+    /// <summary>The current transaction's changes appended so far: a failed attempt's retry goes on from here.</summary>
+    private int _nextChange;
 
     // Scratch reused by every transaction: the router is the feed's single reader, so one set is enough, and a
     // fan-out of one change to many subscribers allocates nothing per subscriber.
@@ -93,12 +104,14 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     }
 
     /// <summary>
-    /// All I/O (table metadata, RLS probes) happens before the first change is appended, so a failed attempt appended
-    /// nothing and retrying the whole transaction cannot deliver twice. Until it succeeds the transaction stays
+    /// Within each window all I/O (table metadata, RLS probes) happens before its first change is appended, and
+    /// <see cref="_nextChange"/> moves past each change as it is appended, so a failed attempt's retry starts after the
+    /// last change appended: none is delivered twice or skipped. Until it succeeds the transaction stays
     /// unacknowledged, which is what keeps PostgreSQL holding its WAL.
     /// </summary>
     private async Task RouteWithRetryAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
+        _nextChange = 0;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -128,15 +141,29 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 
     private async Task RouteCoreAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
-        var matches = Match(transaction.Changes, transaction.EndLsn);
-        var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
-        var projected = matches.Count == 0 ? null : await ProjectAsync(transaction.Changes, matches, hidden, cancellationToken);
+        var delivered = 0;
+        while (_nextChange < transaction.Changes.Count)
+        {
+            ReleaseScratch(); // the previous window's matches, probes and frames
+            var matches = Match(transaction.Changes, _nextChange, transaction.EndLsn, out var end);
+            var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
+            var projected = matches.Count == 0 ? null : await ProjectAsync(transaction.Changes, matches, hidden, cancellationToken);
+            delivered += await AppendAsync(transaction, _nextChange, end, matches, hidden, projected, cancellationToken);
+        }
 
-        // Frames go out in commit order: each change's database broadcast (realtime.send or send_binary), then its
-        // postgres_changes.
+        hub.Metrics.ChangeDeliveries.Add(delivered);
+    }
+
+    /// <summary>
+    /// Appends changes [<paramref name="start"/>, <paramref name="end"/>) in commit order: each change's database
+    /// broadcast (realtime.send or send_binary), then its postgres_changes; moves <see cref="_nextChange"/> past each.
+    /// </summary>
+    private async Task<int> AppendAsync(ChangeTransaction transaction, int start, int end, List<Delivery> matches, HashSet<int>? hidden,
+        ReadOnlyMemory<byte>?[]? projected, CancellationToken cancellationToken)
+    {
         var delivered = 0;
         var next = 0;
-        for (var change = 0; change < transaction.Changes.Count; change++)
+        for (var change = start; change < end; change++)
         {
             // Delivered here only, never published to other nodes: in cluster mode every node reads every change.
             if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload, out var messageId))
@@ -191,9 +218,11 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
                 var entry = new LogEntry(new ChangePosition(transaction.EndLsn, change), [.. _deliveries]);
                 await hub.DeliveryLog.AppendAsync(entry, cancellationToken);
             }
+
+            _nextChange = change + 1;
         }
 
-        hub.Metrics.ChangeDeliveries.Add(delivered);
+        return delivered;
     }
 
     /// <summary>Empties the scratch collections (so they pin no channels or frames) and drops oversized ones.</summary>
@@ -222,16 +251,18 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     }
 
     /// <summary>
-    /// Every (change, channel) pair with the ids of that channel's bindings the change satisfies, in commit order.
-    /// A channel with one binding (the usual case) shares that binding's id array; only channels with several
-    /// bindings need the per-change dictionary that merges their ids.
+    /// Every (change, channel) pair with the ids of that channel's bindings the change satisfies, in commit order, for
+    /// the changes from <paramref name="start"/> up to <paramref name="end"/>: the window closes once it holds
+    /// <see cref="MaxMatchesPerWindow"/> pairs. A channel with one binding (the usual case) shares that binding's id
+    /// array; only channels with several bindings need the per-change dictionary that merges their ids.
     /// </summary>
-    private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes, ulong endLsn)
+    private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes, int start, ulong endLsn, out int end)
     {
         var matches = _matches;
         var candidates = _candidates;
         var multiBinding = _multiBinding;
-        for (var i = 0; i < changes.Count; i++)
+        var i = start;
+        for (; i < changes.Count && matches.Count < MaxMatchesPerWindow; i++)
         {
             var change = changes[i];
             candidates.Clear();
@@ -267,6 +298,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
             }
         }
 
+        end = i;
         return matches;
     }
 
