@@ -36,8 +36,8 @@ internal sealed partial class ChangeRouter
                 continue;
             }
 
-            // Checked per match only while the cheaper tests leave it open; the table's metadata is cached.
-            var keyOnly = change.Kind == ChangeKind.Delete && (await rls.GetTableAsync(change, cancellationToken)).RlsEnabled;
+            // Only an old row with more than the key (REPLICA IDENTITY FULL) needs the table's RLS flag (cached).
+            var keyOnly = change.Kind == ChangeKind.Delete && HasNonKeyOldValues(change) && (await rls.GetTableAsync(change, cancellationToken)).RlsEnabled;
             if (match.Select is null && claims.IsServiceRole && !keyOnly)
             {
                 continue;
@@ -57,6 +57,19 @@ internal sealed partial class ChangeRouter
         }
 
         return projected;
+    }
+
+    private static bool HasNonKeyOldValues(ChangeEvent change)
+    {
+        for (var i = 0; i < change.OldRecord.Count && i < change.Columns.Count; i++)
+        {
+            if (!change.Columns[i].IsKey && change.OldRecord[i].Kind != ChangeValueKind.Absent)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <param name="keyOnly">
