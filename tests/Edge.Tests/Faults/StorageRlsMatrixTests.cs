@@ -64,6 +64,7 @@ public abstract class StorageRlsMatrixTests<TFixture>(TFixture fixture) : IClass
                     tally.Set(cell, "list", $"{bucket.Name} {folder}/", listed, want, response.IsSuccessStatusCode ? null : await response.Content.ReadAsStringAsync());
                 }
 
+                await ListV2Async(tally, cell, bucket.Name, role, visible);
                 foreach (var name in s_objects)
                 {
                     var allowed = visible.Contains(name);
@@ -172,6 +173,22 @@ public abstract class StorageRlsMatrixTests<TFixture>(TFixture fixture) : IClass
             ("allowed", tally.Allowed), ("refused", tally.Refused), ("leaked", tally.Leaked), ("wrongly_refused", tally.WronglyRefused),
             ("bad_errors", tally.BadErrors));
         Assert.True(tally.Problems.Count == 0, string.Join("\n", tally.Problems.Take(20)));
+    }
+
+    /// <summary>list-v2, flat (every object) and by folder: no object and no folder the role may not see.</summary>
+    private async Task ListV2Async(StorageRlsTally tally, (string, string) cell, string bucket, RlsRole role, HashSet<string> visible)
+    {
+        using var flat = await fixture.PostJsonAsync("object/list-v2/" + bucket, """{"prefix":"","limit":100}""", role.Token);
+        var objects = flat.IsSuccessStatusCode
+            ? (await StorageFixture.JsonAsync(flat)).GetProperty("objects").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToHashSet(StringComparer.Ordinal)
+            : [];
+        tally.Set(cell, "list-v2", bucket, objects, visible, flat.IsSuccessStatusCode ? null : await flat.Content.ReadAsStringAsync());
+        using var grouped = await fixture.PostJsonAsync("object/list-v2/" + bucket, """{"prefix":"","limit":100,"with_delimiter":true}""", role.Token);
+        var folders = grouped.IsSuccessStatusCode
+            ? (await StorageFixture.JsonAsync(grouped)).GetProperty("folders").EnumerateArray().Select(e => e.GetProperty("name").GetString()!.TrimEnd('/')).ToHashSet(StringComparer.Ordinal)
+            : [];
+        tally.Set(cell, "list-v2 folders", bucket, folders, visible.Select(n => n.Split('/')[0]).ToHashSet(StringComparer.Ordinal),
+            grouped.IsSuccessStatusCode ? null : await grouped.Content.ReadAsStringAsync());
     }
 
     private static string Content(string bucket, string name) => $"{bucket}/{name}";
