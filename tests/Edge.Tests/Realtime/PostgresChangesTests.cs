@@ -90,6 +90,34 @@ public sealed partial class PostgresChangesTests
         Assert.Equal(["INSERT 1", "INSERT 2", "INSERT 4", "UPDATE 3"], Seen(got.GetProperty("titleIsDistinctA")));
     }
 
+    /// <summary>
+    /// supabase-js's view of the RLS matrix's DELETE rule (Faults/RlsMatrixTests): a deleted row of an RLS table with
+    /// REPLICA IDENTITY FULL reaches every subscriber (deletes are never RLS-checked) with only its key.
+    /// </summary>
+    [Fact]
+    public async Task Changes_RlsDeleteOfFullIdentityRow_SupabaseJsGetsOnlyTheKey()
+    {
+        await using var ctx = await StartAsync("""
+            create table public.notes (id bigint primary key, user_id uuid not null, title text);
+            alter table public.notes replica identity full;
+            grant select on public.notes to anon, authenticated;
+            alter table public.notes enable row level security;
+            create policy own_notes on public.notes for select to authenticated using (user_id = auth.uid());
+            """, "notes");
+        var alice = Guid.NewGuid();
+        await ctx.ExecuteAsync($"insert into public.notes values (1, '{alice}', 'private to alice');");
+        var bobRun = ctx.RunScriptAsync("realtime-changes.mjs", new() { ["deletes"] = 1 }, table: "notes", userToken: Tokens.User(Guid.NewGuid()));
+        var anonRun = ctx.RunScriptAsync("realtime-changes.mjs", new() { ["deletes"] = 1 }, table: "notes");
+        await ctx.WaitForBindingsAsync(2);
+        await ctx.ExecuteAsync("delete from public.notes where id = 1;");
+
+        foreach (var run in new[] { bobRun, anonRun })
+        {
+            var delete = Assert.Single((await run).GetProperty("got").GetProperty("deletes").EnumerateArray());
+            Assert.Equal("""{"id":1}""", delete.GetProperty("old").GetRawText());
+        }
+    }
+
     [Fact]
     public async Task Changes_RlsOwnRowsPolicy_EachUserSeesOnlyOwnRows()
     {

@@ -7,7 +7,8 @@ namespace MadBase.Edge.Realtime.Routing;
 /// Column selection and column privileges (docs/protocol/realtime.md §Column selection and privileges): a delivery
 /// whose binding has a <c>select</c> list, or whose role may not read every column, gets the change's payload with
 /// only the columns it may see (plus the key for <c>select</c>); a role that may not read the key gets upstream's
-/// <c>Error 401: Unauthorized</c> payload instead of the row (never for DELETE, as upstream).
+/// <c>Error 401: Unauthorized</c> payload instead of the row (never for DELETE, as upstream). A DELETE on a table with
+/// RLS keeps only the key in its old record, for every role, as upstream's does.
 /// </summary>
 /// <remarks>
 /// Invariant: a delivery that sees every column keeps the change's one shared encoding (null here), so the frame
@@ -29,7 +30,15 @@ internal sealed partial class ChangeRouter
         {
             var match = matches[i];
             var claims = match.Channel.Claims;
-            if ((match.Select is null && claims.IsServiceRole) || (hidden is not null && hidden.Contains(i)))
+            var change = changes[match.ChangeIndex];
+            if (hidden is not null && hidden.Contains(i))
+            {
+                continue;
+            }
+
+            // Only an old row with more than the key (REPLICA IDENTITY FULL) needs the table's RLS flag (cached).
+            var keyOnly = change.Kind == ChangeKind.Delete && HasNonKeyOldValues(change) && (await rls.GetTableAsync(change, cancellationToken)).RlsEnabled;
+            if (match.Select is null && claims.IsServiceRole && !keyOnly)
             {
                 continue;
             }
@@ -37,7 +46,7 @@ internal sealed partial class ChangeRouter
             var key = (match.ChangeIndex, claims.IsServiceRole ? "" : claims.Role, match.SelectKey);
             if (!_projections.TryGetValue(key, out var data))
             {
-                data = await ProjectAsync(changes[match.ChangeIndex], claims, match.Select, cancellationToken);
+                data = await ProjectAsync(change, claims, match.Select, keyOnly, cancellationToken);
                 _projections[key] = data;
             }
 
@@ -50,7 +59,24 @@ internal sealed partial class ChangeRouter
         return projected;
     }
 
-    private async ValueTask<ReadOnlyMemory<byte>?> ProjectAsync(ChangeEvent change, JwtClaims claims, string[]? select, CancellationToken cancellationToken)
+    private static bool HasNonKeyOldValues(ChangeEvent change)
+    {
+        for (var i = 0; i < change.OldRecord.Count && i < change.Columns.Count; i++)
+        {
+            if (!change.Columns[i].IsKey && change.OldRecord[i].Kind != ChangeValueKind.Absent)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <param name="keyOnly">
+    /// A DELETE on a table with RLS: the old record keeps only the key, for every role (upstream's rule: deletes cannot
+    /// be RLS-checked, so with REPLICA IDENTITY FULL the rest of a row nobody checked would go to every subscriber).
+    /// </param>
+    private async ValueTask<ReadOnlyMemory<byte>?> ProjectAsync(ChangeEvent change, JwtClaims claims, string[]? select, bool keyOnly, CancellationToken cancellationToken)
     {
         var columns = change.Columns;
         var hasKey = false;
@@ -77,7 +103,7 @@ internal sealed partial class ChangeRouter
             }
         }
 
-        if (select is null && (readable is null || readable.All))
+        if (select is null && !keyOnly && (readable is null || readable.All))
         {
             return null;
         }
@@ -87,6 +113,7 @@ internal sealed partial class ChangeRouter
         for (var i = 0; i < shown.Length; i++)
         {
             shown[i] = (readable is null || readable.Allowed[i])
+                && (!keyOnly || columns[i].IsKey)
                 && (select is null || columns[i].IsKey || Array.BinarySearch(select, columns[i].Name, StringComparer.Ordinal) >= 0);
             all &= shown[i];
         }

@@ -303,12 +303,13 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     }
 
     /// <summary>
-    /// Indexes into <paramref name="matches"/> that RLS hides, or null when nothing needed a probe. DELETEs and
-    /// service_role are never checked, and tables without RLS need no probe
+    /// Indexes into <paramref name="matches"/> that RLS or a filter on an unreadable column hides, or null when none
+    /// is. DELETEs and service_role are never RLS-checked, and tables without RLS need no probe
     /// (docs/protocol/realtime.md §Old records and TOAST, §Authorizing postgres_changes).
     /// </summary>
     private async Task<HashSet<int>?> AuthorizeAsync(IReadOnlyList<ChangeEvent> changes, List<Delivery> matches, CancellationToken cancellationToken)
     {
+        var filtered = await HideUnreadableFiltersAsync(changes, matches, cancellationToken);
         Dictionary<(string Identity, string Schema, string Table), ProbeGroup>? groups = null;
         TableSecurity? table = null;
         var tableFor = -1;
@@ -316,7 +317,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         {
             var change = changes[matches[i].ChangeIndex];
             var claims = matches[i].Channel.Claims;
-            if (claims.IsServiceRole || change.Kind == ChangeKind.Delete)
+            if (claims.IsServiceRole || change.Kind == ChangeKind.Delete || (filtered is not null && filtered.Contains(i)))
             {
                 continue;
             }
@@ -344,10 +345,10 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 
         if (groups is null)
         {
-            return null;
+            return filtered;
         }
 
-        var hidden = new HashSet<int>();
+        var hidden = filtered ?? [];
         foreach (var ((_, schema, tableName), group) in groups)
         {
             var keys = group.Matches.Where(m => m.Key is not null).Select(m => m.Key!).ToHashSet(StringComparer.Ordinal);
