@@ -22,7 +22,7 @@ internal sealed partial class S3Client
     {
         var query = S3Encoding.CanonicalQuery(KeyValuePair.Create("partNumber", partNumber.ToString(CultureInfo.InvariantCulture)), KeyValuePair.Create("uploadId", uploadId));
         using var response = await SendAsync(
-            HttpMethod.Put, key, query, [], () => new StreamBodyContent(body, length),
+            HttpMethod.Put, key, query, [], Rewinding(body, length),
             S3Signer.UnsignedPayload, repeatable: body.CanSeek, cancellationToken);
         return response.Headers.TryGetValues("ETag", out var etags) && etags.FirstOrDefault() is { Length: > 0 } etag
             ? etag

@@ -10,7 +10,7 @@ internal sealed partial class S3Client
     public async Task PutObjectAsync(string key, Stream body, long length, string contentType, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(
-            HttpMethod.Put, key, "", [new("content-type", contentType)], () => new StreamBodyContent(body, length),
+            HttpMethod.Put, key, "", [new("content-type", contentType)], Rewinding(body, length),
             S3Signer.UnsignedPayload, repeatable: body.CanSeek, cancellationToken);
     }
 

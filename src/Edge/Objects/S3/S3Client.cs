@@ -99,6 +99,21 @@ internal sealed partial class S3Client : IDisposable
         }
     }
 
+    /// <summary>A body for each attempt, every one from where the stream stood at the first (a retry sends the same bytes).</summary>
+    private static Func<HttpContent?> Rewinding(Stream body, long length)
+    {
+        var start = body.CanSeek ? body.Position : 0;
+        return () =>
+        {
+            if (body.CanSeek)
+            {
+                body.Position = start;
+            }
+
+            return new StreamBodyContent(body, length);
+        };
+    }
+
     private HttpRequestMessage Sign(HttpMethod method, Uri uri, string path, string query, IReadOnlyList<KeyValuePair<string, string>> headers, HttpContent? content, string payloadHash)
     {
         var amzDate = S3Signer.AmzDate(DateTimeOffset.UtcNow);

@@ -153,22 +153,9 @@ internal static class S3Xml
             }
 
             pos += lt;
-            var rest = xml[pos..];
-            if (rest.StartsWith("<!--", StringComparison.Ordinal))
+            if (SkipUnlessElement(xml, pos) is var skipped and > 0)
             {
-                pos = SkipPast(xml, pos + 4, "-->");
-                continue;
-            }
-
-            if (rest.StartsWith("<![CDATA[", StringComparison.Ordinal))
-            {
-                pos = SkipPast(xml, pos + 9, "]]>");
-                continue;
-            }
-
-            if (rest.Length > 1 && rest[1] is '?' or '!' or '/')
-            {
-                pos = SkipPast(xml, pos + 1, ">");
+                pos = skipped;
                 continue;
             }
 
@@ -224,22 +211,47 @@ internal static class S3Xml
                 continue;
             }
 
-            var start = pos;
-            if (!NextStartTag(xml, ref pos, out var tag, out var selfClosing))
+            if (SkipUnlessElement(xml, pos) is var skipped and > 0)
+            {
+                pos = skipped;
+                continue;
+            }
+
+            var tagEnd = TagEnd(xml, pos + 1);
+            if (tagEnd < 0)
             {
                 return -1;
             }
 
-            if (pos <= start)
-            {
-                return -1;
-            }
-
-            if (!selfClosing && tag.SequenceEqual(name))
+            var tag = xml[(pos + 1)..tagEnd];
+            var nameEnd = tag.IndexOfAny(" \t\r\n/");
+            if (tag.Length > 0 && tag[^1] != '/' && LocalName(nameEnd < 0 ? tag : tag[..nameEnd]).SequenceEqual(name))
             {
                 depth++;
             }
+
+            pos = tagEnd + 1;
         }
+    }
+
+    /// <summary>
+    /// For a <c>&lt;</c> at <paramref name="pos"/> that opens no element (a comment, CDATA, a declaration or processing
+    /// instruction, an end tag), the index just past it; 0 when it opens an element.
+    /// </summary>
+    private static int SkipUnlessElement(ReadOnlySpan<char> xml, int pos)
+    {
+        var rest = xml[pos..];
+        if (rest.StartsWith("<!--", StringComparison.Ordinal))
+        {
+            return SkipPast(xml, pos + 4, "-->");
+        }
+
+        if (rest.StartsWith("<![CDATA[", StringComparison.Ordinal))
+        {
+            return SkipPast(xml, pos + 9, "]]>");
+        }
+
+        return rest.Length > 1 && rest[1] is '?' or '!' or '/' ? SkipPast(xml, pos + 1, ">") : 0;
     }
 
     /// <summary>The index of the <c>&gt;</c> ending a tag begun before <paramref name="from"/>; quoted attribute values may hold <c>&gt;</c>.</summary>
