@@ -38,7 +38,7 @@ internal sealed partial class S3Client : IDisposable
         {
             AutomaticDecompression = DecompressionMethods.None, // object bytes are served as stored
             UseCookies = false,
-            UseProxy = false, // the endpoint is configured explicitly; no environment proxy between the edge and its store
+            // UseProxy stays on: HTTPS_PROXY/NO_PROXY are honoured, as the AWS SDK honoured them.
             ConnectTimeout = TimeSpan.FromSeconds(10),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50), // below S3's own idle close, so a reused connection is alive
         })
