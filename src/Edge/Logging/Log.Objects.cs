@@ -17,4 +17,7 @@ internal static partial class Log
 
     [LoggerMessage(6004, LogLevel.Information, "Object store: {Backend} at {Location}")]
     public static partial void ObjectStoreReady(ILogger logger, string backend, string location);
+
+    [LoggerMessage(6005, LogLevel.Warning, "S3 {Method} attempt {Attempt} failed ({Reason}); retrying")]
+    public static partial void S3Retry(ILogger logger, string method, int attempt, string reason);
 }

@@ -1,5 +1,6 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Objects.S3;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -252,7 +253,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         {
             await store.DeleteAsync(key, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or S3Exception or HttpRequestException)
         {
             Log.OrphanedBytes(logger, key, ex.Message);
         }
@@ -270,7 +271,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         {
             await store.DeleteManyAsync(keys, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or S3Exception or HttpRequestException)
         {
             Log.OrphanedBytes(logger, keys.Count + " keys from " + keys[0], ex.Message);
         }

@@ -1,66 +1,24 @@
 using System.Buffers;
-using Amazon.S3;
-using Amazon.S3.Model;
 
 namespace MadBase.Edge.Objects;
 
 internal sealed partial class S3ObjectStore
 {
-    public async Task<MultipartUpload> CreateMultipartAsync(string key, string contentType, CancellationToken cancellationToken)
-    {
-        var response = await _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
-        {
-            BucketName = _bucket,
-            Key = key,
-            ContentType = contentType,
-        }, cancellationToken);
-        return new MultipartUpload(key, response.UploadId);
-    }
+    public async Task<MultipartUpload> CreateMultipartAsync(string key, string contentType, CancellationToken cancellationToken) =>
+        new(key, await _client.CreateMultipartUploadAsync(key, contentType, cancellationToken));
 
-    public async Task<MultipartPart> UploadPartAsync(MultipartUpload upload, int partNumber, Stream source, long length, CancellationToken cancellationToken)
-    {
-        var response = await _client.UploadPartAsync(new UploadPartRequest
-        {
-            BucketName = _bucket,
-            Key = upload.Key,
-            UploadId = upload.UploadId,
-            PartNumber = partNumber,
-            InputStream = source,
-            PartSize = length,
-            UseChunkEncoding = false,
-        }, cancellationToken);
-        return new MultipartPart(partNumber, response.ETag, length);
-    }
+    public async Task<MultipartPart> UploadPartAsync(MultipartUpload upload, int partNumber, Stream source, long length, CancellationToken cancellationToken) =>
+        new(partNumber, await _client.UploadPartAsync(upload.Key, upload.UploadId, partNumber, source, length, cancellationToken), length);
 
     public async Task<StoredBytes> CompleteMultipartAsync(MultipartUpload upload, IReadOnlyList<MultipartPart> parts, CancellationToken cancellationToken)
     {
-        var response = await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-        {
-            BucketName = _bucket,
-            Key = upload.Key,
-            UploadId = upload.UploadId,
-            PartETags = [.. parts.OrderBy(p => p.PartNumber).Select(p => new PartETag(p.PartNumber, p.ETag))],
-        }, cancellationToken);
-        var etag = response.ETag ?? "";
+        var etag = await _client.CompleteMultipartUploadAsync(
+            upload.Key, upload.UploadId, parts.OrderBy(p => p.PartNumber).Select(p => (p.PartNumber, p.ETag)), cancellationToken);
         return new StoredBytes(parts.Sum(p => p.Size), etag.StartsWith('"') ? etag : "\"" + etag + "\"");
     }
 
-    public async Task AbortMultipartAsync(MultipartUpload upload, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
-            {
-                BucketName = _bucket,
-                Key = upload.Key,
-                UploadId = upload.UploadId,
-            }, cancellationToken);
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            // NoSuchUpload: already completed or aborted.
-        }
-    }
+    public Task AbortMultipartAsync(MultipartUpload upload, CancellationToken cancellationToken) =>
+        _client.AbortMultipartUploadAsync(upload.Key, upload.UploadId, cancellationToken);
 
     /// <summary>
     /// Streams the rest of <paramref name="source"/> as parts of <see cref="PartLayout.StreamingPartSize"/>.

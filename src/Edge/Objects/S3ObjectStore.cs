@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.Net;
-using Amazon.Runtime;
-using Amazon.S3;
-using Amazon.S3.Model;
 using MadBase.Edge.Configuration;
+using MadBase.Edge.Objects.S3;
 
 namespace MadBase.Edge.Objects;
 
@@ -15,27 +13,14 @@ namespace MadBase.Edge.Objects;
 /// </summary>
 internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 {
-    private readonly AmazonS3Client _client;
-    private readonly string _bucket;
+    private readonly S3Client _client;
     private readonly ILogger _logger;
 
     public S3ObjectStore(EdgeOptions options, ILogger<S3ObjectStore> logger)
     {
-        var config = new AmazonS3Config
-        {
-            ServiceURL = options.S3Endpoint!.ToString(),
-            ForcePathStyle = options.S3ForcePathStyle,
-            AuthenticationRegion = options.S3Region,
-            UseHttp = options.S3Endpoint.Scheme == "http",
-            // Only send checksums S3 requires: S3-compatible servers (s3rver, older MinIO) reject or mis-store the rest.
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-            // The SDK reads a part (to sign it, then to send it) in buffers of this size: its 8 KiB default meant ~3
-            // pread calls per 8 KiB of every part. 64 KiB stays below the large-object heap's 85,000 bytes.
-            BufferSize = 64 * 1024,
-        };
-        _client = new AmazonS3Client(new BasicAWSCredentials(options.S3AccessKey, options.S3SecretKey), config);
-        _bucket = options.S3Bucket!;
+        _client = new S3Client(
+            options.S3Endpoint!, options.S3Bucket!, options.S3Region, options.S3AccessKey!, options.S3SecretKey!,
+            options.S3ForcePathStyle, logger);
         _logger = logger;
     }
 
@@ -55,15 +40,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
             if (filled < PartLayout.StreamingPartSize)
             {
                 using var body = new MemoryStream(first, 0, filled, writable: false);
-                await _client.PutObjectAsync(new PutObjectRequest
-                {
-                    BucketName = _bucket,
-                    Key = key,
-                    InputStream = body,
-                    AutoCloseStream = false,
-                    ContentType = contentType,
-                    UseChunkEncoding = false, // aws-chunked bodies are stored verbatim by s3rver and some other S3 peers
-                }, cancellationToken);
+                await _client.PutObjectAsync(key, body, filled, contentType, cancellationToken);
                 return new StoredBytes(filled, hashing.QuotedETag());
             }
 
@@ -82,51 +59,25 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     public async Task<ObjectReadResult?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
     {
-        var request = new GetObjectRequest { BucketName = _bucket, Key = key };
-        if (range is { } r)
-        {
-            request.ByteRange = new Amazon.S3.Model.ByteRange(r.Start, r.End);
-        }
-
-        GetObjectResponse response;
-        try
-        {
-            response = await _client.GetObjectAsync(request, cancellationToken);
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        var download = await _client.GetObjectAsync(key, range is { } r ? (r.Start, r.End) : null, cancellationToken);
+        if (download is null)
         {
             return null;
         }
 
-        var length = response.ContentLength;
-        var total = range is null ? length : ParseTotal(response.ContentRange) ?? length;
-        return new ObjectReadResult(response.ResponseStream, length, total, response);
+        var total = range is null ? download.Length : download.TotalSize ?? download.Length;
+        return new ObjectReadResult(download.Body, download.Length, total, download);
     }
 
-    public async Task DeleteAsync(string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key }, cancellationToken);
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Already gone: deletes are idempotent.
-        }
-    }
+    public Task DeleteAsync(string key, CancellationToken cancellationToken) => _client.DeleteObjectAsync(key, cancellationToken);
 
     public async Task DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         // DeleteObjects takes at most 1000 keys per request.
         foreach (var chunk in keys.Chunk(1000))
         {
-            var response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
-            {
-                BucketName = _bucket,
-                Objects = [.. chunk.Select(k => new KeyVersion { Key = k })],
-                Quiet = true,
-            }, cancellationToken);
-            if (response.DeleteErrors is { Count: > 0 } errors)
+            var errors = await _client.DeleteObjectsAsync(chunk, cancellationToken);
+            if (errors.Count > 0)
             {
                 throw new IOException($"S3 refused to delete {errors.Count} key(s), first {errors[0].Key}: {errors[0].Code} {errors[0].Message}");
             }
@@ -137,15 +88,9 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
     {
         try
         {
-            await _client.CopyObjectAsync(new CopyObjectRequest
-            {
-                SourceBucket = _bucket,
-                SourceKey = sourceKey,
-                DestinationBucket = _bucket,
-                DestinationKey = destinationKey,
-            }, cancellationToken);
+            await _client.CopyObjectAsync(sourceKey, destinationKey, cancellationToken);
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        catch (S3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
             throw StorageException.ObjectNotFound();
         }
@@ -167,13 +112,6 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         }
 
         return filled;
-    }
-
-    private static long? ParseTotal(string? contentRange)
-    {
-        // "bytes 0-9/1234"
-        var slash = contentRange?.LastIndexOf('/') ?? -1;
-        return slash > 0 && long.TryParse(contentRange.AsSpan(slash + 1), System.Globalization.CultureInfo.InvariantCulture, out var total) ? total : null;
     }
 
     public void Dispose() => _client.Dispose();

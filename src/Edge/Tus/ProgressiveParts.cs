@@ -1,7 +1,7 @@
-using Amazon.S3;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
+using MadBase.Edge.Objects.S3;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Tus;
@@ -47,7 +47,7 @@ internal sealed class ProgressiveParts(
         {
             await UploadAsync(record, offset, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException or Npgsql.NpgsqlException or OperationCanceledException or UploadBytesLostException)
+        catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException or Npgsql.NpgsqlException or OperationCanceledException or UploadBytesLostException)
         {
             Log.UploadPartsDeferred(logger, record.Id, ex.Message);
         }
@@ -65,7 +65,7 @@ internal sealed class ProgressiveParts(
             var (upload, done) = await UploadAsync(record, length, cancellationToken);
             return await FinishAsync(record, upload, done, cancellationToken);
         }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        catch (S3Exception ex) when (ex.IsNotFound)
         {
             if (record.ScratchBase > 0)
             {

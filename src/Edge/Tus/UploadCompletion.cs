@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
+using MadBase.Edge.Objects.S3;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Tus;
@@ -97,7 +98,7 @@ internal sealed class UploadCompletion(
             {
                 await objects.Store.AbortMultipartAsync(new MultipartUpload(key, multipartId), CancellationToken.None);
             }
-            catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonServiceException or HttpRequestException or ArgumentException)
+            catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException or ArgumentException)
             {
                 Log.UploadCleanupFailed(logger, record.Id, "multipart upload " + multipartId, ex.Message);
             }

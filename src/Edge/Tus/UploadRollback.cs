@@ -1,5 +1,6 @@
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
+using MadBase.Edge.Objects.S3;
 
 namespace MadBase.Edge.Tus;
 
@@ -51,7 +52,7 @@ internal sealed class UploadRollback(
         {
             read = tailLength < 0 || tailLength >= options.S3PartSize ? null : await tails.ReadAsync(record, record.Offset, tailLength, cancellationToken);
         }
-        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException)
         {
             Log.UploadTailDeferred(logger, record.Id, ex.Message); // S3 unreadable now: roll back rather than fail the request
             return null;

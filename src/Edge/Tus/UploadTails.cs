@@ -3,6 +3,7 @@ using MadBase.Edge.Cluster;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
+using MadBase.Edge.Objects.S3;
 
 namespace MadBase.Edge.Tus;
 
@@ -45,7 +46,7 @@ internal sealed class UploadTails(ObjectsRepository objects, ScratchFiles scratc
                 await objects.Store.DeleteAsync(KeyFor(record, previousOffset), CancellationToken.None);
             }
         }
-        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException or OperationCanceledException)
         {
             Log.UploadTailDeferred(logger, record.Id, ex.Message);
         }
@@ -82,7 +83,7 @@ internal sealed class UploadTails(ObjectsRepository objects, ScratchFiles scratc
         {
             await objects.Store.DeleteAsync(KeyFor(record, offset), CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or Amazon.Runtime.AmazonClientException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException)
         {
             Log.UploadTailDeferred(logger, record.Id, ex.Message);
         }
