@@ -123,8 +123,6 @@ internal sealed class ClusterWireWriter
         return this;
     }
 
-    public int Length => _buffer.WrittenCount;
-
     public ReadOnlySpan<byte> WrittenSpan => _buffer.WrittenSpan;
 
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
