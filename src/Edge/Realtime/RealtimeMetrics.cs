@@ -44,6 +44,8 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
 
     public Counter LogWaits { get; } = metrics.Counter("madbase_realtime_log_waits_total", "Changes whose append waited for room in the delivery log (readers still reading its tail).");
 
+    public Counter LogCollections { get; } = metrics.Counter("madbase_realtime_log_collections_total", "Full collections run because the delivery log turned over its bound in bytes (frames that died old).");
+
     public Counter Resumed { get; } = metrics.Counter("madbase_realtime_resumed_total", "postgres_changes channels that rejoined within the resume window and resumed from their position.");
 
     public Counter ResumeReplayed { get; } = metrics.Counter("madbase_realtime_resume_replayed_total", "Change deliveries sent to resumed channels from the resume history.");

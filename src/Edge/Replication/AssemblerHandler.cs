@@ -26,12 +26,12 @@ internal readonly struct AssemblerHandler(TransactionAssembler assembler, PgOutp
 
     public void OnInsert(in InsertMessage message) =>
         assembler.Add(message.Xid, decoder.StreamXid, new PendingChange(
-            message.Relation, ChangeKind.Insert, TransactionAssembler.ReadTuple(message.NewTuple, message.Relation, keyOnly: false), [], 0));
+            message.Relation, ChangeKind.Insert, TransactionAssembler.ReadTuple(message.NewTuple, message.Relation, keyOnly: false), RowValues.Empty, 0));
 
     public void OnUpdate(in UpdateMessage message)
     {
         var old = message.OldTupleKind == OldTupleKind.None
-            ? []
+            ? RowValues.Empty
             : TransactionAssembler.ReadTuple(message.OldTuple, message.Relation, keyOnly: message.OldTupleKind == OldTupleKind.Key);
         assembler.Add(message.Xid, decoder.StreamXid, new PendingChange(
             message.Relation, ChangeKind.Update, TransactionAssembler.ReadTuple(message.NewTuple, message.Relation, keyOnly: false), old, 0));
@@ -39,7 +39,7 @@ internal readonly struct AssemblerHandler(TransactionAssembler assembler, PgOutp
 
     public void OnDelete(in DeleteMessage message) =>
         assembler.Add(message.Xid, decoder.StreamXid, new PendingChange(
-            message.Relation, ChangeKind.Delete, [], TransactionAssembler.ReadTuple(message.OldTuple, message.Relation, keyOnly: message.OldTupleKind == OldTupleKind.Key), 0));
+            message.Relation, ChangeKind.Delete, RowValues.Empty, TransactionAssembler.ReadTuple(message.OldTuple, message.Relation, keyOnly: message.OldTupleKind == OldTupleKind.Key), 0));
 
     public void OnTruncate(in TruncateMessage message)
     {
@@ -47,7 +47,7 @@ internal readonly struct AssemblerHandler(TransactionAssembler assembler, PgOutp
         {
             if (decoder.Relations.TryGet(message.GetRelationId(i), decoder.StreamXid, out var relation))
             {
-                assembler.Add(message.Xid, decoder.StreamXid, new PendingChange(relation, ChangeKind.Truncate, [], [], 0));
+                assembler.Add(message.Xid, decoder.StreamXid, new PendingChange(relation, ChangeKind.Truncate, RowValues.Empty, RowValues.Empty, 0));
             }
         }
     }

@@ -29,6 +29,7 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
     // Column lists are shared by every event of a relation until its next Relation message (a new RelationInfo).
     private readonly ConditionalWeakTable<RelationInfo, ChangeColumn[]> _columns = [];
 
+    /// <summary>The change with everything its JSON needs, fixed now (columns, the old key, TOAST, the key check); the JSON itself is written on first use.</summary>
     public ChangeEvent Encode(PendingChange change, DateTimeOffset commitTimestamp, ulong endLsn)
     {
         var relation = change.Relation;
@@ -43,9 +44,6 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
         }
 
         var hasKey = change.Kind == ChangeKind.Truncate || catalog.HasPrimaryKey(relation.Id);
-        var json = EncodeCapped(relation.Namespace, relation.Name, change.Kind, commitTimestamp, columns, record, oldRecord,
-            hasKey ? null : NoPrimaryKeyError, mask: null);
-
         return new ChangeEvent
         {
             Schema = relation.Namespace,
@@ -56,9 +54,15 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             Columns = columns,
             Record = record,
             OldRecord = oldRecord,
-            DataJson = json,
+            PayloadError = hasKey ? null : NoPrimaryKeyError,
+            Encoder = this, // the JSON is written on first use (ChangeEvent.DataJson)
         };
     }
+
+    /// <summary>The <c>data</c> JSON every subscriber of <paramref name="change"/> shares (<see cref="ChangeEvent.DataJson"/>).</summary>
+    public byte[] EncodeData(ChangeEvent change) =>
+        EncodeCapped(change.Schema, change.Table, change.Kind, change.CommitTimestamp, change.Columns, change.Record,
+            change.OldRecord, change.PayloadError, mask: null);
 
     /// <summary>
     /// The <c>data</c> JSON of <paramref name="change"/> restricted to the columns <paramref name="shown"/> marks (a
@@ -100,9 +104,9 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
     /// With REPLICA IDENTITY DEFAULT an UPDATE that keeps the key logs no old tuple; Supabase still sends the key
     /// in <c>old_record</c>, so take it from the new tuple.
     /// </summary>
-    private static ChangeValue[] CompleteOldRecord(ChangeColumn[] columns, ChangeValue[] record, ChangeValue[] oldRecord)
+    private static RowValues CompleteOldRecord(ChangeColumn[] columns, RowValues record, RowValues oldRecord)
     {
-        if (oldRecord.Length > 0)
+        if (oldRecord.Count > 0)
         {
             return oldRecord;
         }
@@ -113,18 +117,18 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             synthesized[i] = columns[i].IsKey ? record[i] : ChangeValue.Absent;
         }
 
-        return synthesized;
+        return RowValues.From(synthesized);
     }
 
     /// <summary>With REPLICA IDENTITY FULL the old tuple holds the values the new tuple marks as unchanged TOAST.</summary>
-    private static ChangeValue[] FillUnchangedToast(ChangeValue[] record, ChangeValue[] oldRecord)
+    private static RowValues FillUnchangedToast(RowValues record, RowValues oldRecord)
     {
-        if (oldRecord.Length == 0 || Array.TrueForAll(record, v => v.Kind != ChangeValueKind.UnchangedToast))
+        if (oldRecord.Count == 0 || !HasUnchangedToast(record))
         {
             return record;
         }
 
-        var filled = (ChangeValue[])record.Clone();
+        var filled = record.ToArray();
         for (var i = 0; i < filled.Length; i++)
         {
             if (filled[i].Kind == ChangeValueKind.UnchangedToast && oldRecord[i].Kind is ChangeValueKind.Text or ChangeValueKind.Null)
@@ -133,12 +137,43 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             }
         }
 
-        return filled;
+        return RowValues.From(filled);
+    }
+
+    private static bool HasUnchangedToast(RowValues record)
+    {
+        for (var i = 0; i < record.Count; i++)
+        {
+            if (record.KindAt(i) == ChangeValueKind.UnchangedToast)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <param name="error">Upstream's error rows (no key, unauthorized): no columns, empty records, no timestamp.</param>
     /// <param name="mask">Columns to show (by index); null shows all.</param>
     private byte[] EncodeData(
+        string schema,
+        string table,
+        ChangeKind kind,
+        DateTimeOffset commitTimestamp,
+        IReadOnlyList<ChangeColumn> columns,
+        IReadOnlyList<ChangeValue> record,
+        IReadOnlyList<ChangeValue> oldRecord,
+        string? error,
+        int fieldLimit,
+        bool[]? mask)
+    {
+        lock (_buffer) // one buffer: the router encodes, and so do the change log and the cluster publisher on the hand-off task
+        {
+            return WriteData(schema, table, kind, commitTimestamp, columns, record, oldRecord, error, fieldLimit, mask);
+        }
+    }
+
+    private byte[] WriteData(
         string schema,
         string table,
         ChangeKind kind,

@@ -13,8 +13,11 @@ internal sealed class ChangeTransaction(ulong endLsn, DateTimeOffset commitTimes
 
     public IReadOnlyList<ChangeEvent> Changes { get; } = changes;
 
-    /// <summary>Total encoded JSON bytes of the changes (the feed's memory budget unit).</summary>
-    public long EncodedBytes { get; } = changes.Sum(c => (long)c.DataJson.Length);
+    /// <summary>
+    /// The changes' <c>data</c> JSON bytes, as counted when the transaction was made (estimated for changes not
+    /// encoded yet: <see cref="ChangeEvent.DataBytes"/>): the unit of the feed's and the history's memory budgets.
+    /// </summary>
+    public long DataBytes { get; } = changes.Sum(c => c.DataBytes);
 
     /// <summary>
     /// Cluster mode: transactions before this one were lost to this node (the change stream removed them before it read

@@ -9,6 +9,6 @@ namespace MadBase.Edge.Replication;
 internal sealed record PendingChange(
     RelationInfo Relation,
     ChangeKind Kind,
-    ChangeValue[] Record,
-    ChangeValue[] OldRecord,
+    RowValues Record,
+    RowValues OldRecord,
     uint SubTransactionXid);

@@ -1,4 +1,3 @@
-using System.Text;
 using MadBase.Protocol.Replication;
 
 namespace MadBase.Edge.Replication;
@@ -99,26 +98,5 @@ internal sealed class TransactionAssembler
         list.Add(change with { SubTransactionXid = messageXid });
     }
 
-    internal static ChangeValue[] ReadTuple(TupleData tuple, RelationInfo relation, bool keyOnly)
-    {
-        var values = new ChangeValue[tuple.Count];
-        var i = 0;
-        foreach (var value in tuple)
-        {
-            values[i] = value.Kind switch
-            {
-                // In a key-only ('K') old tuple, 'n' on a non-key column means "not part of the key", not NULL.
-                TupleValueKind.Null when keyOnly && !relation.Columns[i].IsKey => ChangeValue.Absent,
-                TupleValueKind.Null => ChangeValue.Null,
-                TupleValueKind.UnchangedToast => ChangeValue.UnchangedToast,
-                TupleValueKind.Text => ChangeValue.FromText(Encoding.UTF8.GetString(value.Bytes)),
-
-                // The stream asks for text mode; a 'b' value can only mean a misconfigured connection.
-                _ => ChangeValue.FromText("\\x" + Convert.ToHexStringLower(value.Bytes)),
-            };
-            i++;
-        }
-
-        return values;
-    }
+    internal static RowValues ReadTuple(TupleData tuple, RelationInfo relation, bool keyOnly) => RowValues.FromTuple(tuple, relation, keyOnly);
 }

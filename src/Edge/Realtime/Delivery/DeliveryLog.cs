@@ -34,6 +34,7 @@ internal sealed class DeliveryLog : IDisposable
     private readonly Counter _overruns;
     private readonly Counter _waits;
     private readonly ITimer _trimmer;
+    private readonly LogTurnoverCollector? _turnover;
     private LogEntry?[] _ring = new LogEntry?[MinimumRingLength];
     private long _tail;
     private long _head;
@@ -41,9 +42,10 @@ internal sealed class DeliveryLog : IDisposable
     private TaskCompletionSource? _progress;
     private RoutedMark _routed = new(ChangePosition.None);
 
-    public DeliveryLog(DeliveryLogOptions options, TimeProvider time, Counter overruns, Counter waits)
+    public DeliveryLog(DeliveryLogOptions options, TimeProvider time, Counter overruns, Counter waits, LogTurnoverCollector? turnover = null)
     {
         _options = options;
+        _turnover = turnover;
         Time = time;
         _overruns = overruns;
         _waits = waits;
@@ -136,12 +138,12 @@ internal sealed class DeliveryLog : IDisposable
         }
 
         LogCursor? last = null;
-        foreach (var delivery in entry.Deliveries)
+        foreach (var recipient in entry.Recipients)
         {
-            if (!ReferenceEquals(delivery.Reader, last))
+            if (!ReferenceEquals(recipient.Reader, last))
             {
-                delivery.Reader.Notify();
-                last = delivery.Reader;
+                recipient.Reader.Notify();
+                last = recipient.Reader;
             }
         }
     }
@@ -186,6 +188,7 @@ internal sealed class DeliveryLog : IDisposable
 
             Volatile.Write(ref _ring[_tail & (_ring.Length - 1)], null);
             _bytes -= entry.Bytes;
+            _turnover?.Evicted(entry.Bytes);
             Volatile.Write(ref _tail, _tail + 1);
         }
 
@@ -203,16 +206,16 @@ internal sealed class DeliveryLog : IDisposable
     private bool Release(LogEntry entry, long now)
     {
         var held = false;
-        foreach (var delivery in entry.Deliveries)
+        foreach (var recipient in entry.Recipients)
         {
-            if (delivery.Channel.IsClosed || !delivery.Reader.Holds(entry))
+            if (recipient.Channel.IsClosed || !recipient.Reader.Holds(entry))
             {
                 continue;
             }
 
-            if (delivery.Reader.IsStalledOn(entry, now, _options.Stall))
+            if (recipient.Reader.IsStalledOn(entry, now, _options.Stall))
             {
-                delivery.Reader.Overrun();
+                recipient.Reader.Overrun();
             }
             else
             {

@@ -34,6 +34,11 @@ internal sealed class LogCursor : ISharedFrameSource
     private ChangePosition _taken;
     private ChangePosition _written;
 
+    // The writer's cache of where this reader's recipients are in the last recipients array it looked at (one writer
+    // run at a time per socket, so no lock). Held arrays are immutable: a stale reference is only a cache miss.
+    private LogRecipient[]? _rangeOf;
+    private (int Start, int End) _range;
+
     public LogCursor(DeliveryLog log, OutboundQueue queue, IChangeGapHandler onGap)
     {
         _log = log;
@@ -206,10 +211,18 @@ internal sealed class LogCursor : ISharedFrameSource
 
     private bool TryTake(LogEntry entry, ref OutboundFrame[] batch, ref int count, ref int bytes)
     {
-        var (start, end) = entry.RangeOf(this);
+        // Consecutive entries usually share one recipients array (LogEntry): its range for this reader is found once.
+        var recipients = entry.Recipients;
+        if (!ReferenceEquals(recipients, _rangeOf))
+        {
+            _range = entry.RangeOf(this);
+            _rangeOf = recipients;
+        }
+
+        var (start, end) = _range;
         for (var i = start; i < end; i++)
         {
-            var channel = entry.Deliveries[i].Channel;
+            var channel = recipients[i].Channel;
             if (!channel.IsLive && !channel.IsClosed)
             {
                 return false;
@@ -218,8 +231,8 @@ internal sealed class LogCursor : ISharedFrameSource
 
         for (var i = start; i < end; i++)
         {
-            var delivery = entry.Deliveries[i];
-            if (delivery.Channel.IsClosed)
+            var recipient = recipients[i];
+            if (recipient.Channel.IsClosed)
             {
                 continue;
             }
@@ -229,8 +242,9 @@ internal sealed class LogCursor : ISharedFrameSource
                 Array.Resize(ref batch, Math.Max(16, batch.Length * 2));
             }
 
-            batch[count++] = new OutboundFrame(delivery.Frame);
-            bytes += delivery.Frame.Length;
+            var frame = entry.Frames[recipient.Frame];
+            batch[count++] = new OutboundFrame(frame);
+            bytes += frame.Length;
         }
 
         return true;

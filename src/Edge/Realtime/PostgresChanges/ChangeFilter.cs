@@ -140,22 +140,23 @@ internal sealed class ChangeFilter
             return false;
         }
 
+        var value = row[index]; // once: a packed row makes the string on each read
         if (Operator == ChangeFilterOperator.Is)
         {
-            return MatchesIs(row[index], change.Columns[index].TypeName) != Negate;
+            return MatchesIs(value, change.Columns[index].TypeName) != Negate;
         }
 
-        if (Operator == ChangeFilterOperator.IsDistinct && row[index].Kind == ChangeValueKind.Null)
+        if (Operator == ChangeFilterOperator.IsDistinct && value.Kind == ChangeValueKind.Null)
         {
             return !Negate; // NULL IS DISTINCT FROM any (non-NULL) filter value
         }
 
-        if (row[index].Kind != ChangeValueKind.Text)
+        if (value.Kind != ChangeValueKind.Text)
         {
             return false;
         }
 
-        var actual = row[index].Text!;
+        var actual = value.Text!;
         var type = change.Columns[index].TypeName;
         var result = Operator switch
         {

@@ -26,8 +26,16 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
     /// <summary>Transactions ending above this are all held; null until replication has started once.</summary>
     public ulong? FloorLsn => Volatile.Read(ref _floor) is var floor and >= 0 ? (ulong)floor : null;
 
-    /// <summary>Encoded bytes held (the bound counts these).</summary>
+    /// <summary>JSON bytes held (<see cref="ChangeTransaction.DataBytes"/>; the bound counts these).</summary>
     public long Bytes => Volatile.Read(ref _bytes);
+
+    /// <summary>
+    /// Whether <paramref name="transaction"/> is held with its encoded JSON once routed. One over the byte bound is
+    /// still held until the next one arrives (the newest always stays) but as its values only: the router lets its
+    /// JSON go change by change as it routes (a 200,000-row transaction would otherwise sit whole in memory as JSON),
+    /// and a replay from it encodes again.
+    /// </summary>
+    public bool KeepsEncoded(ChangeTransaction transaction) => window > TimeSpan.Zero && transaction.DataBytes <= maxBytes;
 
     public int Count => _transactions.Count;
 
@@ -81,7 +89,7 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
         }
 
         _transactions.Enqueue(new Held(transaction, time.GetTimestamp()));
-        Interlocked.Add(ref _bytes, transaction.EncodedBytes);
+        Interlocked.Add(ref _bytes, transaction.DataBytes);
         Trim();
     }
 
@@ -93,7 +101,7 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
             && (_bytes > maxBytes && _transactions.Count > 1 || time.GetElapsedTime(oldest.At, now) > window))
         {
             _transactions.Dequeue();
-            Interlocked.Add(ref _bytes, -oldest.Transaction.EncodedBytes);
+            Interlocked.Add(ref _bytes, -oldest.Transaction.DataBytes);
             Volatile.Write(ref _floor, Math.Max(Volatile.Read(ref _floor), (long)oldest.Transaction.EndLsn));
             Volatile.Write(ref _floorTicks, Math.Max(Volatile.Read(ref _floorTicks), oldest.Transaction.CommitTimestamp.UtcTicks));
         }

@@ -156,6 +156,11 @@ internal sealed partial class ChangeRouter
 
                 var change = transaction.Changes[matches[m].ChangeIndex];
                 var frame = PhoenixFrames.PostgresChange(channel.Version, channel.Topic, matches[m].Ids, (projected?[m] ?? change.DataJson).Span).Bytes;
+                if (!hub.History.KeepsEncoded(transaction))
+                {
+                    change.ReleaseDataJson(); // as when it was routed: a transaction over the bound is held as values
+                }
+
                 var entry = new LogEntry(new ChangePosition(transaction.EndLsn, matches[m].ChangeIndex), [new LogDelivery(reader, channel, frame)]);
                 await hub.DeliveryLog.AppendAsync(entry, cancellationToken);
                 sent++;

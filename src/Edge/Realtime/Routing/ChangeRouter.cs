@@ -42,8 +42,8 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     private List<Delivery> _matches = [];
     private List<Subscription<RealtimeChannel>> _candidates = [];
     private Dictionary<(RealtimeChannel Channel, string Select), int> _multiBinding = [];
-    private readonly Dictionary<FrameKey, byte[]> _heads = [];
-    private readonly List<LogDelivery> _deliveries = [];
+    private readonly Dictionary<FrameKey, int> _heads = [];
+    private readonly LogRecipientsBuilder _recipients = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -136,6 +136,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         finally
         {
             ReleaseScratch(); // also after a failed attempt: the retry starts from empty scratch
+            _recipients.Forget();
         }
     }
 
@@ -163,6 +164,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     {
         var delivered = 0;
         var next = 0;
+        var keepJson = hub.History.KeepsEncoded(transaction);
         for (var change = start; change < end; change++)
         {
             // Delivered here only, never published to other nodes: in cluster mode every node reads every change.
@@ -178,9 +180,8 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
             // Channels of one topic asking for the same bindings get byte-identical frames: each head is built once
             // per change. Consecutive deliveries usually share it, so the previous key is checked before hashing.
             _heads.Clear();
-            _deliveries.Clear();
             FrameKey? lastKey = null;
-            byte[]? lastFrame = null;
+            var lastSlot = -1;
             for (; next < matches.Count && matches[next].ChangeIndex == change; next++)
             {
                 var match = matches[next];
@@ -196,11 +197,11 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
                 var key = new FrameKey(match.Channel.Version, match.Channel.Topic, match.Ids, data);
                 if (lastKey is not { } previous || !previous.Equals(key))
                 {
-                    if (!_heads.TryGetValue(key, out lastFrame))
+                    if (!_heads.TryGetValue(key, out lastSlot))
                     {
                         var json = data ?? transaction.Changes[change].DataJson;
-                        lastFrame = PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, json.Span).Bytes;
-                        _heads[key] = lastFrame;
+                        lastSlot = _recipients.AddFrame(PhoenixFrames.PostgresChange(key.Version, key.Topic, key.Ids, json.Span).Bytes);
+                        _heads[key] = lastSlot;
                     }
 
                     lastKey = key;
@@ -208,15 +209,23 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 
                 if (match.Channel.Cursor is { } reader)
                 {
-                    _deliveries.Add(new LogDelivery(reader, match.Channel, lastFrame!));
+                    _recipients.Add(reader, match.Channel, lastSlot);
                 }
             }
 
-            if (_deliveries.Count > 0)
+            if (_recipients.Count > 0)
             {
-                delivered += _deliveries.Count;
-                var entry = new LogEntry(new ChangePosition(transaction.EndLsn, change), [.. _deliveries]);
-                await hub.DeliveryLog.AppendAsync(entry, cancellationToken);
+                delivered += _recipients.Count;
+                await hub.DeliveryLog.AppendAsync(_recipients.Build(new ChangePosition(transaction.EndLsn, change)), cancellationToken);
+            }
+            else
+            {
+                _recipients.Clear(); // frames of a change whose every recipient's socket is gone
+            }
+
+            if (!keepJson)
+            {
+                transaction.Changes[change].ReleaseDataJson(); // its frames are in the log; the history keeps values only
             }
 
             _nextChange = change + 1;
@@ -233,7 +242,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         _multiBinding.Clear();
         _projections.Clear();
         _heads.Clear();
-        _deliveries.Clear();
+        _recipients.Clear();
         if (_matches.Capacity > KeptScratchCapacity)
         {
             _matches = [];

@@ -1,4 +1,3 @@
-using System.Buffers;
 using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.WebSockets.Epoll;
@@ -12,8 +11,8 @@ namespace MadBase.Edge.WebSockets.Epoll;
 /// <remarks>
 /// A run takes every queued frame at once: one frame is sent straight from its shared array; several are packed into
 /// a per-thread 64 KiB buffer and leave in one <c>send</c> per 64 KiB (the write coalescing that makes a backlog
-/// cheap, docs/performance-anchors.md §Write coalescing). Bytes the socket does not take are copied to a buffer of this
-/// connection's own and the run ends; the loop's EPOLLOUT queues the next run.
+/// cheap, docs/performance-anchors.md §Write coalescing). What the socket does not take is kept as references to its
+/// frames (never copied) and the run ends; the loop's EPOLLOUT queues the next run, which packs them again.
 /// </remarks>
 internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
 {
@@ -22,10 +21,16 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
     [ThreadStatic]
     private static byte[]? t_sendBuffer;
 
-    private byte[]? _unsent;
-    private int _unsentOffset;
-    private int _unsentEnd;
-    private bool _unsentRented;
+    /// <summary>Above this many, the array of frames kept for a full socket is not kept for the next time.</summary>
+    private const int KeptPendingCapacity = 256;
+
+    // What a full socket did not take: references to the (shared, immutable) frames, not a copy of their bytes, so a
+    // blocked subscriber costs 8 bytes per frame instead of up to a 128 KiB pooled buffer (1,000 subscribers of a
+    // burst are 1,000 blocked sockets). The first one's first _pendingOffset bytes were sent.
+    private OutboundFrame[] _pending = [];
+    private int _pendingNext;
+    private int _pendingEnd;
+    private int _pendingOffset;
     private bool _closeFrameQueued;
     private int _writeBlocked;
     private int _writableEpoch;
@@ -78,9 +83,9 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
     {
         while (true)
         {
-            if (_unsent is not null)
+            if (HasPending)
             {
-                switch (SendUnsent())
+                switch (SendPending())
                 {
                     case SendResult.Blocked:
                         return; // the loop queues the next run when the socket drains
@@ -110,7 +115,7 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
                 case WriteStep.Frames:
                     break;
                 case WriteStep.CloseFrame:
-                    KeepUnsent(CloseFrame!, 0, CloseFrame!.Length);
+                    KeepPending([new OutboundFrame(CloseFrame!)], 0, 1, 0);
                     _closeFrameQueued = true;
                     continue;
                 default:
@@ -124,7 +129,7 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
             }
             finally
             {
-                EndBatch(batch, count, flushed: open && _unsent is null);
+                EndBatch(batch, count, flushed: open && !HasPending);
             }
 
             if (!open)
@@ -135,7 +140,9 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Hands a batch to the socket; what it does not take is kept in <see cref="_unsent"/>.</summary>
+    private bool HasPending => _pendingNext < _pendingEnd;
+
+    /// <summary>Hands a batch to the socket; what it does not take is kept (<see cref="KeepPending"/>).</summary>
     /// <returns>False when the socket failed (the peer is gone).</returns>
     private bool WriteBatch(OutboundFrame[] batch, int count)
     {
@@ -143,35 +150,38 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
         if (count == 1)
         {
             var frame = batch[0].Bytes;
-            return SendOrKeep(frame, frame.Length, batch, 1, count);
+            return SendOrKeep(frame, frame.Length, batch, 0, count);
         }
 
         var buffer = t_sendBuffer ??= GC.AllocateUninitializedArray<byte>(SendBufferBytes);
         var used = 0;
+        var packedFrom = 0;
         for (var i = 0; i < count; i++)
         {
             var frame = batch[i].Bytes;
             if (frame.Length > buffer.Length - used)
             {
-                if (used > 0 && !SendOrKeep(buffer, used, batch, i, count))
+                if (used > 0 && !SendOrKeep(buffer, used, batch, packedFrom, count))
                 {
                     return false;
                 }
 
                 used = 0;
-                if (_unsent is not null)
+                packedFrom = i;
+                if (HasPending)
                 {
                     return true;
                 }
 
                 if (frame.Length > buffer.Length)
                 {
-                    if (!SendOrKeep(frame, frame.Length, batch, i + 1, count))
+                    if (!SendOrKeep(frame, frame.Length, batch, i, count))
                     {
                         return false;
                     }
 
-                    if (_unsent is not null)
+                    packedFrom = i + 1;
+                    if (HasPending)
                     {
                         return true;
                     }
@@ -184,15 +194,16 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
             used += frame.Length;
         }
 
-        return used == 0 || SendOrKeep(buffer, used, batch, count, count);
+        return used == 0 || SendOrKeep(buffer, used, batch, packedFrom, count);
     }
 
     /// <summary>
-    /// Sends <paramref name="data"/>[..<paramref name="length"/>]; if the socket takes only part, the rest and the
-    /// frames from <paramref name="next"/> on are copied to <see cref="_unsent"/> (the caller stops there).
+    /// Sends <paramref name="data"/>[..<paramref name="length"/>], which holds the frames of <paramref name="batch"/>
+    /// from <paramref name="first"/> on, back to back; if the socket takes only part, the frames from the first one not
+    /// fully sent up to <paramref name="count"/> are kept (the caller stops there).
     /// </summary>
     /// <returns>False when the socket failed.</returns>
-    private bool SendOrKeep(byte[] data, int length, OutboundFrame[] batch, int next, int count)
+    private bool SendOrKeep(byte[] data, int length, OutboundFrame[] batch, int first, int count)
     {
         var sent = LinuxSockets.Send(_fd, data.AsSpan(0, length));
         Metrics.SocketWrites.Increment();
@@ -205,46 +216,55 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
         Metrics.BytesSent.Add(sent);
         if (sent == length)
         {
-            return true; // the caller goes on with the frames from next on
+            return true; // the caller goes on with the frames after these
         }
 
-        var rest = length - sent;
-        for (var i = next; i < count; i++)
+        var next = first;
+        while (sent >= batch[next].Length)
         {
-            rest += batch[i].Length;
+            sent -= batch[next].Length;
+            next++;
         }
 
-        var kept = ArrayPool<byte>.Shared.Rent(rest);
-        data.AsSpan(sent, length - sent).CopyTo(kept);
-        var offset = length - sent;
-        for (var i = next; i < count; i++)
-        {
-            batch[i].Bytes.CopyTo(kept, offset);
-            offset += batch[i].Length;
-        }
-
-        KeepUnsent(kept, 0, rest, rented: true);
+        KeepPending(batch, next, count, sent);
         return true;
     }
 
-    /// <summary>Sends the kept bytes; on a full socket marks the run blocked so the loop's EPOLLOUT queues the next.</summary>
-    private SendResult SendUnsent()
+    /// <summary>
+    /// Sends the kept frames, packed as a batch is; on a full socket marks the run blocked so the loop's EPOLLOUT
+    /// queues the next.
+    /// </summary>
+    private SendResult SendPending()
     {
-        while (true)
+        while (HasPending)
         {
             var epoch = Volatile.Read(ref _writableEpoch);
-            var sent = LinuxSockets.Send(_fd, _unsent.AsSpan(_unsentOffset, _unsentEnd - _unsentOffset));
+            var first = _pending[_pendingNext].Bytes;
+            var firstRest = first.Length - _pendingOffset;
+            int sent;
+            if (_pendingNext + 1 == _pendingEnd || firstRest >= SendBufferBytes)
+            {
+                sent = LinuxSockets.Send(_fd, first.AsSpan(_pendingOffset));
+            }
+            else
+            {
+                var buffer = t_sendBuffer ??= GC.AllocateUninitializedArray<byte>(SendBufferBytes);
+                first.AsSpan(_pendingOffset).CopyTo(buffer);
+                var used = firstRest;
+                for (var i = _pendingNext + 1; i < _pendingEnd && _pending[i].Length <= buffer.Length - used; i++)
+                {
+                    _pending[i].Bytes.CopyTo(buffer, used);
+                    used += _pending[i].Length;
+                }
+
+                sent = LinuxSockets.Send(_fd, buffer.AsSpan(0, used));
+            }
+
             Metrics.SocketWrites.Increment();
             if (sent > 0)
             {
                 Metrics.BytesSent.Add(sent);
-                _unsentOffset += sent;
-                if (_unsentOffset == _unsentEnd)
-                {
-                    ReleaseUnsent();
-                    return SendResult.Done;
-                }
-
+                AdvancePending(sent);
                 continue;
             }
 
@@ -260,24 +280,51 @@ internal sealed partial class EpollWebSocketConnection : IThreadPoolWorkItem
                 return SendResult.Blocked;
             }
         }
+
+        ReleasePending();
+        return SendResult.Done;
     }
 
-    private void KeepUnsent(byte[] data, int offset, int end, bool rented = false)
+    private void AdvancePending(int sent)
     {
-        _unsent = data;
-        _unsentOffset = offset;
-        _unsentEnd = end;
-        _unsentRented = rented;
-    }
-
-    private void ReleaseUnsent()
-    {
-        if (_unsentRented && _unsent is not null)
+        while (sent > 0)
         {
-            ArrayPool<byte>.Shared.Return(_unsent);
+            var rest = _pending[_pendingNext].Length - _pendingOffset;
+            if (sent < rest)
+            {
+                _pendingOffset += sent;
+                return;
+            }
+
+            sent -= rest;
+            _pending[_pendingNext++] = default; // sent: the frame may go
+            _pendingOffset = 0;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="frames"/>[<paramref name="from"/>..<paramref name="count"/>), the first with <paramref name="offset"/> bytes sent.</summary>
+    private void KeepPending(OutboundFrame[] frames, int from, int count, int offset)
+    {
+        var n = count - from;
+        if (_pending.Length < n)
+        {
+            _pending = new OutboundFrame[Math.Max(n, 16)];
         }
 
-        _unsent = null;
-        _unsentRented = false;
+        Array.Copy(frames, from, _pending, 0, n);
+        _pendingNext = 0;
+        _pendingEnd = n;
+        _pendingOffset = offset;
+    }
+
+    private void ReleasePending()
+    {
+        Array.Clear(_pending, 0, _pendingEnd);
+        if (_pending.Length > KeptPendingCapacity)
+        {
+            _pending = [];
+        }
+
+        _pendingNext = _pendingEnd = _pendingOffset = 0;
     }
 }

@@ -249,7 +249,7 @@ internal sealed partial class EpollWebSocketConnection : WebSocketConnection, IE
             _partial = null;
         }
 
-        ReleaseUnsent();
+        ReleasePending();
         ReleaseMessageBuffer();
     }
 }
