@@ -255,6 +255,60 @@ public sealed class DeliveryLogTests : IOutboundOverflowHandler, IChangeGapHandl
         }
     }
 
+    [Fact]
+    public async Task Builder_ConsecutiveChangesToTheSameChannels_ShareOneRecipientsArray_CountedOnce()
+    {
+        var log = NewLog(maxBytes: 1 << 20);
+        var a = NewReader(log);
+        var b = NewReader(log);
+        var builder = new LogRecipientsBuilder();
+        var entries = new List<LogEntry>();
+        for (var i = 0; i < 6; i++)
+        {
+            var slot = builder.AddFrame(Frame(i));
+            if (i != 3)
+            {
+                builder.Add(b.Cursor, b.Channel, slot); // out of order: the builder sorts by reader before comparing
+            }
+
+            builder.Add(a.Cursor, a.Channel, slot);
+            var entry = builder.Build(new ChangePosition(7, i));
+            entries.Add(entry);
+            await log.AppendAsync(entry, TestContext.Current.CancellationToken);
+        }
+
+        // 0-2 share one array, 3 (a only) has its own, 4-5 share a new one; only the first of each run counts it.
+        Assert.Same(entries[0].Recipients, entries[2].Recipients);
+        Assert.NotSame(entries[2].Recipients, entries[3].Recipients);
+        Assert.NotSame(entries[3].Recipients, entries[4].Recipients);
+        Assert.Same(entries[4].Recipients, entries[5].Recipients);
+        Assert.True(entries[0].Bytes > entries[1].Bytes);
+        Assert.Equal(entries[1].Bytes, entries[2].Bytes);
+        Assert.True(LogEntry.IsSortedByReader(entries[0].Recipients));
+
+        // Each reader still gets exactly its own frames, in order, once.
+        Assert.Equal(Enumerable.Range(0, 6), a.ReadAll());
+        Assert.Equal(new[] { 0, 1, 2, 4, 5 }, b.ReadAll());
+    }
+
+    [Fact]
+    public async Task Builder_AfterForget_DoesNotReuseThePreviousTransactionsArray()
+    {
+        var log = NewLog(maxBytes: 1 << 20);
+        var a = NewReader(log);
+        var builder = new LogRecipientsBuilder();
+        builder.Add(a.Cursor, a.Channel, builder.AddFrame(Frame(1)));
+        var first = builder.Build(new ChangePosition(1, 0));
+        builder.Forget();
+        builder.Add(a.Cursor, a.Channel, builder.AddFrame(Frame(2)));
+        var second = builder.Build(new ChangePosition(2, 0));
+
+        Assert.NotSame(first.Recipients, second.Recipients);
+        await log.AppendAsync(first, TestContext.Current.CancellationToken);
+        await log.AppendAsync(second, TestContext.Current.CancellationToken);
+        Assert.Equal(new[] { 1, 2 }, a.ReadAll());
+    }
+
     private DeliveryLog NewLog(long maxBytes, TimeSpan? maxAge = null) =>
         _log = new DeliveryLog(new DeliveryLogOptions(maxBytes, maxAge ?? TimeSpan.FromMinutes(5), s_stall), _time, _overruns, _waits);
 
