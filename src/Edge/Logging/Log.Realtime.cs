@@ -78,8 +78,8 @@ internal static partial class Log
     [LoggerMessage(3023, LogLevel.Error, "Resume state {Path} could not be written ({Reason}): the slot is not acknowledged further until it can")]
     public static partial void ResumeStateUnwritable(ILogger logger, string path, string reason);
 
-    [LoggerMessage(3024, LogLevel.Debug, "Channel {Topic} resumed after {From}: {Count} change(s) sent from the history")]
-    public static partial void ChannelResumed(ILogger logger, string topic, string from, int count);
+    [LoggerMessage(3024, LogLevel.Debug, "Channel {Topic} resumed after {From} (one of {Channels} rejoining together): {Deliveries} change delivery(ies) sent from the history to them")]
+    public static partial void ChannelResumed(ILogger logger, string topic, string from, int channels, int deliveries);
 
     [LoggerMessage(3025, LogLevel.Warning, "Channel {Topic} cannot resume after {From}: {Reason}; the client is told")]
     public static partial void ResumeGap(ILogger logger, string topic, string from, string reason);

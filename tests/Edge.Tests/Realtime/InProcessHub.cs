@@ -49,7 +49,10 @@ internal sealed class InProcessHub : IOutboundOverflowHandler, IChangeGapHandler
     }
 
     /// <summary>A live service_role channel subscribed to <paramref name="bindings"/> (postgres_changes JSON), as a join leaves it.</summary>
-    public RealtimeChannel Join(string topic, PhoenixVersion version, params string[] bindings)
+    public RealtimeChannel Join(string topic, PhoenixVersion version, params string[] bindings) => Join(topic, version, register: true, bindings);
+
+    /// <summary>The same; unregistered, it is a rejoining channel waiting for its resume (the router registers it).</summary>
+    public RealtimeChannel Join(string topic, PhoenixVersion version, bool register, params string[] bindings)
     {
         Assert.True(JoinConfig.TryParse("{}"u8, out var config));
         var queue = new OutboundQueue(64, TimeSpan.FromSeconds(30), TimeProvider.System, new Counter(), this);
@@ -59,7 +62,11 @@ internal sealed class InProcessHub : IOutboundOverflowHandler, IChangeGapHandler
         };
         channel.Cursor = new LogCursor(Hub.DeliveryLog, queue, this);
         channel.MarkLive();
-        Hub.Subscriptions.Add(channel, channel.Bindings);
+        if (register)
+        {
+            Hub.Subscriptions.Add(channel, channel.Bindings);
+        }
+
         return channel;
     }
 

@@ -1,5 +1,6 @@
 using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Realtime.PostgresChanges;
 
 namespace MadBase.Edge.Realtime.Routing;
 
@@ -35,29 +36,81 @@ internal sealed partial class ChangeRouter
         }
 
         hub.History.Trim();
+        var together = new List<ResumeRequest>();
         foreach (var request in _waiting)
         {
-            await ResumeAsync(request, cancellationToken);
+            if (request.Channel.IsClosed)
+            {
+                continue;
+            }
+
+            if (request.Since is not null)
+            {
+                await ResumeAsync(request, cancellationToken); // by commit time: its own pass
+            }
+            else if (!hub.History.Covers(request.From))
+            {
+                Gap(request, "the history no longer holds that position");
+                GoLive(request.Channel, request.From);
+            }
+            else
+            {
+                together.Add(request);
+            }
         }
 
         _waiting.Clear();
+        await ResumeTogetherAsync(together, cancellationToken);
     }
 
     /// <summary>
-    /// Sends <paramref name="request"/>'s channel the changes after its position, then registers it: the history holds
-    /// everything routed so far and the router routes nothing meanwhile, so live delivery picks up exactly after it.
+    /// Rejoins from positions the history covers, replayed in one pass as live changes are routed: each held change
+    /// goes to every rejoining channel still before it, through the same filters and RLS, with frames and recipients
+    /// shared as live (a thousand clients rejoining after the same outage get one frame per change, not a thousand).
+    /// Then each is registered for live changes.
     /// </summary>
-    private async Task ResumeAsync(ResumeRequest request, CancellationToken cancellationToken)
+    private async Task ResumeTogetherAsync(List<ResumeRequest> requests, CancellationToken cancellationToken)
     {
-        var channel = request.Channel;
-        if (channel.IsClosed)
+        if (requests.Count == 0)
         {
             return;
         }
 
-        var from = request.From;
+        var rejoining = new SubscriptionIndex<RealtimeChannel>();
+        var from = requests[0].From;
+        foreach (var request in requests)
+        {
+            request.Channel.DeliverAfter = request.From; // the routing pass skips what the channel already had
+            rejoining.Add(request.Channel, request.Channel.Bindings);
+            from = ChangePosition.Min(from, request.From);
+        }
+
+        // Like live routing, a failing pass (an RLS probe) is retried from the first change not yet appended.
         var sent = 0;
-        if (request.Since is { } since ? !hub.History.CoversSince(since) : !hub.History.Covers(from))
+        foreach (var transaction in hub.History.After(from).ToList())
+        {
+            sent += await RouteWithRetryAsync(transaction, new Audience(rejoining, IsReplay: true), cancellationToken);
+        }
+
+        hub.Metrics.Resumed.Add(requests.Count);
+        hub.Metrics.ResumeReplayed.Add(sent);
+        foreach (var request in requests)
+        {
+            Log.ChannelResumed(hub.Logger, request.Channel.Topic, request.From.ToString(), requests.Count, sent);
+            GoLive(request.Channel, request.From);
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/>'s channel the changes committed at or after its <c>since</c>, then registers
+    /// it: the history holds everything routed so far and the router routes nothing meanwhile, so live delivery picks
+    /// up exactly after it.
+    /// </summary>
+    private async Task ResumeAsync(ResumeRequest request, CancellationToken cancellationToken)
+    {
+        var channel = request.Channel;
+        var from = request.From;
+        if (!hub.History.CoversSince(request.Since!.Value))
         {
             Gap(request, "the history no longer holds that position");
         }
@@ -65,10 +118,10 @@ internal sealed partial class ChangeRouter
         {
             try
             {
-                sent = await ReplayAsync(channel, from, request.Since, cancellationToken);
+                var sent = await ReplayAsync(channel, from, request.Since, cancellationToken);
                 hub.Metrics.Resumed.Increment();
                 hub.Metrics.ResumeReplayed.Add(sent);
-                Log.ChannelResumed(hub.Logger, channel.Topic, from.ToString(), sent);
+                Log.ChannelResumed(hub.Logger, channel.Topic, from.ToString(), 1, sent);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -76,6 +129,12 @@ internal sealed partial class ChangeRouter
             }
         }
 
+        GoLive(channel, from);
+    }
+
+    /// <summary>Registers a channel for live changes after what its replay covered (or, after a gap, after now).</summary>
+    private void GoLive(RealtimeChannel channel, ChangePosition from)
+    {
         channel.DeliverAfter = ChangePosition.Max(from, hub.DeliveryLog.RoutedThrough);
         hub.Subscriptions.Add(channel, channel.Bindings);
         if (channel.IsClosed)

@@ -37,6 +37,9 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     /// <summary>The current transaction's changes appended so far: a failed attempt's retry goes on from here.</summary>
     private int _nextChange;
 
+    /// <summary>Deliveries appended for the current transaction, across its attempts.</summary>
+    private int _delivered;
+
     // Scratch reused by every transaction: the router is the feed's single reader, so one set is enough, and a
     // fan-out of one change to many subscribers allocates nothing per subscriber.
     private List<Delivery> _matches = [];
@@ -66,7 +69,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
                         hub.TellChangesMissed();
                     }
 
-                    await RouteWithRetryAsync(transaction, stoppingToken);
+                    await RouteWithRetryAsync(transaction, new Audience(hub.Subscriptions, IsReplay: false), stoppingToken);
                     feed.MarkDispatched(transaction);
                     hub.History.Append(transaction);
                     hub.DeliveryLog.MarkRouted(ChangePosition.After(transaction.EndLsn));
@@ -109,15 +112,16 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     /// last change appended: none is delivered twice or skipped. Until it succeeds the transaction stays
     /// unacknowledged, which is what keeps PostgreSQL holding its WAL.
     /// </summary>
-    private async Task RouteWithRetryAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    private async Task<int> RouteWithRetryAsync(ChangeTransaction transaction, Audience audience, CancellationToken cancellationToken)
     {
         _nextChange = 0;
+        _delivered = 0;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await RouteAsync(transaction, cancellationToken);
-                return;
+                await RouteAsync(transaction, audience, cancellationToken);
+                return _delivered;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -127,11 +131,11 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         }
     }
 
-    private async Task RouteAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    private async Task RouteAsync(ChangeTransaction transaction, Audience audience, CancellationToken cancellationToken)
     {
         try
         {
-            await RouteCoreAsync(transaction, cancellationToken);
+            await RouteCoreAsync(transaction, audience, cancellationToken);
         }
         finally
         {
@@ -140,26 +144,25 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         }
     }
 
-    private async Task RouteCoreAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
+    private async Task RouteCoreAsync(ChangeTransaction transaction, Audience audience, CancellationToken cancellationToken)
     {
-        var delivered = 0;
         while (_nextChange < transaction.Changes.Count)
         {
             ReleaseScratch(); // the previous window's matches, probes and frames
-            var matches = Match(transaction.Changes, _nextChange, transaction.EndLsn, out var end);
+            var matches = Match(audience.Channels, transaction.Changes, _nextChange, transaction.EndLsn, out var end);
             var hidden = matches.Count == 0 ? null : await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
             var projected = matches.Count == 0 ? null : await ProjectAsync(transaction.Changes, matches, hidden, cancellationToken);
-            delivered += await AppendAsync(transaction, _nextChange, end, matches, hidden, projected, cancellationToken);
+            var delivered = await AppendAsync(transaction, _nextChange, end, audience.IsReplay, matches, hidden, projected, cancellationToken);
+            _delivered += delivered;
+            hub.Metrics.ChangeDeliveries.Add(delivered);
         }
-
-        hub.Metrics.ChangeDeliveries.Add(delivered);
     }
 
     /// <summary>
     /// Appends changes [<paramref name="start"/>, <paramref name="end"/>) in commit order: each change's database
     /// broadcast (realtime.send or send_binary), then its postgres_changes; moves <see cref="_nextChange"/> past each.
     /// </summary>
-    private async Task<int> AppendAsync(ChangeTransaction transaction, int start, int end, List<Delivery> matches, HashSet<int>? hidden,
+    private async Task<int> AppendAsync(ChangeTransaction transaction, int start, int end, bool replay, List<Delivery> matches, HashSet<int>? hidden,
         ReadOnlyMemory<byte>?[]? projected, CancellationToken cancellationToken)
     {
         var delivered = 0;
@@ -167,14 +170,9 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         var keepJson = hub.History.KeepsEncoded(transaction);
         for (var change = start; change < end; change++)
         {
-            // Delivered here only, never published to other nodes: in cluster mode every node reads every change.
-            if (DatabaseBroadcast.TryRead(transaction.Changes[change], out var topic, out var payload, out var messageId))
+            if (!replay)
             {
-                hub.DeliverText(topic, payload, except: null, messageId);
-            }
-            else if (DatabaseBroadcast.TryReadBinary(transaction.Changes[change], out topic, out var eventName, out var bytes, out messageId))
-            {
-                hub.DeliverRaw(topic, eventName, bytes, messageId);
+                DeliverDatabaseBroadcast(transaction.Changes[change]); // a replay carries postgres_changes only
             }
 
             // Channels of one topic asking for the same bindings get byte-identical frames: each head is built once
@@ -234,6 +232,22 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         return delivered;
     }
 
+    /// <summary>
+    /// A <c>realtime.send</c> or <c>send_binary</c> row goes to its topic's channels. Delivered here only, never
+    /// published to other nodes: in cluster mode every node reads every change.
+    /// </summary>
+    private void DeliverDatabaseBroadcast(ChangeEvent change)
+    {
+        if (DatabaseBroadcast.TryRead(change, out var topic, out var payload, out var messageId))
+        {
+            hub.DeliverText(topic, payload, except: null, messageId);
+        }
+        else if (DatabaseBroadcast.TryReadBinary(change, out topic, out var eventName, out var bytes, out messageId))
+        {
+            hub.DeliverRaw(topic, eventName, bytes, messageId);
+        }
+    }
+
     /// <summary>Empties the scratch collections (so they pin no channels or frames) and drops oversized ones.</summary>
     private void ReleaseScratch()
     {
@@ -265,7 +279,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
     /// <see cref="MaxMatchesPerWindow"/> pairs. A channel with one binding (the usual case) shares that binding's id
     /// array; only channels with several bindings need the per-change dictionary that merges their ids.
     /// </summary>
-    private List<Delivery> Match(IReadOnlyList<ChangeEvent> changes, int start, ulong endLsn, out int end)
+    private List<Delivery> Match(SubscriptionIndex<RealtimeChannel> channels, IReadOnlyList<ChangeEvent> changes, int start, ulong endLsn, out int end)
     {
         var matches = _matches;
         var candidates = _candidates;
@@ -275,7 +289,7 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         {
             var change = changes[i];
             candidates.Clear();
-            hub.Subscriptions.Lookup(change.Schema, change.Table, candidates);
+            channels.Lookup(change.Schema, change.Table, candidates);
             if (candidates.Count == 0)
             {
                 continue;
@@ -373,6 +387,12 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 
         return hidden;
     }
+
+    /// <summary>
+    /// Whom a routing pass is for: every registered channel (live), or channels rejoining together, each from its own
+    /// <see cref="RealtimeChannel.DeliverAfter"/> (a replay from the history).
+    /// </summary>
+    private readonly record struct Audience(SubscriptionIndex<RealtimeChannel> Channels, bool IsReplay);
 
     /// <param name="Select">The bindings' column list (null: every column).</param>
     /// <param name="SelectKey">The same as one string, "" for every column.</param>

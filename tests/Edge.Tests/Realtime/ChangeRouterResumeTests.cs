@@ -1,0 +1,112 @@
+using MadBase.Edge.Realtime;
+using MadBase.Edge.Realtime.Delivery;
+using MadBase.Edge.Realtime.Routing;
+using MadBase.Edge.Replication;
+using MadBase.Protocol.Phoenix;
+
+namespace MadBase.Edge.Tests.Realtime;
+
+/// <summary>
+/// Rejoins served by the router in process: channels rejoining together from different positions each get exactly the
+/// held changes after their own position, in order, from one replay pass whose frames they share, then live changes.
+/// </summary>
+[Trait("Kind", "InProcess")]
+public sealed class ChangeRouterResumeTests : IResumeListener, IAsyncDisposable
+{
+    private const string Topic = "realtime:todos";
+    private const string Insert = """{"event":"INSERT","schema":"public","table":"todos"}""";
+
+    private readonly SlotAcknowledger _acks = new(handOffIsChangeBus: false);
+    private readonly ChangeFeed _feed;
+    private readonly InProcessHub _realtime = new();
+    private readonly ChangeRouter _router;
+    private readonly List<RealtimeChannel> _gaps = [];
+
+    public ChangeRouterResumeTests()
+    {
+        _feed = new ChangeFeed(_acks);
+        _router = _realtime.Router(_feed, _realtime.EmptyCatalog());
+        _realtime.Replication.SetFirstStreamedAfter(100); // the history starts after 100
+    }
+
+    [Fact]
+    public async Task Resume_ChannelsFromDifferentPositions_EachGetsWhatItMissedOnce_SharedFrames_ThenLive()
+    {
+        await _router.StartAsync(TestContext.Current.CancellationToken);
+        await RouteAsync(200, 1, 2);
+        await RouteAsync(300, 3);
+        await RouteAsync(400, 4);
+
+        var fromStart = _realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
+        var afterFirst = _realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
+        var afterThird = _realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
+        var taken = new Dictionary<RealtimeChannel, List<byte[]>> { [fromStart] = [], [afterFirst] = [], [afterThird] = [] };
+        foreach (var (channel, from) in new[] { (fromStart, ChangePosition.After(100)), (afterFirst, new ChangePosition(200, 0)), (afterThird, ChangePosition.After(300)) })
+        {
+            Assert.True(_realtime.Hub.ResumeRequests.Writer.TryWrite(new ResumeRequest(channel, from, this)));
+        }
+
+        await WaitForAsync(taken, fromStart, 4);
+        await WaitForAsync(taken, afterFirst, 3);
+        await WaitForAsync(taken, afterThird, 1);
+        await RouteAsync(500, 5); // live: registered after the replay
+        await WaitForAsync(taken, fromStart, 5);
+        await WaitForAsync(taken, afterFirst, 4);
+        await WaitForAsync(taken, afterThird, 2);
+
+        Assert.Equal([1, 2, 3, 4, 5], Ids(taken[fromStart]));
+        Assert.Equal([2, 3, 4, 5], Ids(taken[afterFirst]));
+        Assert.Equal([4, 5], Ids(taken[afterThird]));
+        Assert.Same(taken[fromStart][3], taken[afterThird][0]); // change 4: one frame for every rejoining channel
+        Assert.Empty(_gaps);
+    }
+
+    void IResumeListener.OnResumeGap(RealtimeChannel channel) => _gaps.Add(channel);
+
+    public ValueTask DisposeAsync() => _realtime.DisposeAsync();
+
+    private static int[] Ids(List<byte[]> frames) =>
+        [.. frames.Select(frame => int.Parse(System.Text.RegularExpressions.Regex.Match(Encoding.UTF8.GetString(frame), "\"id\":(\\d+)}").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
+
+    private static async Task WaitForAsync(Dictionary<RealtimeChannel, List<byte[]>> taken, RealtimeChannel channel, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            taken[channel].AddRange(InProcessHub.Take(channel));
+            if (taken[channel].Count >= count)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{taken[channel].Count} of {count} frames");
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private async Task RouteAsync(ulong endLsn, params int[] ids)
+    {
+        Assert.True(_acks.Accept(endLsn));
+        var transaction = new ChangeTransaction(endLsn, DateTimeOffset.UnixEpoch, [.. ids.Select(id => Change(endLsn, id))]);
+        await _feed.WriteAsync(transaction, TestContext.Current.CancellationToken);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (_acks.HandedOffThrough < endLsn)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"transaction {endLsn} was never reported routed");
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static ChangeEvent Change(ulong endLsn, int id) => new()
+    {
+        Schema = "public",
+        Table = "todos",
+        Kind = ChangeKind.Insert,
+        CommitTimestamp = DateTimeOffset.UnixEpoch,
+        CommitEndLsn = endLsn,
+        Columns = [new ChangeColumn("id", "int4", 23, IsKey: true)],
+        Record = [new ChangeValue(ChangeValueKind.Text, id.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+        OldRecord = [],
+        DataJson = Encoding.UTF8.GetBytes($$$"""{"schema":"public","table":"todos","type":"INSERT","record":{"id":{{{id}}}}}"""),
+    };
+}
