@@ -12,7 +12,7 @@ public sealed class StartupPagesTests
     public void ParseReadOnlyMapping_ExecutableCode_Range()
     {
         var range = StartupPages.ParseReadOnlyMapping("556f46013000-556f46b5c000 r-xp 00a00000 08:01 1234   " + Exe, Exe);
-        Assert.Equal(((nint)0x556f46013000, (nuint)(0x556f46b5c000 - 0x556f46013000)), range);
+        Assert.Equal((unchecked((nint)0x556f46013000L), (nuint)(0x556f46b5c000L - 0x556f46013000L)), range);
     }
 
     [Fact]
