@@ -7,9 +7,13 @@ namespace MadBase.Edge.Database;
 /// queries use, so Native AOT links no more of Npgsql than that (the full <see cref="NpgsqlDataSourceBuilder"/> roots
 /// every type mapping it knows: ranges, multiranges, System.Text.Json, geometry, …; docs/footprint.md has the bytes).
 /// What the slim builder always has: the basic types (numbers, text and name, bool, uuid, bytea, dates and times, json
-/// and jsonb as text, oid/xid, pg_lsn). Added: arrays (text[] and bigint[] parameters, name[] and text[] columns),
-/// the extra conversions (an int4 read as long and the like), TLS (<c>SSL Mode</c> in MADBASE_DATABASE_URL) and
-/// GSS/Kerberos authentication, which the full builder offers and a deployment may rely on.
+/// and jsonb as text, oid/xid, pg_lsn). Added: arrays (text[] and bigint[] parameters, name[] and text[] columns) and
+/// TLS (<c>sslmode</c> in MADBASE_DATABASE_URL). Not added: the extra conversions (every column is read as its own
+/// type; the slim builder also puts them before the basic types, so an untyped string parameter became a bit
+/// string), GSS/Kerberos authentication (undocumented here, and linked it loaded libkrb5 and friends at the first
+/// connection). Type loading is off: Npgsql's catalog query on each data source's first connection took 25–30 ms of
+/// the start (and again for each replication session's connection), and every value this server sends or reads is a
+/// built-in type (user columns go through <c>::text</c>; pgoutput has its own catalog, ReplicationCatalog).
 /// </summary>
 internal static class EdgeDataSource
 {
@@ -17,5 +21,6 @@ internal static class EdgeDataSource
         new NpgsqlSlimDataSourceBuilder(connectionString)
             .EnableArrays()
             .EnableTransportSecurity()
+            .ConfigureTypeLoading(types => types.EnableTypeLoading(false))
             .Build();
 }
