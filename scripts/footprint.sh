@@ -26,3 +26,11 @@ size=$(stat -c %s "$bin")
 rss=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
 printf 'binary size: %s bytes (%.1f MiB)\nstart -> ready: %s ms (includes curl polling every 10 ms)\nidle RSS after start: %s KiB (%.1f MiB)\n' \
   "$size" "$(awk "BEGIN{print $size/1048576}")" "$ready" "$rss" "$(awk "BEGIN{print $rss/1024}")"
+# The idle trimmer's first quiet spell (two quiet 5 s checks after the busy start) gives back the executable's pages
+# only starting needed (src/Edge/Hosting/StartupPages.cs); FOOTPRINT_QUIET_WAIT=0 skips this second reading.
+wait_quiet=${FOOTPRINT_QUIET_WAIT:-18}
+if [ "$wait_quiet" != 0 ]; then
+  sleep "$wait_quiet"
+  rss=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
+  printf 'idle RSS after the first quiet spell (ready + %s s): %s KiB (%.1f MiB)\n' "$((wait_quiet + 2))" "$rss" "$(awk "BEGIN{print $rss/1024}")"
+fi

@@ -26,7 +26,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting Slot = new("MADBASE_SLOT", "madbase_slot", "permanent logical replication slot");
     public static readonly EdgeSetting ShutdownTimeout = new("MADBASE_SHUTDOWN_TIMEOUT", "10", "seconds to finish in-flight requests after SIGTERM");
     public static readonly EdgeSetting UploadExpiry = new("MADBASE_UPLOAD_EXPIRY", "86400", "seconds a resumable upload stays resumable (Upload-Expires)");
-    public static readonly EdgeSetting IdleTrimInterval = new("MADBASE_IDLE_TRIM_INTERVAL", "5", "seconds between idle checks; a quiet server with uncollected garbage gets one compacting GC (0: off)");
+    public static readonly EdgeSetting IdleTrimInterval = new("MADBASE_IDLE_TRIM_INTERVAL", "5", "seconds between idle checks; a quiet server with uncollected garbage gets one compacting GC, and the first quiet spell after start gives back the executable's startup-only pages (0: off)");
     public static readonly EdgeSetting UploadSweepInterval = new("MADBASE_UPLOAD_SWEEP_INTERVAL", "60", "seconds between sweeps deleting expired uploads' scratch and multipart parts");
     public static readonly EdgeSetting S3PartSize = new("MADBASE_S3_PART_SIZE", "8388608", "bytes per S3 multipart part of resumable uploads (5 MiB to 5 GiB)");
     public static readonly EdgeSetting S3PartsInFlight = new("MADBASE_S3_PARTS_IN_FLIGHT", "3", "S3 parts uploaded concurrently per upload (1-16)");

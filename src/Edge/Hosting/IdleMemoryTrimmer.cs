@@ -12,7 +12,8 @@ namespace MadBase.Edge.Hosting;
 /// intervals in a row (under <see cref="QuietBytes"/> each), if the GC holds more than <see cref="SlackBytes"/> beyond
 /// the live heap, it runs one aggressive (compacting, decommitting) collection. The same idea as the JVM's periodic
 /// G1 collections of idle processes (JEP 346); a busy server is never touched, and a quiet one is collected once per
-/// burst, not repeatedly.
+/// burst, not repeatedly. The first quiet spell after start also gives back the executable's pages only starting
+/// needed (<see cref="StartupPages"/>).
 /// </summary>
 internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
 {
@@ -29,6 +30,7 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
     private ITimer? _timer;
     private long _allocatedAtLastCheck;
     private int _quietChecks;
+    private bool _startupPagesReleased;
 
     public IdleMemoryTrimmer(EdgeOptions options, TimeProvider time, EdgeMetrics metrics, ILoggerFactory loggers)
     {
@@ -87,6 +89,14 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
         if (!IsQuiet(sinceLast, ref _quietChecks))
         {
             return; // a busy server pays only for the allocation counter
+        }
+
+        if (!_startupPagesReleased)
+        {
+            // The first quiet spell after start: what only starting needed can go (once; later bursts use the code
+            // that serves requests, which a page-out would only make them read back).
+            _startupPagesReleased = true;
+            Log.StartupPagesReleased(_logger, StartupPages.PageOut() / 1024 / 1024);
         }
 
         var memory = GC.GetGCMemoryInfo();

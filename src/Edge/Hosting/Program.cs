@@ -12,7 +12,6 @@ using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
 using MadBase.Edge.Tus;
 using Microsoft.AspNetCore.Connections;
-using Npgsql;
 
 namespace MadBase.Edge.Hosting;
 
@@ -92,7 +91,7 @@ internal static class Program
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new Jwt(options.JwtSecret, TimeProvider.System));
         services.AddSingleton(options.ApiKeys);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(options.DatabaseConnectionString).Build());
+        services.AddSingleton(_ => EdgeDataSource.Create(options.DatabaseConnectionString));
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<Readiness>();
         services.AddSingleton<Migrator>();

@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(1008, LogLevel.Debug, "Quiet with garbage held: compacting collection took committed memory from {BeforeMiB} MiB to {AfterMiB} MiB")]
     public static partial void IdleMemoryTrimmed(ILogger logger, long beforeMiB, long afterMiB);
+
+    [LoggerMessage(1009, LogLevel.Debug, "Quiet after start: advised page-out of {MiB} MiB of the executable's read-only mappings")]
+    public static partial void StartupPagesReleased(ILogger logger, long mib);
 }

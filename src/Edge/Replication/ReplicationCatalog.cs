@@ -11,8 +11,10 @@ namespace MadBase.Edge.Replication;
 /// </summary>
 internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
 {
+    // typcategory and typdelim are PostgreSQL's one-byte "char", which Npgsql knows only from its type loading (off:
+    // EdgeDataSource); as text they are built-in.
     private const string TypeQuery = """
-        select t.oid, t.typname, b.typname as base_name, b.typcategory, coalesce(b.typelem, 0) as typelem, t.typdelim
+        select t.oid, t.typname, b.typname as base_name, b.typcategory::text, coalesce(b.typelem, 0) as typelem, t.typdelim::text
         from pg_type t
         join pg_type b on b.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
         """;
@@ -92,8 +94,8 @@ internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            AddType(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetChar(3),
-                reader.GetFieldValue<uint>(4), reader.GetChar(5));
+            AddType(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)[0],
+                reader.GetFieldValue<uint>(4), reader.GetString(5)[0]);
         }
     }
 

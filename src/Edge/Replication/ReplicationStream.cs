@@ -127,7 +127,8 @@ internal sealed class ReplicationStream(
         }
 
         await catalog.LoadTypesAsync(stoppingToken);
-        await using var replication = new LogicalReplicationConnection(ReplicationConnectionString());
+        await using var replicationSource = ReplicationConnections.CreateDataSource(ReplicationConnectionString());
+        await using var replication = ReplicationConnections.Create(replicationSource);
         await replication.Open(stoppingToken);
         replication.WalReceiverStatusInterval = s_statusInterval;
 
@@ -282,16 +283,15 @@ internal sealed class ReplicationStream(
 
     /// <summary>Pins the walsender's output formats (docs/protocol/pgoutput.md §Pinned output formats): the JSON
     /// conversion depends on them.</summary>
-    private string ReplicationConnectionString()
+    private NpgsqlConnectionStringBuilder ReplicationConnectionString()
     {
-        var builder = new NpgsqlConnectionStringBuilder(options.DatabaseConnectionString)
+        return new NpgsqlConnectionStringBuilder(options.DatabaseConnectionString)
         {
             Timezone = "UTC",
             Options = "-c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1 -c bytea_output=hex",
             ApplicationName = "madbase-edge-replication",
             ReadBufferSize = 256 * 1024, // Fewer, larger socket reads while a burst of XLogData streams in.
         };
-        return builder.ConnectionString;
     }
 
     private async Task<bool> TryLockSlotAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
