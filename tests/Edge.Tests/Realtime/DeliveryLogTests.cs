@@ -291,24 +291,6 @@ public sealed class DeliveryLogTests : IOutboundOverflowHandler, IChangeGapHandl
         Assert.Equal(new[] { 0, 1, 2, 4, 5 }, b.ReadAll());
     }
 
-    [Fact]
-    public async Task Builder_AfterForget_DoesNotReuseThePreviousTransactionsArray()
-    {
-        var log = NewLog(maxBytes: 1 << 20);
-        var a = NewReader(log);
-        var builder = new LogRecipientsBuilder();
-        builder.Add(a.Cursor, a.Channel, builder.AddFrame(Frame(1)));
-        var first = builder.Build(new ChangePosition(1, 0));
-        builder.Forget();
-        builder.Add(a.Cursor, a.Channel, builder.AddFrame(Frame(2)));
-        var second = builder.Build(new ChangePosition(2, 0));
-
-        Assert.NotSame(first.Recipients, second.Recipients);
-        await log.AppendAsync(first, TestContext.Current.CancellationToken);
-        await log.AppendAsync(second, TestContext.Current.CancellationToken);
-        Assert.Equal(new[] { 1, 2 }, a.ReadAll());
-    }
-
     private DeliveryLog NewLog(long maxBytes, TimeSpan? maxAge = null) =>
         _log = new DeliveryLog(new DeliveryLogOptions(maxBytes, maxAge ?? TimeSpan.FromMinutes(5), s_stall), _time, _overruns, _waits);
 

@@ -6,7 +6,9 @@ namespace MadBase.Edge.Realtime.Delivery;
 /// Collects one change's frames and recipients for the router and makes its <see cref="LogEntry"/>. When the
 /// recipients (socket, channel, frame slot) are the same as the previous change's, that change's array is reused, so a
 /// burst of one table to N subscribers allocates per change only its frames, not N recipients (see
-/// <see cref="LogEntry"/>). Not thread-safe: the router's scratch.
+/// <see cref="LogEntry"/>). The last array is kept across transactions too: at steady fan-out every transaction is
+/// one change to the same 10,000 channels (240 KB a change otherwise); what it pins is one array of channels until the
+/// audience changes. Not thread-safe: the router's scratch.
 /// </summary>
 internal sealed class LogRecipientsBuilder
 {
@@ -46,13 +48,6 @@ internal sealed class LogRecipientsBuilder
     {
         _recipients.Clear();
         _frames.Clear();
-    }
-
-    /// <summary>Also lets go of the previous change's recipients (between transactions: they pin channels).</summary>
-    public void Forget()
-    {
-        Clear();
-        _previous = null;
     }
 
     private static bool SameAs(ReadOnlySpan<LogRecipient> recipients, LogRecipient[] previous)

@@ -140,7 +140,6 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
         finally
         {
             ReleaseScratch(); // also after a failed attempt: the retry starts from empty scratch
-            _recipients.Forget();
         }
     }
 
