@@ -159,7 +159,8 @@ internal sealed partial class ChangeRouter(ChangeFeed feed, RealtimeHub hub, Rls
 
     /// <summary>
     /// Appends changes [<paramref name="start"/>, <paramref name="end"/>) in commit order: each change's database
-    /// broadcast (realtime.send or send_binary), then its postgres_changes; moves <see cref="_nextChange"/> past each.
+    /// broadcast (realtime.send or send_binary; not on a <paramref name="replay"/>), then its postgres_changes; moves
+    /// <see cref="_nextChange"/> past each.
     /// </summary>
     private async Task<int> AppendAsync(ChangeTransaction transaction, int start, int end, bool replay, List<Delivery> matches, HashSet<int>? hidden,
         ReadOnlyMemory<byte>?[]? projected, CancellationToken cancellationToken)
