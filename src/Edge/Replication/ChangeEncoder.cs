@@ -25,6 +25,7 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
     public const string UnauthorizedError = "Error 401: Unauthorized";
 
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Lock _bufferGate = new();
 
     // Column lists are shared by every event of a relation until its next Relation message (a new RelationInfo).
     private readonly ConditionalWeakTable<RelationInfo, ChangeColumn[]> _columns = [];
@@ -167,24 +168,8 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
         int fieldLimit,
         bool[]? mask)
     {
-        lock (_buffer) // one buffer: the router encodes, and so do the change log and the cluster publisher on the hand-off task
-        {
-            return WriteData(schema, table, kind, commitTimestamp, columns, record, oldRecord, error, fieldLimit, mask);
-        }
-    }
-
-    private byte[] WriteData(
-        string schema,
-        string table,
-        ChangeKind kind,
-        DateTimeOffset commitTimestamp,
-        IReadOnlyList<ChangeColumn> columns,
-        IReadOnlyList<ChangeValue> record,
-        IReadOnlyList<ChangeValue> oldRecord,
-        string? error,
-        int fieldLimit,
-        bool[]? mask)
-    {
+        // One buffer: the router encodes, and so do the change log and the cluster publisher on the hand-off task.
+        using var bufferInUse = _bufferGate.EnterScope();
         var hasKey = error is null;
         _buffer.ResetWrittenCount();
         using (var json = new Utf8JsonWriter(_buffer))

@@ -10,6 +10,9 @@ internal readonly record struct ChangePosition(ulong CommitLsn, int Index) : ICo
     /// <summary>Before every change.</summary>
     public static ChangePosition None => default;
 
+    /// <summary>Before the first change of the transaction that ends at <paramref name="commitLsn"/>.</summary>
+    public static ChangePosition Before(ulong commitLsn) => new(commitLsn, -1);
+
     /// <summary>After the last change of the transaction that ends at <paramref name="commitLsn"/>.</summary>
     public static ChangePosition After(ulong commitLsn) => new(commitLsn, int.MaxValue);
 

@@ -107,6 +107,27 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
         }
     }
 
+    /// <summary>
+    /// Where a rejoin by commit time starts: just before the first held transaction committed at or after
+    /// <paramref name="since"/> (everything held from there on is sent: at least once), or after the newest held one.
+    /// Check <see cref="CoversSince"/> first.
+    /// </summary>
+    public ChangePosition StartOf(DateTimeOffset since)
+    {
+        var last = ChangePosition.After((ulong)Math.Max(Volatile.Read(ref _floor), 0));
+        foreach (var held in _transactions)
+        {
+            if (held.Transaction.CommitTimestamp >= since)
+            {
+                return ChangePosition.Before(held.Transaction.EndLsn);
+            }
+
+            last = ChangePosition.After(held.Transaction.EndLsn);
+        }
+
+        return last;
+    }
+
     /// <summary>The held transactions with changes after <paramref name="position"/>, oldest first.</summary>
     public IEnumerable<ChangeTransaction> After(ChangePosition position)
     {

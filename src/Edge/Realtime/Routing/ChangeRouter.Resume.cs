@@ -44,18 +44,15 @@ internal sealed partial class ChangeRouter
                 continue;
             }
 
-            if (request.Since is not null)
-            {
-                await ResumeAsync(request, cancellationToken); // by commit time: its own pass
-            }
-            else if (!hub.History.Covers(request.From))
+            if (request.Since is { } since ? !hub.History.CoversSince(since) : !hub.History.Covers(request.From))
             {
                 Gap(request, "the history no longer holds that position");
                 GoLive(request.Channel, request.From);
             }
             else
             {
-                together.Add(request);
+                // By commit time: from the first held transaction committed then, and never before its own position.
+                together.Add(request.Since is { } at ? request with { From = ChangePosition.Max(request.From, hub.History.StartOf(at)) } : request);
             }
         }
 
@@ -64,10 +61,10 @@ internal sealed partial class ChangeRouter
     }
 
     /// <summary>
-    /// Rejoins from positions the history covers, replayed in one pass as live changes are routed: each held change
-    /// goes to every rejoining channel still before it, through the same filters and RLS, with frames and recipients
-    /// shared as live (a thousand clients rejoining after the same outage get one frame per change, not a thousand).
-    /// Then each is registered for live changes.
+    /// Rejoins from positions the history covers (a <c>since</c> is turned into one), replayed in one pass as live
+    /// changes are routed: each held change goes to every rejoining channel still before it, through the same filters
+    /// and RLS, with frames and recipients shared as live (a thousand clients rejoining after the same outage get one
+    /// frame per change, not a thousand). Then each is registered for live changes.
     /// </summary>
     private async Task ResumeTogetherAsync(List<ResumeRequest> requests, CancellationToken cancellationToken)
     {
@@ -101,37 +98,6 @@ internal sealed partial class ChangeRouter
         }
     }
 
-    /// <summary>
-    /// Sends <paramref name="request"/>'s channel the changes committed at or after its <c>since</c>, then registers
-    /// it: the history holds everything routed so far and the router routes nothing meanwhile, so live delivery picks
-    /// up exactly after it.
-    /// </summary>
-    private async Task ResumeAsync(ResumeRequest request, CancellationToken cancellationToken)
-    {
-        var channel = request.Channel;
-        var from = request.From;
-        if (!hub.History.CoversSince(request.Since!.Value))
-        {
-            Gap(request, "the history no longer holds that position");
-        }
-        else
-        {
-            try
-            {
-                var sent = await ReplayAsync(channel, from, request.Since, cancellationToken);
-                hub.Metrics.Resumed.Increment();
-                hub.Metrics.ResumeReplayed.Add(sent);
-                Log.ChannelResumed(hub.Logger, channel.Topic, from.ToString(), 1, sent);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                Gap(request, ex.Message); // what was sent is in order; the client refetches the rest
-            }
-        }
-
-        GoLive(channel, from);
-    }
-
     /// <summary>Registers a channel for live changes after what its replay covered (or, after a gap, after now).</summary>
     private void GoLive(RealtimeChannel channel, ChangePosition from)
     {
@@ -148,84 +114,5 @@ internal sealed partial class ChangeRouter
         hub.Metrics.ResumeGaps.Increment();
         Log.ResumeGap(hub.Logger, request.Channel.Topic, request.From.ToString(), reason);
         request.Listener.OnResumeGap(request.Channel);
-    }
-
-    /// <summary>
-    /// The held changes after <paramref name="from"/> (committed at or after <paramref name="since"/>, when given) that the
-    /// channel's bindings and RLS let through, as log entries for its socket alone.
-    /// </summary>
-    private async Task<int> ReplayAsync(RealtimeChannel channel, ChangePosition from, DateTimeOffset? since, CancellationToken cancellationToken)
-    {
-        if (channel.Cursor is not { } reader)
-        {
-            return 0;
-        }
-
-        var sent = 0;
-        var matches = new List<Delivery>();
-        foreach (var transaction in hub.History.After(from).ToList())
-        {
-            if (transaction.CommitTimestamp < since)
-            {
-                continue;
-            }
-
-            matches.Clear();
-            for (var i = 0; i < transaction.Changes.Count; i++)
-            {
-                if (new ChangePosition(transaction.EndLsn, i) <= from)
-                {
-                    continue;
-                }
-
-                var first = matches.Count; // this change's deliveries: one per distinct select list, as live
-                foreach (var binding in channel.Bindings)
-                {
-                    if (!binding.Matches(transaction.Changes[i]))
-                    {
-                        continue;
-                    }
-
-                    var at = matches.FindIndex(first, d => d.SelectKey == binding.SelectKey);
-                    if (at < 0)
-                    {
-                        matches.Add(new Delivery(i, channel, binding.IdAsArray, binding.Select, binding.SelectKey));
-                    }
-                    else
-                    {
-                        matches[at] = matches[at] with { Ids = [.. matches[at].Ids, binding.Id] };
-                    }
-                }
-            }
-
-            if (matches.Count == 0)
-            {
-                continue;
-            }
-
-            var hidden = await AuthorizeAsync(transaction.Changes, matches, cancellationToken);
-            var projected = await ProjectAsync(transaction.Changes, matches, hidden, cancellationToken);
-            for (var m = 0; m < matches.Count; m++)
-            {
-                if (hidden is not null && hidden.Contains(m))
-                {
-                    hub.Metrics.DroppedByRls.Increment();
-                    continue;
-                }
-
-                var change = transaction.Changes[matches[m].ChangeIndex];
-                var frame = PhoenixFrames.PostgresChange(channel.Version, channel.Topic, matches[m].Ids, (projected?[m] ?? change.DataJson).Span).Bytes;
-                if (!hub.History.KeepsEncoded(transaction))
-                {
-                    change.ReleaseDataJson(); // as when it was routed: a transaction over the bound is held as values
-                }
-
-                var entry = new LogEntry(new ChangePosition(transaction.EndLsn, matches[m].ChangeIndex), [new LogDelivery(reader, channel, frame)]);
-                await hub.DeliveryLog.AppendAsync(entry, cancellationToken);
-                sent++;
-            }
-        }
-
-        return sent;
     }
 }
