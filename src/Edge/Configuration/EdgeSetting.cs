@@ -40,7 +40,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting RealtimeMaxMessageBytes = new("MADBASE_REALTIME_MAX_MESSAGE_BYTES", "1048576", "largest client message; above it the socket closes with 1009");
     public static readonly EdgeSetting RealtimeOutboundQueue = new("MADBASE_REALTIME_OUTBOUND_QUEUE", "4096", "frames queued for one client before new ones are dropped");
     public static readonly EdgeSetting RealtimeOutboundGraceMs = new("MADBASE_REALTIME_OUTBOUND_GRACE_MS", "5000", "how long a client's queue may stay full before a 1008 close");
-    public static readonly EdgeSetting RealtimeLogBytes = new("MADBASE_REALTIME_LOG_BYTES", "33554432", "bytes the postgres_changes delivery log may hold; a larger burst waits for readers that keep reading");
+    public static readonly EdgeSetting RealtimeLogBytes = new("MADBASE_REALTIME_LOG_BYTES", "8388608", "bytes the postgres_changes delivery log may hold; a larger burst waits for readers that keep reading");
     public static readonly EdgeSetting RealtimeLogAgeMs = new("MADBASE_REALTIME_LOG_AGE_MS", "30000", "how long the delivery log keeps changes every recipient has read");
     public static readonly EdgeSetting RealtimeResumeWindow = new("MADBASE_REALTIME_RESUME_WINDOW", "120", "seconds a postgres_changes channel whose socket dropped is remembered so a rejoin resumes without a gap (0: off)");
     public static readonly EdgeSetting RealtimeResumeBytes = new("MADBASE_REALTIME_RESUME_BYTES", "33554432", "bytes of committed changes kept to resume rejoining channels from");

@@ -41,7 +41,7 @@ internal sealed partial class RealtimeHub : IDisposable
         Fanout = new TopicFanout(Topics);
         Limits = new WebSocketLimits(options.MaxMessageBytes, options.OutboundQueueCapacity, options.OutboundFullGrace);
         DeliveryLog = new DeliveryLog(new DeliveryLogOptions(options.LogMaxBytes, options.LogMaxAge, options.OutboundFullGrace), time, Metrics.LogOverruns, Metrics.LogWaits,
-            new LogTurnoverCollector(options.LogMaxBytes, Metrics.LogCollections));
+            new LogTurnoverCollector(LogTurnoverCollector.BytesPerCollection(options.LogMaxBytes), Metrics.LogCollections));
         edgeMetrics.Gauge("madbase_realtime_log_bytes", "Bytes held by the postgres_changes delivery log (frames and bookkeeping).", () => DeliveryLog.Bytes);
         edgeMetrics.Gauge("madbase_realtime_log_entries", "Changes held by the postgres_changes delivery log.", () => DeliveryLog.Count);
         History = new ChangeHistory(options.ResumeWindow, options.ResumeBytes, time);

@@ -29,6 +29,8 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
 
     // Column lists are shared by every event of a relation until its next Relation message (a new RelationInfo).
     private readonly ConditionalWeakTable<RelationInfo, ChangeColumn[]> _columns = [];
+    private ChangeSource? _lastSource;
+    private Utf8JsonWriter? _json; // reused under _bufferGate, as the buffer is
 
     /// <summary>The change with everything its JSON needs, fixed now (columns, the old key, TOAST, the key check); the JSON itself is written on first use.</summary>
     public ChangeEvent Encode(PendingChange change, DateTimeOffset commitTimestamp, ulong endLsn)
@@ -45,19 +47,11 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
         }
 
         var hasKey = change.Kind == ChangeKind.Truncate || catalog.HasPrimaryKey(relation.Id);
-        return new ChangeEvent
-        {
-            Schema = relation.Namespace,
-            Table = relation.Name,
-            Kind = change.Kind,
-            CommitTimestamp = commitTimestamp,
-            CommitEndLsn = endLsn,
-            Columns = columns,
-            Record = record,
-            OldRecord = oldRecord,
-            PayloadError = hasKey ? null : NoPrimaryKeyError,
-            Encoder = this, // the JSON is written on first use (ChangeEvent.DataJson)
-        };
+        // The JSON is written on first use (ChangeEvent.DataJson). One reference read and written: under a race the
+        // worst is a source not shared.
+        var source = _lastSource = ChangeSource.Reuse(_lastSource, relation.Namespace, relation.Name, columns, commitTimestamp, endLsn,
+            hasKey ? null : NoPrimaryKeyError, this);
+        return new ChangeEvent { Source = source, Kind = change.Kind, Record = record, OldRecord = oldRecord };
     }
 
     /// <summary>The <c>data</c> JSON every subscriber of <paramref name="change"/> shares (<see cref="ChangeEvent.DataJson"/>).</summary>
@@ -172,79 +166,81 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
         using var bufferInUse = _bufferGate.EnterScope();
         var hasKey = error is null;
         _buffer.ResetWrittenCount();
-        using (var json = new Utf8JsonWriter(_buffer))
+        var json = _json ??= new Utf8JsonWriter(_buffer);
+        json.Reset(_buffer);
+        json.WriteStartObject();
+        json.WriteString("schema"u8, schema);
+        json.WriteString("table"u8, table);
+        if (hasKey)
         {
-            json.WriteStartObject();
-            json.WriteString("schema"u8, schema);
-            json.WriteString("table"u8, table);
-            if (hasKey)
-            {
-                json.WriteString("commit_timestamp"u8, commitTimestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                json.WriteNull("commit_timestamp"u8);
-            }
-
-            json.WriteString("type"u8, kind switch
-            {
-                ChangeKind.Insert => "INSERT",
-                ChangeKind.Update => "UPDATE",
-                ChangeKind.Delete => "DELETE",
-                _ => "TRUNCATE",
-            });
-
-            json.WriteStartArray("columns"u8);
-            if (hasKey)
-            {
-                for (var i = 0; i < columns.Count; i++)
-                {
-                    if (mask is not null && !mask[i])
-                    {
-                        continue;
-                    }
-
-                    var column = columns[i];
-                    json.WriteStartObject();
-                    json.WriteString("name"u8, column.Name);
-                    json.WriteString("type"u8, column.TypeName);
-                    json.WriteEndObject();
-                }
-            }
-
-            json.WriteEndArray();
-            if (kind is ChangeKind.Insert or ChangeKind.Update)
-            {
-                json.WritePropertyName("record"u8);
-                WriteRecord(json, columns, record, hasKey, fieldLimit, mask);
-            }
-
-            if (kind is ChangeKind.Update or ChangeKind.Delete)
-            {
-                json.WritePropertyName("old_record"u8);
-                WriteRecord(json, columns, oldRecord, hasKey, fieldLimit, mask);
-            }
-
-            WriteUnchangedToast(json, columns, record, mask);
-            if (error is not null)
-            {
-                json.WriteStartArray("errors"u8);
-                json.WriteStringValue(error);
-                json.WriteEndArray();
-            }
-            else if (fieldLimit != int.MaxValue)
-            {
-                json.WriteStartArray("errors"u8);
-                json.WriteStringValue("Error 413: Payload Too Large");
-                json.WriteEndArray();
-            }
-            else
-            {
-                json.WriteNull("errors"u8);
-            }
-
-            json.WriteEndObject();
+            Span<byte> at = stackalloc byte[32];
+            commitTimestamp.UtcDateTime.TryFormat(at, out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+            json.WriteString("commit_timestamp"u8, at[..written]);
         }
+        else
+        {
+            json.WriteNull("commit_timestamp"u8);
+        }
+
+        json.WriteString("type"u8, kind switch
+        {
+            ChangeKind.Insert => "INSERT",
+            ChangeKind.Update => "UPDATE",
+            ChangeKind.Delete => "DELETE",
+            _ => "TRUNCATE",
+        });
+
+        json.WriteStartArray("columns"u8);
+        if (hasKey)
+        {
+            for (var i = 0; i < columns.Count; i++)
+            {
+                if (mask is not null && !mask[i])
+                {
+                    continue;
+                }
+
+                var column = columns[i];
+                json.WriteStartObject();
+                json.WriteString("name"u8, column.Name);
+                json.WriteString("type"u8, column.TypeName);
+                json.WriteEndObject();
+            }
+        }
+
+        json.WriteEndArray();
+        if (kind is ChangeKind.Insert or ChangeKind.Update)
+        {
+            json.WritePropertyName("record"u8);
+            WriteRecord(json, columns, record, hasKey, fieldLimit, mask);
+        }
+
+        if (kind is ChangeKind.Update or ChangeKind.Delete)
+        {
+            json.WritePropertyName("old_record"u8);
+            WriteRecord(json, columns, oldRecord, hasKey, fieldLimit, mask);
+        }
+
+        WriteUnchangedToast(json, columns, record, mask);
+        if (error is not null)
+        {
+            json.WriteStartArray("errors"u8);
+            json.WriteStringValue(error);
+            json.WriteEndArray();
+        }
+        else if (fieldLimit != int.MaxValue)
+        {
+            json.WriteStartArray("errors"u8);
+            json.WriteStringValue("Error 413: Payload Too Large");
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteNull("errors"u8);
+        }
+
+        json.WriteEndObject();
+        json.Flush();
 
         return _buffer.WrittenSpan.ToArray();
     }
@@ -258,6 +254,18 @@ internal sealed class ChangeEncoder(ReplicationCatalog catalog)
             {
                 if (mask is not null && !mask[i])
                 {
+                    continue;
+                }
+
+                if (fieldLimit == int.MaxValue && values is RowValues packed && packed.KindAt(i) == ChangeValueKind.Text)
+                {
+                    json.WritePropertyName(columns[i].Name);
+                    var type = catalog.GetType(columns[i].TypeOid);
+                    if (!PgTextJsonWriter.TryWriteUtf8(json, packed.Utf8At(i), type))
+                    {
+                        PgTextJsonWriter.Write(json, packed[i].Text!, type, catalog);
+                    }
+
                     continue;
                 }
 

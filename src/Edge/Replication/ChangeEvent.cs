@@ -20,18 +20,10 @@ internal sealed class ChangeEvent
 {
     private byte[]? _dataJson;
 
-    public required string Schema { get; init; }
-
-    public required string Table { get; init; }
+    /// <summary>What this change shares with the other rows of its relation in its transaction.</summary>
+    public required ChangeSource Source { get; init; }
 
     public required ChangeKind Kind { get; init; }
-
-    public required DateTimeOffset CommitTimestamp { get; init; }
-
-    /// <summary>The transaction's <c>Commit.end_lsn</c>: the position acknowledged once it is handed off.</summary>
-    public required ulong CommitEndLsn { get; init; }
-
-    public required IReadOnlyList<ChangeColumn> Columns { get; init; }
 
     /// <summary>New values by column index (INSERT, UPDATE); empty for DELETE and TRUNCATE.</summary>
     public required IReadOnlyList<ChangeValue> Record { get; init; }
@@ -39,11 +31,22 @@ internal sealed class ChangeEvent
     /// <summary>Old values by column index (UPDATE, DELETE): the identity columns, or all with REPLICA IDENTITY FULL.</summary>
     public required IReadOnlyList<ChangeValue> OldRecord { get; init; }
 
+    public string Schema => Source.Schema;
+
+    public string Table => Source.Table;
+
+    public DateTimeOffset CommitTimestamp => Source.CommitTimestamp;
+
+    /// <summary>The transaction's <c>Commit.end_lsn</c>: the position acknowledged once it is handed off.</summary>
+    public ulong CommitEndLsn => Source.CommitEndLsn;
+
+    public IReadOnlyList<ChangeColumn> Columns => Source.Columns;
+
     /// <summary>Upstream's payload error for every subscriber (a table without a primary key), or null.</summary>
-    public string? PayloadError { get; init; }
+    public string? PayloadError => Source.PayloadError;
 
     /// <summary>Encodes <see cref="DataJson"/> on first use; null when it was given whole (cluster mode: the bus carries it).</summary>
-    public ChangeEncoder? Encoder { get; init; }
+    public ChangeEncoder? Encoder => Source.Encoder;
 
     public ReadOnlyMemory<byte> DataJson
     {

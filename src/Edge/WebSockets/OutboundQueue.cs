@@ -299,7 +299,13 @@ internal sealed class OutboundQueue
     /// <summary>Gives a batch array back (cleared, so the frames' buffers are not kept alive) for reuse.</summary>
     public void Return(OutboundFrame[] batch, int count)
     {
-        if (batch.Length == 0 || batch.Length > KeptArrayLength)
+        if (batch.Length > KeptArrayLength)
+        {
+            OutboundBatches.Recycle(batch, count); // a backlog's batch: shared, not kept by this socket
+            return;
+        }
+
+        if (batch.Length == 0)
         {
             return;
         }

@@ -120,12 +120,8 @@ public sealed class ChangeMessagesTests
             var kind = (ChangeKind)(i % 3);
             changes[i] = new ChangeEvent
             {
-                Schema = "public",
-                Table = "items",
+                Source = new ChangeSource("public", "items", s_columns, at, endLsn, PayloadError: null, Encoder: null),
                 Kind = kind,
-                CommitTimestamp = at,
-                CommitEndLsn = endLsn,
-                Columns = s_columns,
                 Record = kind == ChangeKind.Delete ? [] : [ChangeValue.FromText(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), ChangeValue.FromText("é ✓ " + i), ChangeValue.Null],
                 OldRecord = kind == ChangeKind.Insert ? [] : [ChangeValue.FromText("1"), ChangeValue.Absent, ChangeValue.UnchangedToast],
                 DataJson = Encoding.UTF8.GetBytes($"{{\"n\":{i},\"pad\":\"{new string('x', dataBytes)}\"}}"),

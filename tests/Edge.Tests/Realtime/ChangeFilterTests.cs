@@ -68,12 +68,8 @@ public sealed class ChangeFilterTests
     {
         var change = new ChangeEvent
         {
-            Schema = "public",
-            Table = "todos",
+            Source = new ChangeSource("public", "todos", s_columns, DateTimeOffset.UnixEpoch, 1, PayloadError: null, Encoder: null),
             Kind = ChangeKind.Delete,
-            CommitTimestamp = DateTimeOffset.UnixEpoch,
-            CommitEndLsn = 1,
-            Columns = s_columns,
             Record = [],
             OldRecord = [ChangeValue.FromText("1"), ChangeValue.FromText("b1")],
             DataJson = ReadOnlyMemory<byte>.Empty,
@@ -157,12 +153,8 @@ public sealed class ChangeFilterTests
 
     private static ChangeEvent Change(ChangeKind kind, ChangeValue[] record) => new()
     {
-        Schema = "public",
-        Table = "todos",
+        Source = new ChangeSource("public", "todos", s_columns, DateTimeOffset.UnixEpoch, 1, PayloadError: null, Encoder: null),
         Kind = kind,
-        CommitTimestamp = DateTimeOffset.UnixEpoch,
-        CommitEndLsn = 1,
-        Columns = s_columns,
         Record = record,
         OldRecord = [],
         DataJson = ReadOnlyMemory<byte>.Empty,

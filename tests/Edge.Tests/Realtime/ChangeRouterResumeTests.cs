@@ -99,12 +99,8 @@ public sealed class ChangeRouterResumeTests : IResumeListener, IAsyncDisposable
 
     private static ChangeEvent Change(ulong endLsn, int id) => new()
     {
-        Schema = "public",
-        Table = "todos",
+        Source = new ChangeSource("public", "todos", [new ChangeColumn("id", "int4", 23, IsKey: true)], DateTimeOffset.UnixEpoch, endLsn, PayloadError: null, Encoder: null),
         Kind = ChangeKind.Insert,
-        CommitTimestamp = DateTimeOffset.UnixEpoch,
-        CommitEndLsn = endLsn,
-        Columns = [new ChangeColumn("id", "int4", 23, IsKey: true)],
         Record = [new ChangeValue(ChangeValueKind.Text, id.ToString(System.Globalization.CultureInfo.InvariantCulture))],
         OldRecord = [],
         DataJson = Encoding.UTF8.GetBytes($$$"""{"schema":"public","table":"todos","type":"INSERT","record":{"id":{{{id}}}}}"""),

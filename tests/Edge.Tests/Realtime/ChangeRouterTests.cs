@@ -129,12 +129,8 @@ public sealed class ChangeRouterTests : IAsyncDisposable
 
     private static ChangeEvent Change(string table, ChangeKind kind, int id = 1) => new()
     {
-        Schema = "public",
-        Table = table,
+        Source = new ChangeSource("public", table, [new ChangeColumn("id", "int4", 23, IsKey: true)], DateTimeOffset.UnixEpoch, 0, PayloadError: null, Encoder: null),
         Kind = kind,
-        CommitTimestamp = DateTimeOffset.UnixEpoch,
-        CommitEndLsn = 0,
-        Columns = [new ChangeColumn("id", "int4", 23, IsKey: true)],
         Record = [new ChangeValue(ChangeValueKind.Text, id.ToString(System.Globalization.CultureInfo.InvariantCulture))],
         OldRecord = [],
         DataJson = Encoding.UTF8.GetBytes($$$"""{"schema":"public","table":"{{{table}}}","type":"{{{kind}}}","record":{"id":{{{id}}}}}"""),
@@ -142,12 +138,8 @@ public sealed class ChangeRouterTests : IAsyncDisposable
 
     private static ChangeEvent Stamped(ChangeEvent change, ulong endLsn) => new()
     {
-        Schema = change.Schema,
-        Table = change.Table,
+        Source = new ChangeSource(change.Schema, change.Table, change.Columns, change.CommitTimestamp, endLsn, PayloadError: null, Encoder: null),
         Kind = change.Kind,
-        CommitTimestamp = change.CommitTimestamp,
-        CommitEndLsn = endLsn,
-        Columns = change.Columns,
         Record = change.Record,
         OldRecord = change.OldRecord,
         DataJson = change.DataJson,

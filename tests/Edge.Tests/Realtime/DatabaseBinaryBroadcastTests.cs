@@ -50,12 +50,8 @@ public sealed class DatabaseBinaryBroadcastTests
 
     private static ChangeEvent Row(string? payload, string? binary) => new()
     {
-        Schema = "realtime",
-        Table = "messages",
+        Source = new ChangeSource("realtime", "messages", s_columns, DateTimeOffset.UnixEpoch, 1, PayloadError: null, Encoder: null),
         Kind = ChangeKind.Insert,
-        CommitTimestamp = DateTimeOffset.UnixEpoch,
-        CommitEndLsn = 1,
-        Columns = s_columns,
         Record = [Value("room-1"), Value("broadcast"), Value(payload), Value("bytes"), Value("t"), Value("9f1c"), Value(binary)],
         OldRecord = [],
         DataJson = "{}"u8.ToArray(),

@@ -53,12 +53,8 @@ public sealed class DatabaseBroadcastTests
 
     private static ChangeEvent Messages(ChangeKind kind, string topic, string extension, string? payload, string? eventName, string isPrivate, string id, string schema = "realtime", string table = "messages") => new()
     {
-        Schema = schema,
-        Table = table,
+        Source = new ChangeSource(schema, table, s_columns, DateTimeOffset.UnixEpoch, 1, PayloadError: null, Encoder: null),
         Kind = kind,
-        CommitTimestamp = DateTimeOffset.UnixEpoch,
-        CommitEndLsn = 1,
-        Columns = s_columns,
         Record =
         [
             Value(topic), Value(extension), Value(payload), Value(eventName), Value(isPrivate),

@@ -133,12 +133,8 @@ public sealed class ResumeStateTests
     private static ChangeTransaction Transaction(ulong endLsn, int bytes) =>
         new(endLsn, DateTimeOffset.UnixEpoch, [new ChangeEvent
         {
-            Schema = "public",
-            Table = "t",
+            Source = new ChangeSource("public", "t", [], DateTimeOffset.UnixEpoch, endLsn, PayloadError: null, Encoder: null),
             Kind = ChangeKind.Insert,
-            CommitTimestamp = DateTimeOffset.UnixEpoch,
-            CommitEndLsn = endLsn,
-            Columns = [],
             Record = [],
             OldRecord = [],
             DataJson = new byte[bytes],

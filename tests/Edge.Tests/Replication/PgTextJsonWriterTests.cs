@@ -72,6 +72,37 @@ public sealed class PgTextJsonWriterTests : IAsyncLifetime
         Assert.True(
             JsonElement.DeepEquals(JsonDocument.Parse(expected).RootElement, actual),
             $"{expression}: text '{text}' → {System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan)}, to_jsonb gives {expected}");
+
+        // The encoder's path from the packed UTF-8 value writes the same bytes, or declines and writes nothing.
+        var fromUtf8 = new ArrayBufferWriter<byte>();
+        bool written;
+        await using (var json = new Utf8JsonWriter(fromUtf8))
+        {
+            written = PgTextJsonWriter.TryWriteUtf8(json, System.Text.Encoding.UTF8.GetBytes(text), _catalog.GetType(oid));
+        }
+
+        if (written)
+        {
+            Assert.Equal(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), System.Text.Encoding.UTF8.GetString(fromUtf8.WrittenSpan));
+        }
+        else
+        {
+            Assert.Equal(0, fromUtf8.WrittenCount);
+        }
+    }
+
+    [Fact]
+    public void TryWriteUtf8_InvalidUtf8_DeclinesAndWritesNothing()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        bool written;
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            written = PgTextJsonWriter.TryWriteUtf8(json, [0x61, 0xFF, 0x62], new PgTypeDescriptor(25, "text", JsonValueStyle.String, 0, ','));
+        }
+
+        Assert.False(written);
+        Assert.Equal(0, buffer.WrittenCount);
     }
 
     [Theory]
@@ -85,6 +116,9 @@ public sealed class PgTextJsonWriterTests : IAsyncLifetime
     [InlineData("NaN", false)]
     [InlineData("-Infinity", false)]
     [InlineData("", false)]
-    public void IsJsonNumber_Text_MatchesJsonGrammar(string text, bool expected) =>
+    public void IsJsonNumber_Text_MatchesJsonGrammar(string text, bool expected)
+    {
         Assert.Equal(expected, PgTextJsonWriter.IsJsonNumber(text));
+        Assert.Equal(expected, PgTextJsonWriter.IsJsonNumber(System.Text.Encoding.UTF8.GetBytes(text)));
+    }
 }

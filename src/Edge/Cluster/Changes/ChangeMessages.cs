@@ -110,6 +110,7 @@ internal static class ChangeMessages
 
         var columnSets = new List<ChangeColumn[]>();
         var changes = new ChangeEvent[count];
+        ChangeSource? source = null;
         for (var i = 0; i < count; i++)
         {
             var schema = SharedText(reader.String());
@@ -121,14 +122,11 @@ internal static class ChangeMessages
             }
 
             var columns = ReadColumns(ref reader, columnSets);
+            source = ChangeSource.Reuse(source, schema, table, columns, last.CommitTimestamp, last.EndLsn, payloadError: null, encoder: null);
             changes[i] = new ChangeEvent
             {
-                Schema = schema,
-                Table = table,
+                Source = source,
                 Kind = kind,
-                CommitTimestamp = last.CommitTimestamp,
-                CommitEndLsn = last.EndLsn,
-                Columns = columns,
                 Record = ReadValues(ref reader, chunk.Length),
                 OldRecord = ReadValues(ref reader, chunk.Length),
                 DataJson = reader.Bytes().ToArray(),

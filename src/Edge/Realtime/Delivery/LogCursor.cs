@@ -239,7 +239,7 @@ internal sealed class LogCursor : ISharedFrameSource
 
             if (count == batch.Length)
             {
-                Array.Resize(ref batch, Math.Max(16, batch.Length * 2));
+                OutboundBatches.Grow(ref batch, count);
             }
 
             var frame = entry.Frames[recipient.Frame];
