@@ -3,7 +3,7 @@
 # time (all of them when TARGET is unset). Installs afl++ (Debian) and the SharpFuzz.CommandLine tool when missing,
 # builds tests/Fuzz into .madbase/fuzz/bin, instruments MadBase.Protocol.dll and madbase-edge.dll there (never the
 # AOT binary or the test builds), runs afl-fuzz from the seed corpus tests/Fuzz/corpus/TARGET, then prints per target
-# executions, corpus paths, edge coverage, crashes and hangs, and replays every crash (`madbase-fuzz TARGET FILE`).
+# executions, corpus paths, edge coverage, crashes and hangs, and replays every crash on the uninstrumented build.
 # FUZZ_EXECS ends a target after that many executions (afl-fuzz -E); FUZZ_SECONDS still caps its time.
 # Findings stay in .madbase/fuzz/findings/TARGET; exit 1 when any target has a crash or hang.
 set -euo pipefail
@@ -51,7 +51,9 @@ for target in $targets; do
     "$(field execs_per_sec)" "$(field corpus_count)" "$(field bitmap_cvg)" "$crashes" "$hangs")
   summary+=("$line")
   if [ "${crashes:-0}" != 0 ]; then
-    dotnet "$bin/MadBase.Fuzz.dll" "$target" "$out/default/crashes" | grep -v '^   at' || true
+    # Replayed on the build before instrumentation: instrumented code outside afl-fuzz has no coverage map to write
+    # to and dies with an AccessViolationException that hides the finding.
+    dotnet "tests/Fuzz/bin/Release/net10.0/MadBase.Fuzz.dll" "$target" "$out/default/crashes" | grep -v '^   at' || true
   fi
   [ "${crashes:-0}" = 0 ] && [ "${hangs:-0}" = 0 ] || status=1
 done

@@ -55,8 +55,11 @@ internal sealed class TusConcat
             ProtocolException.Throw(TusError.InvalidUploadConcat, "Invalid Upload-Concat: expected 'partial' or 'final;<url> <url> ...'");
         }
 
+        // Counted first so the array is allocated once at its size: a header of many short URLs otherwise cost a list's
+        // growth and a copy on top of the strings (found by the tus fuzz target's allocation budget).
         var list = headerValue[FinalPrefix.Length..];
-        var urls = new List<string>();
+        var urls = new string[list.Count(' ') + 1];
+        var next = 0;
         foreach (var range in list.Split(' '))
         {
             var url = list[range];
@@ -65,10 +68,10 @@ internal sealed class TusConcat
                 ProtocolException.Throw(TusError.InvalidUploadConcat, "Invalid Upload-Concat: partial upload URLs are visible ASCII separated by one space");
             }
 
-            urls.Add(url.ToString());
+            urls[next++] = url.ToString();
         }
 
-        return new TusConcat(TusConcatKind.Final, [.. urls]);
+        return new TusConcat(TusConcatKind.Final, urls);
     }
 
     public string Format() => Kind == TusConcatKind.Partial ? PartialToken : FinalPrefix + string.Join(' ', _partialUploads);
