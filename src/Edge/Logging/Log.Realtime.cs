@@ -54,6 +54,9 @@ internal static partial class Log
     [LoggerMessage(3015, LogLevel.Warning, "realtime.messages policy check for {Topic} as {Role} ({Check}) failed: {Reason}; treated as denied")]
     public static partial void ChannelPolicyFailed(ILogger logger, string topic, string role, string check, string reason);
 
+    [LoggerMessage(3027, LogLevel.Warning, "Could not check the filter columns of a postgres_changes binding on {Table} as {Role}: {Reason}; the client is not told at join (such a filter still never fires)")]
+    public static partial void FilterColumnCheckFailed(ILogger logger, string table, string role, string reason);
+
     [LoggerMessage(3016, LogLevel.Warning, "Could not evaluate realtime.messages policies for {Topic}: {Reason}")]
     public static partial void ChannelAuthorizationUnavailable(ILogger logger, string topic, string reason);
 

@@ -26,11 +26,12 @@ internal sealed partial class RealtimeHub : IDisposable
     private PositionMark _catchUp = new(ChangePosition.None);
 
     public RealtimeHub(RealtimeOptions options, Jwt jwt, ApiKeys apiKeys, TimeProvider time, EdgeMetrics edgeMetrics, ILoggerFactory loggers, ChannelAuthorizer authorizer,
-        ReplayReader replays, ReplicationState replication)
+        FilterColumnCheck filterColumns, ReplayReader replays, ReplicationState replication)
     {
         Options = options;
         ReplicationStatus = replication;
         Authorizer = authorizer;
+        FilterColumns = filterColumns;
         Replays = replays;
         Jwt = jwt;
         ApiKeys = apiKeys;
@@ -76,6 +77,9 @@ internal sealed partial class RealtimeHub : IDisposable
 
     /// <summary>Evaluates private channels' <c>realtime.messages</c> policies.</summary>
     public ChannelAuthorizer Authorizer { get; }
+
+    /// <summary>Tells a joining channel about filters on columns its role may not read (upstream refuses those).</summary>
+    public FilterColumnCheck FilterColumns { get; }
 
     /// <summary>Reads private channels' broadcast replays from <c>realtime.messages</c>.</summary>
     public ReplayReader Replays { get; }

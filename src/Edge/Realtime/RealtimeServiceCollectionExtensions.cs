@@ -16,6 +16,7 @@ internal static class RealtimeServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton<ChannelAuthorizer>();
+        services.AddSingleton<FilterColumnCheck>();
         services.AddSingleton<ReplayReader>();
         services.AddSingleton<RealtimeHub>();
         services.TryAddSingleton<ChangeFeed>();

@@ -161,6 +161,7 @@ internal sealed partial class RealtimeSession
         }
 
         channel.MarkLive(); // after the replies: its first change may now be written
+        CheckFilterColumns(channel);
         _hub.Metrics.Joins.Increment();
         Log.ChannelJoined(_hub.Logger, channel.Topic, channel.Claims.Role, joined.Bindings);
     }

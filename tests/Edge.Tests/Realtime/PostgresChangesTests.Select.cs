@@ -94,4 +94,29 @@ public sealed partial class PostgresChangesTests
         Assert.Equal(JsonValueKind.Null, all[2].GetProperty("errors").ValueKind);
         Assert.Empty(all[2].GetProperty("old").EnumerateObject());
     }
+
+    [Fact]
+    public async Task Join_FilterOnUnreadableOrMissingColumn_ToldAtJoin()
+    {
+        await using var ctx = await StartAsync("""
+            create table public.items (id bigint primary key, title text, secret text);
+            grant select (id, title) on public.items to authenticated;
+            """, "items");
+        var result = await ctx.RunScriptAsync("realtime-filter-columns.mjs", [], table: "items", userToken: Tokens.User(Guid.NewGuid()));
+
+        // Upstream refuses such a subscription ("invalid column for filter"): the channel stays joined and is told, once
+        // per column; the readable filter is not mentioned (and such a binding never fires: RlsMatrixTests).
+        Assert.Equal("SUBSCRIBED", result.GetProperty("join").GetString());
+        var errors = result.GetProperty("system").EnumerateArray()
+            .Where(m => m.GetProperty("status").GetString() == "error")
+            .Select(m => (m.GetProperty("extension").GetString(), m.GetProperty("message").GetString()))
+            .ToArray();
+        Assert.Equal(
+            [
+                ("postgres_changes", "Unable to subscribe to changes with given parameters: invalid column for filter secret"),
+                ("postgres_changes", "Unable to subscribe to changes with given parameters: invalid column for filter nosuch"),
+            ],
+            errors);
+    }
 }
+

@@ -5,9 +5,10 @@ namespace MadBase.Edge.Realtime.Routing;
 /// <summary>
 /// Filters on columns the subscriber's role may not SELECT (docs/protocol/realtime.md §Column selection and
 /// privileges): such a filter would tell the subscriber that a hidden column holds the value it guessed, even with
-/// the column left out of the payload. Upstream refuses the subscription ("invalid column for filter"); we check no
-/// column names at join, so a binding with such a filter simply never fires (its id is taken out of the delivery, and
-/// a delivery left without ids is dropped), for every change type, DELETE included.
+/// the column left out of the payload. Upstream refuses the subscription ("invalid column for filter"); the session
+/// tells the channel so at join (<c>RealtimeSession.FilterColumns</c>), and here a binding with such a filter never
+/// fires (its id is taken out of the delivery, and a delivery left without ids is dropped), for every change type,
+/// DELETE included, also when a grant is revoked after the join.
 /// </summary>
 internal sealed partial class ChangeRouter
 {

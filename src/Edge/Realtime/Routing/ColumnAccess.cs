@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MadBase.Edge.Database;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using Npgsql;
@@ -44,7 +45,7 @@ internal sealed class ColumnAccess(NpgsqlDataSource dataSource, RealtimeHub hub)
             """))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = role });
-            command.Parameters.Add(new NpgsqlParameter { Value = RlsProbe.QualifiedName(change.Schema, change.Table) });
+            command.Parameters.Add(new NpgsqlParameter { Value = SqlNames.QualifiedName(change.Schema, change.Table) });
             command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             try
             {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using MadBase.Edge.Auth;
+using MadBase.Edge.Database;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using Npgsql;
@@ -47,7 +48,7 @@ internal sealed class RlsProbe(NpgsqlDataSource dataSource, RealtimeHub hub)
             from pg_class c
             where c.oid = to_regclass($1)
             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = QualifiedName(change.Schema, change.Table) });
+        command.Parameters.Add(new NpgsqlParameter { Value = SqlNames.QualifiedName(change.Schema, change.Table) });
         command.Parameters.Add(new NpgsqlParameter { Value = keyOids.Select(o => (long)o).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var security = await reader.ReadAsync(cancellationToken)
@@ -141,9 +142,9 @@ internal sealed class RlsProbe(NpgsqlDataSource dataSource, RealtimeHub hub)
 
     private static string BuildProbeSql(string schema, string table, TableSecurity security)
     {
-        var columns = security.KeyColumns.Select(Quote).ToArray();
+        var columns = security.KeyColumns.Select(SqlNames.Quote).ToArray();
         var select = string.Join(", ", columns.Select(c => c + "::text"));
-        var from = QualifiedName(schema, table);
+        var from = SqlNames.QualifiedName(schema, table);
         if (columns.Length == 1)
         {
             return $"select {select} from {from} where {columns[0]} = any($1::text[]::{security.KeyTypes[0]}[])";
@@ -152,8 +153,4 @@ internal sealed class RlsProbe(NpgsqlDataSource dataSource, RealtimeHub hub)
         var arrays = string.Join(", ", security.KeyTypes.Select((type, i) => $"${i + 1}::text[]::{type}[]"));
         return $"select {select} from {from} where ({string.Join(", ", columns)}) in (select * from unnest({arrays}))";
     }
-
-    internal static string QualifiedName(string schema, string table) => Quote(schema) + "." + Quote(table);
-
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

@@ -1,0 +1,54 @@
+using MadBase.Edge.Database;
+using MadBase.Edge.Logging;
+using Npgsql;
+
+namespace MadBase.Edge.Realtime.Authorization;
+
+/// <summary>
+/// postgres_changes filters on columns the subscriber's role may not SELECT, or that do not exist, looked up once at
+/// join (docs/protocol/realtime.md §Column selection and privileges). Upstream refuses such a subscription ("invalid
+/// column for filter"); so does MadBase, by telling the channel at join. The router keeps the rule per change
+/// (<c>ChangeRouter.FilterPrivileges</c>): such a binding never fires, also when a grant is revoked after the join.
+/// </summary>
+internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILogger<FilterColumnCheck> logger)
+{
+    /// <summary>
+    /// Of <paramref name="columns"/>, those of table <paramref name="schema"/>.<paramref name="table"/> that
+    /// <paramref name="role"/> may not SELECT or that the table lacks, in their order; none when the table or the role
+    /// does not exist (a binding to no published table is told otherwise) or when the lookup fails (logged; the router
+    /// still never fires such a filter).
+    /// </summary>
+    public async Task<List<string>> UnreadableAsync(string role, string schema, string table, string[] columns, CancellationToken cancellationToken)
+    {
+        var unreadable = new List<string>();
+        try
+        {
+            await using var command = dataSource.CreateCommand(
+                """
+                select n.name
+                  from unnest($3::text[]) with ordinality as n(name, i)
+                  join pg_roles r on r.rolname = $1
+                 where to_regclass($2) is not null
+                   and not coalesce((select has_column_privilege(r.oid, a.attrelid, a.attnum, 'SELECT')
+                                       from pg_attribute a
+                                      where a.attrelid = to_regclass($2) and a.attname = n.name and a.attnum > 0
+                                        and not a.attisdropped), false)
+                 order by n.i
+                """);
+            command.Parameters.Add(new NpgsqlParameter { Value = role });
+            command.Parameters.Add(new NpgsqlParameter { Value = SqlNames.QualifiedName(schema, table) });
+            command.Parameters.Add(new NpgsqlParameter { Value = columns, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                unreadable.Add(reader.GetString(0));
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            Log.FilterColumnCheckFailed(logger, schema + "." + table, role, ex.Message);
+        }
+
+        return unreadable;
+    }
+}
