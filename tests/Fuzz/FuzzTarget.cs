@@ -21,11 +21,12 @@ internal sealed record FuzzTarget(string Name, FuzzHarness Harness, long FixedAl
         }
     }
 
-    /// <summary>Bytes one run allocates on this thread (replay prints it).</summary>
+    /// <summary>Bytes one run allocates on this thread, less the harness's own (<see cref="HarnessAllocations"/>; replay prints it).</summary>
     public long Measure(ReadOnlySpan<byte> input)
     {
+        HarnessAllocations.Reset();
         var before = GC.GetAllocatedBytesForCurrentThread();
         Harness(input);
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return GC.GetAllocatedBytesForCurrentThread() - before - HarnessAllocations.Bytes;
     }
 }

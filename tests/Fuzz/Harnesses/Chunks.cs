@@ -12,7 +12,25 @@ internal sealed class Chunks : ReadOnlySequenceSegment<byte>
     }
 
     /// <summary><paramref name="data"/> cut into segments of <paramref name="chunkLength"/> bytes (the last may be shorter).</summary>
+    /// <remarks>The segments are the harness's own allocation (<see cref="HarnessAllocations"/>), not the codec's.</remarks>
     public static ReadOnlySequence<byte> Split(ReadOnlyMemory<byte> data, int chunkLength)
+    {
+        var begin = HarnessAllocations.Begin();
+        var sequence = SplitCore(data, chunkLength);
+        HarnessAllocations.End(begin);
+        return sequence;
+    }
+
+    /// <summary>A copy of <paramref name="data"/> cut as <see cref="Split(ReadOnlyMemory{byte}, int)"/> does; the copy is the harness's too.</summary>
+    public static ReadOnlySequence<byte> SplitCopy(ReadOnlySpan<byte> data, int chunkLength)
+    {
+        var begin = HarnessAllocations.Begin();
+        var sequence = SplitCore(data.ToArray(), chunkLength);
+        HarnessAllocations.End(begin);
+        return sequence;
+    }
+
+    private static ReadOnlySequence<byte> SplitCore(ReadOnlyMemory<byte> data, int chunkLength)
     {
         if (data.Length <= chunkLength)
         {

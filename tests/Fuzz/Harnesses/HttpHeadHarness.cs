@@ -23,7 +23,9 @@ internal static class HttpHeadHarness
             return;
         }
 
-        var bytes = input[1..].ToArray();
+        var copied = HarnessAllocations.Begin();
+        var bytes = input[1..].ToArray(); // the harness's copy, so both sequences can share it
+        HarnessAllocations.End(copied);
         var whole = new ReadOnlySequence<byte>(bytes);
         var split = Chunks.Split(bytes, 1 + (input[0] % 32));
 

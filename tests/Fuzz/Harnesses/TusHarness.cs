@@ -20,7 +20,9 @@ internal static class TusHarness
             return;
         }
 
-        var value = Encoding.Latin1.GetString(input[1..]);
+        var decoded = HarnessAllocations.Begin();
+        var value = Encoding.Latin1.GetString(input[1..]); // Kestrel's string of the header, not the codec's allocation
+        HarnessAllocations.End(decoded);
         try
         {
             switch (input[0] % 9)

@@ -78,7 +78,7 @@ internal static class WebSocketHarness
     private static bool ReadHeader(ReadOnlySpan<byte> stream, bool server, out WebSocketFrameHeader header, out int headerLength)
     {
         var window = stream[..Math.Min(stream.Length, WebSocketFrameDecoder.MaxHeaderLength)];
-        var split = Chunks.Split(window.ToArray(), 1);
+        var split = Chunks.SplitCopy(window, 1);
         Enum? spanError = null, sequenceError = null;
         bool spanDone = false, sequenceDone = false;
         WebSocketFrameHeader sequenceHeader = default;
