@@ -26,9 +26,10 @@ internal static class FailoverMode
         using SubscriberPool pool = Session.CreatePool(options, target, subscribers);
         options.RejectUnused();
         int killed = Array.IndexOf(target.Pids, killPid);
-        if (killed < 0 || target.Pids.Length < 2 || killAfter <= 0 || killAfter >= seconds)
+        if (killed < 0 || target.Pids.Length < 2 || subscribers < target.Pids.Length || killAfter <= 0 || killAfter >= seconds)
         {
-            throw new ArgumentException("--kill-pid must be one of several --pids, and 0 < --kill-after-seconds < --seconds.");
+            throw new ArgumentException(
+                "--kill-pid must be one of several --pids, --subscribers at least one per node, and 0 < --kill-after-seconds < --seconds.");
         }
 
         Session.OpenAll(pool, target, subscribers);
