@@ -44,8 +44,12 @@ internal sealed class Options
         [.. GetString(name, fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
 
-    public IPEndPoint GetEndpoint() =>
-        new(IPAddress.Parse(GetString("host", "127.0.0.1")), GetInt("port"));
+    /// <summary><c>--host</c> with <c>--port P</c>, or with <c>--ports P1,P2,…</c> (one endpoint per node of a cluster).</summary>
+    public IPEndPoint[] GetEndpoints()
+    {
+        var host = IPAddress.Parse(GetString("host", "127.0.0.1"));
+        return [.. GetDoubles("ports", GetString("port", "")).Select(p => new IPEndPoint(host, (int)p))];
+    }
 
     /// <summary>Throws for any option given on the command line that the mode never read (a typo, usually).</summary>
     public void RejectUnused()

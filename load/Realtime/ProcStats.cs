@@ -55,20 +55,20 @@ internal static class ProcStats
     public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
 
     /// <summary>
-    /// Waits, in 1 s samples, until processes other than <paramref name="serverPid"/> and this one use at most
+    /// Waits, in 1 s samples, until processes other than <paramref name="target"/>'s and this one use at most
     /// <paramref name="maxOtherPercent"/> of the machine, or <paramref name="budget"/> runs out. Returns the last
     /// sample's share. On a shared box this picks quieter windows for a repeated step without waiting forever.
     /// </summary>
-    public static double WaitForQuiet(int serverPid, double maxOtherPercent, TimeSpan budget)
+    public static double WaitForQuiet(Target target, double maxOtherPercent, TimeSpan budget)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double other;
         do
         {
-            double own0 = CpuSeconds(serverPid) + CpuSeconds(Environment.ProcessId);
+            double own0 = target.CpuSeconds() + CpuSeconds(Environment.ProcessId);
             var (busy0, total0) = MachineSeconds();
             Thread.Sleep(1000);
-            double own = CpuSeconds(serverPid) + CpuSeconds(Environment.ProcessId) - own0;
+            double own = target.CpuSeconds() + CpuSeconds(Environment.ProcessId) - own0;
             var (busy1, total1) = MachineSeconds();
             other = total1 > total0 ? Math.Max(0, busy1 - busy0 - own) / (total1 - total0) * 100 : 0;
         }

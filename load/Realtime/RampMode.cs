@@ -60,7 +60,7 @@ internal static class RampMode
                     break;
                 }
 
-                double quiet = ProcStats.WaitForQuiet(target.Pid, maxOther, TimeSpan.FromSeconds(20));
+                double quiet = ProcStats.WaitForQuiet(target, maxOther, TimeSpan.FromSeconds(20));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{target.Label}: repeating {rate:F0}/s: failed while other processes used {step.OtherBusyPercent:F0}% of the machine (now {quiet:F0}%)"));
             }

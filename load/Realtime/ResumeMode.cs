@@ -76,7 +76,7 @@ internal static class ResumeMode
         Thread.Sleep(settleMs);
 
         // 3. Everyone comes back.
-        double serverCpu0 = ProcStats.CpuSeconds(target.Pid);
+        double serverCpu0 = target.CpuSeconds();
         double clientCpu0 = ProcStats.CpuSeconds(Environment.ProcessId);
         var (busy0, total0) = ProcStats.MachineSeconds();
         long t0 = Clock.NowMicros();
@@ -98,7 +98,7 @@ internal static class ResumeMode
         long joined = Clock.NowMicros();
         publisher.Publish(1); // the live row: after the replay, never before it, never twice
         bool done = RowWait.Until(tracks, t => t.DoneMicros != 0, budget, TimeSpan.FromSeconds(30), "rejoin");
-        double serverCpu = ProcStats.CpuSeconds(target.Pid) - serverCpu0;
+        double serverCpu = target.CpuSeconds() - serverCpu0;
         double clientCpu = ProcStats.CpuSeconds(Environment.ProcessId) - clientCpu0;
         var (busy1, total1) = ProcStats.MachineSeconds();
         Session.EnsureServerAlive(target);

@@ -18,8 +18,8 @@ internal static class Session
         int pollMs = options.GetInt("poll-ms", 1);
         return receiver switch
         {
-            "epoll" when threads > 0 => new(target.Endpoint, target.Protocol, capacity, threads, pollMs),
-            "tasks" => new(target.Endpoint, target.Protocol, capacity, 0, pollMs),
+            "epoll" when threads > 0 => new(target.Endpoints, target.Protocol, capacity, threads, pollMs),
+            "tasks" => new(target.Endpoints, target.Protocol, capacity, 0, pollMs),
             _ => throw new ArgumentException("--receiver must be 'epoll' (with --recv-threads >= 1) or 'tasks'."),
         };
     }
@@ -41,9 +41,12 @@ internal static class Session
 
     public static void EnsureServerAlive(Target target)
     {
-        if (!ProcStats.IsAlive(target.Pid))
+        foreach (int pid in target.Pids)
         {
-            throw new InvalidOperationException($"{target.Label}: server process {target.Pid} is gone.");
+            if (!ProcStats.IsAlive(pid))
+            {
+                throw new InvalidOperationException($"{target.Label}: server process {pid} is gone.");
+            }
         }
     }
 }

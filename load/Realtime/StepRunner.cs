@@ -18,7 +18,7 @@ internal sealed class StepRunner(Target target, SubscriberPool pool, IPublisher 
         pool.SetAcceptFromSeq(publisher.NextSeq);
         pool.TakeLatency(); // discard anything recorded before this step
         ReceiveCounters before = pool.Counters;
-        double serverCpu0 = ProcStats.CpuSeconds(target.Pid);
+        double serverCpu0 = target.CpuSeconds();
         double clientCpu0 = ProcStats.CpuSeconds(Environment.ProcessId);
         var (busy0, total0) = ProcStats.MachineSeconds();
 
@@ -47,7 +47,7 @@ internal sealed class StepRunner(Target target, SubscriberPool pool, IPublisher 
         }
 
         ReceiveCounters after = pool.Counters;
-        double serverCpu = ProcStats.CpuSeconds(target.Pid) - serverCpu0;
+        double serverCpu = target.CpuSeconds() - serverCpu0;
         double clientCpu = ProcStats.CpuSeconds(Environment.ProcessId) - clientCpu0;
         var (busy1, total1) = ProcStats.MachineSeconds();
         HistogramBase latency = pool.TakeLatency();

@@ -7,7 +7,8 @@ namespace MadBase.Load.Realtime;
 
 /// <summary>
 /// Opens subscriber connections (one at a time, before load is applied), spreads them over the receivers, and
-/// keeps protocols with an application heartbeat alive (realtime-js sends one every 25 s; the server would close
+/// keeps protocols with an application heartbeat alive. Client <c>i</c> connects to endpoint <c>i % count</c> (one node
+/// of a cluster each, round-robin, as a load balancer spreading clients would) (realtime-js sends one every 25 s; the server would close
 /// quiet sockets after its idle timeout).
 /// </summary>
 internal sealed class SubscriberPool : IDisposable
@@ -15,7 +16,7 @@ internal sealed class SubscriberPool : IDisposable
     private static readonly TimeSpan s_heartbeatInterval = TimeSpan.FromSeconds(25);
     private static readonly TimeSpan s_handshakeTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly IPEndPoint _endpoint;
+    private readonly IPEndPoint[] _endpoints;
     private readonly ISubscriberProtocol _protocol;
     private readonly Subscriber?[] _subscribers;
     private readonly IReceiver[] _receivers;
@@ -23,9 +24,9 @@ internal sealed class SubscriberPool : IDisposable
     private int _count;
 
     /// <param name="receiveThreads">Epoll threads; 0 selects one async receive task per socket instead.</param>
-    public SubscriberPool(IPEndPoint endpoint, ISubscriberProtocol protocol, int capacity, int receiveThreads, int pollMs)
+    public SubscriberPool(IPEndPoint[] endpoints, ISubscriberProtocol protocol, int capacity, int receiveThreads, int pollMs)
     {
-        _endpoint = endpoint;
+        _endpoints = endpoints;
         _protocol = protocol;
         _subscribers = new Subscriber?[capacity];
         if (receiveThreads == 0)
@@ -142,7 +143,7 @@ internal sealed class SubscriberPool : IDisposable
 
     private void Connect(int client, RowTrack? track)
     {
-        var (socket, leftover) = WsHandshake.Connect(_endpoint, _protocol.SubscribePath(client), s_handshakeTimeout);
+        var (socket, leftover) = WsHandshake.Connect(_endpoints[client % _endpoints.Length], _protocol.SubscribePath(client), s_handshakeTimeout);
         var subscriber = new Subscriber(client, socket, leftover) { Track = track };
         subscriber.SubscribeSentMicros = Clock.NowMicros();
         if (_protocol.SubscribeFrame is { } subscribe)

@@ -2,18 +2,22 @@ using System.Net;
 
 namespace MadBase.Load.Realtime;
 
-/// <summary>The server under test: where it listens, its PID (for /proc), and how to subscribe and publish.</summary>
+/// <summary>
+/// The server under test: where it listens, its PID (for /proc), and how to subscribe and publish. A cluster is one
+/// target of several nodes (<c>--ports</c>, <c>--pids</c>): subscribers are spread over them round-robin, and its CPU
+/// is the sum of theirs.
+/// </summary>
 internal sealed class Target
 {
     private readonly string? _pgConnection;
     private readonly string _table;
 
-    private Target(string label, bool isMadBase, IPEndPoint endpoint, int pid, ISubscriberProtocol protocol, string? pgConnection, string table)
+    private Target(string label, bool isMadBase, IPEndPoint[] endpoints, int[] pids, ISubscriberProtocol protocol, string? pgConnection, string table)
     {
         Label = label;
         IsMadBase = isMadBase;
-        Endpoint = endpoint;
-        Pid = pid;
+        Endpoints = endpoints;
+        Pids = pids;
         Protocol = protocol;
         _pgConnection = pgConnection;
         _table = table;
@@ -23,35 +27,55 @@ internal sealed class Target
 
     public bool IsMadBase { get; }
 
-    public IPEndPoint Endpoint { get; }
+    /// <summary>The first node: the one a single-node target is, and where a peer publisher sends.</summary>
+    public IPEndPoint Endpoint => Endpoints[0];
 
-    public int Pid { get; }
+    /// <summary>Every node; client <c>i</c> connects to <c>Endpoints[i % Length]</c>.</summary>
+    public IPEndPoint[] Endpoints { get; }
+
+    /// <summary>The first node's PID (memory figures are per process).</summary>
+    public int Pid => Pids[0];
+
+    /// <summary>One PID per node, in the order of <see cref="Endpoints"/>.</summary>
+    public int[] Pids { get; }
+
+    /// <summary>CPU seconds of every node together.</summary>
+    public double CpuSeconds() => Pids.Sum(ProcStats.CpuSeconds);
 
     public ISubscriberProtocol Protocol { get; }
 
     /// <summary>
     /// <c>--server peer</c> (raw /sub + /pub broadcast) or <c>--server madbase</c> (Phoenix channel + postgres_changes,
-    /// with <c>--apikey</c> or <c>--jwt-secret</c>, and <c>--pg</c> when the mode publishes), <c>--port</c>, <c>--pid</c>, <c>--label</c>.
+    /// with <c>--apikey</c> or <c>--jwt-secret</c>, and <c>--pg</c> when the mode publishes), <c>--port</c> and <c>--pid</c>
+    /// (or, for several nodes, <c>--ports</c> and <c>--pids</c>, comma-separated, in the same order), <c>--label</c>.
     /// </summary>
     public static Target FromOptions(Options options, bool publishes)
     {
         string server = options.GetString("server");
-        IPEndPoint endpoint = options.GetEndpoint();
-        int pid = options.GetInt("pid");
-        if (!ProcStats.IsAlive(pid))
+        IPEndPoint[] endpoints = options.GetEndpoints();
+        int[] pids = [.. options.GetDoubles("pids", options.GetString("pid", "")).Select(p => (int)p)];
+        if (endpoints.Length == 0 || pids.Length != endpoints.Length)
         {
-            throw new ArgumentException($"--pid {pid}: no such process.");
+            throw new ArgumentException($"{endpoints.Length} port(s) and {pids.Length} pid(s): give --port and --pid, or as many --pids as --ports.");
+        }
+
+        foreach (int pid in pids)
+        {
+            if (!ProcStats.IsAlive(pid))
+            {
+                throw new ArgumentException($"--pid {pid}: no such process.");
+            }
         }
 
         string table = options.GetString("table", "ticks");
         return server switch
         {
-            "peer" => new Target(options.GetString("label", "peer"), false, endpoint, pid, new PeerProtocol(), null, table),
+            "peer" => new Target(options.GetString("label", "peer"), false, endpoints, pids, new PeerProtocol(), null, table),
             "madbase" => new Target(
                 options.GetString("label", "madbase"),
                 true,
-                endpoint,
-                pid,
+                endpoints,
+                pids,
                 new PhoenixProtocol(options.GetString("apikey", ""), Tokens(options), table),
                 options.GetString("pg", publishes ? null : ""),
                 table),
