@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MadBase.Edge.Database;
 using MadBase.Edge.Logging;
 using Npgsql;
@@ -10,16 +11,32 @@ namespace MadBase.Edge.Realtime.Authorization;
 /// column for filter"); so does MadBase, by telling the channel at join. The router keeps the rule per change
 /// (<c>ChangeRouter.FilterPrivileges</c>): such a binding never fires, also when a grant is revoked after the join.
 /// </summary>
+/// <remarks>
+/// Answers are kept for a few seconds per (role, table, columns), like the router's column privileges, so a reconnect
+/// storm of clients with the same filters asks PostgreSQL once, not once per client. At most
+/// <see cref="MaxKept"/> answers are kept (a client may name any columns); past that the cache starts over.
+/// </remarks>
 internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILogger<FilterColumnCheck> logger)
 {
+    private const int MaxKept = 1024;
+    private const long KeptMilliseconds = 5000;
+    private readonly ConcurrentDictionary<(string Role, string Schema, string Table, string Columns), (string[] Unreadable, long At)> _kept = new();
+
     /// <summary>
     /// Of <paramref name="columns"/>, those of table <paramref name="schema"/>.<paramref name="table"/> that
     /// <paramref name="role"/> may not SELECT or that the table lacks, in their order; none when the table or the role
     /// does not exist (a binding to no published table is told otherwise) or when the lookup fails (logged; the router
     /// still never fires such a filter).
     /// </summary>
-    public async Task<List<string>> UnreadableAsync(string role, string schema, string table, string[] columns, CancellationToken cancellationToken)
+    public async Task<string[]> UnreadableAsync(string role, string schema, string table, string[] columns, CancellationToken cancellationToken)
     {
+        var key = (role, schema, table, string.Join('\0', columns));
+        var now = Environment.TickCount64;
+        if (_kept.TryGetValue(key, out var kept) && now - kept.At < KeptMilliseconds)
+        {
+            return kept.Unreadable;
+        }
+
         var unreadable = new List<string>();
         try
         {
@@ -47,8 +64,16 @@ internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILogger<Fil
         catch (NpgsqlException ex)
         {
             Log.FilterColumnCheckFailed(logger, schema + "." + table, role, ex.Message);
+            return []; // not kept: the next join asks again
         }
 
-        return unreadable;
+        if (_kept.Count >= MaxKept)
+        {
+            _kept.Clear();
+        }
+
+        string[] answer = [.. unreadable];
+        _kept[key] = (answer, now);
+        return answer;
     }
 }
