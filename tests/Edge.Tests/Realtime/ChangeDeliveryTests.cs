@@ -24,9 +24,10 @@ public sealed partial class ChangeDeliveryTests
     [InlineData("kestrel")]
     public async Task Changes_50000RowTransactionTo4Subscribers_EveryRowOnceInCommitOrder(string transport)
     {
-        // Far below the transaction's frames, so the router must wait for the readers (recipients are shared by
-        // consecutive changes now, so a 4 MiB log could hold enough that fast readers never made it wait).
-        const int LogBytes = 1024 * 1024;
+        // Far below the transaction's frames, so the router must wait for the readers. A 1 MiB log (~5,000 rows) was
+        // once never filled in CI: four supabase-js clients on a busy machine read as fast as the router appended.
+        // 256 KiB is ~1,200 rows, a fortieth of the transaction.
+        const int LogBytes = 256 * 1024;
         var rows = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_BURST_ROWS"), out var r) ? r : 50_000;
         var clients = int.TryParse(Environment.GetEnvironmentVariable("MADBASE_TEST_BURST_CLIENTS"), out var c) ? c : 4;
         await using var ctx = await StartAsync(env =>
@@ -59,7 +60,7 @@ public sealed partial class ChangeDeliveryTests
 
         Assert.Matches(@"(?m)^madbase_realtime_log_overruns_total 0$", metrics);
 
-        // The transaction's frames (~10 MiB, shared by the 4 subscribers) did not fit the 1 MiB log: the router waited
+        // The transaction's frames (~10 MiB, shared by the 4 subscribers) did not fit the 256 KiB log: the router waited
         // for the readers instead of dropping, and the log stayed within its bound.
         Assert.Matches(@"(?m)^madbase_realtime_log_waits_total [1-9]", metrics);
         Assert.True(Gauge(metrics, "madbase_realtime_log_bytes") <= LogBytes + 4096, metrics);
