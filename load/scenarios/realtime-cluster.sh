@@ -53,17 +53,11 @@ out=$root/.madbase/load-cl
 driver=$root/load/bin/Release/net10.0/MadBase.Load
 secret=load-cl-load-cl-load-cl-load-cl-load-cl
 slot=load_cl
-PGBIN=/usr/lib/postgresql/15/bin
-psql() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+source load/scenarios/lib/postgres.sh
+source load/scenarios/lib/processes.sh
 
 node_pids=()
 nats_pid=""
-stop_pid() {
-  kill "$1" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 stop_all() {
   for pid in "${node_pids[@]}"; do stop_pid "$pid"; done
   node_pids=()
@@ -71,14 +65,10 @@ stop_all() {
   nats_pid=""
   for n in 1 2 3; do [ -d "$CGROUP/madbase-load-$n" ] && rmdir "$CGROUP/madbase-load-$n" 2>/dev/null || true; done
 }
-cleanup() { stop_all; scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true; }
+cleanup() { stop_all; pg_stop "$dir"; }
 trap cleanup EXIT
 
-need=$(( 10000 + 1024 ))
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
-  echo "realtime-cluster: open-file limit $(ulimit -n) < $need"; exit 1
-fi
+need_open_files $(( 10000 + 1024 )) realtime-cluster || exit 1
 [ -x "$BIN" ] || { echo "realtime-cluster: $BIN missing (make publish)"; exit 1; }
 [ -x "$NATS_BIN" ] || { echo "realtime-cluster: nats-server missing (apt-get install nats-server)"; exit 1; }
 case " $PHASES " in
@@ -95,10 +85,7 @@ dotnet build load/MadBase.Load.csproj -c Release -v q -nologo >"$root/.madbase/l
   || { tail -20 "$root/.madbase/load-cl-build.log"; exit 1; }
 
 rm -rf "$out"; mkdir -p "$out"
-scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true
-rm -rf "$dir"
-scripts/pg.sh start "$dir" "$PG_PORT" >/dev/null
-psql -c "alter system set fsync = $PG_FSYNC" -c "select pg_reload_conf()" >/dev/null
+pg_fresh "$dir" "$PG_PORT" "fsync=$PG_FSYNC"
 psql -c "create database load"
 psql -d load -c "create table ticks(id bigserial primary key, ts bigint not null, pad text)" \
   -c "grant select on ticks to public" \
@@ -164,10 +151,9 @@ leader_pid() { # the node whose /metrics says it reads the slot; waits up to 30 
   echo "no single slot leader after 30 s" >&2; return 1
 }
 
-drive() { # SECONDS LABEL MODE ARGS…: one bounded driver run; its output goes to the terminal and to results.txt
+drive_as() { # SECONDS LABEL MODE ARGS…: drive (lib/processes.sh), the run labelled LABEL in results.txt
   local limit=$1 label=$2; shift 2
-  timeout --kill-after=10 "$limit" "$driver" "$@" "${target[@]}" --label "$label" 2>&1 | tee -a "$out/results.txt"
-  return "${PIPESTATUS[0]}"
+  drive "$limit" "$@" --label "$label"
 }
 
 load_now() { uptime | sed 's/.*load/load/'; }
@@ -181,7 +167,7 @@ for phase in $PHASES; do
       for round in $(seq 1 "$HOP_ROUNDS"); do for nats in no yes; do
         fresh_slot; [ "$nats" = yes ] && start_nats
         start_nodes 1 "$nats" 0
-        drive $(( 240 + HOP_N / 25 )) "hop$round-nats-$nats" fanout --subscribers "$HOP_N" --rate "$HOP_RATE" \
+        drive_as $(( 240 + HOP_N / 25 )) "hop$round-nats-$nats" fanout --subscribers "$HOP_N" --rate "$HOP_RATE" \
           --seconds "$HOP_SECONDS" --warmup-seconds 2 --drain-seconds 60 || { echo "hop nats=$nats failed"; status=1; }
         stop_all
       done; done ;;
@@ -193,10 +179,10 @@ for phase in $PHASES; do
           fresh_slot; start_nats
           start_nodes "$count" yes "$CAP_PCT"
           if [ "$subs" -ge "$SATURATE_SUBS" ]; then
-            drive $(( 600 + subs / 10 )) "cap$CAP_PCT-x$count" fanout --subscribers "$subs" --rate "$SATURATE_RATE" \
+            drive_as $(( 600 + subs / 10 )) "cap$CAP_PCT-x$count" fanout --subscribers "$subs" --rate "$SATURATE_RATE" \
               --seconds 10 --warmup-seconds 1 --drain-seconds 240 || { echo "fixed load $subs x $count failed"; status=1; }
           else
-            drive $(( 900 + subs / 10 )) "cap$CAP_PCT-x$count" ramp --subscribers "$subs" --rates "$rates" \
+            drive_as $(( 900 + subs / 10 )) "cap$CAP_PCT-x$count" ramp --subscribers "$subs" --rates "$rates" \
               --step-seconds "$RAMP_STEP_SECONDS" --drain-seconds 30 --retries 1 || { echo "ramp $subs x $count failed"; status=1; }
           fi
           stop_all
@@ -207,7 +193,7 @@ for phase in $PHASES; do
       start_nodes 3 yes 0
       leader=$(leader_pid)
       echo "slot leader: pid $leader"
-      drive $(( 300 + FAILOVER_N / 10 )) failover failover --subscribers "$FAILOVER_N" --rate "$FAILOVER_RATE" \
+      drive_as $(( 300 + FAILOVER_N / 10 )) failover failover --subscribers "$FAILOVER_N" --rate "$FAILOVER_RATE" \
         --seconds "$FAILOVER_SECONDS" --kill-after-seconds "$FAILOVER_KILL_AFTER" --kill-pid "$leader" --timeout-seconds 120 \
         || { echo "failover: rows missing, repeated or out of order (see above)"; status=1; }
       for i in "${!node_pids[@]}"; do

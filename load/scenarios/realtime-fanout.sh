@@ -39,28 +39,14 @@ out=$root/.madbase/load-rt
 driver=$root/load/bin/Release/net10.0/MadBase.Load
 kestrel_dll=$root/load/peers/KestrelBroadcast/bin/Release/net10.0/KestrelBroadcast.dll
 secret=load-rt-load-rt-load-rt-load-rt-load-rt
-PGBIN=/usr/lib/postgresql/15/bin
-psql() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+source load/scenarios/lib/postgres.sh
+source load/scenarios/lib/processes.sh
 
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
-cleanup() { stop_server; scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true; }
+cleanup() { stop_server; pg_stop "$dir"; }
 trap cleanup EXIT
 
-# Client and server each hold one descriptor per connection (plus their own few hundred).
-need=$(( (IDLE_N > FANOUT_N ? IDLE_N : FANOUT_N) + 1024 ))
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
-  echo "realtime-fanout: open-file limit $(ulimit -n) < $need; lower IDLE_N/FANOUT_N or raise the hard limit"; exit 1
-fi
+need_open_files $(( (IDLE_N > FANOUT_N ? IDLE_N : FANOUT_N) + 1024 )) realtime-fanout \
+  "lower IDLE_N/FANOUT_N or raise the hard limit" || exit 1
 
 mkdir -p "$root/.madbase"
 echo "building the driver and the Kestrel peer; installing ws…"
@@ -74,10 +60,7 @@ case " $SERVERS " in
 esac
 
 rm -rf "$out"; mkdir -p "$out"
-scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true
-rm -rf "$dir"
-scripts/pg.sh start "$dir" "$PG_PORT" >/dev/null
-psql -c "alter system set fsync = $PG_FSYNC" -c "select pg_reload_conf()" >/dev/null
+pg_fresh "$dir" "$PG_PORT" "fsync=$PG_FSYNC"
 psql -c "create database load"
 # Readable by the subscribers' role (anon, created by the server's migrations later), as Supabase's default grants make
 # a public table: without it every change reaches them as upstream's "Error 401: Unauthorized" with no record.
@@ -90,15 +73,6 @@ apikey=""
 [ -x "$BIN" ] && apikey=$(MADBASE_JWT_SECRET=$secret "$BIN" token anon)
 idle_steps=$IDLE_N
 [ "$IDLE_N" -gt 1000 ] && idle_steps=1000,$IDLE_N
-
-wait_port() { # PORT PID LOG: until the port accepts connections, for at most 30 s
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { echo "server exited:"; tail -20 "$3"; return 1; }
-    sleep 0.1
-  done
-  echo "port $1 not open after 30 s"; tail -20 "$3"; return 1
-}
 
 start_server() { # NAME: starts it in the background, sets server_pid and the driver's target arguments
   local log=$out/$1.log
@@ -123,12 +97,6 @@ start_server() { # NAME: starts it in the background, sets server_pid and the dr
     *) echo "unknown server $1"; return 1 ;;
   esac
   target+=(--pid "$server_pid" --label "$1")
-}
-
-drive() { # SECONDS MODE ARGS…: one bounded driver run; its output goes to the terminal and to results.txt
-  local limit=$1; shift
-  timeout --kill-after=10 "$limit" "$driver" "$@" "${target[@]}" 2>&1 | tee -a "$out/results.txt"
-  return "${PIPESTATUS[0]}"
 }
 
 status=0

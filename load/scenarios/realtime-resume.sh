@@ -31,27 +31,14 @@ dir=$root/.madbase/pg-load-rs
 out=$root/.madbase/load-rs
 driver=$root/load/bin/Release/net10.0/MadBase.Load
 secret=load-rs-load-rs-load-rs-load-rs-load-rs
-PGBIN=/usr/lib/postgresql/15/bin
-psql() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+source load/scenarios/lib/postgres.sh
+source load/scenarios/lib/processes.sh
 
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
-cleanup() { stop_server; scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true; }
+cleanup() { stop_server; pg_stop "$dir"; }
 trap cleanup EXIT
 
-need=$(( (REPLAY_N > BURST_N ? REPLAY_N : BURST_N) + 1024 ))
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
-  echo "realtime-resume: open-file limit $(ulimit -n) < $need; lower REPLAY_N/BURST_N or raise the hard limit"; exit 1
-fi
+need_open_files $(( (REPLAY_N > BURST_N ? REPLAY_N : BURST_N) + 1024 )) realtime-resume \
+  "lower REPLAY_N/BURST_N or raise the hard limit" || exit 1
 
 mkdir -p "$root/.madbase"
 echo "building the driver…"
@@ -60,10 +47,7 @@ dotnet build load/MadBase.Load.csproj -c Release -v q -nologo >"$root/.madbase/l
 [ -x "$BIN" ] || { echo "realtime-resume: $BIN missing (make publish)"; exit 1; }
 
 rm -rf "$out"; mkdir -p "$out"
-scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true
-rm -rf "$dir"
-scripts/pg.sh start "$dir" "$PG_PORT" >/dev/null
-psql -c "alter system set fsync = $PG_FSYNC" -c "select pg_reload_conf()" >/dev/null
+pg_fresh "$dir" "$PG_PORT" "fsync=$PG_FSYNC"
 psql -c "create database load"
 # The API roles exist before the server's own migration would create them, so the table can be granted to them.
 psql -d load -c "create role anon nologin noinherit" -c "create role authenticated nologin noinherit" \
@@ -71,15 +55,6 @@ psql -d load -c "create role anon nologin noinherit" -c "create role authenticat
   -c "grant select on ticks to anon, authenticated" \
   -c "create publication madbase_pub for table ticks" >/dev/null
 pg_conn="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=load;Pooling=false"
-
-wait_port() { # PORT PID LOG: until the port accepts connections, for at most 30 s
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { echo "server exited:"; tail -20 "$3"; return 1; }
-    sleep 0.1
-  done
-  echo "port $1 not open after 30 s"; tail -20 "$3"; return 1
-}
 
 start_server() { # MODE: a fresh slot and resume state, then the server in the background
   local log=$out/madbase-$1.log
@@ -93,12 +68,6 @@ start_server() { # MODE: a fresh slot and resume state, then the server in the b
   server_pid=$!
   wait_port "$EDGE_PORT" "$server_pid" "$log"
   target=(--server madbase --port "$EDGE_PORT" --jwt-secret "$secret" --pg "$pg_conn" --pid "$server_pid" --label madbase)
-}
-
-drive() { # SECONDS MODE ARGS…: one bounded driver run; its output goes to the terminal and to results.txt
-  local limit=$1; shift
-  timeout --kill-after=10 "$limit" "$driver" "$@" "${target[@]}" 2>&1 | tee -a "$out/results.txt"
-  return "${PIPESTATUS[0]}"
 }
 
 status=0

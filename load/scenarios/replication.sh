@@ -9,19 +9,16 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 ROWS=${ROWS:-1000000}
 ROWS_PER_TX=${ROWS_PER_TX:-1000}
-PORT=${LOAD_PG_PORT:-24342}
+PG_PORT=${LOAD_PG_PORT:-24342}
 EDGE_PORT=${LOAD_EDGE_PORT:-24391}
 dir=$root/.madbase/pg-load
 bin=$root/artifacts/publish/madbase-edge
-PGBIN=/usr/lib/postgresql/15/bin
-psql() { "$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+source load/scenarios/lib/postgres.sh
 edge_pid=""
 cleanup() { [ -n "$edge_pid" ] && kill "$edge_pid" 2>/dev/null; wait 2>/dev/null || true; scripts/pg.sh stop "$dir" >/dev/null; }
 trap cleanup EXIT
 
-scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true
-rm -rf "$dir"
-scripts/pg.sh start "$dir" "$PORT" >/dev/null
+pg_fresh "$dir" "$PG_PORT"
 psql -c "create database load"
 psql -d load -c "create table bench(id bigint primary key, a int, b text, c timestamptz, d numeric)" \
   -c "create publication madbase_pub for table bench" \
@@ -46,14 +43,14 @@ now_ms() { date +%s%3N; }
 
 # pg_recvlogical: text pgoutput to /dev/null until the WAL position after the load.
 t0=$(now_ms)
-timeout 600 "$PGBIN/pg_recvlogical" -h 127.0.0.1 -p "$PORT" -U postgres -d load --slot load_recv --start \
+timeout 600 "$PGBIN/pg_recvlogical" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d load --slot load_recv --start \
   -o proto_version=1 -o publication_names=madbase_pub -f /dev/null --endpos="$endpos"
 recv_ms=$(( $(now_ms) - t0 ))
 
 # MadBase Edge: from process start until every row has been decoded, encoded and handed to the fan-out.
 t0=$(now_ms)
 MADBASE_JWT_SECRET=load-load-load-load-load-load-load-load MADBASE_LISTEN=http://127.0.0.1:$EDGE_PORT \
-MADBASE_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/load" MADBASE_SLOT=load_edge \
+MADBASE_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/load" MADBASE_SLOT=load_edge \
 MADBASE_STORAGE_DIR=$dir/storage MADBASE_SCRATCH_DIR=$dir/scratch "$bin" >"$dir/edge.log" 2>&1 </dev/null &
 edge_pid=$!
 events=0

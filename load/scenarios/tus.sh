@@ -14,14 +14,13 @@ PORT=${LOAD_PG_PORT:-24386}
 dir=$root/.madbase/pg-load-tus
 out=$root/.madbase/load-tus
 bin=${MADBASE_BIN:-$root/artifacts/publish/madbase-edge}
-cleanup() { scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true; }
+source load/scenarios/lib/postgres.sh
+cleanup() { pg_stop "$dir"; }
 trap cleanup EXIT
 
 (cd load/tus && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 scripts/node-deps.sh >/dev/null # s3rver-plus
-scripts/pg.sh stop "$dir" >/dev/null 2>&1 || true
-rm -rf "$dir"
-scripts/pg.sh start "$dir" "$PORT" >/dev/null
+pg_fresh "$dir" "$PORT"
 mkdir -p "$out"
 LOAD_PG_PID=$(head -1 "$dir/data/postmaster.pid") MADBASE_BIN=$bin MADBASE_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres" \
   LOAD_SIZE_MIB=${SIZE_MIB:-200} LOAD_CHUNK_MIB=${CHUNK_MIB:-8} LOAD_RUNS=${RUNS:-3} LOAD_DIR=$out \
