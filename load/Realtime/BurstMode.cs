@@ -21,17 +21,15 @@ internal static class BurstMode
 
     public static int Run(Options options)
     {
-        var target = Target.FromOptions(options, publishes: true);
-        int subscribers = options.GetInt("subscribers");
+        using var run = new PublishingRun(options);
+        var (target, subscribers) = (run.Target, run.Subscribers);
         int rows = options.GetInt("rows", 200_000);
         int pollMs = options.GetInt("rss-poll-ms", 10);
         var budget = TimeSpan.FromSeconds(options.GetDouble("timeout-seconds", 900));
         long capKiB = options.GetInt("rss-cap-mib", 0) * 1024L;
-        using SubscriberPool pool = Session.CreatePool(options, target, subscribers);
-        options.RejectUnused();
+        run.Open();
 
-        Session.OpenAll(pool, target, subscribers);
-        using var publisher = (PgPublisher)target.CreatePublisher();
+        var (pool, publisher) = (run.Pool, (PgPublisher)run.Publisher);
         long first = publisher.NextSeq;
         var tracks = new RowTrack[subscribers];
         for (int i = 0; i < subscribers; i++)
@@ -91,16 +89,13 @@ internal static class BurstMode
             $"{target.Label}: last subscriber had every row {last / 1000.0:F1} s after the INSERT was sent; per subscriber: {clients.Text}; " +
             $"server {serverCpu:F1} CPU-s, client {clientCpu:F1} CPU-s, others {others:F0}%"));
         Console.WriteLine($"{target.Label}: {report.Describe()}; connections closed {closed}");
-        if (pool.FirstError is { } firstError)
-        {
-            Console.WriteLine($"{target.Label}: first error: {firstError}");
-        }
+        run.ReportFirstError();
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT mode=burst server={target.Label} subs={subscribers} rows={rows} commit_ms={(committed - t0) / 1000.0:F0} encoded_bytes={encoded} " +
             $"rss0_kib={rss0} peak_rss_kib={sampler.PeakKiB} hwm_kib={hwm} hwm0_kib={hwm0} goal_kib={goalMiB * 1024:F0} last_ms={last:F0} {clients.Fields} " +
             $"{report.ResultFields()} closed={closed} server_cpu_s={serverCpu:F2} client_cpu_s={clientCpu:F2} other_pct={others:F0}"));
-        return done && report.Missing == 0 && report.Duplicates == 0 && report.OutOfOrder == 0 ? 0 : 1;
+        return done && report.EveryRowOnceInOrder ? 0 : 1;
     }
 
     /// <summary>

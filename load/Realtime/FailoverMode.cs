@@ -16,24 +16,23 @@ internal static class FailoverMode
 {
     public static int Run(Options options)
     {
-        var target = Target.FromOptions(options, publishes: true);
-        int subscribers = options.GetInt("subscribers");
+        using var run = new PublishingRun(options);
+        var (target, subscribers) = (run.Target, run.Subscribers);
         double rate = options.GetDouble("rate", 100);
         double seconds = options.GetDouble("seconds", 20);
         double killAfter = options.GetDouble("kill-after-seconds", 5);
         int killPid = options.GetInt("kill-pid");
         var budget = TimeSpan.FromSeconds(options.GetDouble("timeout-seconds", 120));
-        using SubscriberPool pool = Session.CreatePool(options, target, subscribers);
-        options.RejectUnused();
         int killed = Array.IndexOf(target.Pids, killPid);
-        if (killed < 0 || target.Pids.Length < 2 || subscribers < target.Pids.Length || killAfter <= 0 || killAfter >= seconds)
+        run.Open(validate: () =>
         {
-            throw new ArgumentException(
-                "--kill-pid must be one of several --pids, --subscribers at least one per node, and 0 < --kill-after-seconds < --seconds.");
-        }
-
-        Session.OpenAll(pool, target, subscribers);
-        using IPublisher publisher = target.CreatePublisher();
+            if (killed < 0 || target.Pids.Length < 2 || subscribers < target.Pids.Length || killAfter <= 0 || killAfter >= seconds)
+            {
+                throw new ArgumentException(
+                    "--kill-pid must be one of several --pids, --subscribers at least one per node, and 0 < --kill-after-seconds < --seconds.");
+            }
+        });
+        var (pool, publisher) = (run.Pool, run.Publisher);
 
         // Schedule.Run publishes exactly round(rate x seconds) one-row transactions, and ids of one publisher are consecutive.
         long before = (long)Math.Round(rate * killAfter), after = (long)Math.Round(rate * (seconds - killAfter));
@@ -72,15 +71,12 @@ internal static class FailoverMode
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{target.Label}: first row committed after the kill reached a surviving client {firstMs:F0} ms after the kill, every surviving client {allMs:F0} ms after it"));
         Console.WriteLine($"{target.Label}: {survivors.Count} surviving clients: {report.Describe()}; most missing for one client {maxMissing}, most duplicated {maxDuplicates}; {closed} closed");
-        if (pool.FirstError is { } error)
-        {
-            Console.WriteLine($"{target.Label}: first error: {error}");
-        }
+        run.ReportFirstError();
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT mode=failover server={target.Label} subs={subscribers} survivors={survivors.Count} rate={rate:F0} rows={last - first + 1} " +
             $"killed_pid={killPid} first_after_kill_ms={firstMs:F0} all_after_kill_ms={allMs:F0} {report.ResultFields()} " +
             $"max_missing_per_client={maxMissing} max_duplicates_per_client={maxDuplicates} survivors_closed={closed}"));
-        return done && report.Missing == 0 && report.Duplicates == 0 && report.OutOfOrder == 0 ? 0 : 1;
+        return done && report.EveryRowOnceInOrder ? 0 : 1;
     }
 }

@@ -9,31 +9,20 @@ internal static class FanoutMode
 {
     public static int Run(Options options)
     {
-        var target = Target.FromOptions(options, publishes: true);
-        int subscribers = options.GetInt("subscribers");
+        using var run = new PublishingRun(options);
         double rate = options.GetDouble("rate");
         double seconds = options.GetDouble("seconds", 10);
         double warmup = options.GetDouble("warmup-seconds", 1);
         var drain = TimeSpan.FromSeconds(options.GetDouble("drain-seconds", 120));
-        using SubscriberPool pool = Session.CreatePool(options, target, subscribers);
-        options.RejectUnused();
+        run.Open();
 
-        Session.OpenAll(pool, target, subscribers);
-        using IPublisher publisher = target.CreatePublisher();
-        var runner = new StepRunner(target, pool, publisher);
-        if (warmup > 0)
-        {
-            Console.WriteLine($"warm-up: {runner.Run(rate, warmup, drain).Describe()}");
-        }
-
+        var target = run.Target;
+        var runner = new StepRunner(target, run.Pool, run.Publisher);
+        runner.WarmUp(rate, warmup, drain);
         StepResult result = runner.Run(rate, seconds, drain);
         Session.EnsureServerAlive(target);
         Console.WriteLine($"{target.Label}: {result.Describe()}");
-        if (pool.FirstError is { } error)
-        {
-            Console.WriteLine($"{target.Label}: first connection error: {error}");
-        }
-
+        run.ReportFirstError("first connection error");
         Console.WriteLine(result.ToResultLine("fanout", target.Label));
         return 0;
     }

@@ -18,8 +18,7 @@ internal static class RampMode
 
     public static int Run(Options options)
     {
-        var target = Target.FromOptions(options, publishes: true);
-        int subscribers = options.GetInt("subscribers");
+        using var run = new PublishingRun(options);
         double[] rates = options.GetDoubles("rates", DefaultRates);
         double stepSeconds = options.GetDouble("step-seconds", 3);
         double warmup = options.GetDouble("warmup-seconds", 2);
@@ -29,17 +28,11 @@ internal static class RampMode
         double maxOther = options.GetDouble("max-other-pct", 20);
         int retries = options.GetInt("retries", 2);
         var drain = TimeSpan.FromSeconds(options.GetDouble("drain-seconds", 30));
-        using SubscriberPool pool = Session.CreatePool(options, target, subscribers);
-        options.RejectUnused();
+        run.Open();
 
-        Session.OpenAll(pool, target, subscribers);
-        using IPublisher publisher = target.CreatePublisher();
-        var runner = new StepRunner(target, pool, publisher);
-        if (warmup > 0)
-        {
-            Console.WriteLine($"warm-up: {runner.Run(rates[0], warmup, drain).Describe()}");
-        }
-
+        var (target, pool, subscribers) = (run.Target, run.Pool, run.Subscribers);
+        var runner = new StepRunner(target, pool, run.Publisher);
+        runner.WarmUp(rates[0], warmup, drain);
         StepResult? best = null;
         StepResult? strict = null;
         bool failedOnce = false;

@@ -21,23 +21,22 @@ internal static class ResumeMode
 {
     public static int Run(Options options)
     {
-        var target = Target.FromOptions(options, publishes: true);
-        int subscribers = options.GetInt("subscribers");
+        using var run = new PublishingRun(options);
+        var (target, subscribers) = (run.Target, run.Subscribers);
         int missed = options.GetInt("missed", 10_000);
         int warmupRows = options.GetInt("warmup-rows", 10);
         int perCommit = options.GetInt("rows-per-commit", 1);
         int rounds = options.GetInt("heartbeat-rounds", 3);
         int settleMs = options.GetInt("settle-ms", 2000);
         var budget = TimeSpan.FromSeconds(options.GetDouble("timeout-seconds", 600));
-        using SubscriberPool pool = Session.CreatePool(options, target, subscribers);
-        options.RejectUnused();
-        if (missed < 1 || warmupRows < 1 || perCommit < 1 || rounds < 2)
+        run.Open(validate: () =>
         {
-            throw new ArgumentException("--missed, --warmup-rows and --rows-per-commit must be >= 1, --heartbeat-rounds >= 2 (the second proves the first).");
-        }
-
-        Session.OpenAll(pool, target, subscribers);
-        using var publisher = (PgPublisher)target.CreatePublisher();
+            if (missed < 1 || warmupRows < 1 || perCommit < 1 || rounds < 2)
+            {
+                throw new ArgumentException("--missed, --warmup-rows and --rows-per-commit must be >= 1, --heartbeat-rounds >= 2 (the second proves the first).");
+            }
+        });
+        var (pool, publisher) = (run.Pool, (PgPublisher)run.Publisher);
         long first = publisher.NextSeq, firstMissed = first + warmupRows, live = firstMissed + missed;
         var tracks = new RowTrack[subscribers];
         for (int i = 0; i < subscribers; i++)
@@ -119,15 +118,12 @@ internal static class ResumeMode
         Console.WriteLine($"{target.Label}: per client, rejoin sent -> last missed row: {users.Text}");
         Console.WriteLine($"{target.Label}: per client, first -> last replayed row: {pace.Text}");
         Console.WriteLine($"{target.Label}: {report.Describe()}; refusals/system errors {refused}");
-        if (pool.FirstError is { } firstError)
-        {
-            Console.WriteLine($"{target.Label}: first error: {firstError}");
-        }
+        run.ReportFirstError();
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT mode=resume server={target.Label} subs={subscribers} missed={missed} rows_per_commit={perCommit} commit_s={commitSeconds:F2} " +
             $"reconnect_ms={(reconnected - t0) / 1000.0:F0} joined_ms={(joined - t0) / 1000.0:F0} all_missed_ms={allMissed:F0} all_live_ms={allLive:F0} " +
             $"{users.Fields} {pace.Fields} {report.ResultFields()} refused={refused} server_cpu_s={serverCpu:F2} client_cpu_s={clientCpu:F2} other_pct={others:F0}"));
-        return done && report.Missing == 0 && report.Duplicates == 0 && report.OutOfOrder == 0 ? 0 : 1;
+        return done && report.EveryRowOnceInOrder ? 0 : 1;
     }
 }

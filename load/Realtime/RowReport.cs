@@ -23,6 +23,9 @@ internal readonly record struct RowReport(long Expected, long Received, long Mis
         return new RowReport(expected, received, expected - received, duplicates, outOfOrder, unexpected, complete);
     }
 
+    /// <summary>The pass rule of the row-tracking modes: every row reached every client exactly once, in order.</summary>
+    public bool EveryRowOnceInOrder => Missing == 0 && Duplicates == 0 && OutOfOrder == 0;
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{Complete} clients complete; rows expected {Expected}, received {Received}, missing {Missing}, duplicated {Duplicates}, out of order {OutOfOrder}, unexpected {Unexpected}");
 

@@ -12,6 +12,18 @@ internal sealed class StepRunner(Target target, SubscriberPool pool, IPublisher 
     /// <summary>A drain that makes no progress for this long has lost messages; waiting longer only wastes the budget.</summary>
     private static readonly TimeSpan s_stallLimit = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A step of <paramref name="seconds"/> (none when 0) printed but not reported as a result: JIT peers and
+    /// first-touch memory would otherwise dominate the first measured window.
+    /// </summary>
+    public void WarmUp(double rate, double seconds, TimeSpan drainBudget)
+    {
+        if (seconds > 0)
+        {
+            Console.WriteLine($"warm-up: {Run(rate, seconds, drainBudget).Describe()}");
+        }
+    }
+
     public StepResult Run(double rate, double seconds, TimeSpan drainBudget)
     {
         long subscribers = pool.OpenCount;
