@@ -37,29 +37,11 @@ internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILogger<Fil
             return kept.Unreadable;
         }
 
-        var unreadable = new List<string>();
+        string[] answer;
         try
         {
-            await using var command = dataSource.CreateCommand(
-                """
-                select n.name
-                  from unnest($3::text[]) with ordinality as n(name, i)
-                  join pg_roles r on r.rolname = $1
-                 where to_regclass($2) is not null
-                   and not coalesce((select has_column_privilege(r.oid, a.attrelid, a.attnum, 'SELECT')
-                                       from pg_attribute a
-                                      where a.attrelid = to_regclass($2) and a.attname = n.name and a.attnum > 0
-                                        and not a.attisdropped), false)
-                 order by n.i
-                """);
-            command.Parameters.Add(new NpgsqlParameter { Value = role });
-            command.Parameters.Add(new NpgsqlParameter { Value = SqlNames.QualifiedName(schema, table) });
-            command.Parameters.Add(new NpgsqlParameter { Value = columns, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                unreadable.Add(reader.GetString(0));
-            }
+            var readable = await ColumnPrivileges.ReadableAsync(dataSource, role, schema, table, columns, cancellationToken);
+            answer = readable is null ? [] : [.. columns.Where((_, i) => !readable[i])];
         }
         catch (NpgsqlException ex)
         {
@@ -72,7 +54,6 @@ internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILogger<Fil
             _kept.Clear();
         }
 
-        string[] answer = [.. unreadable];
         _kept[key] = (answer, now);
         return answer;
     }

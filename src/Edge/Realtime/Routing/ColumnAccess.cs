@@ -33,32 +33,16 @@ internal sealed class ColumnAccess(NpgsqlDataSource dataSource, RealtimeHub hub)
         }
 
         var names = change.Columns.Select(c => c.Name).ToArray();
-        var columns = new bool[names.Length];
-        await using (var command = dataSource.CreateCommand(
-            """
-            select coalesce((select has_column_privilege(r.oid, a.attrelid, a.attnum, 'SELECT')
-                               from pg_attribute a
-                              where a.attrelid = to_regclass($2) and a.attname = n.name and not a.attisdropped), false)
-              from unnest($3::text[]) with ordinality as n(name, i)
-              join pg_roles r on r.rolname = $1
-             order by n.i
-            """))
+        bool[] columns;
+        try
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = role });
-            command.Parameters.Add(new NpgsqlParameter { Value = SqlNames.QualifiedName(change.Schema, change.Table) });
-            command.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-            try
-            {
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                for (var i = 0; await reader.ReadAsync(cancellationToken) && i < columns.Length; i++)
-                {
-                    columns[i] = reader.GetBoolean(0);
-                }
-            }
-            catch (PostgresException ex)
-            {
-                Log.ColumnPrivilegesFailed(hub.Logger, change.Schema + "." + change.Table, role, ex.MessageText); // reads nothing
-            }
+            columns = await ColumnPrivileges.ReadableAsync(dataSource, role, change.Schema, change.Table, names, cancellationToken)
+                ?? new bool[names.Length]; // no such role or table: reads nothing
+        }
+        catch (PostgresException ex)
+        {
+            Log.ColumnPrivilegesFailed(hub.Logger, change.Schema + "." + change.Table, role, ex.MessageText); // reads nothing
+            columns = new bool[names.Length];
         }
 
         var readable = new Readable(change.Columns, columns, Array.TrueForAll(columns, c => c), now);
