@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MadBase.Edge.Tests.Realtime;
-using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Faults;
 
@@ -11,28 +10,17 @@ namespace MadBase.Edge.Tests.Faults;
 /// test can check "every row once"), answers nothing but sends a heartbeat every few seconds as realtime-js does,
 /// and records whether the server ever closed it or reported a channel error.
 /// </summary>
-internal sealed partial class ChangeSubscriber : IAsyncDisposable
+internal sealed partial class ChangeSubscriber : RawSubscriber
 {
     private const string Bindings = """{"postgres_changes":[{"event":"INSERT","schema":"public","table":"items"}]}""";
-    private readonly RawWebSocket _socket;
     private readonly ConcurrentDictionary<int, int> _rows = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reader;
-    private readonly Task _heartbeats;
     private long _heartbeatReplies;
 
     private ChangeSubscriber(RawWebSocket socket)
+        : base(socket, TimeSpan.FromSeconds(3))
     {
-        _socket = socket;
-        _reader = ReadAsync();
-        _heartbeats = HeartbeatAsync();
+        Start();
     }
-
-    /// <summary>The server closed the socket (or TCP ended): null while it stays open.</summary>
-    public string? ClosedBecause { get; private set; }
-
-    /// <summary>Channel <c>system</c> errors and error replies received (text), in order.</summary>
-    public ConcurrentQueue<string> Errors { get; } = new();
 
     public long HeartbeatReplies => Interlocked.Read(ref _heartbeatReplies);
 
@@ -40,8 +28,7 @@ internal sealed partial class ChangeSubscriber : IAsyncDisposable
 
     public static async Task<ChangeSubscriber> JoinAsync(int port, string topic)
     {
-        var socket = await RawWebSocket.ConnectAsync(port, $"/realtime/v1/websocket?apikey={Tokens.Anon}&vsn=2.0.0");
-        Assert.Equal(101, socket.StatusCode);
+        var socket = await ConnectAsync(port);
         await socket.SendTextAsync($$$"""["1","1","realtime:{{{topic}}}","phx_join",{"config":{{{Bindings}}}}]""");
         await socket.ReadTextContainingAsync("\"status\":\"ok\"", TimeSpan.FromSeconds(15));
         await socket.ReadTextContainingAsync("Subscribed to PostgreSQL", TimeSpan.FromSeconds(15));
@@ -73,69 +60,20 @@ internal sealed partial class ChangeSubscriber : IAsyncDisposable
     public (int Lost, int Duplicates, int Extra) Count(IReadOnlySet<int> ids) =>
         (ids.Count(id => !_rows.ContainsKey(id)), _rows.Values.Sum(n => n - 1), _rows.Keys.Count(id => !ids.Contains(id)));
 
-    public async ValueTask DisposeAsync()
+    protected override void OnFrame(byte[] payload)
     {
-        await _stop.CancelAsync();
-        await _socket.DisposeAsync();
-        await Task.WhenAll(_reader.ContinueWith(_ => { }, TaskScheduler.Default), _heartbeats.ContinueWith(_ => { }, TaskScheduler.Default));
-        _stop.Dispose();
-    }
-
-    private async Task ReadAsync()
-    {
-        try
+        var text = Encoding.UTF8.GetString(payload);
+        if (RecordId().Match(text) is { Success: true } match)
         {
-            while (!_stop.IsCancellationRequested)
-            {
-                var frame = await _socket.ReadFrameAsync(TimeSpan.FromMinutes(10));
-                if (frame is null)
-                {
-                    ClosedBecause ??= "TCP closed";
-                    return;
-                }
-
-                if (frame.Value.Opcode == WebSocketOpcode.Close)
-                {
-                    ClosedBecause ??= "close frame";
-                    return;
-                }
-
-                var text = Encoding.UTF8.GetString(frame.Value.Payload);
-                if (RecordId().Match(text) is { Success: true } match)
-                {
-                    _rows.AddOrUpdate(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
-                }
-                else if (text.Contains("\"hb\"", StringComparison.Ordinal))
-                {
-                    Interlocked.Increment(ref _heartbeatReplies);
-                }
-                else if (text.Contains("\"status\":\"error\"", StringComparison.Ordinal) || text.Contains("phx_error", StringComparison.Ordinal) || text.Contains("phx_close", StringComparison.Ordinal))
-                {
-                    Errors.Enqueue(text);
-                }
-            }
+            _rows.AddOrUpdate(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        else if (text.Contains("\"hb\"", StringComparison.Ordinal))
         {
-            if (!_stop.IsCancellationRequested)
-            {
-                ClosedBecause ??= ex.GetType().Name + ": " + ex.Message;
-            }
+            Interlocked.Increment(ref _heartbeatReplies);
         }
-    }
-
-    private async Task HeartbeatAsync()
-    {
-        try
+        else if (text.Contains("\"status\":\"error\"", StringComparison.Ordinal) || text.Contains("phx_error", StringComparison.Ordinal) || text.Contains("phx_close", StringComparison.Ordinal))
         {
-            while (!_stop.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(3), _stop.Token);
-                await _socket.SendTextAsync("""[null,"hb","phoenix","heartbeat",{}]""");
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
-        {
+            Errors.Enqueue(text);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using MadBase.Edge.Tests.Realtime;
-using MadBase.Protocol.WebSockets;
 
 namespace MadBase.Edge.Tests.Faults;
 
@@ -11,21 +10,16 @@ namespace MadBase.Edge.Tests.Faults;
 /// barrier rows seen before it, so the test can tell which step's transaction produced it (frames arrive in commit
 /// order, and each step's barrier row commits after the step).
 /// </summary>
-internal sealed class RlsSubscriber : IAsyncDisposable
+internal sealed class RlsSubscriber : RawSubscriber
 {
     public const string BarrierTopic = "realtime:barrier";
-    private readonly RawWebSocket _socket;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reader;
-    private readonly Task _heartbeats;
     private int _barriers;
 
     private RlsSubscriber(RlsRole role, RawWebSocket socket)
+        : base(socket, TimeSpan.FromSeconds(2))
     {
         Role = role;
-        _socket = socket;
-        _reader = ReadAsync();
-        _heartbeats = HeartbeatAsync();
+        Start();
     }
 
     public RlsRole Role { get; }
@@ -33,18 +27,12 @@ internal sealed class RlsSubscriber : IAsyncDisposable
     /// <summary>Every postgres_changes frame but the barrier's: (topic, barriers seen before it, its <c>data</c>).</summary>
     public ConcurrentQueue<(string Topic, int Step, JsonElement Data)> Events { get; } = new();
 
-    /// <summary>Replies and system messages that report an error, in order.</summary>
-    public ConcurrentQueue<string> Errors { get; } = new();
-
-    public string? ClosedBecause { get; private set; }
-
     public int Barriers => Volatile.Read(ref _barriers);
 
     /// <summary>Joins every channel (topic → its postgres_changes bindings JSON) and waits until each is live.</summary>
     public static async Task<RlsSubscriber> JoinAsync(int port, RlsRole role, IReadOnlyDictionary<string, string> channels)
     {
-        var socket = await RawWebSocket.ConnectAsync(port, $"/realtime/v1/websocket?apikey={Tokens.Anon}&vsn=2.0.0");
-        Assert.Equal(101, socket.StatusCode);
+        var socket = await ConnectAsync(port);
         var all = channels.Append(new(BarrierTopic, """[{"event":"INSERT","schema":"public","table":"rls_barrier"}]"""));
         var join = 0;
         foreach (var (topic, bindings) in all)
@@ -77,69 +65,26 @@ internal sealed class RlsSubscriber : IAsyncDisposable
         return true;
     }
 
-    public async ValueTask DisposeAsync()
+    protected override void OnFrame(byte[] payload)
     {
-        await _stop.CancelAsync();
-        await _socket.DisposeAsync();
-        await Task.WhenAll(_reader.ContinueWith(_ => { }, TaskScheduler.Default), _heartbeats.ContinueWith(_ => { }, TaskScheduler.Default));
-        _stop.Dispose();
-    }
-
-    private async Task ReadAsync()
-    {
-        try
+        using var message = JsonDocument.Parse(payload);
+        var root = message.RootElement;
+        var topic = root[2].GetString()!;
+        var eventName = root[3].GetString();
+        if (eventName == "postgres_changes")
         {
-            while (!_stop.IsCancellationRequested)
+            if (topic == BarrierTopic)
             {
-                var frame = await _socket.ReadFrameAsync(TimeSpan.FromMinutes(10));
-                if (frame is null || frame.Value.Opcode == WebSocketOpcode.Close)
-                {
-                    ClosedBecause ??= frame is null ? "TCP closed" : "close frame";
-                    return;
-                }
-
-                using var message = JsonDocument.Parse(frame.Value.Payload);
-                var root = message.RootElement;
-                var topic = root[2].GetString()!;
-                var eventName = root[3].GetString();
-                if (eventName == "postgres_changes")
-                {
-                    if (topic == BarrierTopic)
-                    {
-                        Interlocked.Increment(ref _barriers);
-                    }
-                    else
-                    {
-                        Events.Enqueue((topic, Barriers, root[4].GetProperty("data").Clone()));
-                    }
-                }
-                else if (eventName != "phx_reply" || !root[4].GetRawText().Contains("\"status\":\"ok\"", StringComparison.Ordinal))
-                {
-                    Errors.Enqueue(root.GetRawText());
-                }
+                Interlocked.Increment(ref _barriers);
+            }
+            else
+            {
+                Events.Enqueue((topic, Barriers, root[4].GetProperty("data").Clone()));
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        else if (eventName != "phx_reply" || !root[4].GetRawText().Contains("\"status\":\"ok\"", StringComparison.Ordinal))
         {
-            if (!_stop.IsCancellationRequested)
-            {
-                ClosedBecause ??= ex.GetType().Name + ": " + ex.Message;
-            }
-        }
-    }
-
-    private async Task HeartbeatAsync()
-    {
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(2), _stop.Token);
-                await _socket.SendTextAsync("""[null,"hb","phoenix","heartbeat",{}]""");
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
-        {
+            Errors.Enqueue(root.GetRawText());
         }
     }
 }
