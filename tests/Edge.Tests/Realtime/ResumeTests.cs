@@ -20,14 +20,13 @@ public sealed partial class ResumeTests
     public async Task Resume_SocketDroppedAfterProvenRows_RejoinGetsMissedRowsOnceThenLive()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
         await server.InsertAsync(1, 3);
         Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
         await ProveAsync(first);
-        await first.DisposeAsync(); // the connection drops: no phx_leave
+        await server.DropAsync(first);
 
-        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
         await server.InsertAsync(4, 6);
         await using var again = await server.JoinAsync(topic);
         Assert.Equal([4, 5, 6], await ReadRowsAsync(again, 3));
@@ -41,18 +40,14 @@ public sealed partial class ResumeTests
     public async Task Resume_RowsProvenByThePongToTheServersPing_RejoinRepeatsNoneOfThem()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
-        first.AnswerPings = false;
-        await server.InsertAsync(1, 3);
-        Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
-        var ping = await ReadPingAsync(first);
+        var ping = await ReadRowsOneToThreeThenPingAsync(server, first);
         Assert.Equal(8, ping.Length);
         await first.SendFrameAsync(WebSocketOpcode.Pong, ping);
         await HeartbeatAsync(first); // one heartbeat proves nothing by itself; its reply says the Pong was read
-        await first.DisposeAsync(); // no phx_leave
+        await server.DropAsync(first);
 
-        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
         await server.InsertAsync(4, 6);
         await using var again = await server.JoinAsync(topic);
         Assert.Equal([4, 5, 6], await ReadRowsAsync(again, 3));
@@ -63,18 +58,14 @@ public sealed partial class ResumeTests
     public async Task Resume_PingUnansweredOrAnsweredWithAnotherPayload_RowsComeAgain()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
-        first.AnswerPings = false;
-        await server.InsertAsync(1, 3);
-        Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
-        var ping = await ReadPingAsync(first);
+        var ping = await ReadRowsOneToThreeThenPingAsync(server, first);
         ping[7] ^= 0xFF;
         await first.SendFrameAsync(WebSocketOpcode.Pong, ping); // not the answer to that Ping: proves nothing
         await HeartbeatAsync(first);
-        await first.DisposeAsync();
+        await server.DropAsync(first);
 
-        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
         await server.InsertAsync(4, 4);
         await using var again = await server.JoinAsync(topic);
         Assert.Equal([1, 2, 3, 4], await ReadRowsAsync(again, 4)); // unproven: sent again rather than risk a gap
@@ -85,13 +76,12 @@ public sealed partial class ResumeTests
     public async Task Resume_OtherBindingsOrIdentity_JoinStartsFresh()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
         await server.InsertAsync(1, 1);
         Assert.Equal([1], await ReadRowsAsync(first, 1));
         await ProveAsync(first);
-        await first.DisposeAsync();
-        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.DropAsync(first);
         var routed = Regex.Match(await server.MetricsAsync(), @"(?m)^madbase_realtime_transactions_routed_total (\d+)$").Groups[1].Value;
         await server.InsertAsync(2, 2);
         await server.WaitForMetricAsync($@"(?m)^madbase_realtime_transactions_routed_total (?!{routed}$)\d+$"); // row 2 routed before the joins: none of them may get it
@@ -108,7 +98,7 @@ public sealed partial class ResumeTests
     public async Task Resume_HalfOpenSocketStillRegistered_RejoinResumesFromWhatItsClientProved()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         await using var silent = await server.JoinAsync(topic);
         await server.InsertAsync(1, 2);
         Assert.Equal([1, 2], await ReadRowsAsync(silent, 2));
@@ -127,11 +117,10 @@ public sealed partial class ResumeTests
     public async Task Resume_RejoinAfterTheWindow_ToldChangesMayHaveBeenMissed()
     {
         await using var server = await ResumeServer.StartAsync(env => env["MADBASE_REALTIME_RESUME_WINDOW"] = "1");
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
         await ProveAsync(first);
-        await first.DisposeAsync();
-        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.DropAsync(first);
         await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 0$");
 
         await using var late = await server.JoinAsync(topic, expectGap: true);
@@ -143,11 +132,10 @@ public sealed partial class ResumeTests
     public async Task Resume_PositionNoLongerHeld_ToldChangesWereMissedThenLive()
     {
         await using var server = await ResumeServer.StartAsync(env => env["MADBASE_REALTIME_RESUME_BYTES"] = "65536");
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
         await ProveAsync(first);
-        await first.DisposeAsync();
-        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.DropAsync(first);
         await server.InsertAsync(1, 2000); // one transaction larger than the history may hold
         await server.InsertAsync(2001, 2001); // pushes it out (once routed)
         await server.WaitForMetricAsync(@"(?m)^madbase_realtime_transactions_routed_total [2-9]");
@@ -170,7 +158,7 @@ public sealed partial class ResumeTests
     public async Task Resume_AfterKillDashNine_RejoinGetsRowsCommittedWhileDownAndFreshJoinsDoNotGetOldOnes()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
         await server.InsertAsync(1, 3);
         Assert.Equal([1, 2, 3], await ReadRowsAsync(first, 3));
@@ -202,11 +190,10 @@ public sealed partial class ResumeTests
     public async Task Resume_TenThousandMissedChanges_ReplayedInOrderThenLive()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         var first = await server.JoinAsync(topic);
         await ProveAsync(first);
-        await first.DisposeAsync();
-        await server.WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        await server.DropAsync(first);
         for (var from = 1; from <= 10_000; from += 100)
         {
             await server.InsertAsync(from, from + 99);
@@ -229,7 +216,7 @@ public sealed partial class ResumeTests
     public async Task Resume_AppsOwnSince_ReplaysFromThatCommitTimestampThenLive_OrToldWhenNotHeld()
     {
         await using var server = await ResumeServer.StartAsync();
-        var topic = "resume-" + Guid.NewGuid().ToString("N")[..8];
+        var topic = NewTopic();
         await using var first = await server.JoinAsync(topic);
         await Task.Delay(1500); // commit times within a second of the first stream are not trusted to be held (clock margin)
         await server.InsertAsync(1, 1);
@@ -263,7 +250,7 @@ public sealed partial class ResumeTests
     public async Task Resume_ClientsCaughtUp_UnpublishedWritesDoNotPinTheSlot()
     {
         await using var server = await ResumeServer.StartAsync();
-        await using var socket = await server.JoinAsync("resume-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var socket = await server.JoinAsync(NewTopic());
         await server.InsertAsync(1, 1);
         Assert.Equal([1], await ReadRowsAsync(socket, 1));
         await ProveAsync(socket);
@@ -279,6 +266,20 @@ public sealed partial class ResumeTests
             await socket.SendTextAsync("""[null,"hb","phoenix","heartbeat",{}]""");
             await socket.ReadTextContainingAsync("\"hb\"", s_timeout);
         }
+    }
+
+    private static string NewTopic() => "resume-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>
+    /// Rows 1-3 read by a client that leaves the server's Pings to the test, then the server's proof Ping (its payload, for
+    /// the test to answer or not).
+    /// </summary>
+    private static async Task<byte[]> ReadRowsOneToThreeThenPingAsync(ResumeServer server, RawWebSocket socket)
+    {
+        socket.AnswerPings = false;
+        await server.InsertAsync(1, 3);
+        Assert.Equal([1, 2, 3], await ReadRowsAsync(socket, 3));
+        return await ReadPingAsync(socket);
     }
 
     /// <summary>Two heartbeats: the second proves the client read the reply to the first, and so every change before it.</summary>
@@ -404,6 +405,13 @@ public sealed partial class ResumeTests
         public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(_database, sql, timeoutSeconds: 120);
 
         public Task<string> MetricsAsync() => Edge.Http.GetStringAsync("/metrics");
+
+        /// <summary>The socket ends without <c>phx_leave</c>; returns once the server remembers its channel.</summary>
+        public async Task DropAsync(RawWebSocket socket)
+        {
+            await socket.DisposeAsync();
+            await WaitForMetricAsync(@"(?m)^madbase_realtime_resume_remembered 1$");
+        }
 
         public async Task WaitForMetricAsync(string pattern)
         {
