@@ -1,6 +1,5 @@
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Replication;
 using MadBase.Protocol.Phoenix;
 
@@ -16,34 +15,29 @@ public sealed class ChangeRouterResumeTests : IResumeListener, IAsyncDisposable
     private const string Topic = "realtime:todos";
     private const string Insert = """{"event":"INSERT","schema":"public","table":"todos"}""";
 
-    private readonly SlotAcknowledger _acks = new(handOffIsChangeBus: false);
-    private readonly ChangeFeed _feed;
-    private readonly InProcessHub _realtime = new();
-    private readonly ChangeRouter _router;
+    private readonly InProcessRouting _routing = new();
     private readonly List<RealtimeChannel> _gaps = [];
 
     public ChangeRouterResumeTests()
     {
-        _feed = new ChangeFeed(_acks);
-        _router = _realtime.Router(_feed, _realtime.EmptyCatalog());
-        _realtime.Replication.SetFirstStreamedAfter(100); // the history starts after 100
+        _routing.Realtime.Replication.SetFirstStreamedAfter(100); // the history starts after 100
     }
 
     [Fact]
     public async Task Resume_ChannelsFromDifferentPositions_EachGetsWhatItMissedOnce_SharedFrames_ThenLive()
     {
-        await _router.StartAsync(TestContext.Current.CancellationToken);
+        await _routing.Router.StartAsync(TestContext.Current.CancellationToken);
         await RouteAsync(200, 1, 2);
         await RouteAsync(300, 3);
         await RouteAsync(400, 4);
 
-        var fromStart = _realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
-        var afterFirst = _realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
-        var afterThird = _realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
+        var fromStart = _routing.Realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
+        var afterFirst = _routing.Realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
+        var afterThird = _routing.Realtime.Join(Topic, PhoenixVersion.V2, register: false, Insert);
         var taken = new Dictionary<RealtimeChannel, List<byte[]>> { [fromStart] = [], [afterFirst] = [], [afterThird] = [] };
         foreach (var (channel, from) in new[] { (fromStart, ChangePosition.After(100)), (afterFirst, new ChangePosition(200, 0)), (afterThird, ChangePosition.After(300)) })
         {
-            Assert.True(_realtime.Hub.ResumeRequests.Writer.TryWrite(new ResumeRequest(channel, from, this)));
+            Assert.True(_routing.Realtime.Hub.ResumeRequests.Writer.TryWrite(new ResumeRequest(channel, from, this)));
         }
 
         await WaitForAsync(taken, fromStart, 4);
@@ -63,7 +57,7 @@ public sealed class ChangeRouterResumeTests : IResumeListener, IAsyncDisposable
 
     void IResumeListener.OnResumeGap(RealtimeChannel channel) => _gaps.Add(channel);
 
-    public ValueTask DisposeAsync() => _realtime.DisposeAsync();
+    public ValueTask DisposeAsync() => _routing.DisposeAsync();
 
     private static int[] Ids(List<byte[]> frames) =>
         [.. frames.Select(frame => int.Parse(System.Text.RegularExpressions.Regex.Match(Encoding.UTF8.GetString(frame), "\"id\":(\\d+)}").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
@@ -84,18 +78,7 @@ public sealed class ChangeRouterResumeTests : IResumeListener, IAsyncDisposable
         }
     }
 
-    private async Task RouteAsync(ulong endLsn, params int[] ids)
-    {
-        Assert.True(_acks.Accept(endLsn));
-        var transaction = new ChangeTransaction(endLsn, DateTimeOffset.UnixEpoch, [.. ids.Select(id => Change(endLsn, id))]);
-        await _feed.WriteAsync(transaction, TestContext.Current.CancellationToken);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (_acks.HandedOffThrough < endLsn)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"transaction {endLsn} was never reported routed");
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-    }
+    private Task RouteAsync(ulong endLsn, params int[] ids) => _routing.RouteAsync(endLsn, ids.Select(id => Change(endLsn, id)));
 
     private static ChangeEvent Change(ulong endLsn, int id) => new()
     {

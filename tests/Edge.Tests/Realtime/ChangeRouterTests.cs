@@ -1,6 +1,5 @@
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Replication;
 using MadBase.Protocol.Phoenix;
 
@@ -16,16 +15,7 @@ public sealed class ChangeRouterTests : IAsyncDisposable
 {
     private const string Topic = "realtime:todos";
 
-    private readonly SlotAcknowledger _acks = new(handOffIsChangeBus: false);
-    private readonly ChangeFeed _feed;
-    private readonly InProcessHub _realtime = new();
-    private readonly ChangeRouter _router;
-
-    public ChangeRouterTests()
-    {
-        _feed = new ChangeFeed(_acks);
-        _router = _realtime.Router(_feed, _realtime.EmptyCatalog());
-    }
+    private readonly InProcessRouting _routing = new();
 
     [Fact]
     public async Task Route_SameBindingsShareOneFramePerVersion()
@@ -88,9 +78,9 @@ public sealed class ChangeRouterTests : IAsyncDisposable
         Assert.Equal(2, frames.Count);
         Assert.Contains("\"id\":1", frames[0], StringComparison.Ordinal);
         Assert.Contains("\"id\":3", frames[1], StringComparison.Ordinal);
-        Assert.Equal(400UL, _acks.HandedOffThrough);
-        Assert.Equal(0, _feed.BytesInFlight); // dispatched once: the feed's budget is back
-        Assert.Equal(ChangePosition.After(400), _realtime.Hub.DeliveryLog.RoutedThrough);
+        Assert.Equal(400UL, _routing.Acks.HandedOffThrough);
+        Assert.Equal(0, _routing.Feed.BytesInFlight); // dispatched once: the feed's budget is back
+        Assert.Equal(ChangePosition.After(400), _routing.Realtime.Hub.DeliveryLog.RoutedThrough);
     }
 
     [Fact]
@@ -104,27 +94,17 @@ public sealed class ChangeRouterTests : IAsyncDisposable
         Assert.All(channels, channel => Assert.Equal(
             Enumerable.Range(1, 50).Select(id => $"\"id\":{id}}}"),
             Taken(channel).Select(frame => System.Text.RegularExpressions.Regex.Match(Encoding.UTF8.GetString(frame), "\"id\":\\d+}").Value)));
-        Assert.Equal(500UL, _acks.HandedOffThrough);
+        Assert.Equal(500UL, _routing.Acks.HandedOffThrough);
     }
 
-    public ValueTask DisposeAsync() => _realtime.DisposeAsync();
+    public ValueTask DisposeAsync() => _routing.DisposeAsync();
 
-    private RealtimeChannel Join(PhoenixVersion version, params string[] bindings) => _realtime.Join(Topic, version, bindings);
+    private RealtimeChannel Join(PhoenixVersion version, params string[] bindings) => _routing.Realtime.Join(Topic, version, bindings);
 
     private async Task RouteAsync(ulong endLsn, params ChangeEvent[] changes)
     {
-        await _router.StartAsync(TestContext.Current.CancellationToken);
-        Assert.True(_acks.Accept(endLsn));
-        var transaction = new ChangeTransaction(endLsn, DateTimeOffset.UnixEpoch, [.. changes.Select(change => Stamped(change, endLsn))]);
-        await _feed.WriteAsync(transaction, TestContext.Current.CancellationToken);
-
-        // The router reports the hand-off to the acknowledger once every change is in the delivery log.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (_acks.HandedOffThrough < endLsn)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"transaction {endLsn} was never reported routed");
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
+        await _routing.Router.StartAsync(TestContext.Current.CancellationToken);
+        await _routing.RouteAsync(endLsn, changes.Select(change => Stamped(change, endLsn)));
     }
 
     private static ChangeEvent Change(string table, ChangeKind kind, int id = 1) => new()
