@@ -69,6 +69,12 @@ internal abstract class WebSocketConnection : IOutboundOverflowHandler, IOutboun
     /// <summary>Time since the client last sent any bytes (frames of any kind).</summary>
     public TimeSpan IdleFor => Time.GetElapsedTime(Volatile.Read(ref _lastActivity));
 
+    /// <summary>
+    /// The closing handshake has begun (the peer's Close came, or ours was started): nothing sent from now on can be
+    /// counted as read, though the connection may last until our queue drains or the handshake's deadline.
+    /// </summary>
+    public bool IsClosing => Volatile.Read(ref _closeSent) == 1 || CloseReceived;
+
     protected WebSocketLimits Limits { get; }
 
     protected TimeProvider Time { get; }

@@ -113,6 +113,43 @@ public sealed partial class ResumeTests
         await AssertNothingMoreAsync(comeback);
     }
 
+    /// <summary>
+    /// realtime-js, on a heartbeat timeout, sends its Close and reconnects within about 3 s without waiting for the
+    /// server's; the server's end of the handshake may still wait behind a backlog the old socket no longer takes. The
+    /// old channel looks active then (its Close was the last frame), yet its rejoin must resume from what it proved.
+    /// </summary>
+    [Fact]
+    public async Task Resume_ClientClosedWhileItsSocketIsFull_RejoinResumesFromWhatItProved()
+    {
+        await using var server = await ResumeServer.StartAsync(env =>
+        {
+            env["MADBASE_REALTIME_LOG_BYTES"] = (64 * 1024 * 1024).ToString(CultureInfo.InvariantCulture);
+            env["MADBASE_REALTIME_OUTBOUND_GRACE_MS"] = "60000"; // the client closes first, not the slow-reader rule
+        });
+        var topic = NewTopic();
+        await using var closing = await server.JoinAsync(topic);
+        await server.InsertAsync(1, 2);
+        Assert.Equal([1, 2], await ReadRowsAsync(closing, 2));
+        await ProveAsync(closing);
+
+        // ~16 MB of frames, far more than the server's send buffer (4 MiB at most here) and the client's unread window.
+        const int Backlog = 30_000;
+        await server.ExecuteAsync($"insert into public.items select g, repeat('x', 400) from generate_series(3, {Backlog + 2}) g");
+        await Task.Delay(1500);
+        await closing.SendFrameAsync(WebSocketOpcode.Close, new byte[] { 0x03, 0xE8 });
+        await Task.Delay(500);
+        var metrics = await server.MetricsAsync();
+        Assert.Matches(@"(?m)^madbase_realtime_resume_remembered 0$", metrics); // the old socket is not over yet
+        Assert.Matches(@"(?m)^madbase_realtime_connections 1$", metrics);
+
+        await using var again = await server.JoinAsync(topic);
+        Assert.Equal(Enumerable.Range(3, Backlog), await ReadRowsAsync(again, Backlog));
+        await server.InsertAsync(Backlog + 3, Backlog + 3);
+        Assert.Equal([Backlog + 3], await ReadRowsAsync(again, 1));
+        await AssertNothingMoreAsync(again);
+        Assert.Matches(@"(?m)^madbase_realtime_resumed_total 1$", await server.MetricsAsync());
+    }
+
     [Fact]
     public async Task Resume_RejoinAfterTheWindow_ToldChangesMayHaveBeenMissed()
     {
