@@ -59,12 +59,13 @@ internal sealed class ReplicationStream(
         var handOff = new TransactionHandOff(acks, new ChangeEncoder(catalog), feed, changeLog, bus, state, logger);
         var encoding = handOff.RunAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(250);
+        var standingBy = false;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var streamed = false;
+            var end = SessionEnd.Failed;
             try
             {
-                streamed = await RunOnceAsync(handOff, stoppingToken);
+                end = await RunOnceAsync(handOff, standingBy, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -84,8 +85,17 @@ internal sealed class ReplicationStream(
                 state.SetConnected(false);
             }
 
+            standingBy = end == SessionEnd.StandingBy;
+            if (standingBy)
+            {
+                // Not a failure: the leader is alive. No backoff, so a standby asks every s_standbyRetry however long
+                // the leader has lived (it grew to 30 s once, and a takeover after a minute of leadership took as long).
+                backoff = TimeSpan.FromMilliseconds(250);
+                continue;
+            }
+
             state.Reconnects.Increment();
-            backoff = streamed ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
+            backoff = end == SessionEnd.Streamed ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
             try
             {
                 await Task.Delay(backoff, stoppingToken);
@@ -107,23 +117,28 @@ internal sealed class ReplicationStream(
         }
     }
 
-    /// <summary>One connection's life. Returns true if it streamed (so the next retry starts with a short delay).</summary>
-    private async Task<bool> RunOnceAsync(TransactionHandOff handOff, CancellationToken stoppingToken)
+    /// <summary>One connection's life, and how it ended (which decides how long the next attempt waits).</summary>
+    /// <param name="standingBy">The previous attempt found the slot held: said once in the log, not every second.</param>
+    private async Task<SessionEnd> RunOnceAsync(TransactionHandOff handOff, bool standingBy, CancellationToken stoppingToken)
     {
         // Held for the whole session: a second MadBase process waits here instead of fighting for the slot.
         await using var lockConnection = await dataSource.OpenConnectionAsync(stoppingToken);
         if (!await TryLockSlotAsync(lockConnection, stoppingToken))
         {
-            Log.SlotHeldElsewhere(logger, options.Slot);
+            if (!standingBy)
+            {
+                Log.SlotHeldElsewhere(logger, options.Slot);
+            }
+
             await Task.Delay(s_standbyRetry, stoppingToken);
-            return false;
+            return SessionEnd.StandingBy;
         }
 
         if (await ReadWalLevelAsync(lockConnection, stoppingToken) is var walLevel and not "logical")
         {
             Log.WalLevelNotLogical(logger, walLevel);
             await Task.Delay(s_maxBackoff, stoppingToken);
-            return false;
+            return SessionEnd.Failed;
         }
 
         await catalog.LoadTypesAsync(stoppingToken);
@@ -137,10 +152,10 @@ internal sealed class ReplicationStream(
             case SlotStatus.Invalidated:
                 state.SetInvalidated(true);
                 await Task.Delay(s_maxBackoff, stoppingToken);
-                return false;
+                return SessionEnd.Failed;
             case SlotStatus.Mismatch:
                 await Task.Delay(s_maxBackoff, stoppingToken);
-                return false;
+                return SessionEnd.Failed;
         }
 
         state.SetInvalidated(false);
@@ -220,7 +235,7 @@ internal sealed class ReplicationStream(
             await statusTask;
         }
 
-        return true;
+        return SessionEnd.Streamed;
     }
 
     /// <summary>Every second: report the confirmable position (flush = apply); every 5 s: read the slot's lag.</summary>
@@ -305,5 +320,18 @@ internal sealed class ReplicationStream(
     {
         await using var command = new NpgsqlCommand("show wal_level", connection);
         return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>How one connection's life ended.</summary>
+    private enum SessionEnd
+    {
+        /// <summary>It streamed: the next attempt comes soon.</summary>
+        Streamed,
+
+        /// <summary>Another process holds the slot (this node is a standby): ask again in <see cref="s_standbyRetry"/>, no backoff.</summary>
+        StandingBy,
+
+        /// <summary>It failed before streaming: the next attempt backs off, up to <see cref="s_maxBackoff"/>.</summary>
+        Failed,
     }
 }

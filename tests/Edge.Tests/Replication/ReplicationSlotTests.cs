@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace MadBase.Edge.Tests.Replication;
 
 public sealed class ReplicationSlotTests
@@ -50,6 +52,32 @@ public sealed class ReplicationSlotTests
             async () => await ScalarAsync<int?>(database, "select active_pid from pg_replication_slots where slot_name = $1", slot) is { } pid && pid != firstPid,
             TimeSpan.FromSeconds(30));
         Assert.Contains("Streaming from slot", second.Log, StringComparison.Ordinal);
+    }
+
+    /// <remarks>
+    /// A standby's polls once backed off like a failing connection (doubling to 30 s): after 25 s of standing by its
+    /// next ask came about 12 s later, so a leader that had lived a minute was replaced only after up to half a minute.
+    /// </remarks>
+    [Fact]
+    public async Task Standby_AfterTwentyFiveSecondsStandingBy_TakesOverWithinFiveSecondsOfTheLeadersKillDashNine()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        await using var first = await EdgeProcess.StartAsync(database);
+        var slot = EdgeProcess.SlotFor(database);
+        await WaitUntilAsync(async () => await ScalarAsync<bool?>(database, "select active from pg_replication_slots where slot_name = $1", slot) == true, TimeSpan.FromSeconds(20));
+
+        await using var second = await EdgeProcess.StartAsync(database);
+        await WaitUntilAsync(() => Task.FromResult(second.Log.Contains("standing by", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
+        await Task.Delay(TimeSpan.FromSeconds(25));
+        var firstPid = await ScalarAsync<int>(database, "select active_pid from pg_replication_slots where slot_name = $1", slot);
+
+        await first.KillHardAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await WaitUntilAsync(
+            async () => await ScalarAsync<int?>(database, "select active_pid from pg_replication_slots where slot_name = $1", slot) is { } pid && pid != firstPid,
+            TimeSpan.FromSeconds(30));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the standby took the slot {clock.Elapsed.TotalSeconds:F1} s after the kill");
+        Assert.Equal(1, Regex.Count(second.Log, "standing by")); // said once, not at every ask
     }
 
     internal static async Task<T> ScalarAsync<T>(string connectionString, string sql, params object[] parameters)
