@@ -36,6 +36,19 @@ public sealed class ChangeFilterTests
     [InlineData("title=not.isdistinct.a", "a", true)]
     [InlineData("id=isdistinct.10", "10.0", false)]            // compared as the column's type, like eq
     [InlineData("id=isdistinct.10", "9", true)]
+    [InlineData("title=like.a%c", "abbc", true)]
+    [InlineData("title=like.a%c", "abbcd", false)]              // anchored at both ends
+    [InlineData("title=like.a_c", "abc", true)]
+    [InlineData("title=like.a_c", "ac", false)]
+    [InlineData("title=like.a\\%c", "a%c", true)]               // an escaped % is literal
+    [InlineData("title=like.a\\%c", "abc", false)]
+    [InlineData("title=like.a.b(c)[d]{2}+?^$|#", "a.b(c)[d]{2}+?^$|#", true)] // regex syntax is literal in LIKE
+    [InlineData("title=like.a.b", "axb", false)]
+    [InlineData("title=like.a b\tc", "a b\tc", true)]
+    [InlineData("title=like.%\n%", "line\nbreak", true)]          // % spans newlines
+    [InlineData("title=ilike.AB%", "abc", true)]
+    [InlineData("title=like.AB%", "abc", false)]
+    [InlineData("title=not.like.a%", "abc", false)]
     public void Matches_TextValue(string filter, string value, bool expected)
     {
         var parsed = Parse(filter);
@@ -109,6 +122,28 @@ public sealed class ChangeFilterTests
         var filter = "title=match." + new string('a', PosixRegex.MaxPatternLength + 1);
         Assert.False(ChangeFilter.TryParse(filter, out _, out var error));
         Assert.Contains("longer than", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("like")]
+    [InlineData("ilike")]
+    public void TryParse_LikePatternTooLong_Refused(string op)
+    {
+        // Its translation is compiled per join: a 32 KB pattern once allocated 273 MB doing so (found by fuzzing).
+        var filter = $"title={op}." + new string('%', PosixRegex.MaxPatternLength + 1);
+        Assert.False(ChangeFilter.TryParse(filter, out var parsed, out var error));
+        Assert.Null(parsed);
+        Assert.EndsWith($"(pattern longer than {PosixRegex.MaxPatternLength} characters)", error, StringComparison.Ordinal);
+        Assert.True(ChangeFilter.TryParse($"title={op}." + new string('%', PosixRegex.MaxPatternLength), out _, out error), error);
+    }
+
+    [Fact]
+    public void Matches_LikeWithManyWildcards_StaysLinear()
+    {
+        // The backtracking engine with its 50 ms timeout threw RegexMatchTimeoutException here, out of the router.
+        var parsed = Parse("title=like.%a%a%a%a%a%a%a%a%a%a%a%a%a%a%a%a%b");
+        Assert.False(parsed.Matches(Insert(new string('a', 50_000))));
+        Assert.True(parsed.Matches(Insert(new string('a', 50_000) + "b")));
     }
 
     [Theory]
