@@ -124,6 +124,44 @@ public sealed class ClusterTusTests
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), await DownloadSha256Async(second, "cluster/released.bin"));
     }
 
+    [Fact]
+    public async Task TusJsClient_UploadsSpreadOverNodesInParallel_EachIdenticalReadThroughTheOtherNode()
+    {
+        await using var nats = await NatsServer.StartAsync();
+        var (first, second) = await StartNodesAsync(nats);
+        await using var firstNode = first;
+        await using var secondNode = second;
+        EdgeProcess[] nodes = [first, second];
+
+        // Four uploads at once, alternating nodes; sizes that end inside a 5 MiB part, so each also stores an incomplete part.
+        var uploads = await Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
+        {
+            var (path, sha) = await TestFiles.GetAsync((10L + i) * MiB + 12345);
+            var result = await NodeScript.RunAsync("tus-upload.mjs", new Dictionary<string, string>
+            {
+                ["TUS_ENDPOINT"] = new Uri(nodes[i % 2].BaseUri, "storage/v1/upload/resumable").ToString(),
+                ["TUS_TOKEN"] = Tokens.ServiceRole,
+                ["TUS_FILE"] = path,
+                ["TUS_BUCKET"] = TusServer.Bucket,
+                ["TUS_OBJECT"] = $"cluster/parallel-{i}.bin",
+                ["TUS_MODE"] = "single",
+                ["TUS_CHUNK"] = (4 * MiB).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
+            return (Index: i, Sha: sha, Result: result);
+        }));
+
+        foreach (var (index, sha, result) in uploads)
+        {
+            Assert.True(result.Json.GetProperty("ok").GetBoolean(), result.Stdout + result.Stderr[..Math.Min(3000, result.Stderr.Length)]);
+            Assert.Equal(sha, await DownloadSha256Async(nodes[(index + 1) % 2], $"cluster/parallel-{index}.bin"));
+        }
+
+        foreach (var node in nodes)
+        {
+            Assert.Contains("\nmadbase_uploads_completed_total 2", await node.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>Two S3-backed nodes of one cluster on a fresh database with the uploads bucket, each hearing the other.</summary>
     private static async Task<(EdgeProcess First, EdgeProcess Second)> StartNodesAsync(NatsServer nats)
     {
