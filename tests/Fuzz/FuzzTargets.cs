@@ -20,8 +20,9 @@ internal static class FuzzTargets
         new("jwt", JwtHarness.Run, 32 * 1024, 16, "Jwt.TryValidate (raw tokens, and correctly signed tokens over fuzzed header and claims)"),
         // filter: compiling a pattern (match/imatch/like, at most PosixRegex.MaxPatternLength characters) and the
         // non-backtracking engine's lazy DFA, which adds a state per new one it meets while matching (kept on the
-        // Regex, so once per join, not per change). Bounded by the pattern's length, not the input's: the long run's
-        // worst at 512 characters was 11.6 MB (2026-12-06), and a 32 KB LIKE pattern, uncapped then, 273 MB.
+        // Regex, so once per join, not per change). Bounded by the pattern's length, not the value's: at the old cap of
+        // 512 characters the long run found 11.6 and 38 MB (2026-12-06), at 128 about 5 MB; a 32 KB LIKE pattern,
+        // uncapped then, 273 MB.
         new("filter", FilterHarness.Run, 16 * 1024 * 1024, 64, "ChangeFilter.TryParse, PosixRegex, ChangeFilter.Compare, PostgresBinding.Parse"),
         new("range", RangeHarness.Run, 32 * 1024, 8, "RangeHeader.Parse (storage downloads)"),
     ];
