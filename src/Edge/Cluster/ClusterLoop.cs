@@ -1,5 +1,3 @@
-using MadBase.Edge.Logging;
-
 namespace MadBase.Edge.Cluster;
 
 /// <summary>

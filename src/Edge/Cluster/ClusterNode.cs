@@ -1,7 +1,5 @@
 using System.Threading.Channels;
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Replication;
 using MadBase.Protocol.Phoenix;

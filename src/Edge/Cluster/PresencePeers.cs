@@ -1,4 +1,3 @@
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 
 namespace MadBase.Edge.Cluster;

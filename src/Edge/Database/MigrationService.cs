@@ -1,5 +1,4 @@
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Logging;
 using Npgsql;
 
 namespace MadBase.Edge.Database;

@@ -1,5 +1,3 @@
-using MadBase.Edge.Logging;
-
 namespace MadBase.Edge.Diagnostics;
 
 /// <summary>Counts requests by status class and tracks requests in flight; logs unhandled errors once.</summary>

@@ -1,5 +1,3 @@
-using MadBase.Edge.Configuration;
-
 namespace MadBase.Edge.Hosting;
 
 /// <summary>

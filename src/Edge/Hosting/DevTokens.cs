@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MadBase.Edge.Auth;
-using MadBase.Edge.Configuration;
 
 namespace MadBase.Edge.Hosting;
 

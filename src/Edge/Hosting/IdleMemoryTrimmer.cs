@@ -1,6 +1,4 @@
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.Hosting;
 

@@ -1,10 +1,8 @@
 using System.Net;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Cluster;
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Database;
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Realtime.Sockets;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.Objects;
 

@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.Objects;
 

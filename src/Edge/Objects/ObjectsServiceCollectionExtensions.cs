@@ -1,6 +1,3 @@
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
-
 namespace MadBase.Edge.Objects;
 
 internal static class ObjectsServiceCollectionExtensions

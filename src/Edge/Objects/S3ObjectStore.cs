@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net;
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Objects.S3;
 
 namespace MadBase.Edge.Objects;

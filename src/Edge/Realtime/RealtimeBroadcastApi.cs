@@ -1,7 +1,6 @@
 using System.Text.Json;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Json;
-using MadBase.Edge.Logging;
 using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 

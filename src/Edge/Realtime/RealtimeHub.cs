@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using MadBase.Edge.Auth;
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Delivery;

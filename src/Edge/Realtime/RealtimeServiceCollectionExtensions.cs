@@ -1,4 +1,3 @@
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.Replication;

@@ -1,5 +1,4 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Collections;
 using MadBase.Edge.Realtime.Delivery;

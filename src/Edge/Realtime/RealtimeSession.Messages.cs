@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using MadBase.Edge.Auth;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Protocol.Phoenix;
 using MadBase.Protocol.WebSockets;

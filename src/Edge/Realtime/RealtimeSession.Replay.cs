@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MadBase.Edge.Auth;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.WebSockets;

@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Unicode;
 using MadBase.Edge.Auth;
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Collections;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.WebSockets;

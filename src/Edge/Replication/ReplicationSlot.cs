@@ -1,5 +1,3 @@
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using Npgsql;
 using Npgsql.Replication;
 

@@ -1,7 +1,5 @@
 using System.Buffers;
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Database;
-using MadBase.Edge.Logging;
 using MadBase.Protocol;
 using MadBase.Protocol.Replication;
 using Npgsql;

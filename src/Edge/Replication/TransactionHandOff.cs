@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using MadBase.Edge.Logging;
 using MadBase.Protocol.Replication;
 using NpgsqlTypes;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Objects;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 
 namespace MadBase.Edge.StorageApi;

@@ -1,5 +1,4 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Objects;
 using Npgsql;

@@ -1,5 +1,4 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using Microsoft.AspNetCore.Http.Features;
 

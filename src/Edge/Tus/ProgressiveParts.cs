@@ -1,5 +1,3 @@
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using MadBase.Edge.Objects.S3;
 using Microsoft.Win32.SafeHandles;

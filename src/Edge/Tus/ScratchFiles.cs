@@ -1,4 +1,3 @@
-using MadBase.Edge.Configuration;
 using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Tus;

@@ -1,4 +1,3 @@
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using MadBase.Protocol.Tus;
 

@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using MadBase.Protocol;
 using MadBase.Protocol.Tus;

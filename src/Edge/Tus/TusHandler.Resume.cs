@@ -1,5 +1,4 @@
 using System.Globalization;
-using MadBase.Edge.Logging;
 using MadBase.Protocol.Tus;
 
 namespace MadBase.Edge.Tus;

@@ -1,6 +1,4 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using MadBase.Protocol;
 using MadBase.Protocol.Tus;

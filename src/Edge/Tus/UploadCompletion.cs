@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using MadBase.Edge.Objects.S3;
 using Microsoft.Win32.SafeHandles;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using MadBase.Edge.Cluster;
-using MadBase.Edge.Configuration;
 
 namespace MadBase.Edge.Tus;
 

@@ -1,5 +1,3 @@
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects.S3;
 
 namespace MadBase.Edge.Tus;

@@ -1,6 +1,4 @@
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Database;
-using MadBase.Edge.Logging;
 using MadBase.Protocol;
 using MadBase.Protocol.Tus;
 using Npgsql;

@@ -1,7 +1,5 @@
 using System.IO.Hashing;
 using MadBase.Edge.Cluster;
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Objects;
 using MadBase.Edge.Objects.S3;
 

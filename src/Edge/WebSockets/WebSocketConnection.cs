@@ -1,5 +1,4 @@
 using System.Buffers;
-using MadBase.Edge.Logging;
 using MadBase.Protocol;
 using MadBase.Protocol.WebSockets;
 

@@ -1,5 +1,4 @@
 using MadBase.Edge.Cluster.Changes;
-using MadBase.Edge.Replication;
 
 namespace MadBase.Edge.Tests.Cluster;
 

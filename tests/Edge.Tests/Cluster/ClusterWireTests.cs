@@ -1,5 +1,4 @@
 using MadBase.Edge.Cluster;
-using MadBase.Edge.Realtime;
 
 namespace MadBase.Edge.Tests.Cluster;
 

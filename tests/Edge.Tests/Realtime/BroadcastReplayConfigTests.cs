@@ -1,4 +1,3 @@
-using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Replay;
 
 namespace MadBase.Edge.Tests.Realtime;

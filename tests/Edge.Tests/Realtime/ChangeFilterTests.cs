@@ -1,5 +1,4 @@
 using MadBase.Edge.Realtime.PostgresChanges;
-using MadBase.Edge.Replication;
 
 namespace MadBase.Edge.Tests.Realtime;
 

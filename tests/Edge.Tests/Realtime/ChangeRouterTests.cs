@@ -1,6 +1,4 @@
-using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Delivery;
-using MadBase.Edge.Replication;
 using MadBase.Protocol.Phoenix;
 
 namespace MadBase.Edge.Tests.Realtime;

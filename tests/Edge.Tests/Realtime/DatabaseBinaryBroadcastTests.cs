@@ -1,6 +1,3 @@
-using MadBase.Edge.Realtime;
-using MadBase.Edge.Replication;
-
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>realtime.send_binary() rows as the replication stream delivers them, and bytea's text output decoded.</summary>

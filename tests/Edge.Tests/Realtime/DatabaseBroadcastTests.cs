@@ -1,6 +1,3 @@
-using MadBase.Edge.Realtime;
-using MadBase.Edge.Replication;
-
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>Which replicated changes are database broadcasts (realtime.send), and the broadcast they become.</summary>

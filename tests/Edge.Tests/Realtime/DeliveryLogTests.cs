@@ -1,6 +1,5 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.WebSockets;

@@ -1,13 +1,11 @@
 using MadBase.Edge.Auth;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Realtime.Replay;
 using MadBase.Edge.Realtime.Routing;
-using MadBase.Edge.Replication;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,4 @@
 using MadBase.Edge.Realtime.Routing;
-using MadBase.Edge.Replication;
 
 namespace MadBase.Edge.Tests.Realtime;
 

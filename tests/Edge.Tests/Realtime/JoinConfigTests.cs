@@ -1,5 +1,3 @@
-using MadBase.Edge.Realtime;
-
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>A <c>phx_join</c> payload's <c>config</c> as realtime-js sends it, and what is made of odd input.</summary>

@@ -1,6 +1,5 @@
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.Resume;
-using MadBase.Edge.Replication;
 
 namespace MadBase.Edge.Tests.Realtime;
 

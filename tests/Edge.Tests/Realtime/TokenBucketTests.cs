@@ -1,5 +1,3 @@
-using MadBase.Edge.Realtime;
-
 namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>The per-socket rate buckets: messages (one token each) and bytes (a token per byte).</summary>

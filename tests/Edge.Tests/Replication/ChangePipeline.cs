@@ -1,5 +1,4 @@
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Replication;
 using MadBase.Protocol.Replication;
 using MadBase.Protocol.Tests.Replication;
 using Microsoft.Extensions.Logging.Abstractions;

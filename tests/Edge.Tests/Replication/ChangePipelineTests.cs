@@ -1,8 +1,6 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Authorization;
 using MadBase.Edge.Realtime.PostgresChanges;
-using MadBase.Edge.Replication;
 using MadBase.Edge.WebSockets;
 using MadBase.Protocol.Phoenix;
 using MadBase.Protocol.Tests.Replication;

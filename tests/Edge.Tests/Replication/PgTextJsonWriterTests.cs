@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using MadBase.Edge.Replication;
 
 namespace MadBase.Edge.Tests.Replication;
 

@@ -1,4 +1,3 @@
-using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Tests.Realtime;
 using MadBase.Protocol.Phoenix;

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using MadBase.Edge.Replication;
 using MadBase.Protocol.Replication;
 
 namespace MadBase.Edge.Tests.Replication;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Threading.Channels;
-using MadBase.Edge.Replication;
 using MadBase.Protocol.Tests.Replication;
 
 namespace MadBase.Edge.Tests.Replication;

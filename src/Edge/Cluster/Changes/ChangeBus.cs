@@ -1,6 +1,4 @@
-using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using NATS.Client.Core;
 using NATS.Client.JetStream;

@@ -1,6 +1,5 @@
 using MadBase.Edge.Database;
 using MadBase.Edge.Diagnostics;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using NATS.Client.Core;
 

@@ -1,5 +1,3 @@
-using MadBase.Edge.Configuration;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.Resume;

@@ -1,5 +1,4 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Logging;
 using Npgsql;
 
 namespace MadBase.Edge.Realtime.Authorization;

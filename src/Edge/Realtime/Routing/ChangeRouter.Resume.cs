@@ -1,4 +1,3 @@
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 

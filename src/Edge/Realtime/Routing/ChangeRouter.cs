@@ -1,5 +1,4 @@
 using MadBase.Edge.Auth;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.PostgresChanges;
 using MadBase.Edge.Replication;

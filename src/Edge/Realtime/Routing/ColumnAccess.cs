@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using MadBase.Edge.Database;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using Npgsql;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Database;
-using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
 using Npgsql;
 

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Json;
-using MadBase.Edge.Logging;
 using MadBase.Edge.WebSockets;
 using MadBase.Edge.WebSockets.Pipe;
 using MadBase.Protocol.Http;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using MadBase.Edge.Logging;
 
 namespace MadBase.Edge.WebSockets.Epoll;
 

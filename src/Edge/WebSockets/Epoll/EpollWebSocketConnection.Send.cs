@@ -1,5 +1,3 @@
-using MadBase.Edge.Logging;
-
 namespace MadBase.Edge.WebSockets.Epoll;
 
 /// <summary>

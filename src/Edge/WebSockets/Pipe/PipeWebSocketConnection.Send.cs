@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Threading.Tasks.Sources;
-using MadBase.Edge.Logging;
 using Microsoft.AspNetCore.Connections;
 
 namespace MadBase.Edge.WebSockets.Pipe;

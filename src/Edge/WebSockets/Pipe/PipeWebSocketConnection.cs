@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using System.Threading.Tasks.Sources;
-using MadBase.Edge.Logging;
 using MadBase.Protocol.WebSockets;
 using Microsoft.AspNetCore.Connections;
 
