@@ -3,7 +3,9 @@
 # @tus/server 2.4.5 on the file backend (@tus/file-store) and on S3 (@tus/s3-store; both against the same
 # s3rver-plus, tests/js/s3rver-plus.mjs), alternating in the same run; then CONCURRENT (8) uploads at once for
 # peak RSS. Reports medians of RUNS (3): MiB/s, server CPU-s per upload (s3rver's separately), peak RSS, others%
-# (other users of the machine), the ratios and the issue's goals (load/tus/tus-bench.mjs has the method).
+# (other users of the machine), the ratios and issue #16's goals (load/tus/tus-bench.mjs has the method). Each pair
+# has a reference row in the same alternation: the file backend's floor (load/tus/tus-floor-server.mjs: write at the
+# offset + fdatasync per request, nothing else) and, on S3, a plain SDK multipart upload (@aws-sdk/lib-storage).
 # MadBase fsyncs every chunk before acknowledging its offset; @tus/file-store never fsyncs, so the file peer is also
 # shown with an fsync of its finished file ("peer+fsync").
 # Bounded: every wait has a timeout; processes started here are stopped by PID. Ports below 32768, 127.0.0.1 only.

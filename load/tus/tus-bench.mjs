@@ -13,11 +13,15 @@
 // The file peer's writes are not durable when it answers: "peer+fsync" adds the time to fsync its finished file, i.e.
 // the same durability MadBase gives every PATCH (it fsyncs before reporting an offset).
 // Then LOAD_CONCURRENT uploads at once to a freshly started server of each kind (peak RSS with N concurrent uploads).
+// Each pair has a third, reference row in the same alternation, to read the figures against this machine's limits:
+// on the file backend the floor (tus-floor-server.mjs: the bytes written at their offset and fdatasynced per request,
+// MadBase's durability rule, and nothing else), on S3 a plain SDK multipart upload of the same file to the same
+// s3rver (@aws-sdk/lib-storage, parts of the same size, its default 4 in flight) — what any S3 client costs there.
 //
 // Environment: MADBASE_BIN (published binary), MADBASE_DATABASE_URL (a PostgreSQL the binary may migrate),
 //   LOAD_SIZE_MIB (200), LOAD_CHUNK_MIB (8), LOAD_RUNS (3), LOAD_DIR (scratch root), LOAD_BACKENDS ("file s3"),
 //   LOAD_CONCURRENT (8; 0 skips), LOAD_CONCURRENT_MIB (LOAD_SIZE_MIB), LOAD_PORT_BASE (24310: MadBase, +1 peer,
-//   +2 S3 test server), LOAD_S3RVER (tests/js/s3rver-plus.mjs; its node_modules must be installed).
+//   +2 S3 test server, +3 floor), LOAD_S3RVER (tests/js/s3rver-plus.mjs; its node_modules must be installed).
 // Output: tables on stderr and one JSON line on stdout.
 import { spawn, execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
@@ -25,6 +29,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import * as tus from 'tus-js-client'
+import { S3Client } from '@aws-sdk/client-s3'
+import { Upload as SdkUpload } from '@aws-sdk/lib-storage'
 
 const env = process.env
 const MiB = 1024 * 1024
@@ -56,6 +62,7 @@ const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
 
 function cpuSeconds(pid) {
+  if (!pid) return 0 // the SDK row runs in this process: its CPU is the client's
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / clockTicks // utime, stime
@@ -129,7 +136,7 @@ function startS3rver(dir, buckets) {
   const port = portBase + 2
   fs.rmSync(dir, { recursive: true, force: true })
   fs.mkdirSync(dir, { recursive: true })
-  const child = spawnChild(process.execPath, ['--openssl-legacy-provider', s3rverScript, '--dir', dir, '--port', String(port), ...buckets.flatMap((b) => ['--bucket', b])], { PATH: env.PATH }, 's3rver-plus')
+  const child = spawnChild(process.execPath, ['--openssl-legacy-provider', s3rverScript, '--dir', dir, '--port', String(port), ...[...buckets, 'sdk-floor'].flatMap((b) => ['--bucket', b])], { PATH: env.PATH }, 's3rver-plus')
   child.endpoint = `http://127.0.0.1:${port}`
   child.ready = waitFor(`${child.endpoint}/`)
   return child
@@ -204,11 +211,47 @@ function startPeer(backend, s3) {
   return child
 }
 
+/** The file backend's floor: tus-floor-server.mjs, driven by tus-js-client like the others. */
+function startFloor() {
+  const port = portBase + 3
+  const dir = path.join(root, 'floor')
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.mkdirSync(dir, { recursive: true })
+  const child = spawnChild(process.execPath, [path.join(import.meta.dirname, 'tus-floor-server.mjs'), String(port), dir], { PATH: env.PATH }, 'floor')
+  child.name = 'floor (write + fdatasync, Node)'
+  child.ready = waitFor(`http://127.0.0.1:${port}/files`, { method: 'OPTIONS' })
+  child.endpoint = `http://127.0.0.1:${port}/files`
+  child.headers = {}
+  child.metadata = () => ({})
+  child.afterUpload = () => 0 // the sink deletes each finished file itself
+  return child
+}
+
+/** The S3 backend's reference: the same file as one plain SDK multipart upload to the same s3rver, from this process. */
+function sdkReference(s3) {
+  const client = new S3Client({
+    region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+  return {
+    name: 'SDK multipart (lib-storage)', pid: 0, ready: Promise.resolve(), stop: async () => client.destroy(),
+    afterUpload: () => 0,
+    upload: async (file, i) => {
+      const started = process.hrtime.bigint()
+      await new SdkUpload({ client, params: { Bucket: 'sdk-floor', Key: `run-${i}.bin`, Body: fs.createReadStream(file) }, partSize: chunk }).done()
+      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, url: null }
+    },
+  }
+}
+
+const uploadTo = (server, file, i) => (server.upload ? server.upload(file, i) : upload(file, server.endpoint, server.headers, server.metadata(i)))
+
 /** One measured upload to `server`; CPU and others% over exactly its duration. */
 async function measuredUpload(server, s3, file, i) {
   execFileSync('sync') // untimed: start from a clean page cache, whoever left it dirty
   const c0 = cpuSeconds(server.pid), s0 = s3 ? cpuSeconds(s3.pid) : 0, k0 = clientCpuSeconds(), p0 = pgCpuSeconds(), m0 = machineBusySeconds()
-  const { seconds, url } = await upload(file, server.endpoint, server.headers, server.metadata(i))
+  const { seconds, url } = await uploadTo(server, file, i)
   const c1 = cpuSeconds(server.pid), s1 = s3 ? cpuSeconds(s3.pid) : 0, k1 = clientCpuSeconds(), p1 = pgCpuSeconds(), m1 = machineBusySeconds()
   const fsyncSeconds = server.afterUpload(url, true)
   const serverCpu = c1 - c0, s3Cpu = s1 - s0, clientCpu = k1 - k0, pgCpu = p1 - p0
@@ -223,19 +266,21 @@ async function stopAll(children) {
 async function pair(backend) {
   const file = dataFile(sizeMiB)
   const s3 = backend === 's3' ? startS3rver(path.join(root, 's3-pair'), ['madbase-load', 'tus-peer']) : null
-  let ours, peer
+  let ours, peer, reference
   try {
     if (s3) await s3.ready
     ours = startMadBase(backend, s3)
     peer = startPeer(backend, s3)
-    await Promise.all([ours.ready, peer.ready])
-    for (const server of [ours, peer]) { // warm-up, unmeasured
-      const { url } = await upload(file, server.endpoint, server.headers, server.metadata('warmup'))
+    reference = s3 ? sdkReference(s3) : startFloor()
+    await Promise.all([ours.ready, peer.ready, reference.ready])
+    const servers = [ours, peer, reference]
+    for (const server of servers) { // warm-up, unmeasured
+      const { url } = await uploadTo(server, file, 'warmup')
       server.afterUpload(url, false)
     }
-    const samples = new Map([[ours, []], [peer, []]])
+    const samples = new Map(servers.map((server) => [server, []]))
     for (let i = 0; i < runs; i++) {
-      for (const server of i % 2 === 0 ? [ours, peer] : [peer, ours]) {
+      for (const server of [...servers.slice(i % 3), ...servers.slice(0, i % 3)]) { // each goes first once in three
         const m = await measuredUpload(server, s3, file, i)
         samples.get(server).push(m)
         console.error(`  ${backend} run ${i + 1}/${runs} ${server.name.padEnd(30)} ${(sizeMiB / m.seconds).toFixed(1).padStart(7)} MiB/s  server ${m.serverCpu.toFixed(2)} CPU-s${s3 ? `  s3rver ${m.s3Cpu.toFixed(2)}` : ''}  client ${m.clientCpu.toFixed(2)}  pg ${m.pgCpu.toFixed(2)}  others ${m.othersPct.toFixed(0)}%${m.fsyncSeconds ? `  (+fsync ${(m.fsyncSeconds * 1000).toFixed(0)} ms)` : ''}`)
@@ -253,19 +298,20 @@ async function pair(backend) {
         clientCpuSecondsPerUpload: median(xs.map((m) => m.clientCpu)),
         pgCpuSecondsPerUpload: median(xs.map((m) => m.pgCpu)),
         othersPct: xs.map((m) => +m.othersPct.toFixed(0)),
-        peakRssMiB: peakRssMiB(server.pid),
+        peakRssMiB: server.pid ? peakRssMiB(server.pid) : undefined,
       }
     }
-    const result = { backend, madbase: summary(ours), peer: summary(peer), s3rverPeakRssMiB: s3 ? peakRssMiB(s3.pid) : undefined }
+    const result = { backend, madbase: summary(ours), peer: summary(peer), reference: summary(reference), s3rverPeakRssMiB: s3 ? peakRssMiB(s3.pid) : undefined }
     result.ratios = {
       throughput: result.madbase.mibPerSecond / result.peer.mibPerSecond,
+      ofReference: result.madbase.mibPerSecond / result.reference.mibPerSecond,
       throughputVsDurablePeer: result.madbase.mibPerSecond / result.peer.durableMibPerSecond,
       cpu: result.madbase.cpuSecondsPerUpload / result.peer.cpuSecondsPerUpload,
       peakRss: result.madbase.peakRssMiB / result.peer.peakRssMiB,
     }
     return result
   } finally {
-    await stopAll([ours, peer, s3])
+    await stopAll([ours, peer, reference, s3])
   }
 }
 
@@ -307,15 +353,18 @@ const f1 = (x) => x.toFixed(1), f2 = (x) => x.toFixed(2)
 const mark = (ok) => (ok ? '✔' : '✘')
 console.error(`\n${sizeMiB} MiB via tus-js-client, ${chunk / MiB} MiB chunks, medians of ${runs} (CPU-s per upload)`)
 for (const p of pairs) {
-  for (const r of [p.madbase, p.peer]) {
-    console.error(`${r.name.padEnd(32)} ${f1(r.mibPerSecond).padStart(7)} MiB/s [${r.runsMibPerSecond.join(', ')}] ${f2(r.cpuSecondsPerUpload).padStart(5)} CPU-s${r.s3rverCpuSecondsPerUpload !== undefined ? ` (+ s3rver ${f2(r.s3rverCpuSecondsPerUpload)})` : ''}${r.pgCpuSecondsPerUpload >= 0.005 ? ` (+ pg ${f2(r.pgCpuSecondsPerUpload)})` : ''} ${f1(r.peakRssMiB).padStart(6)} MiB peak RSS  others% ${r.othersPct.join('/')}`)
+  for (const r of [p.madbase, p.peer, p.reference]) {
+    const cpu = r === p.reference && p.backend === 's3' ? `${f2(r.clientCpuSecondsPerUpload).padStart(5)} CPU-s (the SDK client)` : `${f2(r.cpuSecondsPerUpload).padStart(5)} CPU-s`
+    const rss = r.peakRssMiB === undefined ? '' : ` ${f1(r.peakRssMiB).padStart(6)} MiB peak RSS`
+    console.error(`${r.name.padEnd(32)} ${f1(r.mibPerSecond).padStart(7)} MiB/s [${r.runsMibPerSecond.join(', ')}] ${cpu}${r.s3rverCpuSecondsPerUpload !== undefined ? ` (+ s3rver ${f2(r.s3rverCpuSecondsPerUpload)})` : ''}${r.pgCpuSecondsPerUpload >= 0.005 ? ` (+ pg ${f2(r.pgCpuSecondsPerUpload)})` : ''}${rss}  others% ${r.othersPct.join('/')}`)
   }
   if (p.backend === 'file') console.error(`${'  peer with fsync of its file'.padEnd(32)} ${f1(p.peer.durableMibPerSecond).padStart(7)} MiB/s`)
   const q = p.ratios
+  // Issue #16's goals, all ratios within this run.
   const goal = p.backend === 'file'
-    ? `goal ≥ 4× throughput: ${mark(q.throughput >= 4)}`
-    : `goal ≥ 2× throughput: ${mark(q.throughput >= 2)}, CPU ≤ ¼: ${mark(q.cpu <= 0.25)}`
-  console.error(`ratios (${p.backend}) madbase/peer: throughput ${f2(q.throughput)}x${p.backend === 'file' ? ` (vs peer+fsync ${f2(q.throughputVsDurablePeer)}x)` : ''}, server CPU ${f2(q.cpu)}x, peak RSS ${f2(q.peakRss)}x; ${goal}`)
+    ? `goals: ≥ 1.5× the peer ${mark(q.throughput >= 1.5)}, ≥ 60 % of the floor ${mark(q.ofReference >= 0.6)}, CPU ≤ 0.5× the peer's ${mark(q.cpu <= 0.5)}`
+    : `goals: ≥ 90 % of the plain SDK upload ${mark(q.ofReference >= 0.9)}, CPU ≤ 0.25× the peer's ${mark(q.cpu <= 0.25)}`
+  console.error(`ratios (${p.backend}) madbase/peer: throughput ${f2(q.throughput)}x${p.backend === 'file' ? ` (vs peer+fsync ${f2(q.throughputVsDurablePeer)}x)` : ''}, server CPU ${f2(q.cpu)}x, peak RSS ${f2(q.peakRss)}x; madbase/${p.backend === 'file' ? 'floor' : 'SDK'} ${f2(q.ofReference)}x; ${goal}`)
 }
 for (const c of concurrency) {
   const goal = c.name.startsWith('madbase') ? `  goal ≤ 48 MiB: ${mark(c.peakRssMiB <= 48)}` : ''
