@@ -69,6 +69,9 @@ internal sealed class EdgeOptions
 
     public required TimeSpan UploadSweepInterval { get; init; }
 
+    /// <summary>How long public downloads reuse a public object's row (<see cref="Objects.PublicRowCache"/>); zero: never.</summary>
+    public TimeSpan PublicRowLifetime { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the idle memory trimmer (Hosting) looks for a quiet server holding garbage; zero turns it off.</summary>
     public TimeSpan IdleTrimInterval { get; init; } = TimeSpan.FromSeconds(5);
 

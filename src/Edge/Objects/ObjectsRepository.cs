@@ -16,8 +16,10 @@ namespace MadBase.Edge.Objects;
 /// the replaced version's bytes; if the row cannot be written the new bytes are deleted instead.</item>
 /// </list>
 /// Concurrent non-upsert writers of one name: both may pass the probe, only the first commit wins, the others get 409.
+/// Every write to <c>storage.objects</c> or <c>storage.buckets</c> commits through <see cref="CommitAsync"/>, which keeps
+/// the <see cref="PublicRowCache"/> invariant.
 /// </summary>
-internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStore store, ILogger<ObjectsRepository> logger)
+internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStore store, PublicRowCache publicRows, ILogger<ObjectsRepository> logger)
 {
     private static readonly string s_findPublicSql =
         $"select {string.Join(", ", ObjectRecord.Columns.Split(", ").Select(c => "o." + c))} from storage.buckets b "
@@ -91,7 +93,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
                 throw error;
             }
 
-            await scope.CommitAsync(cancellationToken);
+            await CommitAsync(scope, cancellationToken);
         }
         catch
         {
@@ -136,18 +138,37 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
     /// hot path of public downloads). <c>PublicBucket</c> is false for a private or missing bucket: both read as
     /// "Bucket not found", revealing nothing.
     /// </summary>
-    public async Task<(bool PublicBucket, ObjectRecord? Row)> FindPublicAsync(string bucketId, string name, CancellationToken cancellationToken)
+    public async ValueTask<(bool PublicBucket, ObjectRecord? Row)> FindPublicAsync(string bucketId, string name, CancellationToken cancellationToken)
     {
+        if (publicRows.TryGet(bucketId, name, out var held))
+        {
+            return held;
+        }
+
+        var generation = publicRows.Generation; // before the query: a write committed meanwhile makes this answer a miss
         await using var command = dataSource.CreateCommand(s_findPublicSql);
         command.Parameters.Add(new NpgsqlParameter { Value = bucketId });
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return (false, null);
-        }
+        var answer = await reader.ReadAsync(cancellationToken) ? (true, reader.IsDBNull(0) ? null : ObjectRecord.Read(reader)) : (false, (ObjectRecord?)null);
+        publicRows.Add(bucketId, name, answer, generation);
+        return answer;
+    }
 
-        return (true, reader.IsDBNull(0) ? null : ObjectRecord.Read(reader));
+    /// <summary>
+    /// Commits a storage write (objects or buckets) made in <paramref name="scope"/>, then drops the public rows held:
+    /// also when the commit fails, since a failed COMMIT may still have committed.
+    /// </summary>
+    public async Task CommitAsync(DbScope scope, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await scope.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            publicRows.Invalidate();
+        }
     }
 
     /// <summary>
@@ -177,7 +198,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
                 throw error;
             }
 
-            await scope.CommitAsync(cancellationToken);
+            await CommitAsync(scope, cancellationToken);
         }
 
         await DeleteBytesAsync([.. deleted.Where(r => r.Version is not null).Select(r => ObjectKeys.For(r.BucketId, r.Name, r.Version!))]);
@@ -229,7 +250,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
                 throw error;
             }
 
-            await scope.CommitAsync(cancellationToken);
+            await CommitAsync(scope, cancellationToken);
         }
         catch
         {

@@ -3,7 +3,8 @@ namespace MadBase.Edge.Objects;
 internal static class ObjectsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the configured <see cref="IObjectStore"/> and the shared <see cref="ObjectsRepository"/>. This is the
+    /// Registers the configured <see cref="IObjectStore"/> and the shared <see cref="ObjectsRepository"/> with its
+    /// <see cref="PublicRowCache"/>. This is the
     /// one place that chooses file or S3; everything else asks the store (<see cref="IObjectStore.LargeBodies"/>,
     /// <see cref="IObjectStore.TryAdopt"/>), never which store it is.
     /// </summary>
@@ -26,6 +27,7 @@ internal static class ObjectsServiceCollectionExtensions
             });
         }
 
+        services.AddSingleton(sp => new PublicRowCache(options.PublicRowLifetime, TimeProvider.System));
         services.AddSingleton<ObjectsRepository>();
         return services;
     }

@@ -52,7 +52,7 @@ internal static class BucketEmptyRoute
                     }
                 }
 
-                await scope.CommitAsync(context.RequestAborted);
+                await services.Objects.CommitAsync(scope, context.RequestAborted);
             }
 
             await services.Objects.DeleteBytesAsync([.. batch.Where(b => b.Version is not null).Select(b => ObjectKeys.For(bucketId, b.Name, b.Version!))]);

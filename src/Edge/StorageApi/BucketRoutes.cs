@@ -168,7 +168,7 @@ internal static class BucketRoutes
             throw error;
         }
 
-        await scope.CommitAsync(context.RequestAborted);
+        await services.Objects.CommitAsync(scope, context.RequestAborted);
         await StorageHttp.WriteJsonAsync(context, 200, json =>
         {
             json.WriteStartObject();
@@ -221,7 +221,7 @@ internal static class BucketRoutes
             throw StorageException.BucketNotFound();
         }
 
-        await scope.CommitAsync(context.RequestAborted);
+        await services.Objects.CommitAsync(scope, context.RequestAborted);
         await StorageHttp.WriteMessageAsync(context, "Successfully updated");
     }
 
@@ -252,7 +252,7 @@ internal static class BucketRoutes
             throw StorageException.BucketNotFound();
         }
 
-        await scope.CommitAsync(context.RequestAborted);
+        await services.Objects.CommitAsync(scope, context.RequestAborted);
         await StorageHttp.WriteMessageAsync(context, "Successfully deleted");
     }
 

@@ -332,16 +332,4 @@ public sealed class DeliveryLogTests : IOutboundOverflowHandler, IChangeGapHandl
             }
         }
     }
-
-    /// <summary>A clock the test moves by hand.</summary>
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks = TimeSpan.TicksPerDay;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-    }
 }

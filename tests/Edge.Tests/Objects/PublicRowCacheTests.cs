@@ -1,0 +1,81 @@
+using MadBase.Edge.Objects;
+
+namespace MadBase.Edge.Tests.Objects;
+
+/// <summary>
+/// The public-row cache in process: an answer is served for its lifetime, never when a write committed while it was
+/// being read, never after a write committed through this node, and the cache stays bounded.
+/// </summary>
+[Trait("Kind", "InProcess")]
+public sealed class PublicRowCacheTests
+{
+    private static readonly ObjectRecord s_row = new(
+        Guid.NewGuid(), "pics", "a.png", null, null, "v1", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null);
+
+    [Fact]
+    public void TryGet_WithinTheLifetime_ServesTheAnswer_AfterIt_AsksAgain()
+    {
+        var time = new ManualTime();
+        var cache = new PublicRowCache(TimeSpan.FromSeconds(1), time);
+        cache.Add("pics", "a.png", (true, s_row), cache.Generation);
+
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.True(cache.TryGet("pics", "a.png", out var held));
+        Assert.Equal((true, s_row), held);
+        Assert.False(cache.TryGet("pics", "b.png", out _));
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(cache.TryGet("pics", "a.png", out _));
+    }
+
+    [Fact]
+    public void Add_ReadBeforeAWriteCommitted_IsNotServed()
+    {
+        var cache = new PublicRowCache(TimeSpan.FromSeconds(1), new ManualTime());
+        var generation = cache.Generation; // the query starts
+        cache.Invalidate();                // a write commits meanwhile
+        cache.Add("pics", "a.png", (true, s_row), generation);
+
+        Assert.False(cache.TryGet("pics", "a.png", out _));
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public void Invalidate_DropsEveryAnswerHeld_AlsoNegativeOnes()
+    {
+        var cache = new PublicRowCache(TimeSpan.FromSeconds(1), new ManualTime());
+        cache.Add("pics", "a.png", (true, s_row), cache.Generation);
+        cache.Add("pics", "missing.png", (true, null), cache.Generation);
+        cache.Add("private", "a.png", (false, null), cache.Generation);
+        Assert.True(cache.TryGet("private", "a.png", out var hidden));
+        Assert.Equal((false, (ObjectRecord?)null), hidden);
+
+        cache.Invalidate();
+
+        Assert.False(cache.TryGet("pics", "a.png", out _));
+        Assert.False(cache.TryGet("pics", "missing.png", out _));
+        Assert.False(cache.TryGet("private", "a.png", out _));
+    }
+
+    [Fact]
+    public void Add_ZeroLifetime_HoldsNothing()
+    {
+        var cache = new PublicRowCache(TimeSpan.Zero, new ManualTime());
+        cache.Add("pics", "a.png", (true, s_row), cache.Generation);
+        Assert.False(cache.TryGet("pics", "a.png", out _));
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public void Add_PastMaxEntries_StaysBounded()
+    {
+        var cache = new PublicRowCache(TimeSpan.FromSeconds(1), new ManualTime());
+        for (var i = 0; i < PublicRowCache.MaxEntries * 3; i++)
+        {
+            cache.Add("pics", "n" + i, (true, null), cache.Generation);
+            Assert.InRange(cache.Count, 1, PublicRowCache.MaxEntries);
+        }
+
+        Assert.True(cache.TryGet("pics", "n" + (PublicRowCache.MaxEntries * 3 - 1), out _));
+    }
+}
