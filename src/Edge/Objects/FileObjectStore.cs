@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 
 namespace MadBase.Edge.Objects;
 
@@ -36,31 +37,20 @@ internal sealed partial class FileObjectStore : IObjectStore
 
     public Task<ObjectReadResult?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
     {
-        FileStream file;
+        SafeFileHandle handle;
         try
         {
-            file = new FileStream(PathFor(key), new FileStreamOptions
-            {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read | FileShare.Delete, // an overwrite may unlink the old version while it is read
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-                BufferSize = 0, // the response copy loop has its own buffer
-            });
+            // Shared for delete: an overwrite may unlink the old version while it is read.
+            handle = File.OpenHandle(PathFor(key), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
             return Task.FromResult<ObjectReadResult?>(null);
         }
 
-        var total = file.Length;
-        if (range is { } r)
-        {
-            file.Seek(r.Start, SeekOrigin.Begin);
-            return Task.FromResult<ObjectReadResult?>(new ObjectReadResult(new SliceReadStream(file, r.Length), r.Length, total));
-        }
-
-        return Task.FromResult<ObjectReadResult?>(new ObjectReadResult(file, total, total));
+        var total = RandomAccess.GetLength(handle);
+        var (start, length) = range is { } r ? (r.Start, r.Length) : (0L, total);
+        return Task.FromResult<ObjectReadResult?>(new ObjectReadResult(new FileRegionStream(handle, start, length), length, total));
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
