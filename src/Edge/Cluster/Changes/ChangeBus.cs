@@ -1,8 +1,8 @@
+using MadBase.Edge.Cluster.JetStream;
 using MadBase.Edge.Configuration;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Logging;
 using MadBase.Edge.Replication;
-using MadBase.Edge.Cluster.JetStream;
 using NATS.Client.Core;
 
 namespace MadBase.Edge.Cluster.Changes;
