@@ -56,6 +56,20 @@ public sealed class JetStreamClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateOrUpdate_TwoNodesAtOnceWithDifferentLimits_BothSucceed()
+    {
+        using var cts = new CancellationTokenSource(s_timeout);
+
+        for (var round = 0; round < 5; round++)
+        {
+            var name = "RACE" + round;
+            await Task.WhenAll(_js.CreateOrUpdateStreamAsync(Settings(name), cts.Token), _js.CreateOrUpdateStreamAsync(Settings(name, maxBytes: 2L << 20), cts.Token));
+        }
+
+        Assert.Equal(0UL, (await _js.ReadStreamStateAsync("RACE4", cts.Token)).Messages);
+    }
+
+    [Fact]
     public async Task ReadStreamState_NoSuchStream_ApiExceptionStreamNotFound()
     {
         using var cts = new CancellationTokenSource(s_timeout);

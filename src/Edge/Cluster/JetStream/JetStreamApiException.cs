@@ -17,6 +17,9 @@ internal sealed class JetStreamApiException(int code, int errCode, string descri
     /// <summary>The stream does not exist (an update of it; create it then).</summary>
     public const int StreamNotFound = 10059;
 
+    /// <summary>A create of a stream that exists with another configuration (another node created it meanwhile).</summary>
+    public const int StreamNameInUse = 10058;
+
     public int Code { get; } = code;
 
     public int ErrCode { get; } = errCode;

@@ -26,7 +26,9 @@ internal sealed class JetStreamClient(NatsConnection connection)
 
     /// <summary>
     /// Brings the stream to <paramref name="settings"/>: an update, and a create when it does not exist yet (update first,
-    /// so the usual case — every node at every start — is one request, and two nodes starting together both succeed).
+    /// so the usual case — every node at every start — is one request). Two nodes creating it together both succeed: a
+    /// create with the same configuration is accepted again, and one refused because the other node's differs (10058)
+    /// becomes an update.
     /// </summary>
     public async Task<StreamState> CreateOrUpdateStreamAsync(StreamSettings settings, CancellationToken cancellationToken)
     {
@@ -37,7 +39,14 @@ internal sealed class JetStreamClient(NatsConnection connection)
         }
         catch (JetStreamApiException ex) when (ex.ErrCode == JetStreamApiException.StreamNotFound)
         {
-            return await StreamRequestAsync("STREAM.CREATE." + settings.Name, config, cancellationToken);
+            try
+            {
+                return await StreamRequestAsync("STREAM.CREATE." + settings.Name, config, cancellationToken);
+            }
+            catch (JetStreamApiException again) when (again.ErrCode == JetStreamApiException.StreamNameInUse)
+            {
+                return await StreamRequestAsync("STREAM.UPDATE." + settings.Name, config, cancellationToken);
+            }
         }
     }
 

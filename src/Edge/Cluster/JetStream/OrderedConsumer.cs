@@ -129,16 +129,23 @@ internal sealed class OrderedConsumer
     private async ValueTask<bool> AnswerControlAsync(NatsMsg<byte[]> message, NatsHeaders status, ulong consumerSeq, CancellationToken cancellationToken)
     {
         var connection = _client.Connection;
-        if (message.ReplyTo is { Length: > 0 } flowControl)
+        try
         {
-            await connection.PublishAsync(flowControl, cancellationToken: cancellationToken);
-            FlowControlAnswered++;
-            return true;
-        }
+            if (message.ReplyTo is { Length: > 0 } flowControl)
+            {
+                await connection.PublishAsync(flowControl, cancellationToken: cancellationToken);
+                FlowControlAnswered++;
+                return true;
+            }
 
-        if (status.TryGetLastValue("Nats-Consumer-Stalled", out var stalled) && stalled is { Length: > 0 })
+            if (status.TryGetLastValue("Nats-Consumer-Stalled", out var stalled) && stalled is { Length: > 0 })
+            {
+                await connection.PublishAsync(stalled, cancellationToken: cancellationToken);
+            }
+        }
+        catch (NatsException)
         {
-            await connection.PublishAsync(stalled, cancellationToken: cancellationToken);
+            return false; // NATS went away: the consumer waits for it, re-created, rather than failing its reader
         }
 
         return !status.TryGetLastValue("Nats-Last-Consumer", out var last)
