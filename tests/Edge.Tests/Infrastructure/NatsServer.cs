@@ -13,11 +13,13 @@ internal sealed partial class NatsServer : IAsyncDisposable
 {
     private const int SigKill = 9;
     private const int SigTerm = 15;
-    private readonly Process _process;
+    private readonly string _store;
+    private Process _process;
 
-    private NatsServer(Process process, int port, string logPath)
+    private NatsServer(Process process, int port, string store, string logPath)
     {
         _process = process;
+        _store = store;
         Port = port;
         LogPath = logPath;
     }
@@ -35,6 +37,25 @@ internal sealed partial class NatsServer : IAsyncDisposable
         var store = Path.Combine(TestEnvironment.WorkDir, name);
         Directory.CreateDirectory(store);
         var logPath = Path.Combine(TestEnvironment.WorkDir, name + ".log");
+        var server = new NatsServer(Launch(port, store, logPath), port, store, logPath);
+        await server.WaitListeningAsync();
+        return server;
+    }
+
+    /// <summary>
+    /// Ends the server (SIGTERM, by PID) and starts it again on the same port and store: clients reconnect to a server
+    /// that recovered its file streams but lost every in-memory consumer.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+        _process = Launch(Port, _store, LogPath);
+        await WaitListeningAsync();
+    }
+
+    private static Process Launch(int port, string store, string logPath)
+    {
         var binary = File.Exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         info.ArgumentList.Add("-c");
@@ -45,21 +66,24 @@ internal sealed partial class NatsServer : IAsyncDisposable
         }
 
         info.Environment["NATS_TEST_LOG"] = logPath;
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start nats-server");
-        var server = new NatsServer(process, port, logPath);
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start nats-server");
+    }
+
+    private async Task WaitListeningAsync()
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (true)
         {
-            if (process.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"nats-server exited with {process.ExitCode}:\n{File.ReadAllText(logPath)}");
+                throw new InvalidOperationException($"nats-server exited with {_process.ExitCode}:\n{File.ReadAllText(LogPath)}");
             }
 
             try
             {
                 using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
-                return server;
+                await probe.ConnectAsync("127.0.0.1", Port);
+                return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline)
             {
@@ -113,6 +137,12 @@ internal sealed partial class NatsServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    private async Task StopAsync()
+    {
         if (!_process.HasExited)
         {
             _ = Kill(_process.Id, SigTerm);
@@ -126,8 +156,6 @@ internal sealed partial class NatsServer : IAsyncDisposable
                 await KillHardAsync();
             }
         }
-
-        _process.Dispose();
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

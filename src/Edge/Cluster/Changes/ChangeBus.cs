@@ -1,8 +1,7 @@
+using MadBase.Edge.Cluster.JetStream;
 using MadBase.Edge.Diagnostics;
 using MadBase.Edge.Replication;
 using NATS.Client.Core;
-using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
 
 namespace MadBase.Edge.Cluster.Changes;
 
@@ -27,14 +26,11 @@ namespace MadBase.Edge.Cluster.Changes;
 /// </remarks>
 internal sealed class ChangeBus : IChangeBus
 {
-    /// <summary>Wrong last sequence (JetStream API error 10071): somebody else wrote to the stream.</summary>
-    private const int WrongLastSequence = 10071;
-
     private static readonly TimeSpan s_minAge = TimeSpan.FromMinutes(10);
-    private readonly NatsJSContext _js;
+    private readonly JetStreamClient _js;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly StreamConfig _config;
+    private readonly StreamSettings _config;
     private ulong _lastSeq;
     private ulong _heldThrough;
     private ulong _term;
@@ -42,23 +38,25 @@ internal sealed class ChangeBus : IChangeBus
 
     public ChangeBus(EdgeOptions options, RealtimeOptions realtime, ClusterNode node, EdgeMetrics metrics, ILoggerFactory loggers)
     {
-        _js = new NatsJSContext(node.Connection);
+        _js = new JetStreamClient(node.Connection);
         _logger = loggers.CreateLogger("MadBase.Edge.Cluster");
         Subject = "madbase." + options.Slot + ".changes";
         StreamName = "MADBASE_CHANGES_" + new string([.. options.Slot.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_')]);
 
         // Readers start from the stream's beginning, so it is the window a restarted node (or one a client resumes on)
         // rebuilds its history from: at least twice the resume window, and a bound in bytes a small NATS host can keep.
-        _config = new StreamConfig(StreamName, [Subject])
+        _config = new StreamSettings
         {
-            Storage = StreamConfigStorage.File,
+            Name = StreamName,
+            Subjects = [Subject],
+            Storage = "file",
             NumReplicas = options.NatsReplicas,
-            MaxAge = TimeSpan.FromTicks(Math.Max(s_minAge.Ticks, 2 * realtime.ResumeWindow.Ticks)),
+            MaxAge = StreamSettings.Nanoseconds(TimeSpan.FromTicks(Math.Max(s_minAge.Ticks, 2 * realtime.ResumeWindow.Ticks))),
             MaxBytes = MaxBytes,
             // Past the limits the oldest go; a node that had not read them sees the sequence jump, counts it
             // (madbase_cluster_changes_gaps_total) and tells every postgres_changes channel (ChangeStreamReader).
-            Discard = StreamConfigDiscard.Old,
-            DuplicateWindow = TimeSpan.FromMinutes(2),
+            Discard = "old",
+            DuplicateWindow = StreamSettings.Nanoseconds(TimeSpan.FromMinutes(2)),
         };
         Published = metrics.Counter("madbase_cluster_changes_published_total", "Transactions this node wrote to the change stream as slot leader (acknowledged by JetStream).");
     }
@@ -70,7 +68,7 @@ internal sealed class ChangeBus : IChangeBus
 
     public string Subject { get; }
 
-    public NatsJSContext JetStream => _js;
+    public JetStreamClient JetStream => _js;
 
     public Counter Published { get; }
 
@@ -78,17 +76,11 @@ internal sealed class ChangeBus : IChangeBus
     public async Task EnsureStreamAsync(CancellationToken cancellationToken) => await _js.CreateOrUpdateStreamAsync(_config, cancellationToken);
 
     /// <summary>The stream's state now: first and last sequence, messages held.</summary>
-    public async Task<StreamState> ReadStateAsync(CancellationToken cancellationToken) =>
-        (await _js.GetStreamAsync(StreamName, cancellationToken: cancellationToken)).Info.State;
+    public Task<StreamState> ReadStateAsync(CancellationToken cancellationToken) => _js.ReadStreamStateAsync(StreamName, cancellationToken);
 
     /// <summary>An ordered consumer of the stream from the message after <paramref name="afterSeq"/> (0: from the first held).</summary>
-    public async Task<INatsJSConsumer> OpenReaderAsync(ulong afterSeq, CancellationToken cancellationToken)
-    {
-        var options = afterSeq == 0
-            ? new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }
-            : new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = afterSeq + 1 };
-        return await _js.CreateOrderedConsumerAsync(StreamName, options, cancellationToken);
-    }
+    public OrderedConsumer OpenReader(ulong afterSeq) =>
+        _js.CreateOrderedConsumer(StreamName, afterSeq == 0 ? DeliverFrom.All : DeliverFrom.Sequence(afterSeq + 1));
 
     public async Task<ulong> TakeLeadAsync(CancellationToken cancellationToken)
     {
@@ -156,16 +148,15 @@ internal sealed class ChangeBus : IChangeBus
         {
             try
             {
-                var ack = await _js.PublishAsync(Subject, chunk, opts: new NatsJSPubOpts { MsgId = msgId, ExpectedLastSequence = _lastSeq }, cancellationToken: cancellationToken);
-                ack.EnsureSuccess();
+                var ack = await _js.PublishAsync(Subject, chunk, msgId, expectedLastSeq: _lastSeq, cancellationToken);
                 _lastSeq = ack.Seq;
                 return;
             }
-            catch (NatsJSApiException ex) when (ex.Error.ErrCode == WrongLastSequence)
+            catch (JetStreamApiException ex) when (ex.ErrCode == JetStreamApiException.WrongLastSequence)
             {
                 _fenced = true;
-                Log.ChangeStreamFenced(_logger, StreamName, ex.Error.Description ?? "");
-                throw new ChangeBusFencedException("another leader wrote to the change stream: " + ex.Error.Description);
+                Log.ChangeStreamFenced(_logger, StreamName, ex.Description);
+                throw new ChangeBusFencedException("another leader wrote to the change stream: " + ex.Description);
             }
             catch (Exception ex) when (ex is NatsException or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
@@ -186,11 +177,12 @@ internal sealed class ChangeBus : IChangeBus
             return (held.LastSeq, 0);
         }
 
-        var consumer = await _js.CreateOrderedConsumerAsync(StreamName, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.Last }, cancellationToken);
-        var last = await consumer.NextAsync<byte[]>(cancellationToken: cancellationToken)
-            ?? throw new InvalidOperationException("the change stream's last message could not be read");
-        var header = ChangeMessages.ReadHeader(last.Data ?? []);
-        var seq = last.Metadata?.Sequence.Stream ?? throw new InvalidOperationException("a change stream message without metadata");
-        return (seq, header.Final ? header.EndLsn : header.EndLsn - 1);
+        await foreach (var last in _js.CreateOrderedConsumer(StreamName, DeliverFrom.Last).ConsumeAsync(cancellationToken))
+        {
+            var header = ChangeMessages.ReadHeader(last.Data);
+            return (last.StreamSeq, header.Final ? header.EndLsn : header.EndLsn - 1);
+        }
+
+        throw new InvalidOperationException("the change stream's last message could not be read");
     }
 }

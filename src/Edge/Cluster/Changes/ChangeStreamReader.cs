@@ -81,13 +81,12 @@ internal sealed class ChangeStreamReader(
             state.SetFirstStreamedAfter(await slot.ReadConfirmedAsync(stoppingToken));
         }
 
-        var consumer = await bus.OpenReaderAsync(_lastSeq, stoppingToken);
+        var consumer = bus.OpenReader(_lastSeq);
         Log.ChangeStreamReading(_logger, bus.StreamName, _lastSeq);
-        await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stoppingToken))
+        await foreach (var message in consumer.ConsumeAsync(stoppingToken))
         {
-            var metadata = message.Metadata ?? throw new InvalidOperationException("a change stream message without metadata");
-            var seq = metadata.Sequence.Stream;
-            Volatile.Write(ref _streamLastSeq, seq + metadata.NumPending);
+            var seq = message.StreamSeq;
+            Volatile.Write(ref _streamLastSeq, seq + message.Pending);
             if (_lastSeq != 0 && seq != _lastSeq + 1)
             {
                 Log.ChangeStreamGap(_logger, seq - _lastSeq - 1, _lastSeq + 1, seq - 1);
@@ -97,7 +96,7 @@ internal sealed class ChangeStreamReader(
             }
 
             Volatile.Write(ref _lastSeq, seq);
-            if (_assembler.Add(message.Data ?? [], afterGap: _gap) is { } transaction)
+            if (_assembler.Add(message.Data, afterGap: _gap) is { } transaction)
             {
                 // The history starts below the first whole transaction read: everything above it comes through here.
                 state.SetFirstStreamedAfter(transaction.EndLsn - 1);

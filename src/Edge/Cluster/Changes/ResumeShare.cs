@@ -1,8 +1,7 @@
+using MadBase.Edge.Cluster.JetStream;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Delivery;
 using MadBase.Edge.Realtime.Resume;
-using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
 
 namespace MadBase.Edge.Cluster.Changes;
 
@@ -23,7 +22,7 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
     private readonly ChangeBus _bus;
     private readonly string _nodeId;
     private readonly string _subjectPrefix;
-    private readonly StreamConfig _config;
+    private readonly StreamSettings _config;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ResumeStateFile.State> _others = new(StringComparer.Ordinal);
@@ -36,13 +35,15 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
         _nodeId = node.NodeId;
         _logger = loggers.CreateLogger("MadBase.Edge.Cluster");
         _subjectPrefix = "madbase." + options.Slot + ".resume.";
-        _config = new StreamConfig(bus.StreamName.Replace("MADBASE_CHANGES_", "MADBASE_RESUME_", StringComparison.Ordinal), [_subjectPrefix + "*"])
+        _config = new StreamSettings
         {
-            Storage = StreamConfigStorage.File,
+            Name = bus.StreamName.Replace("MADBASE_CHANGES_", "MADBASE_RESUME_", StringComparison.Ordinal),
+            Subjects = [_subjectPrefix + "*"],
+            Storage = "file",
             NumReplicas = options.NatsReplicas,
             MaxMsgsPerSubject = 1,
-            MaxAge = realtime.ResumeWindow + TimeSpan.FromMinutes(1), // a dead node's last state outlives its entries' expiry
-            Discard = StreamConfigDiscard.Old, // only superseded or expired states go: no client message is in this stream
+            MaxAge = StreamSettings.Nanoseconds(realtime.ResumeWindow + TimeSpan.FromMinutes(1)), // a dead node's last state outlives its entries' expiry
+            Discard = "old", // only superseded or expired states go: no client message is in this stream
         };
         if (hub.Resumes.Enabled)
         {
@@ -99,8 +100,7 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
             await _offeredSignal.WaitAsync(stoppingToken);
             if (Volatile.Read(ref _offered) is { } state)
             {
-                var ack = await _bus.JetStream.PublishAsync(_subjectPrefix + _nodeId, state, cancellationToken: stoppingToken);
-                ack.EnsureSuccess();
+                await _bus.JetStream.PublishAsync(_subjectPrefix + _nodeId, state, msgId: null, expectedLastSeq: null, stoppingToken);
             }
         }
     }
@@ -112,11 +112,11 @@ internal sealed class ResumeShare : BackgroundService, IResumeShare
     private async Task FollowAsync(CancellationToken stoppingToken)
     {
         await _bus.JetStream.CreateOrUpdateStreamAsync(_config, stoppingToken);
-        var consumer = await _bus.JetStream.CreateOrderedConsumerAsync(_config.Name!, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }, stoppingToken);
-        await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stoppingToken))
+        var consumer = _bus.JetStream.CreateOrderedConsumer(_config.Name, DeliverFrom.All);
+        await foreach (var message in consumer.ConsumeAsync(stoppingToken))
         {
             var node = message.Subject[_subjectPrefix.Length..];
-            if (node == _nodeId || message.Data is not { } data)
+            if (node == _nodeId || message.Data is not { Length: > 0 } data)
             {
                 continue;
             }
