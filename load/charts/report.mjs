@@ -96,8 +96,11 @@ if (fs.existsSync(args.rt)) {
 
 if (fs.existsSync(args.tus)) {
   const run = JSON.parse(fs.readFileSync(args.tus, 'utf8').trim().split('\n').pop())
-  const servers = run.pairs.flatMap((p) => [p.madbase, p.peer].map((r) => ({
-    backend: p.backend, server: r.name, mibPerSecond: r.mibPerSecond, cpuSeconds: r.cpuSecondsPerUpload, peakRssMiB: r.peakRssMiB,
+  // The reference row (the file floor, the S3 SDK upload) is charted too; the SDK runs in the driver, so it has no
+  // server CPU or RSS of its own (left out of those charts).
+  const servers = run.pairs.flatMap((p) => [p.madbase, p.peer, p.reference].filter(Boolean).map((r) => ({
+    backend: p.backend, server: r.name, mibPerSecond: r.mibPerSecond,
+    cpuSeconds: r === p.reference && p.backend === 's3' ? null : r.cpuSecondsPerUpload, peakRssMiB: r.peakRssMiB ?? null,
   })))
   const bars = (file, title, field, axis) => chart(file, title, {
     data: { values: servers },

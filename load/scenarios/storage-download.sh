@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Storage download load: MadBase Edge (public object route, file backend) vs nginx serving the same bytes from disk,
-# for 1 KiB, 1 MiB and 100 MiB objects. Drives both with wrk and prints requests/s, MiB/s and p50/p99 latency.
+# for 1 KiB, 1 MiB and 100 MiB objects, plus for 1 KiB an authenticated row ("edge-rls": a user's token, the caller's
+# RLS SELECT check on every request). Drives them with wrk and prints requests/s, MiB/s and p50/p99 latency.
 #   load/scenarios/storage-download.sh (or: make load SCENARIOS=storage-download) [SECONDS per case, default 10] [CONNECTIONS, default 16]
 # Uses a PostgreSQL cluster from scripts/pg.sh (LOAD_PG_DIR, default ./.madbase/load-pg; LOAD_PG_PORT, default 24362;
 # an already running cluster is reused), the edge on 127.0.0.1:24321 and nginx on 127.0.0.1:24322.
@@ -62,6 +63,10 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$edge_port/ready" >/dev/nul
 token=$(MADBASE_JWT_SECRET=$secret "$bin" token service_role | tail -1)
 api=http://127.0.0.1:$edge_port/storage/v1
 curl -fs -X POST "$api/bucket" -H "Authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"bench","public":true}' >/dev/null
+# Authenticated downloads (#16): a user's token, read through the caller's RLS check (a SELECT policy on the bucket).
+user=$(MADBASE_JWT_SECRET=$secret "$bin" token authenticated --sub 2b7c9a1e-0000-4000-8000-000000000001 | tail -1)
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d load_storage \
+  -c "create policy bench_read on storage.objects for select to authenticated using (bucket_id = 'bench')"
 
 printf '%-8s %-7s %12s %10s %10s %10s\n' size server 'requests/s' 'MiB/s' 'p50' 'p99'
 for spec in 1KiB:1024 1MiB:1048576 100MiB:104857600; do
@@ -70,9 +75,15 @@ for spec in 1KiB:1024 1MiB:1048576 100MiB:104857600; do
   curl -fs -X POST "$api/object/bench/$label.bin" -H "Authorization: Bearer $token" -H 'content-type: application/octet-stream' \
     --data-binary "@$state/www/bench/$label.bin" >/dev/null
   conns=$connections; [ "$bytes" -ge 104857600 ] && conns=4 # 100 MiB bodies: a few streams saturate loopback
-  for server in edge nginx; do
-    if [ $server = edge ]; then url="$api/object/public/bench/$label.bin"; else url="http://127.0.0.1:$nginx_port/bench/$label.bin"; fi
-    out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "$url")
+  servers="edge nginx"; [ "$bytes" -le 1024 ] && servers="edge edge-rls nginx"
+  for server in $servers; do
+    auth=()
+    case $server in
+      edge) url="$api/object/public/bench/$label.bin" ;;
+      edge-rls) url="$api/object/authenticated/bench/$label.bin"; auth=(-H "Authorization: Bearer $user") ;;
+      *) url="http://127.0.0.1:$nginx_port/bench/$label.bin" ;;
+    esac
+    out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "${auth[@]}" "$url")
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
     mibs=$(awk -v b="$bytes" '/^Requests\/sec/ {printf "%.1f", $2 * b / 1048576}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")

@@ -26,7 +26,7 @@ public sealed class LoadChartsTests
         ]);
         var tus = Path.Combine(dir, "results.json");
         await File.WriteAllTextAsync(tus, """
-            {"sizeMiB":200,"chunkMiB":8,"runs":3,"pairs":[{"backend":"file","madbase":{"name":"madbase-x","mibPerSecond":240.5,"cpuSecondsPerUpload":0.6,"peakRssMiB":44},"peer":{"name":"tus-peer-y","mibPerSecond":230,"cpuSecondsPerUpload":0.9,"peakRssMiB":80}}]}
+            {"sizeMiB":200,"chunkMiB":8,"runs":3,"pairs":[{"backend":"file","madbase":{"name":"madbase-x","mibPerSecond":240.5,"cpuSecondsPerUpload":0.6,"peakRssMiB":44},"peer":{"name":"tus-peer-y","mibPerSecond":230,"cpuSecondsPerUpload":0.9,"peakRssMiB":80},"reference":{"name":"floor-z","mibPerSecond":400,"cpuSecondsPerUpload":0.2,"peakRssMiB":60}},{"backend":"s3","madbase":{"name":"madbase-x","mibPerSecond":70,"cpuSecondsPerUpload":0.6,"peakRssMiB":55},"peer":{"name":"tus-peer-y","mibPerSecond":50,"cpuSecondsPerUpload":2,"peakRssMiB":110},"reference":{"name":"sdk-w","mibPerSecond":60,"cpuSecondsPerUpload":0}}]}
             """ + "\n");
         var metrics = Path.Combine(dir, "metrics.txt");
         await File.WriteAllTextAsync(metrics, """
@@ -54,7 +54,10 @@ public sealed class LoadChartsTests
 
         // The data reached the pictures: series names in legends and axes, not only the frames.
         Assert.Contains("peer-y", await File.ReadAllTextAsync(Path.Combine(output, "realtime-latency-vs-rate.svg")), StringComparison.Ordinal);
-        Assert.Contains("tus-peer-y", await File.ReadAllTextAsync(Path.Combine(output, "tus-throughput.svg")), StringComparison.Ordinal);
+        var throughput = await File.ReadAllTextAsync(Path.Combine(output, "tus-throughput.svg"));
+        Assert.Contains("tus-peer-y", throughput, StringComparison.Ordinal);
+        Assert.Contains("floor-z", throughput, StringComparison.Ordinal); // the reference rows (#16) are charted
+        Assert.Contains("sdk-w", throughput, StringComparison.Ordinal);
         var counters = await File.ReadAllTextAsync(Path.Combine(output, "metrics-counters.svg"));
         Assert.Contains("madbase_realtime_deliveries_total{kind=&quot;broadcast&quot;}", counters, StringComparison.Ordinal);
         Assert.DoesNotContain("last_ack_lsn", await File.ReadAllTextAsync(Path.Combine(output, "metrics-gauges.svg")), StringComparison.Ordinal);
