@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 duration=${1:-10}
 connections=${2:-16}
 state=$(pwd)/.madbase/load-storage
-bin=$(pwd)/artifacts/publish/madbase-edge
+bin=${MADBASE_BIN:-$(pwd)/artifacts/publish/madbase-edge} # MADBASE_BIN: another build, for an A/B
 pg_dir=${LOAD_PG_DIR:-$(pwd)/.madbase/load-pg} pg_port=${LOAD_PG_PORT:-24362} edge_port=24321 nginx_port=24322
 secret=load-secret-load-secret-load-secret-0123456789
 

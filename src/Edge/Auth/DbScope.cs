@@ -24,17 +24,24 @@ internal sealed class DbScope : IAsyncDisposable
 
     public NpgsqlTransaction Transaction => _transaction;
 
-    /// <summary>Opens a transaction as <paramref name="claims"/>' role; <c>null</c> claims act as the server itself.</summary>
-    public static async Task<DbScope> BeginAsync(NpgsqlDataSource dataSource, JwtClaims? claims, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a transaction as <paramref name="claims"/>' role; <c>null</c> claims act as the server itself. With
+    /// <paramref name="storageOperation"/>, <c>storage.operation</c> is set too, for policies using
+    /// <c>storage.operation()</c>. One round trip: Npgsql sends the BEGIN with the settings statement.
+    /// </summary>
+    public static async Task<DbScope> BeginAsync(
+        NpgsqlDataSource dataSource, JwtClaims? claims, CancellationToken cancellationToken, string? storageOperation = null)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var scope = new DbScope(connection, transaction);
-            if (claims is not null)
+            if (claims is not null || storageOperation is not null)
             {
-                await scope.ActAsAsync(claims, realtimeTopic: null, cancellationToken);
+                await using var command = new NpgsqlCommand(null, connection, transaction);
+                command.CommandText = SettingsSql(command.Parameters, claims, realtimeTopic: null, storageOperation);
+                await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
             return scope;
@@ -53,22 +60,51 @@ internal sealed class DbScope : IAsyncDisposable
     /// </summary>
     public async Task ActAsAsync(JwtClaims claims, string? realtimeTopic, CancellationToken cancellationToken)
     {
-        // set_config(..., true) is SET LOCAL: it ends with the transaction, so pooled connections stay clean.
-        await using var command = new NpgsqlCommand(
-            """
-            select set_config('role', $1, true),
-                   set_config('request.jwt.claims', $2, true),
-                   set_config('request.jwt.claim.sub', $3, true),
-                   set_config('request.jwt.claim.role', $1, true),
-                   set_config('realtime.topic', $4, true)
-            """,
-            _connection,
-            _transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = claims.Role });
-        command.Parameters.Add(new NpgsqlParameter { Value = claims.RawJson });
-        command.Parameters.Add(new NpgsqlParameter { Value = claims.Subject ?? "" });
-        command.Parameters.Add(new NpgsqlParameter { Value = realtimeTopic ?? "" });
+        await using var command = new NpgsqlCommand(null, _connection, _transaction);
+        command.CommandText = SettingsSql(command.Parameters, claims, realtimeTopic, storageOperation: null);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A batch that runs <paramref name="query"/> as <paramref name="claims"/> in one round trip, without an explicit
+    /// transaction: Npgsql sends a batch with a single Sync, so PostgreSQL runs it as one implicit transaction, and the
+    /// SET LOCALs of the first command hold for the query and end with it. The caller adds the query's parameters to
+    /// <c>BatchCommands[1]</c> and skips the first result (the settings row) with <c>NextResultAsync</c>.
+    /// </summary>
+    public static NpgsqlBatch CreateReadBatch(NpgsqlConnection connection, JwtClaims claims, string? storageOperation, string query)
+    {
+        var settings = new NpgsqlBatchCommand();
+        settings.CommandText = SettingsSql(settings.Parameters, claims, realtimeTopic: null, storageOperation);
+        return new NpgsqlBatch(connection) { BatchCommands = { settings, new NpgsqlBatchCommand(query) } };
+    }
+
+    /// <summary>
+    /// The caller's settings as one statement. set_config(..., true) is SET LOCAL: it ends with the transaction, so
+    /// pooled connections stay clean. <c>request.jwt.claim.sub/role</c> are the legacy names some policies still use.
+    /// </summary>
+    private static string SettingsSql(NpgsqlParameterCollection parameters, JwtClaims? claims, string? realtimeTopic, string? storageOperation)
+    {
+        var sql = new System.Text.StringBuilder("select ");
+        if (claims is not null)
+        {
+            sql.Append("""
+                set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
+                set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),
+                set_config('realtime.topic', $4, true)
+                """);
+            parameters.Add(new NpgsqlParameter { Value = claims.Role });
+            parameters.Add(new NpgsqlParameter { Value = claims.RawJson });
+            parameters.Add(new NpgsqlParameter { Value = claims.Subject ?? "" });
+            parameters.Add(new NpgsqlParameter { Value = realtimeTopic ?? "" });
+        }
+
+        if (storageOperation is not null)
+        {
+            parameters.Add(new NpgsqlParameter { Value = storageOperation });
+            sql.Append(claims is null ? "" : ", ").Append("set_config('storage.operation', $").Append(parameters.Count).Append(", true)");
+        }
+
+        return sql.ToString();
     }
 
     public NpgsqlCommand CreateCommand(string sql)

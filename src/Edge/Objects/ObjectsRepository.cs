@@ -125,11 +125,13 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
             return await directReader.ReadAsync(cancellationToken) ? ObjectRecord.Read(directReader) : null;
         }
 
-        await using var scope = await StorageDb.BeginAsync(dataSource, actor, operation, cancellationToken);
-        await using var command = scope.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter { Value = bucketId });
-        command.Parameters.Add(new NpgsqlParameter { Value = name });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // As the caller in one round trip (RLS decides): the settings and the select in one implicit transaction.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = DbScope.CreateReadBatch(connection, actor, operation, sql);
+        batch.BatchCommands[1].Parameters.Add(new NpgsqlParameter { Value = bucketId });
+        batch.BatchCommands[1].Parameters.Add(new NpgsqlParameter { Value = name });
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ObjectRecord.Read(reader) : null;
     }
 

@@ -10,22 +10,8 @@ internal static class StorageDb
     /// A <see cref="DbScope"/> as <paramref name="actor"/> (null = the server, which owns the tables and so bypasses
     /// RLS) with <c>storage.operation</c> set, so policies using <c>storage.operation()</c> see e.g. <c>storage.object.upload</c>.
     /// </summary>
-    public static async Task<DbScope> BeginAsync(NpgsqlDataSource dataSource, JwtClaims? actor, string operation, CancellationToken cancellationToken)
-    {
-        var scope = await DbScope.BeginAsync(dataSource, actor, cancellationToken);
-        try
-        {
-            await using var command = scope.CreateCommand("select set_config('storage.operation', $1, true)");
-            command.Parameters.Add(new NpgsqlParameter { Value = operation });
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return scope;
-        }
-        catch
-        {
-            await scope.DisposeAsync();
-            throw;
-        }
-    }
+    public static Task<DbScope> BeginAsync(NpgsqlDataSource dataSource, JwtClaims? actor, string operation, CancellationToken cancellationToken) =>
+        DbScope.BeginAsync(dataSource, actor, cancellationToken, operation);
 
     /// <summary>Unlocks the <c>storage.protect_delete</c> triggers for this transaction only (migration 2).</summary>
     public static async Task AllowDeletesAsync(DbScope scope, CancellationToken cancellationToken)

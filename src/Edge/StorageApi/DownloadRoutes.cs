@@ -10,8 +10,6 @@ namespace MadBase.Edge.StorageApi;
 /// </summary>
 internal static class DownloadRoutes
 {
-    private const int CopyBufferSize = 64 * 1024;
-
     /// <summary>
     /// <c>/object/authenticated/B/P</c> (<paramref name="required"/>) and <c>/object/B/P</c>, which also serves public
     /// buckets to callers without a valid token, like upstream's allowInvalidJwt routes.
@@ -144,7 +142,7 @@ internal static class DownloadRoutes
             return false;
         }
 
-        await read.Body.CopyToAsync(response.Body, CopyBufferSize, context.RequestAborted);
+        await ResponseBodyCopy.CopyAsync(read.Body, response.BodyWriter, context.RequestAborted);
         services.DownloadedBytes.Add(read.Length);
         return true;
     }
