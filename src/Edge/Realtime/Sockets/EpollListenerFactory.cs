@@ -27,7 +27,7 @@ internal sealed class EpollListenerFactory : IConnectionListenerFactory, IConnec
     {
         _hub = hub;
         _loggers = loggers;
-        _contexts = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
+        _contexts = new SocketConnectionContextFactory(HttpMemoryPool.TransportOptions(), loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
     }
 
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
