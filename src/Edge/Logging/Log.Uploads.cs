@@ -56,4 +56,16 @@ internal static partial class Log
 
     [LoggerMessage(4017, LogLevel.Warning, "TUS {Method} {Path}: the scratch disk is full ({Reason}); answered 507")]
     public static partial void UploadScratchFull(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(4018, LogLevel.Information, "Upload {UploadId}: its S3 parts go to multipart upload {MultipartId}")]
+    public static partial void UploadMultipartStarted(ILogger logger, string uploadId, string multipartId);
+
+    [LoggerMessage(4019, LogLevel.Warning, "Upload {UploadId}: S3 multipart upload {MultipartId} started here is aborted: another process recorded one first, or the upload is gone")]
+    public static partial void UploadMultipartClaimLost(ILogger logger, string uploadId, string multipartId);
+
+    [LoggerMessage(4020, LogLevel.Error, "Upload {UploadId}: S3 parts sent in the background failed unexpectedly; completion sends the missing parts")]
+    public static partial void UploadPartBatchFailed(ILogger logger, Exception exception, string uploadId);
+
+    [LoggerMessage(4021, LogLevel.Warning, "Shutting down with {Count} uploads still sending S3 parts; completion sends those parts again")]
+    public static partial void UploadPartBatchesCut(ILogger logger, int count);
 }

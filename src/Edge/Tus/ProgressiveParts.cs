@@ -18,12 +18,28 @@ namespace MadBase.Edge.Tus;
 /// Each part is recorded with the CRC-32 of the bytes sent; completion joins the parts only when those CRCs add up
 /// to the CRC of what the upload received (<see cref="ReceivedCrc"/>), and never reads a part from below the
 /// scratch file's start (<see cref="UploadRecord.ScratchBase"/>): either would store bytes nobody sent.
+/// <para>
+/// On one node the parts of a PATCH go in the background (<see cref="AdvanceInBackgroundAsync"/>, run by
+/// <see cref="PartBatches"/>): the PATCH is answered as soon as its offset is durable, and S3 works while the client
+/// sends the next chunk. So the upload's multipart state can be changing after its lock is released; hence the rule:
+/// whoever reads or changes it (the next advance, completion, termination, rollback, the sweeper) calls
+/// <see cref="SettleAsync"/> first, under the upload's lock, and goes on with the record it returns.
+/// </para>
+/// <para>
+/// Only this process sees its batches. In cluster mode none is ever started: the PATCH awaits its parts and the
+/// incomplete-part object (<see cref="UploadTails"/>) before it lets go of the lease, so a node taking the upload
+/// over finds in S3 all this one left (TusHandler.WriteChunkAsync). Without cluster mode another process that is
+/// sent the upload has no scratch file and rolls back to the recorded parts; a batch still running here can then
+/// only add parts, each recorded with the CRC of its bytes, which completion checks, and never a second multipart
+/// upload (<see cref="UploadRepository.ClaimMultipartAsync"/>).
+/// </para>
 /// </summary>
 internal sealed class ProgressiveParts(
     ObjectsRepository objects,
     UploadRepository uploads,
     UploadPartRepository parts,
     ScratchFiles scratch,
+    PartBatches batches,
     UploadMetrics metrics,
     EdgeOptions options,
     ILogger<ProgressiveParts> logger)
@@ -31,24 +47,81 @@ internal sealed class ProgressiveParts(
     public bool AppliesTo(UploadRecord record) => LayoutOf(record) is not null;
 
     /// <summary>
-    /// Called after a PATCH stored <paramref name="offset"/>, under the upload's lock. A failure only costs time (the
-    /// parts are retried later, at the latest by completion), so it is logged, never turned into a failed PATCH.
+    /// Called after a PATCH stored <paramref name="offset"/>, under the upload's lock, when the parts must be in S3 before
+    /// the lock goes (cluster mode: see the summary). A failure only costs time (the parts are retried later, at the
+    /// latest by completion), so it is logged, never turned into a failed PATCH.
     /// </summary>
     public async Task AdvanceAsync(UploadRecord record, long offset)
     {
-        if (!AppliesTo(record) || offset / options.S3PartSize == 0)
+        if (!HasWholePartBelow(record, offset))
         {
             return;
         }
 
         try
         {
-            await UploadAsync(record, offset, CancellationToken.None);
+            record = await SettleAsync(record, CancellationToken.None);
+            await UploadAsync(record, offset, null, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException or Npgsql.NpgsqlException or OperationCanceledException or UploadBytesLostException)
+        catch (Exception ex) when (IsDeferrable(ex))
         {
             Log.UploadPartsDeferred(logger, record.Id, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="AdvanceAsync"/>, but the parts go in the background: returns once the upload's previous batch
+    /// has ended (one per upload, so the wait is the back-pressure when S3 is slower than the client) and the next has
+    /// started. The batch reads through a handle opened here, before the PATCH answers: the file the offset was
+    /// counted in, even if the path is deleted or replaced meanwhile (which <see cref="UploadRollback"/> then finds
+    /// and acts on, after settling this batch). Its failures are logged like <see cref="AdvanceAsync"/>'s.
+    /// </summary>
+    public async Task AdvanceInBackgroundAsync(UploadRecord record, long offset)
+    {
+        if (!HasWholePartBelow(record, offset))
+        {
+            return;
+        }
+
+        SafeFileHandle source;
+        try
+        {
+            record = await SettleAsync(record, CancellationToken.None);
+            source = scratch.OpenRead(record.Version);
+        }
+        catch (Exception ex) when (IsDeferrable(ex))
+        {
+            Log.UploadPartsDeferred(logger, record.Id, ex.Message);
+            return;
+        }
+
+        try
+        {
+            batches.Start(record.Id, () => SendInBackgroundAsync(record, offset, source));
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the upload's background batch, if one is running, and returns <paramref name="record"/> with the
+    /// multipart id the upload has now. A record read while a batch ran may name none although the batch has created
+    /// and stored one (a batch only ever goes from none to one), so such a record is checked against the row: the
+    /// caller then goes on with that multipart upload and never starts a second. The caller holds the upload's lock,
+    /// so no batch starts meanwhile.
+    /// </summary>
+    public async Task<UploadRecord> SettleAsync(UploadRecord record, CancellationToken cancellationToken)
+    {
+        await batches.SettleAsync(record.Id);
+        if (record.MultipartId is not null || !AppliesTo(record))
+        {
+            return record;
+        }
+
+        return await uploads.GetAsync(record.Id, cancellationToken) is { MultipartId: { } stored } ? record with { MultipartId = stored } : record;
     }
 
     /// <summary>
@@ -57,10 +130,11 @@ internal sealed class ProgressiveParts(
     /// </summary>
     public async Task<StoredBytes> CompleteAsync(UploadRecord record, CancellationToken cancellationToken)
     {
+        record = await SettleAsync(record, cancellationToken);
         var length = record.Length!.Value;
         try
         {
-            var (upload, done) = await UploadAsync(record, length, cancellationToken);
+            var (upload, done) = await UploadAsync(record, length, null, cancellationToken);
             return await FinishAsync(record, upload, done, cancellationToken);
         }
         catch (S3Exception ex) when (ex.IsNotFound)
@@ -71,7 +145,7 @@ internal sealed class ProgressiveParts(
             }
 
             await uploads.SetMultipartAsync(record.Id, null, CancellationToken.None);
-            var (upload, done) = await UploadAsync(record with { MultipartId = null }, length, cancellationToken);
+            var (upload, done) = await UploadAsync(record with { MultipartId = null }, length, null, cancellationToken);
             return await FinishAsync(record, upload, done, cancellationToken);
         }
     }
@@ -97,35 +171,43 @@ internal sealed class ProgressiveParts(
         return stored;
     }
 
+    private async Task SendInBackgroundAsync(UploadRecord record, long offset, SafeFileHandle source)
+    {
+        using (source)
+        {
+            try
+            {
+                await UploadAsync(record, offset, source, CancellationToken.None);
+            }
+            catch (Exception ex) when (IsDeferrable(ex))
+            {
+                Log.UploadPartsDeferred(logger, record.Id, ex.Message);
+            }
+        }
+    }
+
     /// <summary>
     /// Makes S3 hold every part that lies wholly below <paramref name="end"/> (all of them, the short tail too, when
-    /// <paramref name="end"/> is the length) and returns them all in order.
+    /// <paramref name="end"/> is the length) and returns them all in order. The parts are read from
+    /// <paramref name="source"/> when given, else from the scratch file opened here. The caller has settled the
+    /// upload (<see cref="SettleAsync"/>), so <paramref name="record"/> names its multipart upload if it has one.
     /// </summary>
-    private async Task<(MultipartUpload Upload, List<RecordedPart> Parts)> UploadAsync(UploadRecord record, long end, CancellationToken cancellationToken)
+    private async Task<(MultipartUpload Upload, List<RecordedPart> Parts)> UploadAsync(UploadRecord record, long end, SafeFileHandle? source, CancellationToken cancellationToken)
     {
         var layout = LayoutOf(record) ?? throw new InvalidOperationException($"upload {record.Id} does not take progressive parts");
         var target = layout.WholePartsBelow(end);
         var key = ObjectKeys.For(record.BucketId!, record.ObjectName!, record.Version.ToString());
 
+        var upload = new MultipartUpload(key, record.MultipartId ?? await StartMultipartAsync(record, key, cancellationToken));
         var done = new Dictionary<int, RecordedPart>();
-        MultipartUpload upload;
-        if (record.MultipartId is { } existing)
+        foreach (var recorded in await parts.ListAsync(record.Id, upload.UploadId, cancellationToken))
         {
-            upload = new MultipartUpload(key, existing);
-            foreach (var recorded in await parts.ListAsync(record.Id, existing, cancellationToken))
+            // A restart with another MADBASE_S3_PART_SIZE: parts of the old size cannot be mixed in; resend those.
+            var part = recorded.Part;
+            if (part.PartNumber <= target && part.Size == layout.LengthOf(part.PartNumber))
             {
-                // A restart with another MADBASE_S3_PART_SIZE: parts of the old size cannot be mixed in; resend those.
-                var part = recorded.Part;
-                if (part.PartNumber <= target && part.Size == layout.LengthOf(part.PartNumber))
-                {
-                    done[part.PartNumber] = recorded;
-                }
+                done[part.PartNumber] = recorded;
             }
-        }
-        else
-        {
-            upload = await objects.Store.CreateMultipartAsync(key, record.ContentType, cancellationToken);
-            await uploads.SetMultipartAsync(record.Id, upload.UploadId, CancellationToken.None);
         }
 
         var missing = Enumerable.Range(1, target).Where(n => !done.ContainsKey(n)).ToList();
@@ -136,8 +218,8 @@ internal sealed class ProgressiveParts(
 
         if (missing.Count > 0)
         {
-            using var handle = scratch.OpenRead(record.Version);
-            IReadOnlyList<(SafeFileHandle Handle, long Length)> segments = [(handle, end)];
+            using var opened = source is null ? scratch.OpenRead(record.Version) : null;
+            IReadOnlyList<(SafeFileHandle Handle, long Length)> segments = [(source ?? opened!, end)];
             var crcs = new uint[target + 1]; // each part writes its own slot; read after every part has finished
             await using var writer = MultipartWriter.Resume(objects.Store, upload, options.S3PartsInFlight, cancellationToken);
             foreach (var partNumber in missing)
@@ -155,6 +237,33 @@ internal sealed class ProgressiveParts(
         return (upload, [.. done.Values.OrderBy(p => p.Part.PartNumber)]);
     }
 
+    /// <summary>
+    /// Starts the upload's multipart upload and records its id before any part is sent. Should another process have
+    /// recorded one first (see the summary), that one is used and ours aborted: an upload has one multipart upload.
+    /// </summary>
+    private async Task<string> StartMultipartAsync(UploadRecord record, string key, CancellationToken cancellationToken)
+    {
+        var started = await objects.Store.CreateMultipartAsync(key, record.ContentType, cancellationToken);
+        var recorded = await uploads.ClaimMultipartAsync(record.Id, started.UploadId, CancellationToken.None);
+        if (recorded == started.UploadId)
+        {
+            Log.UploadMultipartStarted(logger, record.Id, started.UploadId);
+            return recorded;
+        }
+
+        Log.UploadMultipartClaimLost(logger, record.Id, started.UploadId);
+        try
+        {
+            await objects.Store.AbortMultipartAsync(started, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException)
+        {
+            Log.UploadCleanupFailed(logger, record.Id, "multipart upload " + started.UploadId, ex.Message);
+        }
+
+        return recorded ?? throw new OperationCanceledException($"upload {record.Id} no longer exists");
+    }
+
     /// <summary>Sends one part read from scratch, then records it (number, ETag, size and the CRC-32 of what was sent).</summary>
     private async Task<MultipartPart> SendAsync(
         MultipartWriter writer, string uploadId, int partNumber, IReadOnlyList<(SafeFileHandle Handle, long Length)> segments,
@@ -169,6 +278,12 @@ internal sealed class ProgressiveParts(
         metrics.S3Parts.Increment();
         return part;
     }
+
+    private bool HasWholePartBelow(UploadRecord record, long offset) => AppliesTo(record) && offset / options.S3PartSize > 0;
+
+    /// <summary>Failures that only delay the parts: S3, the scratch file or the database unavailable, or bytes no longer held.</summary>
+    private static bool IsDeferrable(Exception ex) =>
+        ex is IOException or S3Exception or HttpRequestException or Npgsql.NpgsqlException or OperationCanceledException or UploadBytesLostException;
 
     /// <summary>
     /// The parts an upload is cut into when it takes progressive parts; null when it does not (see the summary). The

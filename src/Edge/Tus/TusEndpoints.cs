@@ -25,6 +25,8 @@ internal static class TusEndpoints
         services.AddSingleton<UploadRepository>();
         services.AddSingleton<UploadPartRepository>();
         services.AddSingleton<ProgressiveParts>();
+        services.AddSingleton<PartBatches>();
+        services.AddHostedService(sp => sp.GetRequiredService<PartBatches>()); // waits for them at shutdown
         services.AddSingleton<UploadTails>();
         services.AddSingleton<ScratchFiles>();
         services.AddSingleton<UploadRollback>();

@@ -38,7 +38,9 @@ internal sealed partial class TusHandler
     /// PATCH gets 409, so the client resends from there). Durability order: bytes are written, the scratch file is
     /// fsynced, and only then is the new offset stored with the CRC of the bytes below it — so HEAD never reports bytes a
     /// crash could lose. A chunk with <c>Upload-Checksum</c> only counts when its digest matches (else 460, offset
-    /// unchanged); a chunk without one keeps whatever arrived before the connection broke.
+    /// unchanged); a chunk without one keeps whatever arrived before the connection broke. S3 parts come after that
+    /// and never decide the offset (<see cref="ProgressiveParts"/>; on one node they may still be on their way when
+    /// the PATCH answers, and whoever touches the upload's multipart state next settles them first).
     /// </summary>
     private async Task<ChunkResult> WriteChunkAsync(HttpContext context, UploadRecord stale, long offset, bool requireBodyType = true)
     {
@@ -148,9 +150,21 @@ internal sealed partial class TusHandler
 
         if (newOffset != length || record.IsPartial)
         {
-            // Whole parts go to S3 now, so the final PATCH only waits for the tail; the offset above is already durable.
-            await progressive.AdvanceAsync(record, newOffset);
-            await tails.SaveAsync(record, offset, newOffset);
+            // Whole parts go to S3 now, so the final PATCH only waits for the tail; the offset above is already durable
+            // and is what this PATCH reports, whatever S3 does.
+            if (tails.AppliesTo(record))
+            {
+                // Cluster mode: once the lease goes, any node may go on with this upload, rebuilt from the S3 parts and
+                // the incomplete part; it never sees this node's background batches, so both are in S3 before we let go.
+                await progressive.AdvanceAsync(record, newOffset);
+                await tails.SaveAsync(record, offset, newOffset);
+            }
+            else
+            {
+                // In the background, while the client sends its next chunk; that PATCH waits for them if S3 is slower.
+                await progressive.AdvanceInBackgroundAsync(record, newOffset);
+            }
+
             return new ChunkResult(newOffset, false);
         }
 

@@ -35,6 +35,7 @@ internal sealed class UploadCompletion(
     public async Task CompleteAsync(UploadRecord record, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        record = await progressive.SettleAsync(record, cancellationToken); // parts still on their way land first, and their multipart id is the one used
         var length = record.Length ?? throw new InvalidOperationException("completing an upload of unknown length");
         var write = new ObjectWrite(
             record.BucketId!, record.ObjectName!, record.Version.ToString(), record.OwnerId, record.ContentType, record.CacheControl,
@@ -75,7 +76,10 @@ internal sealed class UploadCompletion(
         Log.UploadCompleted(logger, record.Id, write.BucketId, write.Name, length, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    /// <summary>Terminates an unfinished upload: aborts its multipart upload, deletes its scratch and its row.</summary>
+    /// <summary>
+    /// Terminates an unfinished upload: aborts its multipart upload (once any part batch still reading the scratch file
+    /// has ended: <see cref="AbortMultipartAsync"/>), deletes its scratch and its row.
+    /// </summary>
     public async Task DiscardAsync(UploadRecord record, CancellationToken cancellationToken)
     {
         await AbortMultipartAsync(record);
@@ -87,8 +91,14 @@ internal sealed class UploadCompletion(
         await uploads.DeleteAsync(record.Id, cancellationToken);
     }
 
+    /// <summary>
+    /// Aborts the upload's multipart upload, if it has one; best effort. Settles first: a part batch still running
+    /// (<see cref="ProgressiveParts.SettleAsync"/>) may have created the one to abort, and would otherwise go on adding
+    /// parts to it. Termination, the sweeper and rollbacks all come here.
+    /// </summary>
     public async Task AbortMultipartAsync(UploadRecord record)
     {
+        record = await progressive.SettleAsync(record, CancellationToken.None);
         if (record.MultipartId is { } multipartId && record.BucketId is not null)
         {
             var key = ObjectKeys.For(record.BucketId, record.ObjectName!, record.Version.ToString());

@@ -12,6 +12,10 @@ namespace MadBase.Edge.Tus;
 /// In cluster mode the holder names the cluster node: a lease held by a node the cluster knows to be down is taken
 /// over at once, and a live holder is sent a release request (its request stops reading, stores what it has and
 /// lets go) before the new request gives up with 423.
+/// A lease ends with its request, even while this process still sends the upload's S3 parts in the background
+/// (<see cref="PartBatches"/>): the next holder that reads or changes the multipart state settles them first
+/// (<see cref="ProgressiveParts.SettleAsync"/>), and in cluster mode, where the next holder may be another node, no
+/// batch is ever left running (see <see cref="ProgressiveParts"/>).
 /// </summary>
 internal sealed class UploadLocks
 {

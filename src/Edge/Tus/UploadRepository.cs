@@ -185,6 +185,20 @@ internal sealed class UploadRepository(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Records <paramref name="multipartId"/> as the upload's multipart upload unless the row names one already; returns
+    /// the one the row names afterwards (ours, or the one recorded first), or null when the upload is gone. One
+    /// statement, so two writers never both believe they recorded theirs.
+    /// </summary>
+    public async Task<string?> ClaimMultipartAsync(string id, string multipartId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "update madbase.tus_uploads set multipart_id = coalesce(multipart_id, $2) where id = $1 returning multipart_id");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = multipartId });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     public async Task DeleteAsync(string id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("delete from madbase.tus_uploads where id = $1");

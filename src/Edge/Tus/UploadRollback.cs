@@ -28,6 +28,8 @@ internal sealed class UploadRollback(
             return record;
         }
 
+        // Where to go back to is what S3 holds: a part batch still on its way lands first (and names its multipart upload).
+        record = await progressive.SettleAsync(record, cancellationToken);
         return await TryRestoreAsync(record, cancellationToken) ?? await RollBackAsync(record, problem, keepS3Parts: true, cancellationToken);
     }
 
@@ -78,8 +80,8 @@ internal sealed class UploadRollback(
     /// After completion found the held bytes differ from those received (<see cref="UploadBytesLostException"/>):
     /// nothing held can be trusted, so the upload starts again at 0 (its multipart upload aborted).
     /// </summary>
-    public Task<UploadRecord> RestartAsync(UploadRecord record, string reason, CancellationToken cancellationToken) =>
-        RollBackAsync(record, reason, keepS3Parts: false, cancellationToken);
+    public async Task<UploadRecord> RestartAsync(UploadRecord record, string reason, CancellationToken cancellationToken) =>
+        await RollBackAsync(await progressive.SettleAsync(record, cancellationToken), reason, keepS3Parts: false, cancellationToken);
 
     private async Task<UploadRecord> RollBackAsync(UploadRecord record, string reason, bool keepS3Parts, CancellationToken cancellationToken)
     {

@@ -81,6 +81,8 @@ internal sealed class UploadSweeper(
                 {
                     if (!record.IsCompleted)
                     {
+                        // Listed before the lease was taken; AbortMultipartAsync settles a part batch still running and
+                        // aborts the multipart upload it may have created since.
                         await completion.AbortMultipartAsync(record);
                         if (!record.IsFinal)
                         {

@@ -19,8 +19,9 @@ internal sealed class UploadTails(ObjectsRepository objects, ScratchFiles scratc
     public bool AppliesTo(UploadRecord record) => cluster.Enabled && progressive.AppliesTo(record);
 
     /// <summary>
-    /// After a PATCH stored <paramref name="offset"/> (and its whole parts went to S3), under the upload's lock. A
-    /// failure only means another node would roll back to the whole parts; it never fails the PATCH.
+    /// After a PATCH stored <paramref name="offset"/> (and its whole parts went to S3, awaited: in cluster mode they never
+    /// go in the background, see <see cref="ProgressiveParts"/>), under the upload's lock. A failure only means another
+    /// node would roll back to the whole parts; it never fails the PATCH.
     /// </summary>
     public async Task SaveAsync(UploadRecord record, long previousOffset, long offset)
     {

@@ -37,6 +37,7 @@ public sealed class S3OutageTests
         var multipartIds = new HashSet<(string Id, string Key)>();
 
         await PatchAsync(server, url, 0, bytes[..(6 * MiB)], 204); // part 1 leaves for S3 while S3 is up
+        await server.WaitForS3PartsAsync(1); // it goes in the background: in S3 before the outage
         await NoteMultipartAsync(server, multipartIds);
         Assert.Single(multipartIds);
 

@@ -6,14 +6,18 @@ namespace MadBase.Edge.Tests.Infrastructure;
 /// <summary>
 /// A loopback TCP forwarder a test can cut: <see cref="Cut"/> closes the listener and every open connection
 /// (the server looks "down"), <see cref="Restore"/> listens again on the same port. With several targets it is a
-/// failover load balancer: each new connection goes to the first target that accepts it.
+/// failover load balancer: each new connection goes to the first target that accepts it. <see cref="Hold"/> makes the
+/// server behind it hang instead.
 /// </summary>
 internal sealed class TcpProxy : IDisposable
 {
+    private static readonly TaskCompletionSource s_flowing = Completed();
+
     private readonly IPEndPoint[] _targets;
     private readonly List<TcpClient> _open = [];
     private TcpListener? _listener;
     private CancellationTokenSource _cts = new();
+    private TaskCompletionSource _flowing = s_flowing;
 
     public TcpProxy(int listenPort, params IPEndPoint[] targets)
     {
@@ -32,6 +36,15 @@ internal sealed class TcpProxy : IDisposable
         _listener.Start();
         _ = AcceptLoopAsync(_listener, _cts.Token);
     }
+
+    /// <summary>
+    /// Holds every byte in both directions (connections are still accepted): the server behind looks hung, not down,
+    /// until <see cref="Release"/>.
+    /// </summary>
+    public void Hold() => Interlocked.CompareExchange(ref _flowing, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), s_flowing);
+
+    /// <summary>Lets the held bytes go on.</summary>
+    public void Release() => Interlocked.Exchange(ref _flowing, s_flowing).TrySetResult();
 
     public void Cut()
     {
@@ -94,6 +107,13 @@ internal sealed class TcpProxy : IDisposable
         }
     }
 
+    private static TaskCompletionSource Completed()
+    {
+        var completed = new TaskCompletionSource();
+        completed.SetResult();
+        return completed;
+    }
+
     private async Task<TcpClient?> ConnectAnyAsync(CancellationToken cancellationToken)
     {
         foreach (var target in _targets)
@@ -113,11 +133,19 @@ internal sealed class TcpProxy : IDisposable
         return null;
     }
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to, CancellationToken cancellationToken)
+    private async Task PumpAsync(TcpClient from, TcpClient to, CancellationToken cancellationToken)
     {
         try
         {
-            await from.GetStream().CopyToAsync(to.GetStream(), cancellationToken);
+            var source = from.GetStream();
+            var target = to.GetStream();
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await Volatile.Read(ref _flowing).Task.WaitAsync(cancellationToken); // held: the bytes wait here until Release
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {

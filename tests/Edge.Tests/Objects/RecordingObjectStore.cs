@@ -6,7 +6,8 @@ namespace MadBase.Edge.Tests.Objects;
 /// <summary>
 /// An in-memory <see cref="IObjectStore"/> for the multipart engine's in-process tests: it keeps every part it is
 /// given, counts parts on the wire at once, records completes and aborts, and lets a test decide how each part
-/// upload behaves (<see cref="OnPart"/>: delay, fail, hang until cancelled).
+/// upload behaves (<see cref="OnPart"/>: delay, fail, hang until cancelled) and when a multipart upload is created
+/// (<see cref="OnCreate"/>).
 /// </summary>
 internal sealed class RecordingObjectStore : IObjectStore
 {
@@ -15,11 +16,18 @@ internal sealed class RecordingObjectStore : IObjectStore
     private int _maxOnWire;
     private int _partsStarted;
     private int _aborts;
+    private int _creates;
 
     /// <summary>Runs inside each part upload after its bytes are read; throw to fail the part. Default: a short delay.</summary>
     public Func<int, CancellationToken, Task> OnPart { get; set; } = (_, token) => Task.Delay(10, token);
 
+    /// <summary>Runs inside each CreateMultipartUpload before it answers (e.g. waits for a test's gate). Default: none.</summary>
+    public Func<CancellationToken, Task> OnCreate { get; set; } = _ => Task.CompletedTask;
+
     public Exception? AbortFailure { get; set; }
+
+    /// <summary>Multipart uploads created: the first is <c>upload-1</c>, the next <c>upload-2</c>.</summary>
+    public int Creates => _creates;
 
     public int MaxOnWire => _maxOnWire;
 
@@ -29,12 +37,19 @@ internal sealed class RecordingObjectStore : IObjectStore
 
     public List<IReadOnlyList<MultipartPart>> Completed { get; } = [];
 
+    /// <summary>The ids of the multipart uploads aborted, in order.</summary>
+    public ConcurrentQueue<string> Aborted { get; } = new();
+
     public byte[]? Object { get; private set; }
 
     public LargeBodyWrite LargeBodies => LargeBodyWrite.InParts;
 
-    public Task<MultipartUpload> CreateMultipartAsync(string key, string contentType, CancellationToken cancellationToken) =>
-        Task.FromResult(new MultipartUpload(key, "upload-1"));
+    public async Task<MultipartUpload> CreateMultipartAsync(string key, string contentType, CancellationToken cancellationToken)
+    {
+        var number = Interlocked.Increment(ref _creates);
+        await OnCreate(cancellationToken);
+        return new MultipartUpload(key, "upload-" + number);
+    }
 
     public async Task<MultipartPart> UploadPartAsync(MultipartUpload upload, int partNumber, Stream source, long length, CancellationToken cancellationToken)
     {
@@ -65,6 +80,7 @@ internal sealed class RecordingObjectStore : IObjectStore
     public Task AbortMultipartAsync(MultipartUpload upload, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _aborts);
+        Aborted.Enqueue(upload.UploadId);
         return AbortFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 

@@ -67,6 +67,21 @@ internal sealed class TusServer : IAsyncDisposable
 
     public Task ExecuteAsync(string sql) => TestSql.ExecuteAsync(Database, sql);
 
+    /// <summary>
+    /// Waits until at least <paramref name="count"/> S3 parts are recorded (<c>madbase.tus_upload_parts</c>). On one
+    /// node a PATCH is answered before its whole parts reach S3 (they go in the background), so a test that needs
+    /// them there, before it breaks something, waits for them.
+    /// </summary>
+    public async Task WaitForS3PartsAsync(long count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((long)(await ScalarAsync("select count(*) from madbase.tus_upload_parts"))! < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{count} S3 parts not recorded within 60 s");
+            await Task.Delay(20);
+        }
+    }
+
     public Task<object?> ScalarAsync(string sql) => TestSql.ScalarAsync(Database, sql);
 
     /// <summary>The object's bytes as the REST API serves them, hashed.</summary>
