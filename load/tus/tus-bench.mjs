@@ -20,7 +20,8 @@
 //
 // Environment: MADBASE_BIN (published binary), MADBASE_DATABASE_URL (a PostgreSQL the binary may migrate),
 //   LOAD_SIZE_MIB (200), LOAD_CHUNK_MIB (8), LOAD_RUNS (3), LOAD_DIR (scratch root), LOAD_BACKENDS ("file s3"),
-//   LOAD_CONCURRENT (8; 0 skips), LOAD_CONCURRENT_MIB (LOAD_SIZE_MIB), LOAD_PORT_BASE (24310: MadBase, +1 peer,
+//   LOAD_CONCURRENT (8; 0 skips), LOAD_CONCURRENT_PEER (1; 0 runs the concurrent uploads on MadBase only; with
+//   LOAD_RUNS=0, only they run: for trying a setting's effect on peak RSS), LOAD_CONCURRENT_MIB (LOAD_SIZE_MIB), LOAD_PORT_BASE (24310: MadBase, +1 peer,
 //   +2 S3 test server, +3 floor), LOAD_S3RVER (tests/js/s3rver-plus.mjs; its node_modules must be installed).
 // Output: tables on stderr and one JSON line on stdout.
 import { spawn, execFileSync } from 'node:child_process'
@@ -158,7 +159,8 @@ function startMadBase(backend, s3) {
       MADBASE_S3_ENDPOINT: s3.endpoint, MADBASE_S3_BUCKET: 'madbase-load', MADBASE_S3_ACCESS_KEY: 'S3RVER', MADBASE_S3_SECRET_KEY: 'S3RVER',
     } : {}),
   }
-  for (const k of Object.keys(env)) if (k.startsWith('MADBASE_S3_') && !(k in childEnv)) childEnv[k] = env[k] // e.g. MADBASE_S3_PARTS_IN_FLIGHT
+  // e.g. MADBASE_S3_PARTS_IN_FLIGHT, or a runtime setting (DOTNET_GCgen0size) under test
+  for (const k of Object.keys(env)) if ((k.startsWith('MADBASE_S3_') || k.startsWith('DOTNET_')) && !(k in childEnv)) childEnv[k] = env[k]
   const child = spawnChild(env.MADBASE_BIN, [], childEnv, `madbase-edge (${backend})`)
   const token = execFileSync(env.MADBASE_BIN, ['token', 'service_role'], { env: childEnv }).toString().trim()
   const base = `http://127.0.0.1:${port}`
@@ -342,10 +344,10 @@ const pairs = []
 const concurrency = []
 for (const backend of backends) {
   console.error(`${backend}: ${sizeMiB} MiB via tus-js-client, ${chunk / MiB} MiB chunks, 1 warm-up + ${runs} alternating runs each`)
-  pairs.push(await pair(backend))
+  if (runs > 0) pairs.push(await pair(backend))
   if (concurrent > 0) {
     concurrency.push(await concurrentUploads(backend, 'madbase'))
-    concurrency.push(await concurrentUploads(backend, 'peer'))
+    if (env.LOAD_CONCURRENT_PEER !== '0') concurrency.push(await concurrentUploads(backend, 'peer'))
   }
 }
 

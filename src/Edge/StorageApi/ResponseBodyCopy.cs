@@ -14,7 +14,7 @@ internal static class ResponseBodyCopy
     /// Per read and per flush: Kestrel's output pipe pauses at 64 KiB (its MaxResponseBufferSize default), so a larger
     /// chunk would only wait longer per flush; smaller ones cost more syscalls per byte.
     /// </summary>
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = 128 * 1024;
 
     /// <summary>Copies <paramref name="source"/> to its end, or until the connection is gone; the bytes copied.</summary>
     public static async Task<long> CopyAsync(Stream source, PipeWriter destination, CancellationToken cancellationToken)

@@ -40,12 +40,18 @@ internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte
     public const int MaxReadBufferSize = 256 * 1024;
 
     /// <summary>
+    /// Unsent bytes a connection's output pipe may hold before a response's writer waits (Kestrel's default is 64 KiB):
+    /// a large download keeps the socket fed while its next chunk is read, in fewer, larger sends.
+    /// </summary>
+    public const int MaxWriteBufferSize = 512 * 1024;
+
+    /// <summary>
     /// Options for Kestrel's socket transport with this pool and <see cref="MaxReadBufferSize"/> (the pool option is
     /// internal to Kestrel; there is no public setter).
     /// </summary>
     public static SocketConnectionFactoryOptions TransportOptions()
     {
-        var options = new SocketConnectionFactoryOptions { MaxReadBufferSize = MaxReadBufferSize };
+        var options = new SocketConnectionFactoryOptions { MaxReadBufferSize = MaxReadBufferSize, MaxWriteBufferSize = MaxWriteBufferSize };
         SetMemoryPoolFactory(options, Instance);
         return options;
     }
