@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Reflection;
 using MadBase.Edge.Realtime.Sockets;
 using Microsoft.AspNetCore.Connections;
@@ -31,6 +32,36 @@ public sealed class HttpMemoryPoolTests
     }
 
     [Fact]
+    public void Rent_AfterADispose_ReusesTheBlock()
+    {
+        var first = HttpMemoryPool.Instance.Rent();
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(first.Memory, out var released));
+        first.Dispose();
+
+        // Only this class rents from the pool in this process, and its tests run one at a time: the free list is ours.
+        var seen = new List<IMemoryOwner<byte>>();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var block = HttpMemoryPool.Instance.Rent();
+                seen.Add(block);
+                Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(block.Memory, out var array));
+                if (ReferenceEquals(array.Array, released.Array))
+                {
+                    return;
+                }
+            }
+
+            Assert.Fail("a returned block was never handed out again");
+        }
+        finally
+        {
+            seen.ForEach(b => b.Dispose());
+        }
+    }
+
+    [Fact]
     public void TransportOptions_GiveKestrelThisPool_AndTheReadBound()
     {
         var options = HttpMemoryPool.TransportOptions();
@@ -40,5 +71,6 @@ public sealed class HttpMemoryPoolTests
         Assert.Same(HttpMemoryPool.Instance, factory);
         Assert.Same(HttpMemoryPool.Instance, ((IMemoryPoolFactory<byte>)factory!).Create(new MemoryPoolOptions()));
         Assert.Equal(HttpMemoryPool.MaxReadBufferSize, options.MaxReadBufferSize);
+        Assert.Equal(HttpMemoryPool.MaxWriteBufferSize, options.MaxWriteBufferSize);
     }
 }

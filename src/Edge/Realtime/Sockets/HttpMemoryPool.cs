@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
@@ -6,8 +7,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 namespace MadBase.Edge.Realtime.Sockets;
 
 /// <summary>
-/// The memory of the HTTP connections the epoll transport hands to Kestrel: blocks of <see cref="BlockSize"/> bytes
-/// from <see cref="ArrayPool{T}.Shared"/> instead of Kestrel's 4 KiB pinned blocks.
+/// The memory of the HTTP connections the epoll transport hands to Kestrel: blocks of <see cref="BlockSize"/> bytes,
+/// reused from a bounded free list, instead of Kestrel's 4 KiB pinned blocks.
 /// </summary>
 /// <remarks>
 /// Why: Kestrel's socket receive asks its input pipe for at least 2 KiB and gets the rest of the current block, so with
@@ -16,12 +17,12 @@ namespace MadBase.Edge.Realtime.Sockets;
 /// the server's CPU that was not the copy itself. With 32 KiB blocks each <c>recv</c> takes up to 32 KiB, and
 /// responses leave in fewer, larger segments. What it costs: an active connection holds up to one block per pipe while
 /// it has unread or unsent bytes (idle keep-alive connections hold none: the transport waits for data before it
-/// allocates), and the shared array pool trims what sits unused on memory pressure. The arrays are not pinned up
-/// front; the socket pins a block only for the duration of one send or receive.
+/// allocates), and the free list keeps at most <see cref="MaxFreeBlocks"/> blocks after a burst. The arrays are not
+/// pinned up front; the socket pins a block only for the duration of one send or receive.
 /// </remarks>
 internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte>
 {
-    /// <summary>Large enough that an upload's receive costs little per byte; small enough to stay in ArrayPool's shared buckets.</summary>
+    /// <summary>Large enough that an upload's receive costs little per byte, small enough to stay below the large object heap.</summary>
     public const int BlockSize = 32 * 1024;
 
     public static readonly HttpMemoryPool Instance = new();
@@ -58,10 +59,38 @@ internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte
 
     public MemoryPool<byte> Create(MemoryPoolOptions? options = null) => this;
 
+    /// <summary>
+    /// Blocks kept for reuse (8 MiB at most). ArrayPool's shared buckets keep about 32 arrays per core, fewer than eight
+    /// concurrent uploads hold at once: the rest were allocated and dropped on every turn, and that garbage, not live
+    /// data, set the peak memory of concurrent uploads.
+    /// </summary>
+    private const int MaxFreeBlocks = 256;
+
+    private readonly ConcurrentQueue<byte[]> _free = new();
+    private int _freeCount;
+
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
-        return new Block(ArrayPool<byte>.Shared.Rent(BlockSize));
+        if (_free.TryDequeue(out var array))
+        {
+            Interlocked.Decrement(ref _freeCount);
+            return new Block(this, array);
+        }
+
+        return new Block(this, GC.AllocateUninitializedArray<byte>(BlockSize));
+    }
+
+    private void Return(byte[] array)
+    {
+        if (Interlocked.Increment(ref _freeCount) <= MaxFreeBlocks)
+        {
+            _free.Enqueue(array);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _freeCount); // past the cap: left to the GC
+        }
     }
 
     /// <summary>Shared by every connection for the process's life: nothing to release.</summary>
@@ -74,7 +103,7 @@ internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte
     private static extern void SetMemoryPoolFactory(SocketConnectionFactoryOptions options, IMemoryPoolFactory<byte> factory);
 
     /// <summary>One rented array; the pipe disposes it once its bytes are consumed, which returns it.</summary>
-    private sealed class Block(byte[] array) : IMemoryOwner<byte>
+    private sealed class Block(HttpMemoryPool pool, byte[] array) : IMemoryOwner<byte>
     {
         private byte[]? _array = array;
 
@@ -84,7 +113,7 @@ internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte
         {
             if (Interlocked.Exchange(ref _array, null) is { } array)
             {
-                ArrayPool<byte>.Shared.Return(array);
+                pool.Return(array);
             }
         }
     }
