@@ -12,7 +12,7 @@ ROWS_PER_TX=${ROWS_PER_TX:-1000}
 PG_PORT=${LOAD_PG_PORT:-24342}
 EDGE_PORT=${LOAD_EDGE_PORT:-24391}
 dir=$root/.madbase/pg-load
-bin=$root/artifacts/publish/madbase-edge
+bin=${MADBASE_BIN:-$root/artifacts/publish/madbase-edge} # MADBASE_BIN: another build, for an A/B
 source load/scenarios/lib/postgres.sh
 edge_pid=""
 cleanup() { [ -n "$edge_pid" ] && kill "$edge_pid" 2>/dev/null; wait 2>/dev/null || true; scripts/pg.sh stop "$dir" >/dev/null; }
