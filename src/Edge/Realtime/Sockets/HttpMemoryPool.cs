@@ -47,8 +47,8 @@ internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte
     public const int MaxWriteBufferSize = 512 * 1024;
 
     /// <summary>
-    /// Options for Kestrel's socket transport with this pool and <see cref="MaxReadBufferSize"/> (the pool option is
-    /// internal to Kestrel; there is no public setter).
+    /// Options for Kestrel's socket transport with this pool, <see cref="MaxReadBufferSize"/> and
+    /// <see cref="MaxWriteBufferSize"/> (the pool option is internal to Kestrel; there is no public setter).
     /// </summary>
     public static SocketConnectionFactoryOptions TransportOptions()
     {
