@@ -81,17 +81,12 @@ internal sealed class DbScope : IAsyncDisposable
     /// <summary>
     /// The caller's settings as one statement. set_config(..., true) is SET LOCAL: it ends with the transaction, so
     /// pooled connections stay clean. <c>request.jwt.claim.sub/role</c> are the legacy names some policies still use.
+    /// Only three shapes exist, so their texts are built once.
     /// </summary>
     private static string SettingsSql(NpgsqlParameterCollection parameters, JwtClaims? claims, string? realtimeTopic, string? storageOperation)
     {
-        var sql = new System.Text.StringBuilder("select ");
         if (claims is not null)
         {
-            sql.Append("""
-                set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-                set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),
-                set_config('realtime.topic', $4, true)
-                """);
             parameters.Add(new NpgsqlParameter { Value = claims.Role });
             parameters.Add(new NpgsqlParameter { Value = claims.RawJson });
             parameters.Add(new NpgsqlParameter { Value = claims.Subject ?? "" });
@@ -101,11 +96,22 @@ internal sealed class DbScope : IAsyncDisposable
         if (storageOperation is not null)
         {
             parameters.Add(new NpgsqlParameter { Value = storageOperation });
-            sql.Append(claims is null ? "" : ", ").Append("set_config('storage.operation', $").Append(parameters.Count).Append(", true)");
         }
 
-        return sql.ToString();
+        return claims is null ? OperationSql : storageOperation is null ? ClaimsSql : ClaimsAndOperationSql;
     }
+
+    private const string ClaimsSettings = """
+        set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
+        set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),
+        set_config('realtime.topic', $4, true)
+        """;
+
+    private const string ClaimsSql = "select " + ClaimsSettings;
+
+    private const string ClaimsAndOperationSql = "select " + ClaimsSettings + ", set_config('storage.operation', $5, true)";
+
+    private const string OperationSql = "select set_config('storage.operation', $1, true)";
 
     public NpgsqlCommand CreateCommand(string sql)
     {
