@@ -17,10 +17,14 @@ namespace MadBase.Edge.Database;
 /// </summary>
 internal static class EdgeDataSource
 {
-    public static NpgsqlDataSource Create(string connectionString) =>
-        new NpgsqlSlimDataSourceBuilder(connectionString)
+    public static NpgsqlDataSource Create(string connectionString)
+    {
+        var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.GssEncryptionMode = GssEncryptionMode.Disable;
+        return builder
             .EnableArrays()
             .EnableTransportSecurity()
             .ConfigureTypeLoading(types => types.EnableTypeLoading(false))
             .Build();
+    }
 }

@@ -7,8 +7,10 @@ namespace MadBase.Edge.Database;
 /// Applies migrations at start, retrying with backoff while the database is unreachable, so the process can start
 /// before PostgreSQL and become ready when it arrives. Readiness reports "migrations" until they are applied.
 /// </summary>
-internal sealed class MigrationService(Migrator migrator, Readiness readiness, ILogger<MigrationService> logger) : BackgroundService
+internal sealed class MigrationService(Migrator migrator, Readiness readiness, ILoggerFactory loggers) : BackgroundService
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Database.MigrationService");
+
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string _state = "not yet applied";
@@ -37,7 +39,7 @@ internal sealed class MigrationService(Migrator migrator, Readiness readiness, I
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
             {
                 _state = ex.Message;
-                Log.MigrationRetry(logger, ex.Message, backoff.TotalMilliseconds);
+                Log.MigrationRetry(_logger, ex.Message, backoff.TotalMilliseconds);
             }
 
             try

@@ -5,16 +5,33 @@ namespace MadBase.Edge.Database;
 /// <summary>
 /// Applies <see cref="MigrationCatalog"/> steps that are not yet recorded in <c>madbase.schema_migrations</c>,
 /// each in its own transaction, under a session advisory lock so that processes starting together take turns
-/// (the second finds everything applied). Then creates the publication when it is absent.
+/// (the second finds everything applied). Then creates the publication when it is absent. A restart, which finds
+/// both done, learns that from one query and takes no lock.
 /// </summary>
-internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options, ILogger<Migrator> logger)
+internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options, ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Database.Migrator");
+
     /// <summary>Arbitrary but fixed: every MadBase process agrees on it. Advisory locks are per database.</summary>
-    private const long AdvisoryLockKey = 0x4d61_6442_6173_6501; // "MadBase" + 1
+    internal const long AdvisoryLockKey = 0x4d61_6442_6173_6501; // "MadBase" + 1
+
+    /// <summary>The applied versions and the publication's state (null: absent) as of one snapshot.</summary>
+    private const string StateQuery = """
+        select array(select version from madbase.schema_migrations),
+               (select p.puballtables
+                       or exists (select 1 from pg_publication_rel r where r.prpubid = p.oid and r.prrelid = 'realtime.messages'::regclass)
+                from pg_publication p
+                where p.pubname = $1)
+        """;
 
     public async Task ApplyAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (await IsCurrentAsync(connection, cancellationToken))
+        {
+            return;
+        }
+
         await ExecuteAsync(connection, null, $"select pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
         try
         {
@@ -53,7 +70,7 @@ internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options,
                 }
 
                 await transaction.CommitAsync(cancellationToken);
-                Log.MigrationApplied(logger, migration.Version, migration.Name);
+                Log.MigrationApplied(_logger, migration.Version, migration.Name);
             }
 
             await EnsurePublicationAsync(connection, cancellationToken);
@@ -61,6 +78,30 @@ internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options,
         finally
         {
             await ExecuteAsync(connection, null, $"select pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Whether every migration is recorded and the publication carries <c>realtime.messages</c>: then there is nothing
+    /// to do, and what was read is committed (a process migrating at the same time commits each step with its
+    /// record). A database MadBase never migrated has no <c>madbase.schema_migrations</c> (or no
+    /// <c>realtime.messages</c>) yet: the locked path creates them.
+    /// </summary>
+    private async Task<bool> IsCurrentAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(StateQuery, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = options.Publication });
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var versions = reader.GetFieldValue<int[]>(0);
+            var publicationReady = !reader.IsDBNull(1) && reader.GetBoolean(1);
+            return publicationReady && MigrationCatalog.All.All(m => versions.Contains(m.Version));
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return false;
         }
     }
 
@@ -85,19 +126,19 @@ internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options,
         if (hasMessages is null)
         {
             await ExecuteAsync(connection, null, $"create publication \"{options.Publication}\" for table realtime.messages", cancellationToken);
-            Log.PublicationCreated(logger, options.Publication);
+            Log.PublicationCreated(_logger, options.Publication);
         }
         else if (hasMessages is false)
         {
             try
             {
                 await ExecuteAsync(connection, null, $"alter publication \"{options.Publication}\" add table realtime.messages", cancellationToken);
-                Log.PublicationTableAdded(logger, options.Publication, "realtime.messages");
+                Log.PublicationTableAdded(_logger, options.Publication, "realtime.messages");
             }
             catch (PostgresException ex)
             {
                 // Someone else's publication (e.g. not owned by this user): everything else still works.
-                Log.PublicationTableNotAdded(logger, options.Publication, "realtime.messages", ex.MessageText);
+                Log.PublicationTableNotAdded(_logger, options.Publication, "realtime.messages", ex.MessageText);
             }
         }
     }

@@ -4,14 +4,14 @@ namespace MadBase.Edge.Diagnostics;
 internal sealed class RequestMetricsMiddleware
 {
     private readonly RequestDelegate _next;
-    private readonly ILogger<RequestMetricsMiddleware> _logger;
+    private readonly ILogger _logger;
     private readonly Counter[] _byStatusClass;
     private long _inFlight;
 
-    public RequestMetricsMiddleware(RequestDelegate next, EdgeMetrics metrics, ILogger<RequestMetricsMiddleware> logger)
+    public RequestMetricsMiddleware(RequestDelegate next, EdgeMetrics metrics, ILoggerFactory loggers)
     {
         _next = next;
-        _logger = logger;
+        _logger = loggers.CreateLogger("MadBase.Edge.Diagnostics.RequestMetricsMiddleware");
         _byStatusClass = new Counter[6];
         for (var i = 1; i <= 5; i++)
         {

@@ -12,7 +12,7 @@ internal static class HealthEndpoints
     {
         var readiness = app.Services.GetRequiredService<Readiness>();
         var dataSource = app.Services.GetRequiredService<NpgsqlDataSource>();
-        readiness.Add("database", ct => ProbeDatabaseAsync(dataSource, ct));
+        readiness.AddProbe("database", ct => ProbeDatabaseAsync(dataSource, ct));
 
         // Alive means the process serves HTTP; it says nothing about dependencies (that is /ready).
         app.MapGet("/health", () => Results.Text("ok\n", "text/plain"));

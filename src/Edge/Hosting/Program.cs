@@ -3,6 +3,7 @@ using MadBase.Edge.Auth;
 using MadBase.Edge.Cluster;
 using MadBase.Edge.Database;
 using MadBase.Edge.Diagnostics;
+using MadBase.Edge.Logging.Output;
 using MadBase.Edge.Realtime;
 using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Realtime.Sockets;
@@ -47,17 +48,17 @@ internal static class Program
     private static WebApplication Build(EdgeOptions options)
     {
         var realtime = options.Realtime;
-        // Flags were consumed by EdgeOptionsParser; the host must not see them as configuration. The one argument it
-        // gets turns off reload-on-change for its (unused) appsettings files: that would put a recursive inotify
-        // watcher on the working directory, which wakes a thread for every write under it — e.g. each scratch-file
-        // write of a TUS upload when MADBASE_SCRATCH_DIR is the default ./.madbase/scratch.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        // The empty builder, not the slim one: flags were consumed by EdgeOptionsParser and settings come from MADBASE_*
+        // variables, so the host needs no appsettings files (the slim builder's reload-on-change watched the working
+        // directory with inotify), no command-line provider and no host filtering; and its console logger is replaced
+        // below. What each removed part cost at start: docs/footprint.md. Logging levels still come from the
+        // environment (Logging__LogLevel__Default=Debug).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Configuration.AddEnvironmentVariables();
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Services.AddSingleton<ILoggerProvider, ConsoleLineLoggerProvider>(); // one line per entry: see there why not AddSimpleConsole
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

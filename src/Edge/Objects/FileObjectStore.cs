@@ -17,11 +17,11 @@ internal sealed partial class FileObjectStore : IObjectStore
     private readonly string _multipart;
     private readonly ILogger _logger;
 
-    public FileObjectStore(string root, ILogger<FileObjectStore> logger)
+    public FileObjectStore(string root, ILoggerFactory loggers)
     {
         _objects = Path.GetFullPath(Path.Combine(root, "objects"));
         _multipart = Path.GetFullPath(Path.Combine(root, "multipart"));
-        _logger = logger;
+        _logger = loggers.CreateLogger("MadBase.Edge.Objects.FileObjectStore");
         Directory.CreateDirectory(_objects);
         Directory.CreateDirectory(_multipart);
     }

@@ -19,8 +19,10 @@ namespace MadBase.Edge.Objects;
 /// Every write to <c>storage.objects</c> or <c>storage.buckets</c> commits through <see cref="CommitAsync"/>, which keeps
 /// the <see cref="PublicRowCache"/> invariant.
 /// </summary>
-internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStore store, PublicRowCache publicRows, ILogger<ObjectsRepository> logger)
+internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStore store, PublicRowCache publicRows, ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Objects.ObjectsRepository");
+
     private static readonly string s_findPublicSql =
         $"select {string.Join(", ", ObjectRecord.Columns.Split(", ").Select(c => "o." + c))} from storage.buckets b "
         + "left join storage.objects o on o.bucket_id = b.id and o.name = $2 where b.id = $1 and b.public";
@@ -106,7 +108,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
             await DeleteBytesAsync(ObjectKeys.For(write.BucketId, write.Name, old));
         }
 
-        Log.ObjectWritten(logger, write.BucketId, write.Name, write.Version, bytes.Size);
+        Log.ObjectWritten(_logger, write.BucketId, write.Name, write.Version, bytes.Size);
         return result;
     }
 
@@ -277,7 +279,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or S3Exception or HttpRequestException)
         {
-            Log.OrphanedBytes(logger, key, ex.Message);
+            Log.OrphanedBytes(_logger, key, ex.Message);
         }
     }
 
@@ -295,7 +297,7 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or S3Exception or HttpRequestException)
         {
-            Log.OrphanedBytes(logger, keys.Count + " keys from " + keys[0], ex.Message);
+            Log.OrphanedBytes(_logger, keys.Count + " keys from " + keys[0], ex.Message);
         }
     }
 

@@ -14,16 +14,18 @@ internal static class ObjectsServiceCollectionExtensions
         {
             services.AddSingleton<IObjectStore>(sp =>
             {
-                Log.ObjectStoreReady(sp.GetRequiredService<ILogger<S3ObjectStore>>(), "s3", options.S3Endpoint + " bucket " + options.S3Bucket);
-                return new S3ObjectStore(options, sp.GetRequiredService<ILogger<S3ObjectStore>>());
+                var loggers = sp.GetRequiredService<ILoggerFactory>();
+                Log.ObjectStoreReady(loggers.CreateLogger("MadBase.Edge.Objects.S3ObjectStore"), "s3", options.S3Endpoint + " bucket " + options.S3Bucket);
+                return new S3ObjectStore(options, loggers);
             });
         }
         else
         {
             services.AddSingleton<IObjectStore>(sp =>
             {
-                Log.ObjectStoreReady(sp.GetRequiredService<ILogger<FileObjectStore>>(), "file", options.StorageDir);
-                return new FileObjectStore(options.StorageDir, sp.GetRequiredService<ILogger<FileObjectStore>>());
+                var loggers = sp.GetRequiredService<ILoggerFactory>();
+                Log.ObjectStoreReady(loggers.CreateLogger("MadBase.Edge.Objects.FileObjectStore"), "file", options.StorageDir);
+                return new FileObjectStore(options.StorageDir, loggers);
             });
         }
 

@@ -15,12 +15,12 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
     private readonly S3Client _client;
     private readonly ILogger _logger;
 
-    public S3ObjectStore(EdgeOptions options, ILogger<S3ObjectStore> logger)
+    public S3ObjectStore(EdgeOptions options, ILoggerFactory loggers)
     {
+        _logger = loggers.CreateLogger("MadBase.Edge.Objects.S3ObjectStore");
         _client = new S3Client(
             options.S3Endpoint!, options.S3Bucket!, options.S3Region, options.S3AccessKey!, options.S3SecretKey!,
-            options.S3ForcePathStyle, logger);
-        _logger = logger;
+            options.S3ForcePathStyle, _logger);
     }
 
     public LargeBodyWrite LargeBodies => LargeBodyWrite.InParts;

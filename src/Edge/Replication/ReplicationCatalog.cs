@@ -28,6 +28,13 @@ internal sealed class ReplicationCatalog(NpgsqlDataSource dataSource)
         await ReadTypesAsync(command, cancellationToken);
     }
 
+    /// <summary>The same on a connection the caller holds (the replication session's lock connection, already open).</summary>
+    public async Task LoadTypesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(TypeQuery, connection);
+        await ReadTypesAsync(command, cancellationToken);
+    }
+
     /// <summary>Makes sure every column type of <paramref name="typeOids"/> is known and the relation's key is current.</summary>
     public async Task RefreshRelationAsync(uint relationId, IEnumerable<uint> typeOids, CancellationToken cancellationToken)
     {

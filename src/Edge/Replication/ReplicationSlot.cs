@@ -15,14 +15,18 @@ internal enum SlotStatus
 /// The permanent pgoutput slot <c>MADBASE_SLOT</c>: created when missing (after the publication, which migrations
 /// create), checked for invalidation (<c>wal_status = lost</c>) and for belonging to this database.
 /// </summary>
-internal sealed class ReplicationSlot(EdgeOptions options, NpgsqlDataSource dataSource, ILogger<ReplicationSlot> logger)
+internal sealed class ReplicationSlot(EdgeOptions options, NpgsqlDataSource dataSource, ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Replication.ReplicationSlot");
+
     public string Name => options.Slot;
 
-    public async Task<SlotStatus> EnsureAsync(LogicalReplicationConnection replication, CancellationToken cancellationToken)
+    /// <param name="connection">An open connection the caller holds (the session's lock connection).</param>
+    public async Task<SlotStatus> EnsureAsync(NpgsqlConnection connection, LogicalReplicationConnection replication, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "select s.slot_name, s.database, s.plugin, s.wal_status, current_database() from (select 1) one left join pg_replication_slots s on s.slot_name = $1");
+        await using var command = new NpgsqlCommand(
+            "select s.slot_name, s.database, s.plugin, s.wal_status, current_database() from (select 1) one left join pg_replication_slots s on s.slot_name = $1",
+            connection);
         command.Parameters.Add(new NpgsqlParameter { Value = options.Slot });
         string? database, plugin, walStatus;
         string currentDatabase;
@@ -42,19 +46,19 @@ internal sealed class ReplicationSlot(EdgeOptions options, NpgsqlDataSource data
             // NOEXPORT: realtime needs changes from now on, not a snapshot of existing rows.
             var slot = await replication.CreatePgOutputReplicationSlot(
                 options.Slot, temporarySlot: false, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancellationToken);
-            Log.SlotCreated(logger, options.Slot, slot.ConsistentPoint.ToString());
+            Log.SlotCreated(_logger, options.Slot, slot.ConsistentPoint.ToString());
             return SlotStatus.Ready;
         }
 
         if (walStatus == "lost")
         {
-            Log.SlotInvalidated(logger, options.Slot);
+            Log.SlotInvalidated(_logger, options.Slot);
             return SlotStatus.Invalidated;
         }
 
         if (plugin != "pgoutput" || database != currentDatabase)
         {
-            Log.SlotMismatch(logger, options.Slot, database ?? "(physical)", plugin ?? "(none)");
+            Log.SlotMismatch(_logger, options.Slot, database ?? "(physical)", plugin ?? "(none)");
             return SlotStatus.Mismatch;
         }
 
@@ -79,7 +83,14 @@ internal sealed class ReplicationSlot(EdgeOptions options, NpgsqlDataSource data
     /// <summary>The slot's <c>confirmed_flush_lsn</c>: a new stream sends every transaction that commits above it.</summary>
     public async Task<ulong> ReadConfirmedAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select confirmed_flush_lsn from pg_replication_slots where slot_name = $1");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadConfirmedAsync(connection, cancellationToken);
+    }
+
+    /// <summary>The same on a connection the caller holds.</summary>
+    public async Task<ulong> ReadConfirmedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("select confirmed_flush_lsn from pg_replication_slots where slot_name = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = options.Slot });
         return await command.ExecuteScalarAsync(cancellationToken) is NpgsqlTypes.NpgsqlLogSequenceNumber lsn ? (ulong)lsn : 0;
     }

@@ -27,9 +27,11 @@ internal sealed class ReplicationStream(
     ChangeFeed feed,
     SlotAcknowledger acks,
     ReplicationState state,
-    ILogger<ReplicationStream> logger,
+    ILoggerFactory loggers,
     IChangeBus? bus = null) : BackgroundService
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Replication.ReplicationStream");
+
     private static readonly TimeSpan s_statusInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_lagInterval = TimeSpan.FromSeconds(5);
     // A standby asks for the slot's lock this often: the longest a dead leader's slot waits for a successor.
@@ -38,15 +40,6 @@ internal sealed class ReplicationStream(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
-        {
-            await migrations.Applied.WaitAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-
         using var changeLog = options.ChangeLogPath is { } path ? ChangeLog.Open(path) : null;
         if (changeLog is not null)
         {
@@ -54,7 +47,7 @@ internal sealed class ReplicationStream(
             acks.Restore(changeLog.LastCommitted);
         }
 
-        var handOff = new TransactionHandOff(acks, new ChangeEncoder(catalog), feed, changeLog, bus, state, logger);
+        var handOff = new TransactionHandOff(acks, new ChangeEncoder(catalog), feed, changeLog, bus, state, _logger);
         var encoding = handOff.RunAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(250);
         var standingBy = false;
@@ -71,12 +64,12 @@ internal sealed class ReplicationStream(
             }
             catch (ProtocolException ex)
             {
-                Log.ReplicationProtocolError(logger, ex, ex.Reason.ToString());
+                Log.ReplicationProtocolError(_logger, ex, ex.Reason.ToString());
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException or OperationCanceledException
                 or System.Net.Sockets.SocketException) // e.g. EMFILE: no descriptor for a new connection; retried, never fatal
             {
-                Log.ReplicationReconnecting(logger, ex.Message, backoff.TotalMilliseconds, new NpgsqlLogSequenceNumber(state.AckedLsn).ToString());
+                Log.ReplicationReconnecting(_logger, ex.Message, backoff.TotalMilliseconds, new NpgsqlLogSequenceNumber(state.AckedLsn).ToString());
             }
             finally
             {
@@ -125,7 +118,7 @@ internal sealed class ReplicationStream(
         {
             if (!standingBy)
             {
-                Log.SlotHeldElsewhere(logger, options.Slot);
+                Log.SlotHeldElsewhere(_logger, options.Slot);
             }
 
             await Task.Delay(s_standbyRetry, stoppingToken);
@@ -134,18 +127,31 @@ internal sealed class ReplicationStream(
 
         if (await ReadWalLevelAsync(lockConnection, stoppingToken) is var walLevel and not "logical")
         {
-            Log.WalLevelNotLogical(logger, walLevel);
+            Log.WalLevelNotLogical(_logger, walLevel);
             await Task.Delay(s_maxBackoff, stoppingToken);
             return SessionEnd.Failed;
         }
 
-        await catalog.LoadTypesAsync(stoppingToken);
+        // Nothing up to here needs the schema, so a starting process does it while the migrations run, and opens the
+        // replication connection (a walsender: only once the lock is held) while the type catalog loads.
         await using var replicationSource = ReplicationConnections.CreateDataSource(ReplicationConnectionString());
         await using var replication = ReplicationConnections.Create(replicationSource);
-        await replication.Open(stoppingToken);
+        var opening = replication.Open(stoppingToken);
+        try
+        {
+            await catalog.LoadTypesAsync(lockConnection, stoppingToken);
+        }
+        finally
+        {
+            await opening; // disposing a connection that is still opening would race its open
+        }
+
         replication.WalReceiverStatusInterval = s_statusInterval;
 
-        switch (await slot.EnsureAsync(replication, stoppingToken))
+        // The slot comes after the publication (migrations create it): pgoutput looks the publication up in the
+        // catalog as of each change it decodes, and a slot older than its publication fails on the first change.
+        await migrations.Applied.WaitAsync(stoppingToken);
+        switch (await slot.EnsureAsync(lockConnection, replication, stoppingToken))
         {
             case SlotStatus.Invalidated:
                 state.SetInvalidated(true);
@@ -167,7 +173,7 @@ internal sealed class ReplicationStream(
             // Transactions at or below the last accepted one are skipped as re-sends (the change log's floor after a
             // restart): they never reach the router, so the resume history starts above them. (Cluster mode: the
             // change stream's reader says where this node's history starts.)
-            state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(stoppingToken), acks.LastAccepted));
+            state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(lockConnection, stoppingToken), acks.LastAccepted));
         }
         var serverVersion = replication.PostgreSqlVersion;
         var protocol = serverVersion.Major switch { <= 14 => 2, 15 => 3, _ => 4 };
@@ -186,7 +192,7 @@ internal sealed class ReplicationStream(
         acks.SessionStarted(); // the previous session's status task has stopped: this one's starts from nothing open
         var statusTask = ReportStatusAsync(replication, sessionCts);
         state.SetConnected(true);
-        Log.ReplicationStarted(logger, options.Slot, options.Publication, protocol, "on", serverVersion.ToString());
+        Log.ReplicationStarted(_logger, options.Slot, options.Publication, protocol, "on", serverVersion.ToString());
 
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
@@ -274,7 +280,7 @@ internal sealed class ReplicationStream(
                     }
                     catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown)
                     {
-                        Log.ReplicationEndedForShutdown(logger);
+                        Log.ReplicationEndedForShutdown(_logger);
                         await session.CancelAsync();
                         return;
                     }

@@ -15,8 +15,10 @@ internal sealed class StorageServices(
     CorsPolicy cors,
     TimeProvider time,
     EdgeMetrics metrics,
-    ILogger<StorageServices> logger)
+    ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.StorageApi.StorageServices");
+
     public Counter UploadedBytes { get; } = metrics.Counter("madbase_storage_uploaded_bytes_total", "Object bytes stored by REST uploads.");
 
     public Counter DownloadedBytes { get; } = metrics.Counter("madbase_storage_downloaded_bytes_total", "Object bytes sent by downloads.");
@@ -35,7 +37,7 @@ internal sealed class StorageServices(
 
     public CorsPolicy Cors => cors;
 
-    public ILogger Logger => logger;
+    public ILogger Logger => _logger;
 
     /// <summary>The server-wide upload cap; a bucket's <c>file_size_limit</c> can only lower it.</summary>
     public long GlobalMaxSize => options.UploadMaxSize;

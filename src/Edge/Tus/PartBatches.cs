@@ -22,8 +22,10 @@ namespace MadBase.Edge.Tus;
 /// </list>
 /// Only this process sees its batches; why that is enough across processes is said in <see cref="ProgressiveParts"/>.
 /// </summary>
-internal sealed class PartBatches(ILogger<PartBatches> logger) : IHostedService
+internal sealed class PartBatches(ILoggerFactory loggers) : IHostedService
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Tus.PartBatches");
+
     /// <summary>Upload id → the running batch's end (a task that never faults). Removed by the batch itself when it ends.</summary>
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
@@ -51,7 +53,7 @@ internal sealed class PartBatches(ILogger<PartBatches> logger) : IHostedService
             catch (Exception ex)
             {
                 // The last net: nobody awaits this task, so nothing may escape it.
-                Log.UploadPartBatchFailed(logger, ex, uploadId);
+                Log.UploadPartBatchFailed(_logger, ex, uploadId);
             }
             finally
             {
@@ -80,7 +82,7 @@ internal sealed class PartBatches(ILogger<PartBatches> logger) : IHostedService
         }
         catch (OperationCanceledException)
         {
-            Log.UploadPartBatchesCut(logger, _running.Count);
+            Log.UploadPartBatchesCut(_logger, _running.Count);
         }
     }
 }

@@ -42,8 +42,10 @@ internal sealed class ProgressiveParts(
     PartBatches batches,
     UploadMetrics metrics,
     EdgeOptions options,
-    ILogger<ProgressiveParts> logger)
+    ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Tus.ProgressiveParts");
+
     public bool AppliesTo(UploadRecord record) => LayoutOf(record) is not null;
 
     /// <summary>
@@ -65,7 +67,7 @@ internal sealed class ProgressiveParts(
         }
         catch (Exception ex) when (IsDeferrable(ex))
         {
-            Log.UploadPartsDeferred(logger, record.Id, ex.Message);
+            Log.UploadPartsDeferred(_logger, record.Id, ex.Message);
         }
     }
 
@@ -91,7 +93,7 @@ internal sealed class ProgressiveParts(
         }
         catch (Exception ex) when (IsDeferrable(ex))
         {
-            Log.UploadPartsDeferred(logger, record.Id, ex.Message);
+            Log.UploadPartsDeferred(_logger, record.Id, ex.Message);
             return;
         }
 
@@ -181,7 +183,7 @@ internal sealed class ProgressiveParts(
             }
             catch (Exception ex) when (IsDeferrable(ex))
             {
-                Log.UploadPartsDeferred(logger, record.Id, ex.Message);
+                Log.UploadPartsDeferred(_logger, record.Id, ex.Message);
             }
         }
     }
@@ -247,18 +249,18 @@ internal sealed class ProgressiveParts(
         var recorded = await uploads.ClaimMultipartAsync(record.Id, started.UploadId, CancellationToken.None);
         if (recorded == started.UploadId)
         {
-            Log.UploadMultipartStarted(logger, record.Id, started.UploadId);
+            Log.UploadMultipartStarted(_logger, record.Id, started.UploadId);
             return recorded;
         }
 
-        Log.UploadMultipartClaimLost(logger, record.Id, started.UploadId);
+        Log.UploadMultipartClaimLost(_logger, record.Id, started.UploadId);
         try
         {
             await objects.Store.AbortMultipartAsync(started, CancellationToken.None);
         }
         catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException)
         {
-            Log.UploadCleanupFailed(logger, record.Id, "multipart upload " + started.UploadId, ex.Message);
+            Log.UploadCleanupFailed(_logger, record.Id, "multipart upload " + started.UploadId, ex.Message);
         }
 
         return recorded ?? throw new OperationCanceledException($"upload {record.Id} no longer exists");

@@ -81,7 +81,7 @@ internal sealed partial class TusHandler
 
         await uploads.InsertAsync(record, context.RequestAborted);
         metrics.Created.Increment();
-        Log.UploadCreated(logger, record.Id, record.BucketId ?? "(partial)", record.ObjectName ?? "", length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "deferred");
+        Log.UploadCreated(_logger, record.Id, record.BucketId ?? "(partial)", record.ObjectName ?? "", length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "deferred");
 
         context.Response.Headers.Location = LocationFor(context, signedRoute, record.Id);
         var hasBody = context.Request.ContentLength > 0 || (context.Request.ContentLength is null && headers.TransferEncoding.Count > 0);

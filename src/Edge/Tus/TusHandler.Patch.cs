@@ -121,7 +121,7 @@ internal sealed partial class TusHandler
         {
             if (body.Interrupted)
             {
-                Log.UploadPatchInterrupted(logger, record.Id, body.Written, "checksummed chunk incomplete, discarded", offset);
+                Log.UploadPatchInterrupted(_logger, record.Id, body.Written, "checksummed chunk incomplete, discarded", offset);
                 return new ChunkResult(offset, false);
             }
 
@@ -137,7 +137,7 @@ internal sealed partial class TusHandler
         record = record with { Offset = newOffset, Length = length, ReceivedCrc = receivedCrc };
         if (body.Interrupted)
         {
-            Log.UploadPatchInterrupted(logger, record.Id, body.Written, "connection closed", newOffset);
+            Log.UploadPatchInterrupted(_logger, record.Id, body.Written, "connection closed", newOffset);
             if (tails.AppliesTo(record))
             {
                 // Cluster mode: the client (or whoever asked for the release) resumes on any node, which needs these in S3.
@@ -207,7 +207,7 @@ internal sealed partial class TusHandler
         }
         catch (UploadBytesLostException ex)
         {
-            Log.UploadCompletionRefused(logger, record.Id, ex.Reason);
+            Log.UploadCompletionRefused(_logger, record.Id, ex.Reason);
             var lost = await rollback.RestartAsync(ex.Upload, ex.Reason, CancellationToken.None);
             if (record.IsFinal)
             {
@@ -221,7 +221,7 @@ internal sealed partial class TusHandler
         }
         catch (Exception ex) when (ex is not StorageException and not ProtocolException and not OperationCanceledException)
         {
-            Log.UploadCompletionFailed(logger, ex, record.Id);
+            Log.UploadCompletionFailed(_logger, ex, record.Id);
             throw new UploadUnavailableException("The upload could not be stored yet; retry to resume completion", ex);
         }
     }

@@ -84,7 +84,7 @@ internal sealed partial class TusHandler
             await tails.DeleteAsync(record, record.Offset);
         }
 
-        Log.UploadTerminated(logger, record.Id);
+        Log.UploadTerminated(_logger, record.Id);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 }

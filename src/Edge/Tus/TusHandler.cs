@@ -26,8 +26,10 @@ internal sealed partial class TusHandler(
     UploadTails tails,
     UploadMetrics metrics,
     TimeProvider time,
-    ILogger<TusHandler> logger)
+    ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Tus.TusHandler");
+
     /// <summary>HEAD waits this long for a running PATCH so it reports a settled offset instead of 423.</summary>
     private static readonly TimeSpan HeadLockWait = TimeSpan.FromSeconds(3);
 
@@ -92,14 +94,14 @@ internal sealed partial class TusHandler(
         {
             // Nothing of this PATCH was recorded (the offset is stored only after the bytes are on disk): the client
             // resumes from the unchanged offset once there is room. 507 is a 5xx, which tus-js-client retries.
-            Log.UploadScratchFull(logger, context.Request.Method, context.Request.Path, ex.Message);
+            Log.UploadScratchFull(_logger, context.Request.Method, context.Request.Path, ex.Message);
             context.Response.Headers.RetryAfter = "30";
             await TusResponses.WriteErrorAsync(context, StatusCodes.Status507InsufficientStorage, "The server's scratch disk is full; the upload's offset is unchanged: retry later");
         }
         catch (Npgsql.NpgsqlException ex) when (ex.IsTransient)
         {
             // The database is unreachable: 503, which tus-js-client retries; nothing about the upload changed.
-            Log.UploadDatabaseUnavailable(logger, context.Request.Method, context.Request.Path, ex.Message);
+            Log.UploadDatabaseUnavailable(_logger, context.Request.Method, context.Request.Path, ex.Message);
             context.Response.Headers.RetryAfter = "5";
             await TusResponses.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "The database is unreachable; retry later");
         }
@@ -109,7 +111,7 @@ internal sealed partial class TusHandler(
         }
         catch (Exception ex)
         {
-            Log.UploadUnexpectedError(logger, ex, context.Request.Method, context.Request.Path);
+            Log.UploadUnexpectedError(_logger, ex, context.Request.Method, context.Request.Path);
             await TusResponses.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, "Internal server error; retry later");
         }
     }

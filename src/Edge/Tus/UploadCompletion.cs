@@ -28,8 +28,10 @@ internal sealed class UploadCompletion(
     ScratchFiles scratch,
     ProgressiveParts progressive,
     EdgeOptions options,
-    ILogger<UploadCompletion> logger)
+    ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Tus.UploadCompletion");
+
     public const string Operation = "storage.tus.upload.part";
 
     public async Task CompleteAsync(UploadRecord record, CancellationToken cancellationToken)
@@ -73,7 +75,7 @@ internal sealed class UploadCompletion(
             }
         }
 
-        Log.UploadCompleted(logger, record.Id, write.BucketId, write.Name, length, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Log.UploadCompleted(_logger, record.Id, write.BucketId, write.Name, length, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>
@@ -108,7 +110,7 @@ internal sealed class UploadCompletion(
             }
             catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException or ArgumentException)
             {
-                Log.UploadCleanupFailed(logger, record.Id, "multipart upload " + multipartId, ex.Message);
+                Log.UploadCleanupFailed(_logger, record.Id, "multipart upload " + multipartId, ex.Message);
             }
         }
     }
@@ -121,7 +123,7 @@ internal sealed class UploadCompletion(
         }
         catch (IOException ex)
         {
-            Log.UploadCleanupFailed(logger, id, "scratch file", ex.Message);
+            Log.UploadCleanupFailed(_logger, id, "scratch file", ex.Message);
         }
     }
 
@@ -220,7 +222,7 @@ internal sealed class UploadCompletion(
         UploadRecord record, ObjectWrite write, IReadOnlyList<(SafeFileHandle Handle, long Length)> segments, long length, CancellationToken cancellationToken)
     {
         var layout = PartLayout.Fitted(length, options.S3PartSize);
-        var stored = await MultipartWriter.WriteAsync(objects.Store, write.StoreKey, write.ContentType, options.S3PartsInFlight, logger, async writer =>
+        var stored = await MultipartWriter.WriteAsync(objects.Store, write.StoreKey, write.ContentType, options.S3PartsInFlight, _logger, async writer =>
         {
             await uploads.SetMultipartAsync(record.Id, writer.Upload.UploadId, cancellationToken);
             for (var partNumber = 1; partNumber <= layout.Count; partNumber++)

@@ -27,9 +27,9 @@ internal sealed class UploadLocks
 
     private readonly ILogger _logger;
 
-    public UploadLocks(UploadRepository repository, EdgeOptions options, ClusterMembership cluster, ILogger<UploadLocks> logger)
+    public UploadLocks(UploadRepository repository, EdgeOptions options, ClusterMembership cluster, ILoggerFactory loggers)
     {
-        _logger = logger;
+        _logger = loggers.CreateLogger("MadBase.Edge.Tus.UploadLocks");
         _repository = repository;
         _cluster = cluster;
 

@@ -18,8 +18,10 @@ internal sealed class UploadRollback(
     UploadTails tails,
     UploadMetrics metrics,
     EdgeOptions options,
-    ILogger<UploadRollback> logger)
+    ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Tus.UploadRollback");
+
     /// <summary>Before HEAD answers and before a PATCH writes: the record as it may be reported (rolled back when its scratch cannot back it).</summary>
     public async Task<UploadRecord> EnsureBackedAsync(UploadRecord record, CancellationToken cancellationToken)
     {
@@ -54,7 +56,7 @@ internal sealed class UploadRollback(
         }
         catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException)
         {
-            Log.UploadTailDeferred(logger, record.Id, ex.Message); // S3 unreadable now: roll back rather than fail the request
+            Log.UploadTailDeferred(_logger, record.Id, ex.Message); // S3 unreadable now: roll back rather than fail the request
             return null;
         }
 
@@ -72,7 +74,7 @@ internal sealed class UploadRollback(
         }
 
         await uploads.RebaseScratchAsync(record.Id, identity, end, keptParts, cancellationToken);
-        Log.UploadScratchRestored(logger, record.Id, end, record.Offset);
+        Log.UploadScratchRestored(_logger, record.Id, end, record.Offset);
         return record with { ScratchIdentity = identity, ScratchBase = end, MultipartId = keptParts > 0 ? record.MultipartId : null };
     }
 
@@ -95,7 +97,7 @@ internal sealed class UploadRollback(
         var identity = scratch.Create(record.Version, end);
         await uploads.RollBackAsync(record.Id, end, crc, identity, keptParts, cancellationToken);
         metrics.RolledBack.Increment();
-        Log.UploadRolledBack(logger, record.Id, reason, record.Offset, end);
+        Log.UploadRolledBack(_logger, record.Id, reason, record.Offset, end);
         return record with
         {
             Offset = end,

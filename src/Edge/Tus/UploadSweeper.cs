@@ -18,8 +18,10 @@ internal sealed class UploadSweeper(
     UploadCompletion completion,
     UploadMetrics metrics,
     EdgeOptions options,
-    ILogger<UploadSweeper> logger) : BackgroundService
+    ILoggerFactory loggers) : BackgroundService
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Tus.UploadSweeper");
+
     private const int BatchSize = 100;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,7 +42,7 @@ internal sealed class UploadSweeper(
         var released = await uploads.ReleaseStaleLeasesAsync(locks.Instance, locks.Holder, stoppingToken);
         if (released > 0)
         {
-            Log.UploadLeasesReleased(logger, released);
+            Log.UploadLeasesReleased(_logger, released);
         }
 
         using var timer = new PeriodicTimer(options.UploadSweepInterval);
@@ -52,7 +54,7 @@ internal sealed class UploadSweeper(
             }
             catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
             {
-                Log.UploadSweepFailed(logger, ex);
+                Log.UploadSweepFailed(_logger, ex);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -102,7 +104,7 @@ internal sealed class UploadSweeper(
         swept += await uploads.PurgeTombstonesAsync(options.UploadExpiry, cancellationToken);
         if (swept > 0)
         {
-            Log.UploadsSwept(logger, swept);
+            Log.UploadsSwept(_logger, swept);
         }
     }
 }

@@ -14,8 +14,10 @@ namespace MadBase.Edge.Tus;
 /// rebuilding the scratch file reads the tail of the recorded offset and uses it only if the whole parts' CRC-32s and
 /// its own add up to the CRC the upload received; otherwise <see cref="UploadRollback"/> rolls back as before.
 /// </summary>
-internal sealed class UploadTails(ObjectsRepository objects, ScratchFiles scratch, ProgressiveParts progressive, ClusterMembership cluster, EdgeOptions options, ILogger<UploadTails> logger)
+internal sealed class UploadTails(ObjectsRepository objects, ScratchFiles scratch, ProgressiveParts progressive, ClusterMembership cluster, EdgeOptions options, ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Tus.UploadTails");
+
     public bool AppliesTo(UploadRecord record) => cluster.Enabled && progressive.AppliesTo(record);
 
     /// <summary>
@@ -47,7 +49,7 @@ internal sealed class UploadTails(ObjectsRepository objects, ScratchFiles scratc
         }
         catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException or OperationCanceledException)
         {
-            Log.UploadTailDeferred(logger, record.Id, ex.Message);
+            Log.UploadTailDeferred(_logger, record.Id, ex.Message);
         }
     }
 
@@ -84,7 +86,7 @@ internal sealed class UploadTails(ObjectsRepository objects, ScratchFiles scratc
         }
         catch (Exception ex) when (ex is IOException or S3Exception or HttpRequestException)
         {
-            Log.UploadTailDeferred(logger, record.Id, ex.Message);
+            Log.UploadTailDeferred(_logger, record.Id, ex.Message);
         }
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace MadBase.Edge.Tests.Hosting;
 
 public sealed class MigrationTests
@@ -144,6 +146,48 @@ public sealed class MigrationTests
         await using var check = new NpgsqlConnection(database);
         await check.OpenAsync();
         Assert.Equal("00000000-0000-0000-0000-000000000001", await ScalarAsync<string>(check, "select auth.uid()::text"));
+    }
+
+    [Fact]
+    public async Task Apply_EverythingApplied_AnswersWithoutTheMigrationLock()
+    {
+        var (migrator, database) = await MigratedAsync();
+        await using var holder = new NpgsqlConnection(database);
+        await holder.OpenAsync();
+        await ScalarAsync<object>(holder, $"select pg_advisory_lock({MadBase.Edge.Database.Migrator.AdvisoryLockKey})::text"); // another process migrating
+
+        // A restart finds everything applied in one query: it does not queue behind the lock (it did before).
+        await migrator.ApplyAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Apply_AMigrationNotRecorded_TakesTheLockAndAppliesIt()
+    {
+        var (migrator, database) = await MigratedAsync();
+        await using var holder = new NpgsqlConnection(database);
+        await holder.OpenAsync();
+        var last = MadBase.Edge.Database.MigrationCatalog.All[^1];
+        await ScalarAsync<object>(holder, $"delete from madbase.schema_migrations where version = {last.Version} returning 'x'");
+        await ScalarAsync<object>(holder, $"select pg_advisory_lock({MadBase.Edge.Database.Migrator.AdvisoryLockKey})::text");
+
+        var applying = migrator.ApplyAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.False(applying.IsCompleted); // waits its turn: something is missing
+        await ScalarAsync<object>(holder, $"select pg_advisory_unlock({MadBase.Edge.Database.Migrator.AdvisoryLockKey})::text");
+        await applying.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Contains(last.Version, await QueryListAsync<int>(holder, "select version from madbase.schema_migrations"));
+    }
+
+    private static async Task<(MadBase.Edge.Database.Migrator Migrator, string Database)> MigratedAsync()
+    {
+        var database = await TestEnvironment.CreateDatabaseAsync();
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["MADBASE_JWT_SECRET"] = TestEnvironment.JwtSecret };
+        var options = MadBase.Edge.Configuration.EdgeOptionsParser.Parse([], name => settings.GetValueOrDefault(name));
+        var dataSource = MadBase.Edge.Database.EdgeDataSource.Create(database);
+        var migrator = new MadBase.Edge.Database.Migrator(dataSource, options, NullLoggerFactory.Instance);
+        await migrator.ApplyAsync(TestContext.Current.CancellationToken);
+        return (migrator, database);
     }
 
     private static async Task<List<T>> QueryListAsync<T>(NpgsqlConnection connection, string sql)

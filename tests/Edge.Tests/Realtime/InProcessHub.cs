@@ -29,8 +29,8 @@ internal sealed class InProcessHub : IOutboundOverflowHandler, IChangeGapHandler
         var metrics = new EdgeMetrics();
         Replication = new ReplicationState(metrics, new Readiness());
         Hub = new RealtimeHub(RealtimeOptions.Defaults, new Jwt(new byte[32], TimeProvider.System), ApiKeys.None, TimeProvider.System, metrics,
-            NullLoggerFactory.Instance, new ChannelAuthorizer(_neverOpened, NullLogger<ChannelAuthorizer>.Instance),
-            new FilterColumnCheck(_neverOpened, NullLogger<FilterColumnCheck>.Instance), new ReplayReader(_neverOpened), Replication);
+            NullLoggerFactory.Instance, new ChannelAuthorizer(_neverOpened, NullLoggerFactory.Instance),
+            new FilterColumnCheck(_neverOpened, NullLoggerFactory.Instance), new ReplayReader(_neverOpened), Replication);
     }
 
     public RealtimeHub Hub { get; }

@@ -98,7 +98,8 @@ public sealed class PartBatchesTests
         stuck.SetResult();
     }
 
-    private sealed class RecordingLogger<T> : ILogger<T>
+    /// <summary>A logger that is its own factory: what PartBatches creates from it records here.</summary>
+    private sealed class RecordingLogger<T> : ILogger<T>, ILoggerFactory
     {
         public List<(LogLevel Level, Exception? Exception)> Entries { get; } = [];
 
@@ -106,6 +107,16 @@ public sealed class PartBatchesTests
             where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => true;
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -123,7 +123,7 @@ public sealed class ProgressivePartsBackgroundTests : IAsyncDisposable
         };
         var options = EdgeOptionsParser.Parse([], name => settings.GetValueOrDefault(name));
         _dataSource = EdgeDataSource.Create(database);
-        await new Migrator(_dataSource, options, NullLogger<Migrator>.Instance).ApplyAsync(TestContext.Current.CancellationToken);
+        await new Migrator(_dataSource, options, NullLoggerFactory.Instance).ApplyAsync(TestContext.Current.CancellationToken);
         return new Rig(_dataSource, _store, options);
     }
 
@@ -132,14 +132,14 @@ public sealed class ProgressivePartsBackgroundTests : IAsyncDisposable
     {
         public Rig(NpgsqlDataSource dataSource, RecordingObjectStore store, EdgeOptions options)
         {
-            var objects = new ObjectsRepository(dataSource, store, new PublicRowCache(TimeSpan.FromSeconds(1), TimeProvider.System), NullLogger<ObjectsRepository>.Instance);
+            var objects = new ObjectsRepository(dataSource, store, new PublicRowCache(TimeSpan.FromSeconds(1), TimeProvider.System), NullLoggerFactory.Instance);
             Uploads = new UploadRepository(dataSource);
             Scratch = new ScratchFiles(options);
-            Batches = new PartBatches(NullLogger<PartBatches>.Instance);
+            Batches = new PartBatches(NullLoggerFactory.Instance);
             Progressive = new ProgressiveParts(
                 objects, Uploads, new UploadPartRepository(dataSource), Scratch, Batches, new UploadMetrics(new EdgeMetrics()), options,
-                NullLogger<ProgressiveParts>.Instance);
-            Completion = new UploadCompletion(objects, Uploads, Scratch, Progressive, options, NullLogger<UploadCompletion>.Instance);
+                NullLoggerFactory.Instance);
+            Completion = new UploadCompletion(objects, Uploads, Scratch, Progressive, options, NullLoggerFactory.Instance);
         }
 
         public UploadRepository Uploads { get; }

@@ -9,8 +9,10 @@ namespace MadBase.Edge.Realtime.Authorization;
 /// <c>realtime.messages.extension</c>) work unchanged. Every check runs in its own transaction that is always
 /// rolled back, so no probe row is ever committed (nor replicated).
 /// </summary>
-internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILogger<ChannelAuthorizer> logger)
+internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Realtime.Authorization.ChannelAuthorizer");
+
     /// <summary>PostgreSQL's insufficient_privilege: a missing grant, or a row an INSERT policy rejects.</summary>
     private const string InsufficientPrivilege = "42501";
 
@@ -46,7 +48,7 @@ internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILogger<Cha
         }
         catch (PostgresException ex)
         {
-            Log.ChannelPolicyFailed(logger, topic, claims.Role, "read", ex.MessageText);
+            Log.ChannelPolicyFailed(_logger, topic, claims.Role, "read", ex.MessageText);
             return new ChannelPolicies(false, presence ? false : null, null, null);
         }
     }
@@ -69,7 +71,7 @@ internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILogger<Cha
         }
         catch (PostgresException ex)
         {
-            Log.ChannelPolicyFailed(logger, topic, claims.Role, "write", ex.MessageText); // e.g. a role that does not exist
+            Log.ChannelPolicyFailed(_logger, topic, claims.Role, "write", ex.MessageText); // e.g. a role that does not exist
             return (false, false);
         }
     }
@@ -98,7 +100,7 @@ internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILogger<Cha
         {
             if (ex.SqlState != InsufficientPrivilege)
             {
-                Log.ChannelPolicyFailed(logger, topic, claims.Role, extension + " write", ex.MessageText);
+                Log.ChannelPolicyFailed(_logger, topic, claims.Role, extension + " write", ex.MessageText);
             }
 
             await scope.Transaction.RollbackAsync(extension, cancellationToken);

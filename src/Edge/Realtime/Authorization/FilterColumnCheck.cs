@@ -15,8 +15,10 @@ namespace MadBase.Edge.Realtime.Authorization;
 /// storm of clients with the same filters asks PostgreSQL once, not once per client. At most
 /// <see cref="MaxKept"/> answers are kept (a client may name any columns); past that the cache starts over.
 /// </remarks>
-internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILogger<FilterColumnCheck> logger)
+internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Realtime.Authorization.FilterColumnCheck");
+
     private const int MaxKept = 1024;
     private const long KeptMilliseconds = 5000;
     private readonly ConcurrentDictionary<(string Role, string Schema, string Table, string Columns), (string[] Unreadable, long At)> _kept = new();
@@ -44,7 +46,7 @@ internal sealed class FilterColumnCheck(NpgsqlDataSource dataSource, ILogger<Fil
         }
         catch (NpgsqlException ex)
         {
-            Log.FilterColumnCheckFailed(logger, schema + "." + table, role, ex.Message);
+            Log.FilterColumnCheckFailed(_logger, schema + "." + table, role, ex.Message);
             return []; // not kept: the next join asks again
         }
 

@@ -23,16 +23,16 @@ internal sealed class ResumeKeeper : BackgroundService
 
     private readonly RealtimeHub _hub;
     private readonly SlotAcknowledger _acks;
-    private readonly ILogger<ResumeKeeper> _logger;
+    private readonly ILogger _logger;
     private readonly string? _path;
     private readonly List<ResumePoint> _points = [];
     private byte[] _saved = [];
 
-    public ResumeKeeper(RealtimeHub hub, SlotAcknowledger acks, ILogger<ResumeKeeper> logger)
+    public ResumeKeeper(RealtimeHub hub, SlotAcknowledger acks, ILoggerFactory loggers)
     {
         _hub = hub;
         _acks = acks;
-        _logger = logger;
+        _logger = loggers.CreateLogger("MadBase.Edge.Realtime.Routing.ResumeKeeper");
         _path = hub.Options.ResumeStatePath;
         if (!hub.Resumes.Enabled)
         {
