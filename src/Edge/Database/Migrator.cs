@@ -15,14 +15,19 @@ internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options,
     /// <summary>Arbitrary but fixed: every MadBase process agrees on it. Advisory locks are per database.</summary>
     internal const long AdvisoryLockKey = 0x4d61_6442_6173_6501; // "MadBase" + 1
 
-    /// <summary>The applied versions and the publication's state (null: absent) as of one snapshot.</summary>
-    private const string StateQuery = """
-        select array(select version from madbase.schema_migrations),
-               (select p.puballtables
-                       or exists (select 1 from pg_publication_rel r where r.prpubid = p.oid and r.prrelid = 'realtime.messages'::regclass)
-                from pg_publication p
-                where p.pubname = $1)
+    /// <summary>
+    /// Whether the publication carries <c>realtime.messages</c> (null: no such publication). A FOR ALL TABLES
+    /// publication has it already.
+    /// </summary>
+    private const string PublicationStateSql = """
+        select p.puballtables
+               or exists (select 1 from pg_publication_rel r where r.prpubid = p.oid and r.prrelid = 'realtime.messages'::regclass)
+        from pg_publication p
+        where p.pubname = $1
         """;
+
+    /// <summary>The applied versions and the publication's state, as of one snapshot.</summary>
+    private const string StateQuery = $"select array(select version from madbase.schema_migrations), ({PublicationStateSql})";
 
     public async Task ApplyAsync(CancellationToken cancellationToken)
     {
@@ -113,14 +118,7 @@ internal sealed class Migrator(NpgsqlDataSource dataSource, EdgeOptions options,
     private async Task EnsurePublicationAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         // The name was validated as [a-z_][a-z0-9_]* at start, so quoting it is enough.
-        await using var exists = new NpgsqlCommand(
-            """
-            select p.puballtables
-                   or exists (select 1 from pg_publication_rel r where r.prpubid = p.oid and r.prrelid = 'realtime.messages'::regclass)
-            from pg_publication p
-            where p.pubname = $1
-            """,
-            connection);
+        await using var exists = new NpgsqlCommand(PublicationStateSql, connection);
         exists.Parameters.Add(new NpgsqlParameter { Value = options.Publication });
         var hasMessages = await exists.ExecuteScalarAsync(cancellationToken);
         if (hasMessages is null)

@@ -24,6 +24,7 @@ internal sealed partial class FileObjectStore : IObjectStore
         _logger = loggers.CreateLogger("MadBase.Edge.Objects.FileObjectStore");
         Directory.CreateDirectory(_objects);
         Directory.CreateDirectory(_multipart);
+        Log.ObjectStoreReady(_logger, "file", root);
     }
 
     public LargeBodyWrite LargeBodies => LargeBodyWrite.Whole;

@@ -12,21 +12,11 @@ internal static class ObjectsServiceCollectionExtensions
     {
         if (options.StorageBackend == StorageBackendKind.S3)
         {
-            services.AddSingleton<IObjectStore>(sp =>
-            {
-                var loggers = sp.GetRequiredService<ILoggerFactory>();
-                Log.ObjectStoreReady(loggers.CreateLogger("MadBase.Edge.Objects.S3ObjectStore"), "s3", options.S3Endpoint + " bucket " + options.S3Bucket);
-                return new S3ObjectStore(options, loggers);
-            });
+            services.AddSingleton<IObjectStore>(sp => new S3ObjectStore(options, sp.GetRequiredService<ILoggerFactory>()));
         }
         else
         {
-            services.AddSingleton<IObjectStore>(sp =>
-            {
-                var loggers = sp.GetRequiredService<ILoggerFactory>();
-                Log.ObjectStoreReady(loggers.CreateLogger("MadBase.Edge.Objects.FileObjectStore"), "file", options.StorageDir);
-                return new FileObjectStore(options.StorageDir, loggers);
-            });
+            services.AddSingleton<IObjectStore>(sp => new FileObjectStore(options.StorageDir, sp.GetRequiredService<ILoggerFactory>()));
         }
 
         services.AddSingleton(sp => new PublicRowCache(options.PublicRowLifetime, TimeProvider.System));

@@ -21,6 +21,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         _client = new S3Client(
             options.S3Endpoint!, options.S3Bucket!, options.S3Region, options.S3AccessKey!, options.S3SecretKey!,
             options.S3ForcePathStyle, _logger);
+        Log.ObjectStoreReady(_logger, "s3", options.S3Endpoint + " bucket " + options.S3Bucket);
     }
 
     public LargeBodyWrite LargeBodies => LargeBodyWrite.InParts;

@@ -54,7 +54,7 @@ public sealed partial class DependencyDirectionTests
     [InlineData("src/Protocol", "MadBase.Protocol")]
     public void Every_file_is_in_the_namespace_its_folder_names(string folder, string rootNamespace)
     {
-        var root = Path.Combine(RepositoryRoot(), folder);
+        var root = Path.Combine(SourceTree.Root, folder);
         var wrong = new List<string>();
         foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
         {
@@ -133,17 +133,6 @@ public sealed partial class DependencyDirectionTests
         }
 
         return result;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "MadBase.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("MadBase.sln not found above the test binaries");
     }
 
     [GeneratedRegex(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline)]

@@ -9,7 +9,7 @@ namespace MadBase.Edge.Tests.Architecture;
 [Trait("Kind", "InProcess")]
 public sealed partial class DocumentationMapTests
 {
-    private static readonly string s_root = RepositoryRoot();
+    private static readonly string s_root = SourceTree.Root;
 
     [Fact]
     public void Architecture_names_every_folder_of_src()
@@ -76,17 +76,6 @@ public sealed partial class DocumentationMapTests
             .SelectMany(top => Directory.EnumerateDirectories(Path.Combine(s_root, top), "*", SearchOption.AllDirectories))
             .Where(folder => !folder.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
             .Where(folder => Directory.EnumerateFiles(folder, "*.cs").Any());
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "MadBase.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("MadBase.sln not found above the test binaries");
-    }
 
     [GeneratedRegex(@"(?<path>(?:docs/[\w./-]+|README)\.md)(?: §(?<section>[A-Za-z][\w-]*))?")]
     private static partial Regex Citation();
