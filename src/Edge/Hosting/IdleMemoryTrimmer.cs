@@ -130,6 +130,13 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
     {
         if (Interlocked.Exchange(ref _startupPagesReleased, 1) == 0)
         {
+            if (StartupGcPause.End())
+            {
+                // What the start allocated without a collection (StartupGcPause) is mostly garbage: give it back now,
+                // not at the first quiet spell's trim.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            }
+
             Log.StartupPagesReleased(_logger, StartupPages.PageOut() / 1024 / 1024);
         }
     }

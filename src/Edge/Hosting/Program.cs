@@ -40,6 +40,7 @@ internal static class Program
             return 2;
         }
 
+        StartupGcPause.Begin(); // ended by IdleMemoryTrimmer once the server is started and quiet
         var app = Build(options);
         app.Run();
         return 0;
