@@ -46,7 +46,7 @@ internal static class Program
         return 0;
     }
 
-    private static WebApplication Build(EdgeOptions options)
+    internal static WebApplication Build(EdgeOptions options)
     {
         var realtime = options.Realtime;
         // The empty builder, not the slim one: flags were consumed by EdgeOptionsParser and settings come from MADBASE_*
