@@ -40,7 +40,7 @@ internal static class Program
             return 2;
         }
 
-        StartupGcPause.Begin(); // ended by IdleMemoryTrimmer once the server is started and quiet
+        StartupGcPause.Begin(); // ended by IdleMemoryTrimmer once migrations are applied
         var app = Build(options);
         app.Run();
         return 0;

@@ -6,8 +6,8 @@ namespace MadBase.Edge.Hosting;
 /// No garbage collection while the process starts. A start allocates about 8 MB (the host, the container's call
 /// sites, Kestrel, routing, Npgsql's first connections), and the server GC's first gen0 budgets collected twice on the
 /// way to ready, about a tenth of the start's CPU (perf, docs/footprint.md "Start → ready"). What the start leaves is
-/// mostly garbage, so one collection after it costs less than those two, and it runs off the path to ready: with the
-/// startup pages' release (<see cref="IdleMemoryTrimmer"/>), once the server is started and has been quiet.
+/// mostly garbage, which the first collection after the pause (<see cref="IdleMemoryTrimmer"/> ends it once migrations
+/// are applied, when /ready first passes) finds dead.
 /// </summary>
 /// <remarks>
 /// Bounded by <see cref="Budget"/>: a start that allocates more (a database that keeps refusing, a cluster that
@@ -32,7 +32,7 @@ internal static class StartupGcPause
         }
     }
 
-    /// <summary>Ends the pause if it is still on; true if it was (the caller then collects what the start left).</summary>
+    /// <summary>Ends the pause if it is still on; true if it was.</summary>
     public static bool End()
     {
         if (GCSettings.LatencyMode != GCLatencyMode.NoGCRegion)
