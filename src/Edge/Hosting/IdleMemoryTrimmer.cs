@@ -27,9 +27,6 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
 
     private const int StartupChecks = 30;
 
-    /// <summary>How long after migrations are applied the start's no-GC pause ends (<see cref="EndStartupGcPauseOnceStartedAsync"/>).</summary>
-    private static readonly TimeSpan s_afterStartPause = TimeSpan.FromMilliseconds(100);
-
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -52,7 +49,6 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _ = EndStartupGcPauseOnceStartedAsync(_stopping.Token);
         if (_interval > TimeSpan.Zero)
         {
             _allocatedAtLastCheck = GC.GetTotalAllocatedBytes();
@@ -98,33 +94,6 @@ internal sealed class IdleMemoryTrimmer : IHostedService, IDisposable
     /// </summary>
     internal static bool HoldsGarbage(long committedBytes, long heapSizeBytes, long fragmentedBytes) =>
         committedBytes - (heapSizeBytes - fragmentedBytes) >= SlackBytes;
-
-    /// <summary>
-    /// Ends <see cref="StartupGcPause"/> shortly after migrations are applied, which is when /ready first passes (its
-    /// other state checks hold from the start), and collects what the start left. Not at once: ending the pause lets the
-    /// GC collect at its next allocation, and the first /ready is being answered then. Not later either: without this
-    /// collection the heap kept the pause's layout, and eight concurrent S3 uploads right after ready peaked 6-12 MiB
-    /// higher (50-56 MiB against 44; with it 38-42; load/README.md, "tus").
-    /// </summary>
-    private async Task EndStartupGcPauseOnceStartedAsync(CancellationToken stopping)
-    {
-        try
-        {
-            await _started.WaitAsync(stopping);
-            await Task.Delay(s_afterStartPause, _time, stopping);
-        }
-        catch (OperationCanceledException)
-        {
-            // stopping, or the migrations never applied (the pause's budget ends it meanwhile)
-        }
-
-        var collections = GC.CollectionCount(0);
-        if (StartupGcPause.End())
-        {
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            Log.StartupGcPauseEnded(_logger, collections, GC.GetTotalAllocatedBytes() / 1024);
-        }
-    }
 
     /// <summary>
     /// Waits for the start to finish (migrations applied: the database answered, the schema is there) and then for a

@@ -40,7 +40,6 @@ internal static class Program
             return 2;
         }
 
-        StartupGcPause.Begin(); // ended by IdleMemoryTrimmer once migrations are applied
         var app = Build(options);
         app.Run();
         return 0;

@@ -36,7 +36,4 @@ internal static partial class Log
 
     [LoggerMessage(1009, LogLevel.Debug, "Quiet after start: advised page-out of {MiB} MiB of the executable's read-only mappings")]
     public static partial void StartupPagesReleased(ILogger logger, long mib);
-
-    [LoggerMessage(1010, LogLevel.Debug, "Started: collections resume after {Collections} during the start ({AllocatedKiB} KiB allocated)")]
-    public static partial void StartupGcPauseEnded(ILogger logger, int collections, long allocatedKiB);
 }

@@ -60,26 +60,6 @@ public sealed class HealthEndpointTests
     }
 
     [Fact]
-    public async Task Start_NoCollectionUntilMigrationsApplied()
-    {
-        var database = await TestEnvironment.CreateDatabaseAsync();
-        await using var edge = await EdgeProcess.StartAsync(database, env => env["Logging__LogLevel__Default"] = "Debug");
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(4);
-        while (!edge.Log.Contains("Started: collections resume", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        // StartupGcPause: no collection but the one the runtime may make to open the no-GC region (without the pause the
-        // server GC collected twice on the way), and the start within the pause's budget.
-        var ended = System.Text.RegularExpressions.Regex.Match(edge.Log, @"Started: collections resume after (\d+) during the start \((\d+) KiB allocated\)");
-        Assert.True(ended.Success, edge.Log);
-        Assert.InRange(int.Parse(ended.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1);
-        Assert.InRange(long.Parse(ended.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) * 1024, 1, MadBase.Edge.Hosting.StartupGcPause.Budget - 1);
-    }
-
-    [Fact]
     public async Task Metrics_AfterRequests_ExposesProcessGaugesAndRequestCounters()
     {
         var database = await TestEnvironment.CreateDatabaseAsync();
