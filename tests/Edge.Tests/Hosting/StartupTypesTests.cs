@@ -6,9 +6,8 @@ using MadBase.Edge.Tests.Architecture;
 namespace MadBase.Edge.Tests.Hosting;
 
 /// <summary>
-/// Keeps src/Edge/startup.rd.xml current: it lists the closed generic types the container
-/// makes at start (options, loggers, the arrays behind IEnumerable services), which Native AOT otherwise builds at run
-/// time (a fifth of the start's CPU; docs/footprint.md "Start → ready"). A type missing from it only makes the start
+/// Keeps src/Edge/startup.rd.xml current: it lists the closed generic types the container makes at start (options,
+/// loggers, the arrays behind IEnumerable services), which Native AOT otherwise builds at run time (a fifth of the start's CPU; docs/footprint.md "Start → ready"). A type missing from it only makes the start
 /// slower, so this test is what notices: it builds and starts the server's host in this process, records every
 /// generic type in the container's call sites (its event source), and requires each to be listed.
 /// </summary>
@@ -28,6 +27,7 @@ public sealed partial class StartupTypesTests
             ["MADBASE_DATABASE_URL"] = database,
             ["MADBASE_STORAGE_DIR"] = Path.Combine(directory.FullName, "storage"),
             ["MADBASE_SCRATCH_DIR"] = Path.Combine(directory.FullName, "scratch"),
+            ["MADBASE_SLOT"] = EdgeProcess.SlotFor(database), // slots are cluster-wide: one per test database
         };
 
         using var listener = new CallSiteListener();
@@ -37,12 +37,14 @@ public sealed partial class StartupTypesTests
             await app.StartAsync(ct);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-            while (!(await http.GetAsync("/ready", ct)).IsSuccessStatusCode && DateTime.UtcNow < deadline)
+            var ready = false;
+            while (!(ready = (await http.GetAsync("/ready", ct)).IsSuccessStatusCode) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(20, ct);
             }
 
             await app.StopAsync(ct);
+            Assert.True(ready, "not ready within 15 s: the start's call sites are not all built");
         }
 
         var built = listener.TypesOf(app.Services.GetHashCode());
