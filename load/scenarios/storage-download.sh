@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Storage download load: MadBase Edge (public object route, file backend) vs nginx serving the same bytes from disk,
 # for 1 KiB, 1 MiB and 100 MiB objects, plus for 1 KiB an authenticated row ("edge-rls": a user's token, the caller's
-# RLS SELECT check on every request), once through the default pool and once ("rls-pool") through a second edge on the
-# same database and files whose pool is sized for this machine's PostgreSQL (2 connections per core, prepared
-# statements). Drives them with wrk and prints requests/s, MiB/s and p50/p99 latency.
+# RLS SELECT check on every request) through the server's pool defaults (src/Edge/Database/PoolDefaults.cs), and the
+# same through a second edge on the same database and files given Npgsql's own defaults ("rls-npgsql": 100
+# connections, nothing prepared). Drives them with wrk and prints requests/s, MiB/s and p50/p99 latency.
 #   load/scenarios/storage-download.sh (or: make load SCENARIOS=storage-download) [SECONDS per case, default 10] [CONNECTIONS, default 16]
 # Uses a PostgreSQL cluster from scripts/pg.sh (LOAD_PG_DIR, default ./.madbase/load-pg; LOAD_PG_PORT, default 24362;
 # an already running cluster is reused), the edge on 127.0.0.1:24321 and nginx on 127.0.0.1:24322.
@@ -45,11 +45,11 @@ MADBASE_LISTEN=http://127.0.0.1:$edge_port MADBASE_DATABASE_URL="postgres://post
 MADBASE_JWT_SECRET=$secret MADBASE_STORAGE_DIR="$state/storage" MADBASE_SCRATCH_DIR="$state/scratch" \
 MADBASE_UPLOAD_MAX_SIZE=200MB "$bin" >"$state/edge.log" 2>&1 &
 pids+=($!)
-# The same database through a pool sized for this machine's PostgreSQL (two connections per core, statements prepared):
-# with Npgsql's default pool (100), 16 busy clients keep 16 backends runnable on 2 cores, and the tail is their queueing.
+# The same database through Npgsql's own pool defaults, which the server's replace when the connection string is silent:
+# with 100 connections 16 busy clients keep 16 backends runnable on 2 cores, and the tail is their queueing.
 pooled_port=24323
 MADBASE_LISTEN=http://127.0.0.1:$pooled_port MADBASE_JWT_SECRET=$secret MADBASE_STORAGE_DIR="$state/storage" MADBASE_SCRATCH_DIR="$state/scratch-pooled" \
-MADBASE_DATABASE_URL="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=load_storage;Maximum Pool Size=$(( $(nproc) * 2 ));Max Auto Prepare=32" \
+MADBASE_DATABASE_URL="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=load_storage;Maximum Pool Size=100;Max Auto Prepare=0" \
   "$bin" >"$state/edge-pooled.log" 2>&1 &
 pids+=($!)
 cat >"$state/nginx/nginx.conf" <<CONF
@@ -78,20 +78,20 @@ user=$(MADBASE_JWT_SECRET=$secret "$bin" token authenticated --sub 2b7c9a1e-0000
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d load_storage \
   -c "create policy bench_read on storage.objects for select to authenticated using (bucket_id = 'bench')"
 
-printf '%-8s %-7s %12s %10s %10s %10s\n' size server 'requests/s' 'MiB/s' 'p50' 'p99'
+printf '%-8s %-10s %12s %10s %10s %10s\n' size server 'requests/s' 'MiB/s' 'p50' 'p99'
 for spec in 1KiB:1024 1MiB:1048576 100MiB:104857600; do
   label=${spec%%:*} bytes=${spec##*:}
   head -c "$bytes" /dev/urandom >"$state/www/bench/$label.bin"
   curl -fs -X POST "$api/object/bench/$label.bin" -H "Authorization: Bearer $token" -H 'content-type: application/octet-stream' \
     --data-binary "@$state/www/bench/$label.bin" >/dev/null
   conns=$connections; [ "$bytes" -ge 104857600 ] && conns=4 # 100 MiB bodies: a few streams saturate loopback
-  servers="edge nginx"; [ "$bytes" -le 1024 ] && servers="edge edge-rls rls-pool nginx"
+  servers="edge nginx"; [ "$bytes" -le 1024 ] && servers="edge edge-rls rls-npgsql nginx"
   for server in $servers; do
     auth=()
     case $server in
       edge) url="$api/object/public/bench/$label.bin" ;;
       edge-rls) url="$api/object/authenticated/bench/$label.bin"; auth=(-H "Authorization: Bearer $user") ;;
-      rls-pool) url="http://127.0.0.1:$pooled_port/storage/v1/object/authenticated/bench/$label.bin"; auth=(-H "Authorization: Bearer $user") ;;
+      rls-npgsql) url="http://127.0.0.1:$pooled_port/storage/v1/object/authenticated/bench/$label.bin"; auth=(-H "Authorization: Bearer $user") ;;
       *) url="http://127.0.0.1:$nginx_port/bench/$label.bin" ;;
     esac
     out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "${auth[@]}" "$url")
@@ -100,6 +100,6 @@ for spec in 1KiB:1024 1MiB:1048576 100MiB:104857600; do
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
     errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-    printf '%-8s %-7s %12s %10s %10s %10s %s\n' "$label" "$server" "$rps" "$mibs" "$p50" "$p99" "$errors"
+    printf '%-8s %-10s %12s %10s %10s %10s %s\n' "$label" "$server" "$rps" "$mibs" "$p50" "$p99" "$errors"
   done
 done

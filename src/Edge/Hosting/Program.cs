@@ -90,7 +90,7 @@ internal static class Program
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new Jwt(options.JwtSecret, TimeProvider.System));
         services.AddSingleton(options.ApiKeys);
-        services.AddSingleton(_ => EdgeDataSource.Create(options.DatabaseConnectionString));
+        services.AddSingleton(_ => EdgeDataSource.Create(PoolDefaults.Apply(options.DatabaseConnectionString, Environment.ProcessorCount)));
         services.AddSingleton<EdgeMetrics>();
         services.AddSingleton<Readiness>();
         services.AddSingleton<Migrator>();

@@ -15,4 +15,38 @@ public sealed class EdgeDataSourceTests
 
         Assert.Equal(GssEncryptionMode.Disable, new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).GssEncryptionMode);
     }
+
+    [Theory]
+    [InlineData(1, 4)]
+    [InlineData(2, 4)]
+    [InlineData(8, 16)]
+    public void PoolDefaults_Silent_PoolOfTwoPerCoreAndPreparedStatements(int cores, int expectedPool)
+    {
+        var applied = new NpgsqlConnectionStringBuilder(PoolDefaults.Apply("Host=127.0.0.1;Username=postgres", cores));
+
+        Assert.Equal(expectedPool, applied.MaxPoolSize);
+        Assert.Equal(PoolDefaults.AutoPrepared, applied.MaxAutoPrepare);
+        Assert.Equal("127.0.0.1", applied.Host);
+    }
+
+    [Theory]
+    [InlineData("Maximum Pool Size=100;Max Auto Prepare=0")] // Npgsql's own defaults, written out: kept, not replaced
+    [InlineData("MaxPoolSize=100;MaxAutoPrepare=0")]
+    [InlineData("maximum pool size=100;max auto prepare=0")]
+    public void PoolDefaults_Written_OperatorsValuesKept(string settings)
+    {
+        var applied = new NpgsqlConnectionStringBuilder(PoolDefaults.Apply("Host=127.0.0.1;" + settings, processorCount: 2));
+
+        Assert.Equal(100, applied.MaxPoolSize);
+        Assert.Equal(0, applied.MaxAutoPrepare);
+    }
+
+    [Fact]
+    public void PoolDefaults_OneWritten_OtherDefaulted()
+    {
+        var applied = new NpgsqlConnectionStringBuilder(PoolDefaults.Apply("Host=127.0.0.1;Maximum Pool Size=30", processorCount: 2));
+
+        Assert.Equal(30, applied.MaxPoolSize);
+        Assert.Equal(PoolDefaults.AutoPrepared, applied.MaxAutoPrepare);
+    }
 }
