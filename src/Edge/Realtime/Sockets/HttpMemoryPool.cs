@@ -14,16 +14,17 @@ namespace MadBase.Edge.Realtime.Sockets;
 /// Why: Kestrel's socket receive asks its input pipe for at least 2 KiB and gets the rest of the current block, so with
 /// 4 KiB blocks a request body arrives 2 KiB per <c>recv</c> on average. A 200 MiB TUS upload was 104,488 <c>recv</c>
 /// calls and as many thread-pool wake-ups (110,503 <c>sched_yield</c> from spinning workers; <c>strace -c</c>), most of
-/// the server's CPU that was not the copy itself. With 32 KiB blocks each <c>recv</c> takes up to 32 KiB, and
-/// responses leave in fewer, larger segments. What it costs: an active connection holds up to one block per pipe while
+/// the server's CPU that was not the copy itself. With 64 KiB blocks each <c>recv</c> takes up to 64 KiB, and
+/// responses leave in fewer, larger segments (32 KiB blocks, before: a 200 MiB upload's server CPU 0.64 → 0.57 CPU-s,
+/// medians of seven alternated curl uploads; the peak of eight concurrent uploads unchanged, docs/footprint.md). What it costs: an active connection holds up to one block per pipe while
 /// it has unread or unsent bytes (idle keep-alive connections hold none: the transport waits for data before it
-/// allocates), and the free list keeps at most <see cref="MaxFreeBlocks"/> blocks after a burst. The arrays are not
+/// allocates), and the free list keeps at most <see cref="MaxFreeBlocks"/> blocks (8 MiB) after a burst. The arrays are not
 /// pinned up front; the socket pins a block only for the duration of one send or receive.
 /// </remarks>
 internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte>
 {
-    /// <summary>Large enough that an upload's receive costs little per byte, small enough to stay below the large object heap.</summary>
-    public const int BlockSize = 32 * 1024;
+    /// <summary>Large enough that an upload's receive costs little per byte, small enough to stay below the large object heap (85,000 bytes).</summary>
+    public const int BlockSize = 64 * 1024;
 
     public static readonly HttpMemoryPool Instance = new();
 
@@ -64,7 +65,7 @@ internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte
     /// concurrent uploads hold at once: the rest were allocated and dropped on every turn, and that garbage, not live
     /// data, set the peak memory of concurrent uploads.
     /// </summary>
-    private const int MaxFreeBlocks = 256;
+    private const int MaxFreeBlocks = 128;
 
     private readonly ConcurrentQueue<byte[]> _free = new();
     private int _freeCount;
