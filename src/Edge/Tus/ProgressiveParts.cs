@@ -272,10 +272,16 @@ internal sealed class ProgressiveParts(
         PartLayout layout, uint[] crcs, CancellationToken cancellationToken)
     {
         var (start, size) = (layout.StartOf(partNumber), layout.LengthOf(partNumber));
-        var crc = ScratchGuard.CrcOf(segments, start, size); // one more read from the page cache: what this part holds
-        crcs[partNumber] = crc;
         await using var source = new ScratchReadStream(segments, start, size);
-        var part = await writer.SendPartAsync(partNumber, source, size, cancellationToken);
+        var sent = new CrcReadStream(source); // the CRC of the bytes of the attempt S3 accepted, in the same pass
+        var part = await writer.SendPartAsync(partNumber, sent, size, cancellationToken);
+        if (sent.BytesRead != size)
+        {
+            throw new IOException($"part {partNumber} was sent with {sent.BytesRead} of its {size} bytes read");
+        }
+
+        var crc = sent.Crc;
+        crcs[partNumber] = crc;
         await parts.SaveAsync(uploadId, writer.Upload.UploadId, part, crc, CancellationToken.None);
         metrics.S3Parts.Increment();
         return part;

@@ -91,26 +91,4 @@ internal static class ScratchGuard
 
         return actual;
     }
-
-    /// <summary>The CRC-32 of <paramref name="length"/> scratch bytes at <paramref name="start"/> (an S3 part's bytes, read just before they are sent).</summary>
-    public static uint CrcOf(IReadOnlyList<(SafeFileHandle Handle, long Length)> segments, long start, long length)
-    {
-        var crc = new Crc32();
-        var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
-        try
-        {
-            using var source = new ScratchReadStream(segments, start, length);
-            int n;
-            while ((n = source.Read(buffer, 0, ReadSize)) > 0)
-            {
-                crc.Append(buffer.AsSpan(0, n));
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        return crc.GetCurrentHashAsUInt32();
-    }
 }
