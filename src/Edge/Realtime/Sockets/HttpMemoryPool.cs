@@ -15,11 +15,12 @@ namespace MadBase.Edge.Realtime.Sockets;
 /// 4 KiB blocks a request body arrives 2 KiB per <c>recv</c> on average. A 200 MiB TUS upload was 104,488 <c>recv</c>
 /// calls and as many thread-pool wake-ups (110,503 <c>sched_yield</c> from spinning workers; <c>strace -c</c>), most of
 /// the server's CPU that was not the copy itself. With 64 KiB blocks each <c>recv</c> takes up to 64 KiB, and
-/// responses leave in fewer, larger segments (32 KiB blocks, before: a 200 MiB upload's server CPU 0.64 → 0.57 CPU-s,
-/// medians of seven alternated curl uploads; the peak of eight concurrent uploads unchanged, docs/footprint.md). What it costs: an active connection holds up to one block per pipe while
-/// it has unread or unsent bytes (idle keep-alive connections hold none: the transport waits for data before it
-/// allocates), and the free list keeps at most <see cref="MaxFreeBlocks"/> blocks (8 MiB) after a burst. The arrays are not
-/// pinned up front; the socket pins a block only for the duration of one send or receive.
+/// responses leave in fewer, larger segments (against 32 KiB blocks: a 200 MiB upload's server CPU 0.64 → 0.57 CPU-s,
+/// medians of seven alternated curl uploads, and the peak of eight concurrent uploads unchanged; load/README.md "tus",
+/// session 16). What it costs: an active connection holds up to one block per pipe while it has unread or unsent
+/// bytes (idle keep-alive connections hold none: the transport waits for data before it allocates), and the free list
+/// keeps at most <see cref="MaxFreeBlocks"/> blocks (8 MiB) after a burst. The arrays are not pinned up front; the
+/// socket pins a block only for the duration of one send or receive.
 /// </remarks>
 internal sealed class HttpMemoryPool : MemoryPool<byte>, IMemoryPoolFactory<byte>
 {
