@@ -1,4 +1,5 @@
 using MadBase.Edge.Database;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MadBase.Edge.Tests.Hosting;
 
@@ -48,5 +49,29 @@ public sealed class EdgeDataSourceTests
 
         Assert.Equal(30, applied.MaxPoolSize);
         Assert.Equal(PoolDefaults.AutoPrepared, applied.MaxAutoPrepare);
+    }
+
+    [Fact]
+    public async Task Server_DatabaseUrlSilentOnThePool_ItsDataSourceHasTheDefaults()
+    {
+        var directory = Directory.CreateTempSubdirectory("madbase-pool-defaults-");
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["MADBASE_JWT_SECRET"] = TestEnvironment.JwtSecret,
+            ["MADBASE_LISTEN"] = "http://127.0.0.1:1", // never started: only the container is built
+            ["MADBASE_DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/postgres",
+            ["MADBASE_STORAGE_DIR"] = Path.Combine(directory.FullName, "storage"),
+            ["MADBASE_SCRATCH_DIR"] = Path.Combine(directory.FullName, "scratch"),
+        };
+
+        await using (var app = MadBase.Edge.Hosting.Program.Build(MadBase.Edge.Configuration.EdgeOptionsParser.Parse([], name => settings.GetValueOrDefault(name))))
+        {
+            var applied = new NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
+
+            Assert.Equal(Math.Max(PoolDefaults.MinPoolSize, 2 * Environment.ProcessorCount), applied.MaxPoolSize);
+            Assert.Equal(PoolDefaults.AutoPrepared, applied.MaxAutoPrepare);
+        }
+
+        directory.Delete(recursive: true);
     }
 }
