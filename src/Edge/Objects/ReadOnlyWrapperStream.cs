@@ -1,6 +1,6 @@
 namespace MadBase.Edge.Objects;
 
-/// <summary>Base for the forward-only read wrappers below: everything but reading is unsupported.</summary>
+/// <summary>Base for the read wrappers (forward-only unless one overrides seeking): everything but reading is unsupported.</summary>
 internal abstract class ReadOnlyWrapperStream(Stream inner, bool leaveOpen) : Stream
 {
     protected Stream Inner { get; } = inner;
