@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 BIN := artifacts/publish/madbase-edge
+FLOOR_BIN := artifacts/start-floor/start-floor
 IMAGE ?= madbase-edge:latest
 PUBLISH_INPUTS := $(shell find src -name '*.cs' -o -name '*.csproj' -o -name '*.props' 2>/dev/null) \
                   Directory.Build.props Directory.Packages.props global.json
@@ -15,7 +16,7 @@ help:
 	@echo "make cluster    PostgreSQL + nats-server (JetStream) + 3 edge nodes on 127.0.0.1:54331-54333; make cluster-stop"
 	@echo "make test       install/start PostgreSQL, the S3 test server and npm clients; unit + end-to-end tests"
 	@echo "make aot-check  publish src/Edge for linux-x64; fail on any IL2xxx/IL3xxx warning; print the size"
-	@echo "make footprint  binary size and idle RSS after start"
+	@echo "make footprint  binary size, idle RSS after start, start -> ready against its floor"
 	@echo "make bench      BenchmarkDotNet codec benchmarks (tests/Protocol.Benchmarks)"
 	@echo "make fuzz       AFL++ + SharpFuzz campaigns over the codecs (tests/Fuzz); TARGET=websocket, FUZZ_SECONDS=600"
 	@echo "make load       end-to-end load scenarios against peers (load/); pick some with SCENARIOS=\"tus replication\""
@@ -64,7 +65,15 @@ test-unit:
 aot-check:
 	@scripts/aot-check.sh
 
-footprint: $(BIN)
+# The start -> ready floor `make footprint` compares with (load/peers/StartFloor).
+$(FLOOR_BIN): load/peers/StartFloor/Program.cs load/peers/StartFloor/StartFloor.csproj Directory.Build.props Directory.Packages.props
+	@mkdir -p .madbase
+	@echo "publishing the start -> ready floor (about a minute)…"
+	@dotnet publish load/peers/StartFloor -c Release -r linux-x64 -o artifacts/start-floor >.madbase/publish-floor.log 2>&1 \
+	  || { tail -30 .madbase/publish-floor.log; exit 1; }
+	@touch $(FLOOR_BIN)
+
+footprint: $(BIN) $(FLOOR_BIN)
 	@scripts/footprint.sh
 
 bench:
