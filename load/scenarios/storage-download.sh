@@ -32,11 +32,20 @@ rm -rf "$state" && mkdir -p "$state/www/bench" "$state/nginx"
 started_pg=0
 scripts/pg.sh status "$pg_dir" >/dev/null 2>&1 || started_pg=1
 scripts/pg.sh start "$pg_dir" "$pg_port" >/dev/null
+# The edges' replication slot lives in load_storage: a slot pins WAL for as long as it exists, blocks DROP DATABASE,
+# and its name (madbase_slot) is the default of any other server on this cluster. Dropped before and after each run.
+drop_slots() {
+  psql -qtA -h 127.0.0.1 -p "$pg_port" -U postgres \
+    -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = 'load_storage' and not active" >/dev/null
+}
+drop_slots
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "drop database if exists load_storage" -c "create database load_storage"
 
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done # the walsender ends with its edge: the slot is inactive
+  drop_slots || true
   [ "$started_pg" = 1 ] && scripts/pg.sh stop "$pg_dir" >/dev/null 2>&1 || true # only a cluster this run started
 }
 trap cleanup EXIT

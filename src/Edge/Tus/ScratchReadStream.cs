@@ -6,10 +6,10 @@ namespace MadBase.Edge.Tus;
 /// <summary>
 /// A read-only, seekable view of one or more scratch files laid end to end (a concatenated upload is its partial
 /// uploads' files in order), optionally cut to a window. Reads are positional (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>),
-/// so several part streams can read the same handles concurrently. Seekable matters: the S3 SDK signs a part's
-/// payload and rewinds it to send, and rewinds again to retry. Small reads are served from a pooled
-/// <see cref="ReadAheadSize"/> window (rented on the first small read, returned on dispose): the SDK hashes a part
-/// through 4 KiB reads, which were one <c>pread</c> each.
+/// so several part streams can read the same handles concurrently. Seekable matters: the S3 client rewinds a part's
+/// body to send it again when a pooled connection turned out closed (<c>Objects/S3/StreamBodyContent</c>). Small reads
+/// are served from a pooled <see cref="ReadAheadSize"/> window (rented on the first small read, returned on dispose), so
+/// a reader that asks 4 KiB at a time does not cost a <c>pread</c> each.
 /// </summary>
 internal sealed class ScratchReadStream : Stream
 {
