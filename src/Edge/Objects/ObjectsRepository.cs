@@ -144,11 +144,36 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
     /// </summary>
     public async ValueTask<(bool PublicBucket, ObjectRecord? Row)> FindPublicAsync(string bucketId, string name, CancellationToken cancellationToken)
     {
-        if (publicRows.TryGet(bucketId, name, out var held))
+        if (publicRows.TryGet(bucketId, name, out var held, out var refresh))
         {
+            if (refresh)
+            {
+                _ = RefreshPublicAsync(bucketId, name);
+            }
+
             return held;
         }
 
+        return await ReadPublicAsync(bucketId, name, cancellationToken);
+    }
+
+    /// <summary>
+    /// A held public answer read again before it expires (<see cref="PublicRowCache"/>, "Read ahead"). Nobody waits for
+    /// it: if it fails, the held answer expires as it would have and the next download asks the database itself.
+    /// </summary>
+    private async Task RefreshPublicAsync(string bucketId, string name)
+    {
+        try
+        {
+            await ReadPublicAsync(bucketId, name, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async ValueTask<(bool PublicBucket, ObjectRecord? Row)> ReadPublicAsync(string bucketId, string name, CancellationToken cancellationToken)
+    {
         var generation = publicRows.Generation; // before the query: a write committed meanwhile makes this answer a miss
         await using var command = dataSource.CreateCommand(s_findPublicSql);
         command.Parameters.Add(new NpgsqlParameter { Value = bucketId });

@@ -20,6 +20,10 @@ namespace MadBase.Edge.Objects;
 /// to <see cref="Lifetime"/> is serve a bucket another node just made private, or old metadata.</item>
 /// <item>At most <see cref="MaxEntries"/> answers: past that the whole cache is dropped (a scan of random names costs
 /// queries, never memory).</item>
+/// <item>Read ahead: from <see cref="RefreshAt"/> of its lifetime on, an answer is still served, and the first reader to
+/// see it there is told to read it again in the background (once per answer), so a hot object's downloads do not
+/// wait for a query every lifetime. The new answer goes through <see cref="Add"/> like any other, under the generation
+/// taken before its query; the held one is never served past <see cref="Lifetime"/>.</item>
 /// </list>
 /// </remarks>
 internal sealed class PublicRowCache(TimeSpan lifetime, TimeProvider time)
@@ -37,13 +41,21 @@ internal sealed class PublicRowCache(TimeSpan lifetime, TimeProvider time)
 
     public int Count => _entries.Count;
 
-    public bool TryGet(string bucket, string name, out (bool PublicBucket, ObjectRecord? Row) answer)
+    /// <summary>The share of <see cref="Lifetime"/> from which a held answer is read again in the background.</summary>
+    public const double RefreshAt = 0.75;
+
+    public bool TryGet(string bucket, string name, out (bool PublicBucket, ObjectRecord? Row) answer) => TryGet(bucket, name, out answer, out _);
+
+    /// <param name="refresh">True for the one reader that should read this answer again now (see the remarks).</param>
+    public bool TryGet(string bucket, string name, out (bool PublicBucket, ObjectRecord? Row) answer, out bool refresh)
     {
+        refresh = false;
         if (_entries.TryGetValue((bucket, name), out var entry)
             && entry.Generation == Generation
-            && time.GetElapsedTime(entry.ReadAt) < lifetime)
+            && time.GetElapsedTime(entry.ReadAt) is var age && age < lifetime)
         {
             answer = (entry.PublicBucket, entry.Row);
+            refresh = age >= lifetime * RefreshAt && Interlocked.Exchange(ref entry.RefreshClaimed, 1) == 0;
             return true;
         }
 
@@ -73,5 +85,9 @@ internal sealed class PublicRowCache(TimeSpan lifetime, TimeProvider time)
         _entries.Clear();
     }
 
-    private sealed record Entry(bool PublicBucket, ObjectRecord? Row, long Generation, long ReadAt);
+    private sealed record Entry(bool PublicBucket, ObjectRecord? Row, long Generation, long ReadAt)
+    {
+        /// <summary>1 once a reader was told to read this answer again.</summary>
+        public int RefreshClaimed;
+    }
 }

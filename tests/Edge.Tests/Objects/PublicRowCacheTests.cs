@@ -29,6 +29,46 @@ public sealed class PublicRowCacheTests
     }
 
     [Fact]
+    public void TryGet_PastTheRefreshPoint_StillServes_AndTellsOneReaderToReadItAgain()
+    {
+        var time = new ManualTime();
+        var cache = new PublicRowCache(TimeSpan.FromSeconds(1), time);
+        cache.Add("pics", "a.png", (true, s_row), cache.Generation);
+
+        time.Advance(TimeSpan.FromMilliseconds(749));
+        Assert.True(cache.TryGet("pics", "a.png", out _, out var early));
+        Assert.False(early);
+
+        time.Advance(TimeSpan.FromMilliseconds(1)); // RefreshAt of the lifetime
+        Assert.True(cache.TryGet("pics", "a.png", out var held, out var first));
+        Assert.Equal((true, s_row), held);
+        Assert.True(first);
+        Assert.True(cache.TryGet("pics", "a.png", out _, out var second));
+        Assert.False(second); // one reader per answer reads it again
+
+        var newer = s_row with { Version = "v2" };
+        cache.Add("pics", "a.png", (true, newer), cache.Generation); // the refresh's answer
+        time.Advance(TimeSpan.FromMilliseconds(500)); // past the first answer's lifetime, within the new one's
+        Assert.True(cache.TryGet("pics", "a.png", out var fresh, out var again));
+        Assert.Equal((true, newer), fresh);
+        Assert.False(again);
+    }
+
+    [Fact]
+    public void TryGet_PastTheLifetime_MissesAlthoughNoRefreshCameBack()
+    {
+        var time = new ManualTime();
+        var cache = new PublicRowCache(TimeSpan.FromSeconds(1), time);
+        cache.Add("pics", "a.png", (true, s_row), cache.Generation);
+        time.Advance(TimeSpan.FromMilliseconds(800));
+        Assert.True(cache.TryGet("pics", "a.png", out _, out var refresh));
+        Assert.True(refresh); // ... and that refresh failed: nothing replaced the answer
+
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.False(cache.TryGet("pics", "a.png", out _, out _));
+    }
+
+    [Fact]
     public void Add_ReadBeforeAWriteCommitted_IsNotServed()
     {
         var cache = new PublicRowCache(TimeSpan.FromSeconds(1), new ManualTime());
