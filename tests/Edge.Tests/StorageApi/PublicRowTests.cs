@@ -1,5 +1,5 @@
-using MadBase.Edge.Objects;
 using System.Diagnostics;
+using MadBase.Edge.Objects;
 
 namespace MadBase.Edge.Tests.StorageApi;
 
