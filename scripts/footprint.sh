@@ -15,8 +15,11 @@ port=${FOOTPRINT_PORT:-24390} # below 32768: the ephemeral range above it belong
 export MADBASE_JWT_SECRET=footprint-footprint-footprint-footprint MADBASE_LISTEN=http://127.0.0.1:$port \
   MADBASE_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres MADBASE_STORAGE_DIR=$state/footprint/storage \
   MADBASE_SCRATCH_DIR=$state/footprint/scratch
-# scripts/ready-time.mjs starts the server and asks /ready every 2 ms from one process (see there why not curl).
-read -r ready pid < <(node scripts/ready-time.mjs "$bin" "$port" "$state/footprint.log")
+# scripts/ready-time.mjs starts a server and asks /ready every 2 ms from one process (see there why not curl); it prints
+# "ms pid" and leaves the server running. stop_server ends one and waits for it.
+start_server() { node scripts/ready-time.mjs "$1" "$2" "$3"; }
+stop_server() { kill "$1"; while kill -0 "$1" 2>/dev/null; do sleep 0.05; done; }
+read -r ready pid < <(start_server "$bin" "$port" "$state/footprint.log")
 trap 'kill $pid 2>/dev/null || true' EXIT
 [ "$ready" != - ] || { tail -20 "$state/footprint.log"; echo "footprint: not ready within 30 s"; exit 1; }
 sleep 2
@@ -36,15 +39,15 @@ fi
 # Start -> ready against its floor, alternated in this run: on a shared machine one start says little.
 starts=${FOOTPRINT_STARTS:-5}
 [ "$starts" != 0 ] || exit 0
-kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+stop_server "$pid"
 export FLOOR_LISTEN=http://127.0.0.1:$((port + 1)) FLOOR_DATABASE_URL="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 ours=() theirs=()
 for _ in $(seq 1 "$starts"); do
   for who in edge floor; do
-    if [ $who = edge ]; then read -r ms pid < <(node scripts/ready-time.mjs "$bin" "$port" "$state/footprint.log")
-    else read -r ms pid < <(node scripts/ready-time.mjs "$floor" $((port + 1)) "$state/footprint-floor.log"); fi
+    if [ $who = edge ]; then read -r ms pid < <(start_server "$bin" "$port" "$state/footprint.log")
+    else read -r ms pid < <(start_server "$floor" $((port + 1)) "$state/footprint-floor.log"); fi
     [ "$ms" != - ] || { echo "footprint: $who not ready within 30 s"; exit 1; }
-    kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    stop_server "$pid"
     if [ $who = edge ]; then ours+=("$ms"); else theirs+=("$ms"); fi
   done
 done

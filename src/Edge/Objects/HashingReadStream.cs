@@ -3,12 +3,10 @@ using System.Security.Cryptography;
 namespace MadBase.Edge.Objects;
 
 /// <summary>Counts and MD5-hashes what is read through it, so a store learns size and ETag in the same pass as the copy.</summary>
-internal sealed class HashingReadStream(Stream inner) : ReadOnlyWrapperStream(inner, leaveOpen: true)
+internal sealed class HashingReadStream(Stream inner) : ObservingReadStream(inner)
 {
     // MD5 is not used for security here: it is the ETag format S3 and Supabase clients expect for single-part objects.
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-
-    public long BytesRead { get; private set; }
 
     /// <summary>The quoted hex MD5 of everything read so far, e.g. <c>"d41d8cd98f00b204e9800998ecf8427e"</c>.</summary>
     public string QuotedETag()
@@ -16,20 +14,6 @@ internal sealed class HashingReadStream(Stream inner) : ReadOnlyWrapperStream(in
         Span<byte> hash = stackalloc byte[MD5.HashSizeInBytes];
         _md5.GetCurrentHash(hash);
         return "\"" + Convert.ToHexStringLower(hash) + "\"";
-    }
-
-    public override int Read(Span<byte> buffer)
-    {
-        var n = Inner.Read(buffer);
-        Observe(buffer[..n]);
-        return n;
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var n = await Inner.ReadAsync(buffer, cancellationToken);
-        Observe(buffer.Span[..n]);
-        return n;
     }
 
     protected override void Dispose(bool disposing)
@@ -42,9 +26,5 @@ internal sealed class HashingReadStream(Stream inner) : ReadOnlyWrapperStream(in
         base.Dispose(disposing);
     }
 
-    private void Observe(ReadOnlySpan<byte> data)
-    {
-        _md5.AppendData(data);
-        BytesRead += data.Length;
-    }
+    protected override void Observe(ReadOnlySpan<byte> data) => _md5.AppendData(data);
 }

@@ -44,8 +44,6 @@ internal sealed class PublicRowCache(TimeSpan lifetime, TimeProvider time)
     /// <summary>The share of <see cref="Lifetime"/> from which a held answer is read again in the background.</summary>
     public const double RefreshAt = 0.75;
 
-    public bool TryGet(string bucket, string name, out (bool PublicBucket, ObjectRecord? Row) answer) => TryGet(bucket, name, out answer, out _);
-
     /// <param name="refresh">True for the one reader that should read this answer again now (see the remarks).</param>
     public bool TryGet(string bucket, string name, out (bool PublicBucket, ObjectRecord? Row) answer, out bool refresh)
     {

@@ -10,15 +10,12 @@ namespace MadBase.Edge.Tus;
 /// HTTP client sends a body again that way; the CRC then starts again. Any other seek is refused: the CRC would no
 /// longer be that of one pass from the start.
 /// </summary>
-internal sealed class CrcReadStream(Stream inner) : ReadOnlyWrapperStream(inner, leaveOpen: true)
+internal sealed class CrcReadStream(Stream inner) : ObservingReadStream(inner)
 {
     private readonly long _start = inner.Position;
     private Crc32 _crc = new();
 
-    /// <summary>Bytes read since the start (or the last rewind to it).</summary>
-    public long BytesRead { get; private set; }
-
-    /// <summary>The CRC-32 of the <see cref="BytesRead"/> bytes.</summary>
+    /// <summary>The CRC-32 of the bytes read since the start (or the last rewind to it): <see cref="ObservingReadStream.BytesRead"/> of them.</summary>
     public uint Crc => _crc.GetCurrentHashAsUInt32();
 
     public override bool CanSeek => Inner.CanSeek;
@@ -37,7 +34,7 @@ internal sealed class CrcReadStream(Stream inner) : ReadOnlyWrapperStream(inner,
 
             Inner.Position = value;
             _crc = new Crc32();
-            BytesRead = 0;
+            RestartCount();
         }
     }
 
@@ -52,23 +49,5 @@ internal sealed class CrcReadStream(Stream inner) : ReadOnlyWrapperStream(inner,
         return Position;
     }
 
-    public override int Read(Span<byte> buffer)
-    {
-        var n = Inner.Read(buffer);
-        Observe(buffer[..n]);
-        return n;
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var n = await Inner.ReadAsync(buffer, cancellationToken);
-        Observe(buffer.Span[..n]);
-        return n;
-    }
-
-    private void Observe(ReadOnlySpan<byte> data)
-    {
-        _crc.Append(data);
-        BytesRead += data.Length;
-    }
+    protected override void Observe(ReadOnlySpan<byte> data) => _crc.Append(data);
 }

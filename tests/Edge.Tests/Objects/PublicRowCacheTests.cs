@@ -20,12 +20,12 @@ public sealed class PublicRowCacheTests
         cache.Add("pics", "a.png", (true, s_row), cache.Generation);
 
         time.Advance(TimeSpan.FromMilliseconds(999));
-        Assert.True(cache.TryGet("pics", "a.png", out var held));
+        Assert.True(cache.TryGet("pics", "a.png", out var held, out _));
         Assert.Equal((true, s_row), held);
-        Assert.False(cache.TryGet("pics", "b.png", out _));
+        Assert.False(cache.TryGet("pics", "b.png", out _, out _));
 
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.False(cache.TryGet("pics", "a.png", out _));
+        Assert.False(cache.TryGet("pics", "a.png", out _, out _));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class PublicRowCacheTests
         cache.Invalidate();                // a write commits meanwhile
         cache.Add("pics", "a.png", (true, s_row), generation);
 
-        Assert.False(cache.TryGet("pics", "a.png", out _));
+        Assert.False(cache.TryGet("pics", "a.png", out _, out _));
         Assert.Equal(0, cache.Count);
     }
 
@@ -87,14 +87,14 @@ public sealed class PublicRowCacheTests
         cache.Add("pics", "a.png", (true, s_row), cache.Generation);
         cache.Add("pics", "missing.png", (true, null), cache.Generation);
         cache.Add("private", "a.png", (false, null), cache.Generation);
-        Assert.True(cache.TryGet("private", "a.png", out var hidden));
+        Assert.True(cache.TryGet("private", "a.png", out var hidden, out _));
         Assert.Equal((false, (ObjectRecord?)null), hidden);
 
         cache.Invalidate();
 
-        Assert.False(cache.TryGet("pics", "a.png", out _));
-        Assert.False(cache.TryGet("pics", "missing.png", out _));
-        Assert.False(cache.TryGet("private", "a.png", out _));
+        Assert.False(cache.TryGet("pics", "a.png", out _, out _));
+        Assert.False(cache.TryGet("pics", "missing.png", out _, out _));
+        Assert.False(cache.TryGet("private", "a.png", out _, out _));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class PublicRowCacheTests
     {
         var cache = new PublicRowCache(TimeSpan.Zero, new ManualTime());
         cache.Add("pics", "a.png", (true, s_row), cache.Generation);
-        Assert.False(cache.TryGet("pics", "a.png", out _));
+        Assert.False(cache.TryGet("pics", "a.png", out _, out _));
         Assert.Equal(0, cache.Count);
     }
 
@@ -116,6 +116,6 @@ public sealed class PublicRowCacheTests
             Assert.InRange(cache.Count, 1, PublicRowCache.MaxEntries);
         }
 
-        Assert.True(cache.TryGet("pics", "n" + (PublicRowCache.MaxEntries * 3 - 1), out _));
+        Assert.True(cache.TryGet("pics", "n" + (PublicRowCache.MaxEntries * 3 - 1), out _, out _));
     }
 }
