@@ -49,6 +49,14 @@ internal sealed class CorsPolicy(IReadOnlyCollection<string>? origins)
         headers.AccessControlExposeHeaders = ExposeHeaders;
     }
 
+    /// <summary>
+    /// What <see cref="AddResponseHeaders"/> adds to a response to a request without an Origin header (under <c>*</c>:
+    /// to any request), in one place for the roads that write their heads themselves (the sendfile downloads).
+    /// </summary>
+    public IReadOnlyList<(string Name, string Value)> HeadersWithoutOrigin => _origins is null
+        ? [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", ExposeHeaders)]
+        : [("Vary", "Origin"), ("Access-Control-Expose-Headers", ExposeHeaders)];
+
     /// <summary>A browser's preflight: OPTIONS carrying Origin and Access-Control-Request-Method.</summary>
     public static bool IsPreflight(HttpRequest request) =>
         HttpMethods.IsOptions(request.Method) && request.Headers.Origin.Count > 0 && request.Headers.AccessControlRequestMethod.Count > 0;

@@ -72,6 +72,9 @@ internal sealed class EdgeOptions
     /// <summary>How long public downloads reuse a public object's row (<see cref="Objects.PublicRowCache"/>); zero: never.</summary>
     public TimeSpan PublicRowLifetime { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Plain public downloads of the file backend sent with sendfile on the epoll loops (<see cref="StorageApi.Sendfile.SendfileResponder"/>).</summary>
+    public bool StorageSendfile { get; init; } = true;
+
     /// <summary>How often the idle memory trimmer (Hosting) looks for a quiet server holding garbage; zero turns it off.</summary>
     public TimeSpan IdleTrimInterval { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -54,6 +54,7 @@ internal static partial class EdgeOptionsParser
             ShutdownTimeout = ParseSeconds(EdgeSetting.ShutdownTimeout, Get(EdgeSetting.ShutdownTimeout)),
             UploadExpiry = TimeSpan.FromSeconds(ParseLong(EdgeSetting.UploadExpiry, Get(EdgeSetting.UploadExpiry), 1, MaxUploadExpirySeconds)),
             UploadSweepInterval = TimeSpan.FromSeconds(ParseLong(EdgeSetting.UploadSweepInterval, Get(EdgeSetting.UploadSweepInterval), 1, 86_400)),
+            StorageSendfile = ParseBool(EdgeSetting.StorageSendfile, Get(EdgeSetting.StorageSendfile)),
             PublicRowLifetime = TimeSpan.FromMilliseconds(ParseLong(EdgeSetting.StoragePublicCacheMs, Get(EdgeSetting.StoragePublicCacheMs), 0, 60_000)),
             IdleTrimInterval = TimeSpan.FromSeconds(ParseLong(EdgeSetting.IdleTrimInterval, Get(EdgeSetting.IdleTrimInterval), 0, 3_600)),
             S3PartSize = ParseLong(EdgeSetting.S3PartSize, Get(EdgeSetting.S3PartSize), MinS3PartSize, MaxS3PartSize),

@@ -14,6 +14,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
     public static readonly EdgeSetting StorageBackend = new("MADBASE_STORAGE_BACKEND", "file", "file | s3");
     public static readonly EdgeSetting StorageDir = new("MADBASE_STORAGE_DIR", "./.madbase/storage", "object directory of the file backend");
     public static readonly EdgeSetting StoragePublicCacheMs = new("MADBASE_STORAGE_PUBLIC_CACHE_MS", "1000", "how long a public object's row is served without a query; this node's writes are seen at once, other nodes' within this time (0: a query per download)");
+    public static readonly EdgeSetting StorageSendfile = new("MADBASE_STORAGE_SENDFILE", "true", "true | false: plain public downloads of the file backend answered on the epoll transport's loops with sendfile (anything else, and every download on the kestrel transport, goes through Kestrel)");
     public static readonly EdgeSetting ScratchDir = new("MADBASE_SCRATCH_DIR", "./.madbase/scratch", "scratch directory for resumable uploads");
     public static readonly EdgeSetting S3Endpoint = new("MADBASE_S3_ENDPOINT", null, "S3 endpoint URL (required for s3)");
     public static readonly EdgeSetting S3Region = new("MADBASE_S3_REGION", "us-east-1", "S3 region");
@@ -58,7 +59,7 @@ internal sealed record EdgeSetting(string Variable, string? Default, string Help
 
     public static IReadOnlyList<EdgeSetting> All { get; } =
     [
-        Listen, DatabaseUrl, JwtSecret, PublishableKey, SecretKey, StorageBackend, StorageDir, StoragePublicCacheMs, ScratchDir, S3Endpoint, S3Region, S3Bucket,
+        Listen, DatabaseUrl, JwtSecret, PublishableKey, SecretKey, StorageBackend, StorageDir, StoragePublicCacheMs, StorageSendfile, ScratchDir, S3Endpoint, S3Region, S3Bucket,
         S3AccessKey, S3SecretKey, S3ForcePathStyle, CorsOrigins, UploadMaxSize, Publication, Slot, ShutdownTimeout, ChangeLog, NatsUrl, NatsReplicas,
         RealtimeMaxMessageBytes, RealtimeOutboundQueue, RealtimeOutboundGraceMs, RealtimeLogBytes, RealtimeLogAgeMs, RealtimeResumeWindow, RealtimeResumeBytes, RealtimeResumeState, RealtimeProofPingMs, RealtimeIdleTimeoutMs, RealtimeJoinErrorDelayMs,
         RealtimeTokenGraceMs, RealtimeMaxChannels, RealtimeMaxEventsPerSecond, RealtimeMaxBytesPerSecond, RealtimeMaxJoinsPerSecond, RealtimeTransport, UploadExpiry,

@@ -5,25 +5,18 @@ internal sealed class RequestMetricsMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly ILogger _logger;
-    private readonly Counter[] _byStatusClass;
-    private long _inFlight;
+    private readonly HttpRequestCounters _counters;
 
-    public RequestMetricsMiddleware(RequestDelegate next, EdgeMetrics metrics, ILoggerFactory loggers)
+    public RequestMetricsMiddleware(RequestDelegate next, HttpRequestCounters counters, ILoggerFactory loggers)
     {
         _next = next;
+        _counters = counters;
         _logger = loggers.CreateLogger("MadBase.Edge.Diagnostics.RequestMetricsMiddleware");
-        _byStatusClass = new Counter[6];
-        for (var i = 1; i <= 5; i++)
-        {
-            _byStatusClass[i] = metrics.Counter("madbase_http_requests_total", "HTTP requests completed, by status class.", $"code=\"{i}xx\"");
-        }
-
-        metrics.Gauge("madbase_http_requests_in_flight", "HTTP requests being served.", () => Interlocked.Read(ref _inFlight));
     }
 
     public async Task InvokeAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _inFlight);
+        _counters.Started();
         try
         {
             await _next(context);
@@ -43,12 +36,7 @@ internal sealed class RequestMetricsMiddleware
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
-            var statusClass = context.Response.StatusCode / 100;
-            if (statusClass is >= 1 and <= 5)
-            {
-                _byStatusClass[statusClass].Increment();
-            }
+            _counters.Completed(context.Response.StatusCode);
         }
     }
 }

@@ -9,6 +9,7 @@ using MadBase.Edge.Realtime.Routing;
 using MadBase.Edge.Realtime.Sockets;
 using MadBase.Edge.Replication;
 using MadBase.Edge.StorageApi;
+using MadBase.Edge.StorageApi.Sendfile;
 using MadBase.Edge.Tus;
 using Microsoft.AspNetCore.Connections;
 
@@ -92,6 +93,7 @@ internal static class Program
         services.AddSingleton(options.ApiKeys);
         services.AddSingleton(_ => EdgeDataSource.Create(PoolDefaults.Apply(options.DatabaseConnectionString, Environment.ProcessorCount)));
         services.AddSingleton<EdgeMetrics>();
+        services.AddSingleton<HttpRequestCounters>();
         services.AddSingleton<Readiness>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<MigrationService>();
@@ -102,6 +104,7 @@ internal static class Program
         services.AddChangeRouting();
         if (realtime.UseEpollTransport)
         {
+            services.AddSingleton<SendfileResponder>(); // its loops answer plain public downloads
             services.AddSingleton<IConnectionListenerFactory, EpollListenerFactory>(); // registered last: Kestrel uses it
         }
         services.AddStorage(options);

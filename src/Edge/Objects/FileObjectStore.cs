@@ -54,6 +54,18 @@ internal sealed partial class FileObjectStore : IObjectStore
         return Task.FromResult<ObjectReadResult?>(new ObjectReadResult(new FileRegionStream(handle, start, length), length, total));
     }
 
+    public string? LocalFile(string key)
+    {
+        try
+        {
+            return PathFor(key);
+        }
+        catch (StorageException)
+        {
+            return null; // a key that would leave the objects directory
+        }
+    }
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathFor(key);

@@ -23,6 +23,13 @@ internal interface IObjectStore
     /// <summary>Opens the bytes (or one resolved range of them); <c>null</c> when the key does not exist.</summary>
     Task<ObjectReadResult?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The local file that holds <paramref name="key"/>'s bytes, for a reader that sends them itself (sendfile on the
+    /// epoll loops), or null when this store's bytes are not local files or the key cannot name one. The file may be
+    /// gone by the time it is opened (an overwrite or delete): the reader then falls back to <see cref="OpenReadAsync"/>'s road.
+    /// </summary>
+    string? LocalFile(string key);
+
     /// <summary>Deletes the key; a missing key is not an error (deletes are retried and raced).</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 

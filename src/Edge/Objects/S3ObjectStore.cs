@@ -69,6 +69,8 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         return new ObjectReadResult(download.Body, download.Length, total, download);
     }
 
+    public string? LocalFile(string key) => null; // the bytes are remote
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => _client.DeleteObjectAsync(key, cancellationToken);
 
     public async Task DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)

@@ -185,7 +185,7 @@ internal static class DownloadRoutes
     }
 
     /// <summary>Never let stored HTML render as a page from the storage origin (upstream downgrades it too).</summary>
-    private static string SafeContentType(string mimeType)
+    internal static string SafeContentType(string mimeType)
     {
         var semicolon = mimeType.IndexOf(';', StringComparison.Ordinal);
         var bare = (semicolon < 0 ? mimeType : mimeType[..semicolon]).Trim();
@@ -194,6 +194,6 @@ internal static class DownloadRoutes
             : mimeType;
     }
 
-    private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
+    internal static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
         new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }

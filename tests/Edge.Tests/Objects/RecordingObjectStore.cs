@@ -90,6 +90,8 @@ internal sealed class RecordingObjectStore : IObjectStore
 
     public Task<ObjectReadResult?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public string? LocalFile(string key) => null;
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using MadBase.Edge.StorageApi.Sendfile;
 using MadBase.Edge.WebSockets.Epoll;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
@@ -25,6 +26,7 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
     private readonly int _fd;
     private readonly EpollLoop[] _loops;
     private readonly RealtimeHub _hub;
+    private readonly SendfileResponder? _sendfile;
     private readonly SocketConnectionContextFactory _contexts;
     private readonly ILogger _logger;
     private readonly Channel<ConnectionContext> _forKestrel = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
@@ -32,8 +34,9 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
     private int _nextLoop;
     private int _unbound;
 
-    public EpollListener(IPEndPoint endpoint, EpollLoop[] loops, RealtimeHub hub, SocketConnectionContextFactory contexts, ILogger logger)
+    public EpollListener(IPEndPoint endpoint, EpollLoop[] loops, RealtimeHub hub, SendfileResponder? sendfile, SocketConnectionContextFactory contexts, ILogger logger)
     {
+        _sendfile = sendfile;
         _loops = loops;
         _hub = hub;
         _contexts = contexts;
@@ -110,11 +113,11 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
             var loop = _loops[(int)((uint)_nextLoop++ % (uint)_loops.Length)];
             if (loop.IsLoopThread)
             {
-                NewConnection.Start(fd, loop, this, _hub);
+                NewConnection.Start(fd, loop, this, _hub, _sendfile);
             }
             else
             {
-                loop.Post(() => NewConnection.Start(fd, loop, this, _hub));
+                loop.Post(() => NewConnection.Start(fd, loop, this, _hub, _sendfile));
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using MadBase.Edge.StorageApi.Sendfile;
 using MadBase.Edge.WebSockets.Epoll;
 using MadBase.Protocol;
 using MadBase.Protocol.Http;
@@ -9,7 +10,8 @@ namespace MadBase.Edge.Realtime.Sockets;
 /// A just-accepted socket on an <see cref="EpollLoop"/>, until it is either a realtime WebSocket or Kestrel's. Its
 /// first bytes are peeked (nothing consumed): a request line for the realtime socket path is claimed, its head read
 /// and parsed with <see cref="HttpUpgradeRequestReader"/> and answered with 101 (the descriptor then becomes an
-/// <see cref="EpollWebSocketConnection"/>) or the refusal; anything else goes to Kestrel untouched.
+/// <see cref="EpollWebSocketConnection"/>) or the refusal; a plain public download's becomes a
+/// <see cref="PublicDownloadConnection"/> (when the store's bytes are local files); anything else goes to Kestrel untouched.
 /// </summary>
 /// <remarks>
 /// The limits are the connection middleware's (and Kestrel's): a 32 KiB head (431 above it), 30 s to send it, and a
@@ -24,6 +26,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
     private readonly EpollLoop _loop;
     private readonly EpollListener _listener;
     private readonly RealtimeHub _hub;
+    private readonly SendfileResponder? _sendfile;
     private ulong _token;
     private long _deadlineMs;
     private byte[]? _head;
@@ -31,8 +34,9 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
     private bool _claimed;
     private bool _done;
 
-    private NewConnection(int fd, EpollLoop loop, EpollListener listener, RealtimeHub hub)
+    private NewConnection(int fd, EpollLoop loop, EpollListener listener, RealtimeHub hub, SendfileResponder? sendfile)
     {
+        _sendfile = sendfile;
         _fd = fd;
         _loop = loop;
         _listener = listener;
@@ -40,9 +44,10 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
     }
 
     /// <summary>Registers an accepted descriptor with <paramref name="loop"/> (on its thread).</summary>
-    public static void Start(int fd, EpollLoop loop, EpollListener listener, RealtimeHub hub)
+    /// <param name="sendfile">Null when public downloads are not answered on the loops.</param>
+    public static void Start(int fd, EpollLoop loop, EpollListener listener, RealtimeHub hub, SendfileResponder? sendfile)
     {
-        var connection = new NewConnection(fd, loop, listener, hub);
+        var connection = new NewConnection(fd, loop, listener, hub, sendfile);
         try
         {
             // Edge-triggered for everything at once: the registration never changes for the socket's whole life.
@@ -65,7 +70,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
             return; // the first EPOLLOUT edge of a fresh socket: nothing to do until the client speaks
         }
 
-        if (!_claimed && !Sniff())
+        if (!_claimed && !Sniff(events))
         {
             return;
         }
@@ -74,7 +79,7 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
     }
 
     /// <returns>True when the socket is claimed and its head should be read now.</returns>
-    private bool Sniff()
+    private bool Sniff(uint events)
     {
         var peek = _loop.ReceiveBuffer;
         var n = LinuxSockets.Receive(_fd, peek.AsSpan(0, SniffBytes), peek: true);
@@ -87,6 +92,19 @@ internal sealed class NewConnection : IEpollHandler, IEpollDeadline
         {
             Drop();
             return false;
+        }
+
+        if (_sendfile is not null)
+        {
+            switch (PublicGetHead.MatchStart(peek.AsSpan(0, n)))
+            {
+                case PublicGetMatch.Plain:
+                    Settle();
+                    PublicDownloadConnection.Adopt(_fd, _loop, _token, _listener, _sendfile, events);
+                    return false;
+                case PublicGetMatch.NeedMore when n < SniffBytes:
+                    return false;
+            }
         }
 
         switch (RealtimeHandshake.MatchRequestLine(new ReadOnlySequence<byte>(peek, 0, n)))

@@ -32,6 +32,7 @@ internal static class LinuxSockets
     private const int NonBlock = 0x800;
     private const int MsgPeek = 0x2;
     private const int MsgNoSignal = 0x4000;
+    private const int MsgMore = 0x8000;
     private const int ShutWrite = 1;
     private const int IpProtoTcp = 6;
     private const int TcpNoDelay = 1;
@@ -149,6 +150,70 @@ internal static class LinuxSockets
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Send(int, ReadOnlySpan{byte})"/>; with <paramref name="more"/> (MSG_MORE) the kernel holds the bytes for what follows, so a
+    /// response head and the start of its body leave in one segment.
+    /// </summary>
+    public static int Send(int fd, ReadOnlySpan<byte> buffer, bool more)
+    {
+        while (true)
+        {
+            var n = send(fd, ref MemoryMarshal.GetReference(buffer), buffer.Length, more ? MsgNoSignal | MsgMore : MsgNoSignal);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != EIntr)
+            {
+                return -errno;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/> (advanced by what
+    /// was sent) from the page cache to the socket, with no copy through this process; the bytes sent (0: the file
+    /// ended early), or the negated errno.
+    /// </summary>
+    public static long SendFile(int socket, int file, ref long offset, long count)
+    {
+        while (true)
+        {
+            var n = sendfile64(socket, file, ref offset, (nint)count);
+            if (n >= 0)
+            {
+                return n;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != EIntr)
+            {
+                return -errno;
+            }
+        }
+    }
+
+    /// <summary>Opens a file read-only (<c>O_RDONLY | O_CLOEXEC</c>) by its NUL-terminated UTF-8 path; the descriptor or the negated errno.</summary>
+    public static int OpenRead(ReadOnlySpan<byte> pathZ)
+    {
+        while (true)
+        {
+            var fd = open(ref MemoryMarshal.GetReference(pathZ), CloExec);
+            if (fd >= 0)
+            {
+                return fd;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != EIntr)
+            {
+                return -errno;
+            }
+        }
+    }
+
     /// <summary>Sends FIN after the last queued byte; reads stay open (the peer's Close may still arrive).</summary>
     public static void ShutdownWrite(int fd) => _ = shutdown(fd, ShutWrite);
 
@@ -189,6 +254,12 @@ internal static class LinuxSockets
 
     [DllImport("libc", SetLastError = true)]
     private static extern int shutdown(int fd, int how);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int open(ref byte path, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint sendfile64(int outFd, int inFd, ref long offset, nint count);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int close(int fd);
