@@ -134,6 +134,20 @@ internal sealed class RealtimeChannel : Delivery.IChangeRecipient
     /// <summary>Where this channel started receiving (its join, or the position it resumed from).</summary>
     public Delivery.ChangePosition Start { get; set; }
 
+    /// <summary>
+    /// For a resumed channel, the delivery-log sequence its replay lies below (<see cref="long.MaxValue"/> until the
+    /// router has appended the replay); 0 for any other join. The socket's proofs are positions of the live stream: the
+    /// replay's changes lie below them, so they say nothing about this channel until one covers this sequence
+    /// (<see cref="RealtimeSession"/>'s <c>PositionOf</c>).
+    /// </summary>
+    public long ReplayEnd
+    {
+        get => Volatile.Read(ref _replayEnd);
+        set => Volatile.Write(ref _replayEnd, value);
+    }
+
+    private long _replayEnd;
+
     /// <summary>How a rejoin finds this channel again; null when it has no postgres_changes or resume is off.</summary>
     public Resume.ResumeKey? ResumeKey { get; set; }
 

@@ -191,6 +191,7 @@ internal sealed partial class RealtimeSession
         }
 
         channel.Start = from;
+        channel.ReplayEnd = long.MaxValue; // nothing is proven for it until its replay is (the router sets the end)
         channel.DeliverAfter = from;
         _hub.ResumeRequests.Writer.TryWrite(new ResumeRequest(channel, from, this, since));
         return null;

@@ -24,6 +24,15 @@ internal sealed partial class RealtimeSession
     /// <summary>Everything up to here reached the client (see the class remarks); published whole for <see cref="ChannelTwin"/>.</summary>
     private ProvenMark _proven = ProvenMark.None;
 
+    /// <summary>
+    /// The delivery-log sequence the proofs cover: every entry below it was taken before the proof was asked. A resumed
+    /// channel's replay is appended to the log with positions older than the live stream's, so the stream position
+    /// alone cannot say whether it arrived (<see cref="PositionOf"/>).
+    /// </summary>
+    private long _provenSequence;
+    private long _sequenceByNextHeartbeat;
+    private long _sequenceByPong;
+
     /// <summary>When the client's last heartbeat arrived, and how long before it the previous one did (timestamps).</summary>
     private long _lastHeartbeatAt;
     private long _heartbeatEvery;
@@ -40,7 +49,8 @@ internal sealed partial class RealtimeSession
     /// <summary>A client heartbeat arrived (under the session lock), just before its reply is queued.</summary>
     private void OnHeartbeat()
     {
-        Prove(_provenByNextHeartbeat);
+        Prove(_provenByNextHeartbeat, _sequenceByNextHeartbeat);
+        _sequenceByNextHeartbeat = _cursor?.Position ?? 0; // the log entries taken before the reply, as Taken the changes
         _provenByNextHeartbeat = _cursor?.Taken() ?? ChangePosition.None;
         var now = _hub.Time.GetTimestamp();
         if (_lastHeartbeatAt != 0)
@@ -72,10 +82,11 @@ internal sealed partial class RealtimeSession
                 return;
             }
 
+            var sequence = cursor.Position;
             var taken = cursor.Taken();
-            if (taken <= _proven.Position)
+            if (taken <= _proven.Position && sequence <= _provenSequence)
             {
-                return;
+                return; // nothing new taken: neither live changes nor a replay's
             }
 
             Span<byte> payload = stackalloc byte[sizeof(ulong)];
@@ -86,6 +97,7 @@ internal sealed partial class RealtimeSession
                 // Taken before the Ping is queued, and the writer sends what it took before anything queued after it.
                 _pingNumber = number;
                 _provenByPong = taken;
+                _sequenceByPong = sequence;
                 _pingQueuedAt = _hub.Time.GetTimestamp();
             }
         }
@@ -104,14 +116,19 @@ internal sealed partial class RealtimeSession
             if (number != 0 && number == _pingNumber)
             {
                 _pingNumber = 0;
-                Prove(_provenByPong);
+                Prove(_provenByPong, _sequenceByPong);
             }
         }
     }
 
-    /// <summary>Everything up to <paramref name="position"/> reached the client (under the session lock).</summary>
-    private void Prove(ChangePosition position)
+    /// <summary>Everything up to <paramref name="position"/>, and every log entry below <paramref name="sequence"/>, reached the client (under the session lock).</summary>
+    private void Prove(ChangePosition position, long sequence)
     {
+        if (sequence > _provenSequence)
+        {
+            Volatile.Write(ref _provenSequence, sequence);
+        }
+
         if (position > _proven.Position)
         {
             Volatile.Write(ref _proven, new ProvenMark(position));
@@ -125,7 +142,7 @@ internal sealed partial class RealtimeSession
         // whose path was cut, and a rejoin from its proven position gets the missed changes if the history has them.
         if (channel.ResumeKey is { } key && !channel.IsClosed)
         {
-            _hub.Resumes.Remember(key, _hub.History.Normalize(ChangePosition.Max(channel.Start, _proven.Position)));
+            _hub.Resumes.Remember(key, _hub.History.Normalize(PositionOf(channel, _proven.Position)));
         }
     }
 
@@ -146,8 +163,8 @@ internal sealed partial class RealtimeSession
                 {
                     into.Add(new ResumePoint(
                         key,
-                        _hub.History.Normalize(ChangePosition.Max(channel.Start, written)),
-                        _hub.History.Normalize(ChangePosition.Max(channel.Start, _proven.Position))));
+                        _hub.History.Normalize(PositionOf(channel, written)),
+                        _hub.History.Normalize(PositionOf(channel, _proven.Position))));
                 }
             }
         }
@@ -181,8 +198,17 @@ internal sealed partial class RealtimeSession
     {
         var every = Volatile.Read(ref _heartbeatEvery);
         var patience = every > 0 ? _hub.Time.GetElapsedTime(0, every) + TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5);
-        return Connection.IsClosing || Connection.IdleFor > patience ? ChangePosition.Max(channel.Start, Volatile.Read(ref _proven).Position) : null;
+        return Connection.IsClosing || Connection.IdleFor > patience ? PositionOf(channel, Volatile.Read(ref _proven).Position) : null;
     }
+
+    /// <summary>
+    /// Where <paramref name="channel"/> stands given a socket position (proven or written): that position once the
+    /// proofs cover the channel's replay, its own start until then. Invariant: a channel's remembered, saved or
+    /// ceiling position never passes what its own deliveries were proven through (a rejoin's replay is sent after the
+    /// live stream's head, so a proof of the head taken before the replay proves none of it).
+    /// </summary>
+    private ChangePosition PositionOf(RealtimeChannel channel, ChangePosition socketPosition) =>
+        Volatile.Read(ref _provenSequence) >= channel.ReplayEnd ? ChangePosition.Max(channel.Start, socketPosition) : channel.Start;
 
     private sealed record ProvenMark(ChangePosition Position)
     {

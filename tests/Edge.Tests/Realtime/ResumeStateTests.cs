@@ -56,6 +56,26 @@ public sealed class ResumeStateTests
     }
 
     [Fact]
+    public void History_ConfirmableBefore_TheEndOfTheHeldTransactionBeforeElseTheFloor()
+    {
+        var history = new ChangeHistory(TimeSpan.FromSeconds(10), 1 << 20, _time);
+        history.Start(100);
+        history.Append(Transaction(200, 10));
+        history.Append(Transaction(300, 10));
+        history.Append(Transaction(400, 10));
+
+        // A channel stands inside transaction 400: confirming 300 makes the slot stream all of 400 again, where 399
+        // (inside 400's commit record) would make PostgreSQL skip it (Replication/SlotConfirmationTests).
+        Assert.Equal(300UL, history.ConfirmableBefore(400));
+        Assert.Equal(200UL, history.ConfirmableBefore(300));
+        Assert.Equal(100UL, history.ConfirmableBefore(200)); // the oldest held: the floor
+
+        _time.Advance(TimeSpan.FromSeconds(11));
+        history.Trim();
+        Assert.Equal(400UL, history.ConfirmableBefore(500));
+    }
+
+    [Fact]
     public void Registry_EveryTakerGetsTheLowestPositionOfItsKey_AndALateRejoinIsTold()
     {
         var registry = new ResumeRegistry(TimeSpan.FromSeconds(5), _time);

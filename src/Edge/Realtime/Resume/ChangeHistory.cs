@@ -13,11 +13,14 @@ namespace MadBase.Edge.Realtime.Resume;
 /// Invariant, kept here: every transaction that ends after <see cref="FloorLsn"/> and was routed is held, in commit
 /// order. The floor starts at the slot's confirmed position when the first stream starts (after a restart the slot
 /// streams everything above it again, so the window is rebuilt from PostgreSQL's WAL), and moves up only when a
-/// transaction is evicted (older than the window, or over the byte bound). Only the router appends and reads it.
+/// transaction is evicted (older than the window, or over the byte bound). Only the router changes it and reads it,
+/// except <see cref="ConfirmableBefore"/>, the resume keeper's question, which reads the queue under <c>_changing</c>
+/// (the router's changes take it; its own reads need not).
 /// </remarks>
 internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider time)
 {
     private readonly Queue<Held> _transactions = new();
+    private readonly Lock _changing = new();
     private long _bytes;
     private long _floor = -1;
     private long _start = -1;
@@ -57,7 +60,11 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
     /// </summary>
     public void Restart(ulong lsn)
     {
-        _transactions.Clear();
+        lock (_changing)
+        {
+            _transactions.Clear();
+        }
+
         Volatile.Write(ref _bytes, 0);
         Volatile.Write(ref _floor, (long)lsn);
         Volatile.Write(ref _floorTicks, (time.GetUtcNow() + TimeSpan.FromSeconds(1)).UtcTicks);
@@ -88,7 +95,11 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
             return;
         }
 
-        _transactions.Enqueue(new Held(transaction, time.GetTimestamp()));
+        lock (_changing)
+        {
+            _transactions.Enqueue(new Held(transaction, time.GetTimestamp()));
+        }
+
         Interlocked.Add(ref _bytes, transaction.DataBytes);
         Trim();
     }
@@ -100,7 +111,11 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
         while (_transactions.TryPeek(out var oldest)
             && (_bytes > maxBytes && _transactions.Count > 1 || time.GetElapsedTime(oldest.At, now) > window))
         {
-            _transactions.Dequeue();
+            lock (_changing)
+            {
+                _transactions.Dequeue();
+            }
+
             Interlocked.Add(ref _bytes, -oldest.Transaction.DataBytes);
             Volatile.Write(ref _floor, Math.Max(Volatile.Read(ref _floor), (long)oldest.Transaction.EndLsn));
             Volatile.Write(ref _floorTicks, Math.Max(Volatile.Read(ref _floorTicks), oldest.Transaction.CommitTimestamp.UtcTicks));
@@ -126,6 +141,32 @@ internal sealed class ChangeHistory(TimeSpan window, long maxBytes, TimeProvider
         }
 
         return last;
+    }
+
+    /// <summary>
+    /// An LSN the slot may confirm so that it streams the transaction ending at <paramref name="endLsn"/> again after a
+    /// restart (a channel stands inside it): the end of the held transaction before it, else the floor. Not
+    /// <c>endLsn - 1</c>: PostgreSQL skips a transaction whose commit record starts before the confirmed position, and
+    /// <c>endLsn - 1</c> lies inside that record (seen on PostgreSQL 15: the slot then resumed with the next
+    /// transaction, and the rest of this one was lost to the channel). Any thread (under the lock the router's changes take).
+    /// </summary>
+    public ulong ConfirmableBefore(ulong endLsn)
+    {
+        lock (_changing)
+        {
+            var before = (ulong)Math.Max(Volatile.Read(ref _floor), 0);
+            foreach (var held in _transactions)
+            {
+                if (held.Transaction.EndLsn >= endLsn)
+                {
+                    break;
+                }
+
+                before = held.Transaction.EndLsn;
+            }
+
+            return before;
+        }
     }
 
     /// <summary>The held transactions with changes after <paramref name="position"/>, oldest first.</summary>

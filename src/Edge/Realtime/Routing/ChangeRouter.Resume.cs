@@ -97,9 +97,13 @@ internal sealed partial class ChangeRouter
         }
     }
 
-    /// <summary>Registers a channel for live changes after what its replay covered (or, after a gap, after now).</summary>
+    /// <summary>
+    /// Registers a channel for live changes after what its replay covered (or, after a gap, after now); from here its
+    /// socket's proofs count for it once they cover the log sequence its replay ends below.
+    /// </summary>
     private void GoLive(RealtimeChannel channel, ChangePosition from)
     {
+        channel.ReplayEnd = hub.DeliveryLog.Head;
         channel.DeliverAfter = ChangePosition.Max(from, hub.DeliveryLog.RoutedThrough);
         hub.Subscriptions.Add(channel, channel.Bindings);
         if (channel.IsClosed)

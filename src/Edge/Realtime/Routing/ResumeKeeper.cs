@@ -107,9 +107,12 @@ internal sealed class ResumeKeeper : BackgroundService
             _hub.DeliveryLog.MarkRouted(ChangePosition.After(idle));
         }
 
+        // The remembered positions first, then the live channels': a rejoin that takes its entry in between is then
+        // in both (its join sets its start and replay end under its session's lock, which the collection takes), never
+        // in neither (the other order let the ceiling pass it).
+        var entries = _hub.Resumes.Snapshot();
         _points.Clear();
         _hub.CollectResumePoints(_points);
-        var entries = _hub.Resumes.Snapshot();
         var oldest = (ChangePosition?)null;
         foreach (var (_, position, _) in entries)
         {
@@ -153,7 +156,7 @@ internal sealed class ResumeKeeper : BackgroundService
         // In cluster mode the change stream keeps the window for every node: the slot need not keep it too.
         _acks.Ceiling = oldest is not { } floor || _hub.Cluster is not null ? ulong.MaxValue
             : floor.Index == int.MaxValue ? floor.CommitLsn
-            : floor.CommitLsn == 0 ? 0 : floor.CommitLsn - 1; // the transaction it stands in must be streamed again
+            : floor.CommitLsn == 0 ? 0 : _hub.History.ConfirmableBefore(floor.CommitLsn); // the transaction it stands in must be streamed again
     }
 
     /// <summary>The older of the two, ignoring a position the history no longer covers (nobody can resume from it).</summary>
