@@ -154,32 +154,35 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
             return held;
         }
 
-        return await ReadPublicAsync(bucketId, name, cancellationToken);
+        return await _publicReads.Join(bucketId, name, publicRows.Generation, ReadPublicAsync).WaitAsync(cancellationToken);
     }
 
     /// <summary>
     /// A held public answer read again before it expires (<see cref="PublicRowCache"/>, "Read ahead"). Nobody waits for
-    /// it: if it fails, the held answer expires as it would have and the next download asks the database itself.
+    /// it (downloads that miss meanwhile join it): if it fails, the held answer expires as it would have and the next
+    /// download asks the database itself.
     /// </summary>
     private async Task RefreshPublicAsync(string bucketId, string name)
     {
         try
         {
-            await ReadPublicAsync(bucketId, name, CancellationToken.None);
+            await _publicReads.Join(bucketId, name, publicRows.Generation, ReadPublicAsync);
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or InvalidOperationException or ObjectDisposedException)
         {
         }
     }
 
-    private async ValueTask<(bool PublicBucket, ObjectRecord? Row)> ReadPublicAsync(string bucketId, string name, CancellationToken cancellationToken)
+    private readonly PublicRowReads _publicReads = new();
+
+    /// <param name="generation">The cache's generation taken before this query: a write committed meanwhile makes the answer a miss.</param>
+    private async Task<(bool PublicBucket, ObjectRecord? Row)> ReadPublicAsync(string bucketId, string name, long generation)
     {
-        var generation = publicRows.Generation; // before the query: a write committed meanwhile makes this answer a miss
         await using var command = dataSource.CreateCommand(s_findPublicSql);
         command.Parameters.Add(new NpgsqlParameter { Value = bucketId });
         command.Parameters.Add(new NpgsqlParameter { Value = name });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var answer = await reader.ReadAsync(cancellationToken) ? (true, reader.IsDBNull(0) ? null : ObjectRecord.Read(reader)) : (false, (ObjectRecord?)null);
+        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+        var answer = await reader.ReadAsync(CancellationToken.None) ? (true, reader.IsDBNull(0) ? null : ObjectRecord.Read(reader)) : (false, (ObjectRecord?)null);
         publicRows.Add(bucketId, name, answer, generation);
         return answer;
     }

@@ -42,7 +42,7 @@ internal sealed class PublicRowCache(TimeSpan lifetime, TimeProvider time)
     public int Count => _entries.Count;
 
     /// <summary>The share of <see cref="Lifetime"/> from which a held answer is read again in the background.</summary>
-    public const double RefreshAt = 0.75;
+    public const double RefreshAt = 0.5;
 
     /// <param name="refresh">True for the one reader that should read this answer again now (see the remarks).</param>
     public bool TryGet(string bucket, string name, out (bool PublicBucket, ObjectRecord? Row) answer, out bool refresh)

@@ -35,7 +35,7 @@ public sealed class PublicRowCacheTests
         var cache = new PublicRowCache(TimeSpan.FromSeconds(1), time);
         cache.Add("pics", "a.png", (true, s_row), cache.Generation);
 
-        time.Advance(TimeSpan.FromMilliseconds(749));
+        time.Advance(TimeSpan.FromMilliseconds(499));
         Assert.True(cache.TryGet("pics", "a.png", out _, out var early));
         Assert.False(early);
 
@@ -47,8 +47,9 @@ public sealed class PublicRowCacheTests
         Assert.False(second); // one reader per answer reads it again
 
         var newer = s_row with { Version = "v2" };
+        time.Advance(TimeSpan.FromMilliseconds(400));
         cache.Add("pics", "a.png", (true, newer), cache.Generation); // the refresh's answer
-        time.Advance(TimeSpan.FromMilliseconds(500)); // past the first answer's lifetime, within the new one's
+        time.Advance(TimeSpan.FromMilliseconds(200)); // past the first answer's lifetime, before the new one's refresh point
         Assert.True(cache.TryGet("pics", "a.png", out var fresh, out var again));
         Assert.Equal((true, newer), fresh);
         Assert.False(again);

@@ -226,9 +226,10 @@ internal sealed class EpollLoop : IDisposable
         });
     }
 
+    /// <summary>Runs the work posted before this turn; work posted meanwhile waits for the next (after the next epoll_wait).</summary>
     private void RunPosted()
     {
-        while (_posted.TryDequeue(out var work))
+        for (var queued = _posted.Count; queued > 0 && _posted.TryDequeue(out var work); queued--)
         {
             try
             {
