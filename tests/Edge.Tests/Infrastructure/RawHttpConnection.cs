@@ -69,33 +69,6 @@ internal sealed class RawHttpConnection : IAsyncDisposable
         return new RawHttpResponse(status, headers, kept?.ToArray() ?? []);
     }
 
-    /// <summary>Reads at most <paramref name="count"/> bytes of what has arrived (a reader that then stops reading).</summary>
-    public async Task<int> ReadSomeAsync(int count)
-    {
-        if (_end > _start)
-        {
-            var n = Math.Min(count, _end - _start);
-            _start += n;
-            return n;
-        }
-
-        return await _stream.ReadAsync(_buffer.AsMemory(0, Math.Min(count, _buffer.Length)));
-    }
-
-    /// <summary>True when the server closed the connection (end of stream or reset) before sending anything more.</summary>
-    public async Task<bool> IsClosedAsync(TimeSpan within)
-    {
-        using var timeout = new CancellationTokenSource(within);
-        try
-        {
-            return await _stream.ReadAsync(_buffer.AsMemory(0, 1), timeout.Token) == 0;
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-    }
-
     private async Task<string> ReadHeadAsync(CancellationToken cancellationToken)
     {
         var head = new StringBuilder();

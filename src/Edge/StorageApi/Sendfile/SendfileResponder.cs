@@ -43,7 +43,7 @@ internal sealed class SendfileResponder
         _requests = requests;
         _downloadedBytes = storage.DownloadedBytes;
         _responses = metrics.Counter("madbase_storage_sendfile_downloads_total", "Public downloads answered on the epoll loops with sendfile (also counted in madbase_http_requests_total).");
-        Enabled = options.StorageSendfile && _store.LocalFile(ObjectKeys.For("b", "n", "v")) is not null;
+        Enabled = options.StorageSendfile && _store.LocalFile(ObjectKeys.For("b", "n", "v")) is not null; // asked of the store, never which store it is
     }
 
     /// <summary>On, and the store's bytes are local files (the file backend).</summary>
