@@ -5,7 +5,8 @@ namespace MadBase.Edge.Tests.Realtime;
 
 /// <summary>
 /// Rejoins served by the router in process: channels rejoining together from different positions each get exactly the
-/// held changes after their own position, in order, from one replay pass whose frames they share, then live changes.
+/// held changes after their own position, in order, from one replay pass whose frames they share, then live changes;
+/// and the resume keeper's ceiling around them.
 /// </summary>
 [Trait("Kind", "InProcess")]
 public sealed class ChangeRouterResumeTests : IResumeListener, IAsyncDisposable
@@ -51,6 +52,23 @@ public sealed class ChangeRouterResumeTests : IResumeListener, IAsyncDisposable
         Assert.Equal([4, 5], Ids(taken[afterThird]));
         Assert.Same(taken[fromStart][3], taken[afterThird][0]); // change 4: one frame for every rejoining channel
         Assert.Empty(_gaps);
+    }
+
+    [Fact]
+    public async Task Keeper_SnapshotWithoutChannels_CeilingStaysAtWhatWasRouted_SoAClientJoiningLaterKeepsItsStart()
+    {
+        await _routing.Router.StartAsync(TestContext.Current.CancellationToken);
+        await RouteAsync(200, 1);
+        _ = new MadBase.Edge.Realtime.Routing.ResumeKeeper(_routing.Realtime.Hub, _routing.Acks, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance); // its first snapshot: no channel yet
+
+        // A client joins now (its start: what was routed, 200) and rows follow before the keeper's next snapshot; it
+        // proves nothing before a kill -9, so the slot must still stream everything after 200 again.
+        var joined = _routing.Realtime.Join(Topic, PhoenixVersion.V2, Insert);
+        Assert.Equal(ChangePosition.After(200), _routing.Realtime.Hub.DeliveryLog.RoutedThrough);
+        await RouteAsync(300, 2);
+
+        Assert.Equal(200UL, _routing.Acks.Confirmable(lastReceived: 0));
+        Assert.NotEmpty(InProcessHub.Take(joined));
     }
 
     void IResumeListener.OnResumeGap(RealtimeChannel channel) => _gaps.Add(channel);
