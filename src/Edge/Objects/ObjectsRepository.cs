@@ -22,6 +22,7 @@ namespace MadBase.Edge.Objects;
 internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStore store, PublicRowCache publicRows, ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("MadBase.Edge.Objects.ObjectsRepository");
+    private readonly PublicRowReads _publicReads = new();
 
     private static readonly string s_findPublicSql =
         $"select {string.Join(", ", ObjectRecord.Columns.Split(", ").Select(c => "o." + c))} from storage.buckets b "
@@ -172,8 +173,6 @@ internal sealed class ObjectsRepository(NpgsqlDataSource dataSource, IObjectStor
         {
         }
     }
-
-    private readonly PublicRowReads _publicReads = new();
 
     /// <param name="generation">The cache's generation taken before this query: a write committed meanwhile makes the answer a miss.</param>
     private async Task<(bool PublicBucket, ObjectRecord? Row)> ReadPublicAsync(string bucketId, string name, long generation)
