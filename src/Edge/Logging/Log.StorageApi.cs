@@ -11,4 +11,7 @@ internal static partial class Log
 
     [LoggerMessage(5002, LogLevel.Warning, "Row of {Bucket}/{Name} points at missing bytes (version {Version})")]
     public static partial void MissingBytes(ILogger logger, string bucket, string name, string? version);
+
+    [LoggerMessage(5003, LogLevel.Warning, "File of {Bucket}/{Name} (version {Version}) ended after {Sent} of the {Size} bytes its row gives: the download was cut")]
+    public static partial void ObjectFileShort(ILogger logger, string bucket, string name, string? version, long sent, long size);
 }

@@ -163,23 +163,88 @@ public sealed partial class PublicSendfileTests(FileStorageFixture fixture) : IC
         Assert.Equal((400, "404"), (gone.Status, StatusCodeOf(gone)));
     }
 
+    [Fact]
+    public async Task FileShorterThanItsRow_TheDownloadIsCutAfterTheBytesThereAreAndCounted()
+    {
+        var bucket = StorageFixture.NewBucketName();
+        await fixture.CreateBucketAsync(bucket, isPublic: true);
+        var bytes = RandomNumberGenerator.GetBytes(256 * 1024);
+        (await fixture.UploadAsync(bucket, "short.bin", bytes)).EnsureSuccessStatusCode();
+        var path = $"/storage/v1/object/public/{bucket}/short.bin";
+        var file = Assert.Single(Directory.GetFiles(Path.Combine(fixture.StorageDir, "objects", bucket, "short.bin")));
+        const int Kept = 100_000;
+        using (var damage = new FileStream(file, FileMode.Open, FileAccess.Write))
+        {
+            damage.SetLength(Kept); // a damaged store: the row still says 256 KiB
+        }
+
+        var before = await SendfileCountAsync(FileShortCounter());
+        await using var connection = await RawHttpConnection.OpenAsync(fixture.Edge.Port);
+        await connection.SendAsync(RawHttpConnection.Get(path));
+        using var received = new MemoryStream();
+        await Assert.ThrowsAsync<EndOfStreamException>(() => connection.ReadResponseAsync(received)); // cut, never padded
+        Assert.Equal(bytes[..Kept], received.ToArray());
+        Assert.Equal(OnLoops ? 1 : 0, await SendfileCountAsync(FileShortCounter()) - before);
+    }
+
+    [Fact]
+    public async Task ClientGoneDuringABody_TheResponseIsCountedAsCutByThePeer()
+    {
+        var bucket = StorageFixture.NewBucketName();
+        await fixture.CreateBucketAsync(bucket, isPublic: true);
+        (await fixture.UploadAsync(bucket, "big.bin", RandomNumberGenerator.GetBytes(24 * 1024 * 1024))).EnsureSuccessStatusCode();
+        var before = await SendfileCountAsync(PeerGoneCounter());
+        var answers = await SendfileAnswersAsync();
+
+        var connection = await RawHttpConnection.OpenAsync(fixture.Edge.Port);
+        await connection.SendAsync(RawHttpConnection.Get($"/storage/v1/object/public/{bucket}/big.bin"));
+        var bodyStarted = new TaskCompletionSource();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var gone = new CancellationTokenSource();
+        var reading = connection.ReadResponseAsync(new HashingStream(hash, Task.Delay(Timeout.Infinite, gone.Token), bodyStarted));
+        await bodyStarted.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the head is in and the body began; the rest waits in the sockets
+        await connection.DisposeAsync(); // the client goes with most of the 24 MiB unread
+        await gone.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading);
+
+        var expected = OnLoops ? 1 : 0;
+        for (var i = 0; i < 100 && await SendfileCountAsync(PeerGoneCounter()) - before < expected; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(expected, await SendfileCountAsync(PeerGoneCounter()) - before);
+        Assert.Equal(answers, await SendfileAnswersAsync()); // not counted as a download served
+    }
+
     private static (int, string) Text(RawHttpResponse response) => (response.Status, Encoding.UTF8.GetString(response.Body));
 
     private static string? StatusCodeOf(RawHttpResponse response) =>
         System.Text.Json.JsonDocument.Parse(response.Body).RootElement.GetProperty("statusCode").GetString();
 
-    private async Task<long> SendfileAnswersAsync()
+    private Task<long> SendfileAnswersAsync() => SendfileCountAsync(SendfileCounter());
+
+    private async Task<long> SendfileCountAsync(Regex series)
     {
         var metrics = await fixture.Edge.Http.GetStringAsync(new Uri(fixture.Edge.BaseUri, "metrics"));
-        var match = SendfileCounter().Match(metrics);
+        var match = series.Match(metrics);
         return match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
     }
 
     [GeneratedRegex(@"(?m)^madbase_storage_sendfile_downloads_total (\d+)$")]
     private static partial Regex SendfileCounter();
 
-    /// <summary>A write-only stream that hashes what is written once <c>gate</c> opens (a large body checked without holding it).</summary>
-    private sealed class HashingStream(IncrementalHash hash, Task gate) : Stream
+    [GeneratedRegex(@"(?m)^madbase_storage_sendfile_aborted_total\{reason=""file_short""\} (\d+)$")]
+    private static partial Regex FileShortCounter();
+
+    [GeneratedRegex(@"(?m)^madbase_storage_sendfile_aborted_total\{reason=""peer_gone""\} (\d+)$")]
+    private static partial Regex PeerGoneCounter();
+
+    /// <summary>
+    /// A write-only stream that hashes what is written once <c>gate</c> opens (a large body checked without holding it);
+    /// <c>writing</c> is set at the first write.
+    /// </summary>
+    private sealed class HashingStream(IncrementalHash hash, Task gate, TaskCompletionSource? writing = null) : Stream
     {
         public override bool CanRead => false;
 
@@ -195,6 +260,7 @@ public sealed partial class PublicSendfileTests(FileStorageFixture fixture) : IC
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            writing?.TrySetResult();
             await gate;
             hash.AppendData(buffer.Span);
         }

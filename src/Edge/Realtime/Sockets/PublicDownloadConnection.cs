@@ -83,7 +83,7 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
         {
             if ((events & (LinuxSockets.EpollHup | LinuxSockets.EpollErr)) != 0)
             {
-                Drop();
+                Drop(SendfileEnd.PeerGone);
                 return;
             }
 
@@ -117,7 +117,7 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
 
             if (n <= 0)
             {
-                Drop(); // the client closed between requests (or the socket failed)
+                Drop(SendfileEnd.PeerGone); // the client closed between requests (or the socket failed): no response was on its way
                 return;
             }
 
@@ -220,7 +220,7 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
         _lastProgressMs = Environment.TickCount64;
         if (LinuxSockets.Receive(_fd, _loop.ReceiveBuffer.AsSpan(0, headLength)) != headLength)
         {
-            Drop(); // it was there a moment ago: only a failed socket loses it
+            Drop(SendfileEnd.PeerGone); // it was there a moment ago: only a failed socket loses it
             return false;
         }
 
@@ -244,7 +244,7 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
 
             if (n < 0)
             {
-                Drop();
+                Drop(SendfileEnd.PeerGone);
                 return false;
             }
 
@@ -262,7 +262,8 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
 
             if (n <= 0)
             {
-                Drop(); // 0: the file is shorter than its row says; the client sees the cut, never other bytes
+                // 0: the file is shorter than its row says; the client sees the cut (as Kestrel's road aborts a body short of its length), never other bytes
+                Drop(n == 0 ? SendfileEnd.FileShort : SendfileEnd.PeerGone);
                 return false;
             }
 
@@ -270,7 +271,7 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
         }
 
         _sending = false;
-        _responder.Finished(response, whole: true);
+        _responder.Finished(response, SendfileEnd.Whole, _fileOffset);
         StartIdle();
         return true;
     }
@@ -318,7 +319,7 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
         {
             if (nowMs - _lastProgressMs > SendStallMs)
             {
-                Drop();
+                Drop(SendfileEnd.Stalled);
                 return true;
             }
 
@@ -341,13 +342,14 @@ internal sealed class PublicDownloadConnection : IEpollHandler, IEpollDeadline
         _listener.HandToKestrel(_fd);
     }
 
-    private void Drop()
+    /// <summary>Closes the connection; a response on its way is counted as ended by <paramref name="cut"/>.</summary>
+    private void Drop(SendfileEnd cut)
     {
         _done = true;
         if (_sending)
         {
             _sending = false;
-            _responder.Finished(_response, whole: false);
+            _responder.Finished(_response, cut, _fileOffset);
         }
 
         _loop.Unregister(_token, _fd);

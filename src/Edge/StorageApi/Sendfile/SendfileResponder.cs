@@ -9,9 +9,12 @@ namespace MadBase.Edge.StorageApi.Sendfile;
 
 /// <summary>
 /// One response of the sendfile road: <see cref="Head"/>, then <see cref="DateAndEnd"/>, then <see cref="Length"/> bytes of
-/// the open descriptor <see cref="File"/> from its start. Whoever holds it closes <see cref="File"/>.
+/// the open descriptor <see cref="File"/> from its start (the object of <see cref="Row"/>). Whoever holds it closes <see cref="File"/>.
 /// </summary>
-internal readonly record struct SendfileResponse(byte[] Head, byte[] DateAndEnd, int File, long Length);
+internal readonly record struct SendfileResponse(byte[] Head, byte[] DateAndEnd, int File, ObjectRecord Row)
+{
+    public long Length => Row.Metadata.Size;
+}
 
 /// <summary>
 /// Answers plain public downloads (<see cref="PublicGetHead"/>) of a store whose bytes are local files, for the epoll
@@ -33,6 +36,10 @@ internal sealed class SendfileResponder
     private readonly HttpRequestCounters _requests;
     private readonly Counter _downloadedBytes;
     private readonly Counter _responses;
+    private readonly Counter _peerGone;
+    private readonly Counter _stalled;
+    private readonly Counter _fileShort;
+    private readonly ILogger _logger;
     private readonly ConditionalWeakTable<ObjectRecord, RowResponse> _byRow = [];
 
     public SendfileResponder(EdgeOptions options, ObjectsRepository objects, CorsPolicy cors, HttpRequestCounters requests, StorageServices storage, EdgeMetrics metrics)
@@ -43,6 +50,12 @@ internal sealed class SendfileResponder
         _requests = requests;
         _downloadedBytes = storage.DownloadedBytes;
         _responses = metrics.Counter("madbase_storage_sendfile_downloads_total", "Public downloads answered on the epoll loops with sendfile (also counted in madbase_http_requests_total).");
+        const string Aborted = "madbase_storage_sendfile_aborted_total";
+        const string AbortedHelp = "Sendfile downloads cut short with their connection, by reason (peer_gone, stalled, file_short: the file shorter than its row).";
+        _peerGone = metrics.Counter(Aborted, AbortedHelp, "reason=\"peer_gone\"");
+        _stalled = metrics.Counter(Aborted, AbortedHelp, "reason=\"stalled\"");
+        _fileShort = metrics.Counter(Aborted, AbortedHelp, "reason=\"file_short\"");
+        _logger = storage.Logger;
         Enabled = options.StorageSendfile && _store.LocalFile(ObjectKeys.For("b", "n", "v")) is not null; // asked of the store, never which store it is
     }
 
@@ -71,20 +84,33 @@ internal sealed class SendfileResponder
             return false; // gone: an overwrite or delete since the row was read; Kestrel's route reads it again
         }
 
-        response = new SendfileResponse(served.Head, DateLine.Current(), file, row.Metadata.Size);
+        response = new SendfileResponse(served.Head, DateLine.Current(), file, row);
         _requests.Started();
         return true;
     }
 
-    /// <summary>A prepared response ended: whole (<paramref name="whole"/>) or cut short with the connection.</summary>
-    public void Finished(in SendfileResponse response, bool whole)
+    /// <summary>A prepared response ended (<paramref name="end"/>), after <paramref name="bodySent"/> bytes of its body.</summary>
+    public void Finished(in SendfileResponse response, SendfileEnd end, long bodySent)
     {
         LinuxSockets.Close(response.File);
         _requests.Completed(StatusCodes.Status200OK); // as the middleware counts a response cut short: by its status
-        if (whole)
+        switch (end)
         {
-            _responses.Increment();
-            _downloadedBytes.Add(response.Length);
+            case SendfileEnd.Whole:
+                _responses.Increment();
+                _downloadedBytes.Add(response.Length); // as Kestrel's road, which counts a body once it is out whole
+                break;
+            case SendfileEnd.PeerGone:
+                _peerGone.Increment();
+                break;
+            case SendfileEnd.Stalled:
+                _stalled.Increment();
+                break;
+            case SendfileEnd.FileShort:
+                _fileShort.Increment();
+                var row = response.Row;
+                Log.ObjectFileShort(_logger, row.BucketId, row.Name, row.Version, bodySent, response.Length);
+                break;
         }
     }
 
