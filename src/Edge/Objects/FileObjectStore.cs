@@ -29,6 +29,8 @@ internal sealed partial class FileObjectStore : IObjectStore
 
     public LargeBodyWrite LargeBodies => LargeBodyWrite.Whole;
 
+    public bool HasLocalFiles => true;
+
     public async Task<StoredBytes> PutAsync(string key, Stream source, string contentType, CancellationToken cancellationToken)
     {
         using var hashing = new HashingReadStream(source);

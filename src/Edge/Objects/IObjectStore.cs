@@ -23,6 +23,9 @@ internal interface IObjectStore
     /// <summary>Opens the bytes (or one resolved range of them); <c>null</c> when the key does not exist.</summary>
     Task<ObjectReadResult?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken);
 
+    /// <summary>Whether the bytes are local files <see cref="LocalFile"/> names (asked once, to turn the sendfile road on).</summary>
+    bool HasLocalFiles { get; }
+
     /// <summary>
     /// The local file that holds <paramref name="key"/>'s bytes, for a reader that sends them itself (sendfile on the
     /// epoll loops), or null when this store's bytes are not local files or the key cannot name one. The file may be

@@ -26,6 +26,8 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     public LargeBodyWrite LargeBodies => LargeBodyWrite.InParts;
 
+    public bool HasLocalFiles => false; // the bytes are remote
+
     /// <summary>S3 cannot link a file of this machine: the caller sends the bytes.</summary>
     public StoredBytes? TryAdopt(string key, string localPath, long expectedLength, string etag) => null;
 
@@ -69,7 +71,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         return new ObjectReadResult(download.Body, download.Length, total, download);
     }
 
-    public string? LocalFile(string key) => null; // the bytes are remote
+    public string? LocalFile(string key) => null;
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => _client.DeleteObjectAsync(key, cancellationToken);
 

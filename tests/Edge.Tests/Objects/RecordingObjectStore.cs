@@ -44,6 +44,8 @@ internal sealed class RecordingObjectStore : IObjectStore
 
     public LargeBodyWrite LargeBodies => LargeBodyWrite.InParts;
 
+    public bool HasLocalFiles => false;
+
     public async Task<MultipartUpload> CreateMultipartAsync(string key, string contentType, CancellationToken cancellationToken)
     {
         var number = Interlocked.Increment(ref _creates);

@@ -32,27 +32,7 @@ public sealed partial class ResumeTests
             .Select(p => RunClientsAsync(server, Math.Min(10, clients - (p * 10)), rows, server.Edge.BaseUri, libraryHeartbeat)).ToArray();
         await server.WaitForMetricAsync($@"(?m)^madbase_realtime_postgres_bindings {clients}$");
 
-        const int PerTransaction = 100;
-        var killed = new TaskCompletionSource();
-        var writes = Task.Run(async () =>
-        {
-            for (var first = 1; first <= rows; first += PerTransaction)
-            {
-                await server.InsertAsync(first, Math.Min(rows, first + PerTransaction - 1));
-                if (first > rows / 3 && !killed.Task.IsCompleted)
-                {
-                    killed.TrySetResult();
-                }
-
-                await Task.Delay(2); // a steady stream, not one burst: rows are committed before, during and after the outage
-            }
-        });
-
-        await killed.Task;
-        var outage = DateTime.UtcNow;
-        await server.KillAndRestartAsync(() => Task.Delay(1000));
-        var restarted = DateTime.UtcNow;
-        await writes;
+        var (outage, restarted) = await KillDashNineDuringWritesAsync(server, rows, pauseMs: 2); // a steady stream, not one burst
 
         var results = (await Task.WhenAll(runs)).SelectMany(RunResults).ToList();
         var repeats = results.Sum(x => x.Repeats);
@@ -77,7 +57,6 @@ public sealed partial class ResumeTests
     {
         const int Clients = 3;
         const int Rows = 20_000;
-        const int PerTransaction = 100;
         await using var server = await ResumeServer.StartAsync();
         var run = RunClientsAsync(server, Clients, Rows, server.Edge.BaseUri, new()
         {
@@ -87,24 +66,7 @@ public sealed partial class ResumeTests
         });
         await server.WaitForMetricAsync($@"(?m)^madbase_realtime_postgres_bindings {Clients}$");
 
-        var killed = new TaskCompletionSource();
-        var writes = Task.Run(async () =>
-        {
-            for (var first = 1; first <= Rows; first += PerTransaction)
-            {
-                await server.InsertAsync(first, first + PerTransaction - 1);
-                if (first > Rows / 3)
-                {
-                    killed.TrySetResult();
-                }
-
-                await Task.Delay(40); // about 8 s of rows: the replay after the restart, then live ones while it stalls
-
-            }
-        });
-        await killed.Task;
-        await server.KillAndRestartAsync(() => Task.Delay(1000));
-        await writes;
+        await KillDashNineDuringWritesAsync(server, Rows, pauseMs: 40); // about 8 s of rows: the replay after the restart, then live ones while it stalls
 
         var json = await run;
         var results = RunResults(json).ToList();
@@ -193,6 +155,37 @@ public sealed partial class ResumeTests
         Assert.Equal(1, json.GetProperty("stalled").GetInt32());
         Assert.True(results[0].Missing == 0 || toldPerClient[0], "the stalled reader has a silent gap: " + json);
         Assert.All(results.Skip(1).Zip(toldPerClient.Skip(1)), x => Assert.True(x.First.Missing == 0 && !x.Second, "a reading client lost rows or was told: " + json));
+    }
+
+    /// <summary>
+    /// Commits rows 1..<paramref name="rows"/> in transactions of 100, <paramref name="pauseMs"/> apart, and kills the
+    /// server with -9 (restarted a second later) once a third of them is committed, so rows are committed before, during
+    /// and after the outage; returns when all are committed.
+    /// </summary>
+    private static async Task<(DateTime Outage, DateTime Restarted)> KillDashNineDuringWritesAsync(ResumeServer server, int rows, int pauseMs)
+    {
+        const int PerTransaction = 100;
+        var killed = new TaskCompletionSource();
+        var writes = Task.Run(async () =>
+        {
+            for (var first = 1; first <= rows; first += PerTransaction)
+            {
+                await server.InsertAsync(first, Math.Min(rows, first + PerTransaction - 1));
+                if (first > rows / 3)
+                {
+                    killed.TrySetResult();
+                }
+
+                await Task.Delay(pauseMs);
+            }
+        });
+        await Task.WhenAny(killed.Task, writes);
+        await (writes.IsFaulted ? writes : Task.CompletedTask); // a failed insert ends the test, not a wait for a kill that never comes
+        var outage = DateTime.UtcNow;
+        await server.KillAndRestartAsync(() => Task.Delay(1000));
+        var restarted = DateTime.UtcNow;
+        await writes;
+        return (outage, restarted);
     }
 
     private static async Task<JsonElement> RunClientsAsync(ResumeServer server, int clients, int rows) =>

@@ -56,7 +56,7 @@ internal sealed class SendfileResponder
         _stalled = metrics.Counter(Aborted, AbortedHelp, "reason=\"stalled\"");
         _fileShort = metrics.Counter(Aborted, AbortedHelp, "reason=\"file_short\"");
         _logger = storage.Logger;
-        Enabled = options.StorageSendfile && _store.LocalFile(ObjectKeys.For("b", "n", "v")) is not null; // asked of the store, never which store it is
+        Enabled = options.StorageSendfile && _store.HasLocalFiles; // asked of the store, never which store it is
     }
 
     /// <summary>On, and the store's bytes are local files (the file backend).</summary>
