@@ -31,8 +31,11 @@ internal sealed partial class RealtimeSession
 
         if (_channels.TryGetValue(topic, out var previous))
         {
-            // Phoenix closes the old channel of the same topic and joins again.
+            // Phoenix closes the old channel of the same topic and joins again. realtime-js does this to rejoin a channel
+            // whose join timed out or failed, without phx_leave: the old channel may hold a resume it took, so where it
+            // stood is remembered for this join (or a later one) to take, as if its socket had ended.
             Send(PhoenixFrames.Message(Version, previous.JoinRef, previous.JoinRef, topic, "phx_close", PhoenixFrames.EmptyObject));
+            RememberForResume(previous);
             Leave(previous);
         }
 

@@ -68,6 +68,7 @@ internal sealed partial class RealtimeSession
 
         if (replayed is null)
         {
+            RememberForResume(channel); // refused: realtime-js joins again, and takes up any resume this join held
             Leave(channel);
             _hub.Metrics.ReplaysFailed.Increment();
             RefuseJoin(channel.Topic, ReplayFailedReason, refusal);

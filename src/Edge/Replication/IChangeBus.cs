@@ -8,10 +8,10 @@ namespace MadBase.Edge.Replication;
 internal interface IChangeBus
 {
     /// <summary>
-    /// Called when this process has just taken the slot, before it streams: fences any earlier leader and returns the
-    /// end LSN of the last whole transaction the bus holds (0 when empty): those are re-sends and are skipped.
+    /// Called when this process has just taken the slot, before it streams: fences any earlier leader and says what the
+    /// bus holds (<see cref="ChangeBusLead"/>): the re-sends to skip, and how far the slot may be confirmed.
     /// </summary>
-    Task<ulong> TakeLeadAsync(CancellationToken cancellationToken);
+    Task<ChangeBusLead> TakeLeadAsync(CancellationToken cancellationToken);
 
     /// <summary>Returns once the bus holds <paramref name="transaction"/> durably; retries while the bus is unreachable.</summary>
     /// <exception cref="ChangeBusFencedException">Another leader has written to the bus since this one took the lead.</exception>

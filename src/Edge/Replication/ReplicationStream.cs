@@ -44,7 +44,7 @@ internal sealed class ReplicationStream(
         if (changeLog is not null)
         {
             // Everything up to the log's last commit is durable: skip re-sends of it and let the slot move past it.
-            acks.Restore(changeLog.LastCommitted);
+            acks.Restore(changeLog.LastCommitted, changeLog.LastCommitted);
         }
 
         var handOff = new TransactionHandOff(acks, new ChangeEncoder(catalog), feed, changeLog, bus, state, _logger);
@@ -166,7 +166,8 @@ internal sealed class ReplicationStream(
         if (bus is not null)
         {
             // What the change stream holds was acknowledged by JetStream: skip its re-sends, and let the slot move past it.
-            acks.Restore(await bus.TakeLeadAsync(stoppingToken));
+            var lead = await bus.TakeLeadAsync(stoppingToken);
+            acks.Restore(lead.ResendsThrough, lead.WholeThrough);
         }
         else
         {

@@ -21,7 +21,8 @@ namespace MadBase.Edge.Replication;
 /// overtake an earlier one still on its way. Transactions are handed off in commit order by one stage, so the
 /// highest handed-off <c>end_lsn</c> covers everything before it.</item>
 /// <item><b>Restored</b> (<see cref="Restore"/>): at start, what the durable change log or the bus already holds
-/// counts as accepted and handed off: its re-sends are skipped and the slot may move past it.</item>
+/// counts as accepted and handed off: its re-sends are skipped and the slot may move past it — but not into a
+/// transaction the bus holds only the first chunks of (<see cref="ChangeBusLead"/>).</item>
 /// <item><b>Idle advance</b>: when no message is being handled, no transaction (or streamed transaction) is open
 /// and every accepted transaction was handed off, the last received position (keepalive <c>walEnd</c>) is
 /// confirmable too, so a database whose published tables are quiet never pins WAL. A message received but not yet
@@ -108,15 +109,21 @@ internal sealed class SlotAcknowledger(bool handOffIsChangeBus)
     }
 
     /// <summary>
-    /// Everything up to <paramref name="durableThrough"/> is already held where subscribers read from (the change
-    /// log's last commit, the bus's last whole transaction): accepted and handed off.
+    /// At start: transactions ending at or below <paramref name="resendsThrough"/> are re-sends (accepted), and everything
+    /// up to <paramref name="heldThrough"/> is already held where subscribers read from (the change log's last commit,
+    /// the bus's last whole transaction): handed off. Below the first when the bus holds only the first chunks of the
+    /// transaction above it (<see cref="ChangeBusLead"/>): nothing is confirmable then until that one is handed off again.
     /// </summary>
-    public void Restore(ulong durableThrough)
+    public void Restore(ulong resendsThrough, ulong heldThrough)
     {
-        if (durableThrough > LastAccepted)
+        if (resendsThrough > LastAccepted)
         {
-            Interlocked.Exchange(ref _accepted, (long)durableThrough);
-            RaiseHandedOff(durableThrough);
+            Interlocked.Exchange(ref _accepted, (long)resendsThrough);
+        }
+
+        if (heldThrough > 0)
+        {
+            RaiseHandedOff(heldThrough);
         }
     }
 

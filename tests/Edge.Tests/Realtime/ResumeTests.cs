@@ -114,6 +114,43 @@ public sealed partial class ResumeTests
     }
 
     /// <summary>
+    /// realtime-js rejoins a channel whose join timed out or failed with a new <c>phx_join</c> on the same socket and no
+    /// <c>phx_leave</c>; the server closes the old channel and joins again. The old one had taken the resume entry, so
+    /// the new one must start where the old one stood: before, it started fresh and rows 3-4 were lost, untold, whenever
+    /// the second join came before the first one's replay was sent (here: both joins in one write).
+    /// </summary>
+    [Fact]
+    public async Task Resume_JoinedTwiceOnOneSocket_TheSecondJoinResumesWhereTheFirstStood()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = NewTopic();
+        var first = await server.JoinAsync(topic);
+        await server.InsertAsync(1, 2);
+        Assert.Equal([1, 2], await ReadRowsAsync(first, 2));
+        await ProveAsync(first);
+        await server.DropAsync(first);
+        await server.InsertAsync(3, 4);
+
+        await using var again = await RawWebSocket.ConnectAsync(server.Edge.Port, $"/realtime/v1/websocket?apikey={Tokens.Anon}&vsn=2.0.0");
+        byte[] Join(string reference) => RawWebSocket.ClientFrame(WebSocketOpcode.Text,
+            Encoding.UTF8.GetBytes($$$"""["{{{reference}}}","{{{reference}}}","realtime:{{{topic}}}","phx_join",{"config":{{{Bindings}}}}]"""));
+        await again.SendBytesAsync([.. Join("1"), .. Join("2")]);
+        var rows = new List<int>();
+        while (!(rows.Contains(3) && rows.Contains(4)))
+        {
+            rows.AddRange(await ReadRowsAsync(again, 1)); // the first channel's replay may come too: repeats, never a gap
+        }
+
+        await server.InsertAsync(5, 5);
+        while (rows[^1] != 5)
+        {
+            rows.AddRange(await ReadRowsAsync(again, 1));
+        }
+
+        Assert.All(rows, row => Assert.InRange(row, 3, 5));
+    }
+
+    /// <summary>
     /// realtime-js, on a heartbeat timeout, sends its Close and reconnects within about 3 s without waiting for the
     /// server's; the server's end of the handshake may still wait behind a backlog the old socket no longer takes. The
     /// old channel looks active then (its Close was the last frame), yet its rejoin must resume from what it proved.

@@ -172,14 +172,41 @@ public sealed class SlotAcknowledgerTests
         await using var pipeline = new ChangePipeline(1);
         var ends = PgOutputVectors.Load("v1-text.hex").Where(m => m.Kind == 'C').Select(ChangePipeline.CapturedLsn).ToArray();
 
-        pipeline.Acks.Restore(ends[4]); // the change log's last commit line, or the bus's last whole transaction
+        pipeline.Acks.Restore(ends[4], ends[4]); // the change log's last commit line, or the bus's last whole transaction
         Assert.Equal(ends[4], pipeline.Acks.HandedOffThrough);
         var transactions = await RouteAllAsync(pipeline, "v1-text.hex");
 
         Assert.Equal(5, pipeline.Skipped);
         Assert.Equal(ends[5..], transactions.Select(t => t.EndLsn));
-        pipeline.Acks.Restore(ends[2]); // never back
+        pipeline.Acks.Restore(ends[2], ends[2]); // never back
         Assert.Equal(ends[^1], pipeline.Acks.LastAccepted);
+    }
+
+    /// <summary>
+    /// A leader died between the chunks of a large transaction: the bus's last message is one of its first chunks. The
+    /// new leader publishes it again, and the slot is confirmed nowhere inside it meanwhile (before: at its end - 1,
+    /// inside its commit record, where PostgreSQL skips it in any later session: lost for every node).
+    /// </summary>
+    [Fact]
+    public async Task Restore_BusHoldsOnlyTheFirstChunksOfATransaction_PublishedAgain_NothingConfirmedInsideIt()
+    {
+        var bus = new GatedBus();
+        await using var pipeline = new ChangePipeline(1, handOffIsChangeBus: true, bus);
+        var messages = PgOutputVectors.Load("v1-text.hex");
+        var ends = messages.Where(m => m.Kind == 'C').Select(ChangePipeline.CapturedLsn).ToArray();
+
+        var lead = ChangeBusLead.FromLastMessage(ends[0], final: false);
+        Assert.Equal(new ChangeBusLead(ends[0] - 1, 0), lead);
+        pipeline.Acks.Restore(lead.ResendsThrough, lead.WholeThrough);
+        Assert.Equal(0UL, pipeline.Acks.Confirmable(Keepalive));
+
+        await ReceiveThroughNextCommitAsync(pipeline, messages);
+        var again = await bus.Publishing.Reader.ReadAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(ends[0], again.Transaction.EndLsn); // not skipped as a re-send
+        Assert.Equal(0UL, pipeline.Acks.Confirmable(Keepalive));
+        again.Done.SetResult();
+        await WaitUntilAsync(() => pipeline.Acks.Confirmable(0) == ends[0]);
+        Assert.Equal(ChangeBusLead.FromLastMessage(ends[0], final: true), new ChangeBusLead(ends[0], ends[0]));
     }
 
     [Fact]
@@ -295,7 +322,7 @@ public sealed class SlotAcknowledgerTests
         public Channel<(ChangeTransaction Transaction, TaskCompletionSource Done)> Publishing { get; } =
             Channel.CreateUnbounded<(ChangeTransaction, TaskCompletionSource)>();
 
-        public Task<ulong> TakeLeadAsync(CancellationToken cancellationToken) => Task.FromResult(0UL);
+        public Task<ChangeBusLead> TakeLeadAsync(CancellationToken cancellationToken) => Task.FromResult(ChangeBusLead.Empty);
 
         public async Task PublishAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
         {

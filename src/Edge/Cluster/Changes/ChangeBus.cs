@@ -82,17 +82,18 @@ internal sealed class ChangeBus : IChangeBus
     public OrderedConsumer OpenReader(ulong afterSeq) =>
         _js.CreateOrderedConsumer(StreamName, afterSeq == 0 ? DeliverFrom.All : DeliverFrom.Sequence(afterSeq + 1));
 
-    public async Task<ulong> TakeLeadAsync(CancellationToken cancellationToken)
+    public async Task<ChangeBusLead> TakeLeadAsync(CancellationToken cancellationToken)
     {
         await EnsureStreamAsync(cancellationToken);
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            (_lastSeq, _heldThrough) = await ReadLastAsync(cancellationToken);
+            (_lastSeq, var lead) = await ReadLastAsync(cancellationToken);
+            _heldThrough = lead.ResendsThrough;
             _term = _lastSeq;
             _fenced = false;
             Log.ChangeStreamLeading(_logger, StreamName, _lastSeq, new NpgsqlTypes.NpgsqlLogSequenceNumber(_heldThrough).ToString());
-            return _heldThrough;
+            return lead;
         }
         finally
         {
@@ -168,19 +169,19 @@ internal sealed class ChangeBus : IChangeBus
         }
     }
 
-    /// <summary>The stream's last sequence, and the end LSN of the last whole transaction in it (from its last message).</summary>
-    private async Task<(ulong Seq, ulong HeldThrough)> ReadLastAsync(CancellationToken cancellationToken)
+    /// <summary>The stream's last sequence, and what it holds (from its last message).</summary>
+    private async Task<(ulong Seq, ChangeBusLead Lead)> ReadLastAsync(CancellationToken cancellationToken)
     {
         var held = await ReadStateAsync(cancellationToken);
         if (held.LastSeq == 0 || held.Messages == 0)
         {
-            return (held.LastSeq, 0);
+            return (held.LastSeq, ChangeBusLead.Empty);
         }
 
         await foreach (var last in _js.CreateOrderedConsumer(StreamName, DeliverFrom.Last).ConsumeAsync(cancellationToken))
         {
             var header = ChangeMessages.ReadHeader(last.Data);
-            return (last.StreamSeq, header.Final ? header.EndLsn : header.EndLsn - 1);
+            return (last.StreamSeq, ChangeBusLead.FromLastMessage(header.EndLsn, header.Final));
         }
 
         throw new InvalidOperationException("the change stream's last message could not be read");

@@ -20,6 +20,7 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
     private readonly Dictionary<ResumeKey, HashSet<IResumeTwin>> _live = [];
     private readonly Dictionary<ResumeKey, DateTimeOffset> _expired = [];
     private int _count;
+    private long _remembered;
 
     /// <summary>Keys remembered as expired, for telling a late rejoin (bounded: past it, late rejoins start afresh untold).</summary>
     private const int MaxExpiredKeys = 100_000;
@@ -50,6 +51,19 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
 
             list.Add(new Remembered(position, expires));
             _count++;
+            _remembered++;
+        }
+    }
+
+    /// <summary>How many entries were ever remembered: a snapshot taken when this has not moved holds every one of them.</summary>
+    public long RememberedEver
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _remembered;
+            }
         }
     }
 

@@ -115,10 +115,18 @@ internal sealed class ResumeKeeper : BackgroundService
 
         // The remembered positions first, then the live channels': a rejoin that takes its entry in between is then
         // in both (its join sets its start and replay end under its session's lock, which the collection takes), never
-        // in neither (the other order let the ceiling pass it).
+        // in neither (the other order let the ceiling pass it). A socket that closes in between is the reverse case:
+        // it remembers its channels after the first snapshot, and the collection skips it (closed), so the entries
+        // remembered meanwhile are added from a second snapshot.
+        var rememberedBefore = _hub.Resumes.RememberedEver;
         var entries = _hub.Resumes.Snapshot();
         _points.Clear();
         _hub.CollectResumePoints(_points);
+        if (_hub.Resumes.RememberedEver != rememberedBefore)
+        {
+            AddRememberedSince(entries);
+        }
+
         var oldest = (ChangePosition?)null;
         foreach (var (_, position, _) in entries)
         {
@@ -140,7 +148,7 @@ internal sealed class ResumeKeeper : BackgroundService
         {
             try
             {
-                var bytes = ResumeStateFile.Serialize(new ResumeStateFile.State(_hub.DeliveryLog.RoutedThrough, entries));
+                var bytes = ResumeStateFile.Serialize(new ResumeStateFile.State(routed, entries)); // never above the ceiling's bound
                 if (!bytes.AsSpan().SequenceEqual(_saved))
                 {
                     if (_path is not null)
@@ -161,6 +169,28 @@ internal sealed class ResumeKeeper : BackgroundService
 
         // In cluster mode the change stream keeps the window for every node: the slot need not keep it too.
         _acks.Ceiling = _hub.Cluster is not null ? ulong.MaxValue : CeilingAt(oldest is { } floor ? ChangePosition.Min(floor, routed) : routed);
+    }
+
+    /// <summary>Adds to <paramref name="entries"/> what a new snapshot holds beyond it (as a multiset: two channels may be remembered alike).</summary>
+    private void AddRememberedSince(List<(ResumeKey Key, ChangePosition Position, DateTimeOffset Expires)> entries)
+    {
+        var already = new Dictionary<(ResumeKey, ChangePosition, DateTimeOffset), int>(entries.Count);
+        foreach (var entry in entries)
+        {
+            already[entry] = already.GetValueOrDefault(entry) + 1;
+        }
+
+        foreach (var entry in _hub.Resumes.Snapshot())
+        {
+            if (already.GetValueOrDefault(entry) is > 0 and var left)
+            {
+                already[entry] = left - 1;
+            }
+            else
+            {
+                entries.Add(entry);
+            }
+        }
     }
 
     /// <summary>The highest LSN the slot may confirm so that it streams everything after <paramref name="position"/> again.</summary>
