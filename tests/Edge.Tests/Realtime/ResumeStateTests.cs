@@ -97,6 +97,21 @@ public sealed class ResumeStateTests
     }
 
     [Fact]
+    public void Registry_ExpiredBeforeTheKeeperForgotIt_OrWhileTheProcessWasDown_TheRejoinIsTold()
+    {
+        var registry = new ResumeRegistry(TimeSpan.FromSeconds(5), _time);
+        var key = Key("a");
+        registry.Remember(key, new ChangePosition(40, 0));
+        _time.Advance(TimeSpan.FromSeconds(6)); // no snapshot since: the entry is still held, expired
+        Assert.Equal(ResumeOutcome.Expired, registry.Find(key, out _));
+        Assert.Equal(0, registry.Count);
+
+        registry.Remember(Key("b"), new ChangePosition(50, 0), _time.GetUtcNow() - TimeSpan.FromSeconds(1)); // read back from the state file
+        Assert.Equal(ResumeOutcome.Expired, registry.Find(Key("b"), out _));
+        Assert.Equal(ResumeOutcome.Fresh, registry.Find(Key("b"), out _));
+    }
+
+    [Fact]
     public void Registry_SilentLiveTwin_ResumesFromItsProvenPositionWithoutTakingIt()
     {
         var registry = new ResumeRegistry(TimeSpan.FromSeconds(120), _time);

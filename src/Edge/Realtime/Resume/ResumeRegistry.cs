@@ -37,13 +37,20 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
     /// <summary>As above with its own expiry (entries read back from the state file keep theirs).</summary>
     public void Remember(ResumeKey key, ChangePosition position, DateTimeOffset expires)
     {
-        if (!Enabled || expires <= time.GetUtcNow())
+        if (!Enabled)
         {
             return;
         }
 
+        var now = time.GetUtcNow();
         lock (_lock)
         {
+            if (expires <= now)
+            {
+                MarkExpired(key, now); // expired while the process was down: its client is told, not started afresh
+                return;
+            }
+
             if (!_entries.TryGetValue(key, out var list))
             {
                 _entries[key] = list = [];
@@ -176,6 +183,13 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
                 list.RemoveAt(highest);
                 _count--;
             }
+            else
+            {
+                // Every entry expired and the keeper's next snapshot has not forgotten them yet: told, as after it.
+                _count -= list.Count;
+                list.Clear();
+                MarkExpired(key, now);
+            }
 
             if (list.Count == 0)
             {
@@ -196,9 +210,9 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
             foreach (var (key, list) in _entries)
             {
                 var expired = list.RemoveAll(e => e.Expires <= now);
-                if (expired > 0 && _expired.Count < MaxExpiredKeys)
+                if (expired > 0)
                 {
-                    _expired[key] = now + window; // a rejoin soon after is told, rather than silently started afresh
+                    MarkExpired(key, now);
                 }
 
                 _count -= expired;
@@ -220,6 +234,15 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
         }
 
         return live;
+    }
+
+    /// <summary>A rejoin with <paramref name="key"/> soon after is told it may have missed changes, rather than silently started afresh (under the lock).</summary>
+    private void MarkExpired(ResumeKey key, DateTimeOffset now)
+    {
+        if (_expired.Count < MaxExpiredKeys || _expired.ContainsKey(key))
+        {
+            _expired[key] = now + window;
+        }
     }
 
     private readonly record struct Remembered(ChangePosition Position, DateTimeOffset Expires);
