@@ -7,8 +7,9 @@ namespace MadBase.Edge.Replication;
 /// The optional durable change log (<c>MADBASE_CHANGE_LOG</c>): one NDJSON line per change
 /// (<c>{"end_lsn":N,"data":{…}}</c>, data exactly as subscribers get it), then a commit line
 /// (<c>{"commit":N}</c>), fsynced before the transaction is handed to the fan-out — so before its LSN can be
-/// acknowledged. On start, anything after the last commit line (a transaction cut by a crash) is truncated and
-/// that commit's LSN becomes the dedupe floor: the slot re-sends everything after it, and nothing is logged twice.
+/// acknowledged. On start, anything after the last commit line (a transaction cut by a crash) is truncated; the slot
+/// re-sends from its confirmed position, which may be below that commit, and <see cref="LastCommitted"/> keeps those
+/// re-sends out of the log (they are still routed: a subscriber may not have had them), so nothing is logged twice.
 /// </summary>
 internal sealed class ChangeLog : IDisposable
 {

@@ -40,13 +40,10 @@ internal sealed class ReplicationStream(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // No floor from the log's last commit: subscribers do not read the log, they read what is routed, and a
+        // restart's re-sends below that commit may never have been routed (or proven by a resuming client).
+        // TransactionHandOff routes them again and only keeps them out of the log.
         using var changeLog = options.ChangeLogPath is { } path ? ChangeLog.Open(path) : null;
-        if (changeLog is not null)
-        {
-            // Everything up to the log's last commit is durable: skip re-sends of it and let the slot move past it.
-            acks.Restore(changeLog.LastCommitted, changeLog.LastCommitted);
-        }
-
         var handOff = new TransactionHandOff(acks, new ChangeEncoder(catalog), feed, changeLog, bus, state, _logger);
         var encoding = handOff.RunAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(250);
@@ -171,9 +168,9 @@ internal sealed class ReplicationStream(
         }
         else
         {
-            // Transactions at or below the last accepted one are skipped as re-sends (the change log's floor after a
-            // restart): they never reach the router, so the resume history starts above them. (Cluster mode: the
-            // change stream's reader says where this node's history starts.)
+            // The slot re-sends from its confirmed position, and everything it re-sends is routed again (also what the
+            // change log holds already), so the resume history starts there. (Cluster mode: the change stream's reader
+            // says where this node's history starts.)
             state.SetFirstStreamedAfter(Math.Max(await slot.ReadConfirmedAsync(lockConnection, stoppingToken), acks.LastAccepted));
         }
         var serverVersion = replication.PostgreSqlVersion;

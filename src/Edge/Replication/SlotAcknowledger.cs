@@ -20,7 +20,7 @@ namespace MadBase.Edge.Replication;
 /// slot's hand-off. A transaction with no published change takes the same road as the others, so it can never
 /// overtake an earlier one still on its way. Transactions are handed off in commit order by one stage, so the
 /// highest handed-off <c>end_lsn</c> covers everything before it.</item>
-/// <item><b>Restored</b> (<see cref="Restore"/>): at start, what the durable change log or the bus already holds
+/// <item><b>Restored</b> (<see cref="Restore"/>): in cluster mode, at a leader's start, what the bus already holds
 /// counts as accepted and handed off: its re-sends are skipped and the slot may move past it — but not into a
 /// transaction the bus holds only the first chunks of (<see cref="ChangeBusLead"/>).</item>
 /// <item><b>Idle advance</b>: when no message is being handled, no transaction (or streamed transaction) is open
@@ -110,8 +110,8 @@ internal sealed class SlotAcknowledger(bool handOffIsChangeBus)
 
     /// <summary>
     /// At start: transactions ending at or below <paramref name="resendsThrough"/> are re-sends (accepted), and everything
-    /// up to <paramref name="heldThrough"/> is already held where subscribers read from (the change log's last commit,
-    /// the bus's last whole transaction): handed off. Below the first when the bus holds only the first chunks of the
+    /// up to <paramref name="heldThrough"/> is already held where subscribers read from (the bus's last whole
+    /// transaction): handed off. Never the change log's last commit: subscribers do not read from it. Below the first when the bus holds only the first chunks of the
     /// transaction above it (<see cref="ChangeBusLead"/>): nothing is confirmable then until that one is handed off again.
     /// </summary>
     public void Restore(ulong resendsThrough, ulong heldThrough)

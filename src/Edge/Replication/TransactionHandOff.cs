@@ -7,7 +7,8 @@ namespace MadBase.Edge.Replication;
 /// <summary>
 /// The replication stream's stages after assembly, without I/O of their own: each committed transaction from the read
 /// loop is accepted (re-sends refused) by the <see cref="SlotAcknowledger"/>, queued, encoded once by the
-/// <see cref="ChangeEncoder"/>, appended to the optional <see cref="ChangeLog"/>, and handed off — to the
+/// <see cref="ChangeEncoder"/>, appended to the optional <see cref="ChangeLog"/> (unless it already holds it: a
+/// re-send after a restart, handed off again all the same), and handed off — to the
 /// <see cref="ChangeFeed"/> (the router reports its dispatch), or in cluster mode to the <see cref="IChangeBus"/>
 /// (reported here once the bus holds it).
 /// </summary>
@@ -96,7 +97,11 @@ internal sealed class TransactionHandOff
         }
 
         var transaction = new ChangeTransaction(committed.EndLsn, at, events);
-        _changeLog?.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
+        if (_changeLog is { } log && transaction.EndLsn > log.LastCommitted)
+        {
+            log.Append(transaction); // Durable before anyone can dispatch (and so acknowledge) it.
+        }
+
         if (_bus is null)
         {
             await _feed.WriteAsync(transaction, stoppingToken); // the router reports its dispatch (ChangeFeed.MarkDispatched)

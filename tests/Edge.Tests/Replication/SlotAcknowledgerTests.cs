@@ -172,7 +172,7 @@ public sealed class SlotAcknowledgerTests
         await using var pipeline = new ChangePipeline(1);
         var ends = PgOutputVectors.Load("v1-text.hex").Where(m => m.Kind == 'C').Select(ChangePipeline.CapturedLsn).ToArray();
 
-        pipeline.Acks.Restore(ends[4], ends[4]); // the change log's last commit line, or the bus's last whole transaction
+        pipeline.Acks.Restore(ends[4], ends[4]); // the bus's last whole transaction
         Assert.Equal(ends[4], pipeline.Acks.HandedOffThrough);
         var transactions = await RouteAllAsync(pipeline, "v1-text.hex");
 
