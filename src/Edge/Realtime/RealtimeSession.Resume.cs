@@ -10,7 +10,8 @@ namespace MadBase.Edge.Realtime;
 /// Two proofs, both from the client itself, because the stream is ordered end to end (through any proxy that forwards
 /// WebSocket frames): a WebSocket Ping queued after the changes this socket had taken is answered by the client's
 /// WebSocket stack only after it read them (RFC 6455 §5.5.2; browsers and Node answer by themselves), so its Pong
-/// proves them; and realtime-js sends its next heartbeat only after it read the reply to the previous one. TCP
+/// proves them; and realtime-js sends its next heartbeat only after it read the reply to the previous one (heartbeats
+/// without a ref prove nothing: <see cref="OnHeartbeat"/>). TCP
 /// acknowledgements prove less (a proxy acknowledges what it may never forward). The price is repeats: after a crash
 /// or a cut, what was sent since the last proof may arrive twice, about one ping interval
 /// (<see cref="Configuration.RealtimeOptions.ProofPingInterval"/>; two heartbeat intervals with pings off); never fewer than all.
@@ -46,12 +47,22 @@ internal sealed partial class RealtimeSession
     private long _pingQueuedAt;
     private ulong _pingsSent;
 
-    /// <summary>A client heartbeat arrived (under the session lock), just before its reply is queued.</summary>
-    private void OnHeartbeat()
+    /// <summary>
+    /// A client heartbeat arrived (under the session lock), just before its reply is queued. It proves the reply to the
+    /// previous one was read only when both carry a ref: a client that waits for each reply matches it by ref
+    /// (realtime-js, phoenix.js, the Swift, Dart and Rust clients); one that sends <c>ref: null</c> cannot, and
+    /// realtime-py 2.0 indeed sends one every 30 s whatever came back.
+    /// </summary>
+    private void OnHeartbeat(bool hasRef)
     {
-        Prove(_provenByNextHeartbeat, _sequenceByNextHeartbeat);
-        _sequenceByNextHeartbeat = _cursor?.Position ?? 0; // the log entries taken before the reply, as Taken the changes
-        _provenByNextHeartbeat = _cursor?.Taken() ?? ChangePosition.None;
+        if (hasRef)
+        {
+            Prove(_provenByNextHeartbeat, _sequenceByNextHeartbeat);
+        }
+
+        // The log entries taken before the reply, as Taken the changes: what the next heartbeat will prove.
+        _sequenceByNextHeartbeat = hasRef ? _cursor?.Position ?? 0 : 0;
+        _provenByNextHeartbeat = hasRef ? _cursor?.Taken() ?? ChangePosition.None : ChangePosition.None;
         var now = _hub.Time.GetTimestamp();
         if (_lastHeartbeatAt != 0)
         {

@@ -377,7 +377,7 @@ internal sealed partial class RealtimeSession : IWebSocketMessageHandler, IChang
         {
             if (message.Event.ValueEquals("heartbeat"u8))
             {
-                OnHeartbeat();
+                OnHeartbeat(hasRef: !message.Ref.IsNull);
                 Send(PhoenixFrames.Reply(Version, message, PhoenixReplyStatus.Ok, PhoenixFrames.EmptyObject));
             }
 

@@ -36,6 +36,35 @@ public sealed partial class ResumeTests
         Assert.Matches(@"(?m)^madbase_realtime_resumed_total 1$", await server.MetricsAsync());
     }
 
+    /// <summary>
+    /// A heartbeat proves the reply to the one before it was read only from a client that waits for each reply
+    /// (realtime-js matches it by ref and gives the socket up without it). realtime-py 2.0 sends <c>ref: null</c> every
+    /// 30 s whatever came back, so its heartbeats prove nothing: rows sent before them and never read are replayed.
+    /// </summary>
+    [Fact]
+    public async Task Resume_HeartbeatsWithoutARef_ProveNothing_UnreadRowsAreReplayed()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = NewTopic();
+        var first = await server.JoinAsync(topic);
+        await ProveAsync(first);
+        await using var observer = await server.JoinAsync("observer-" + topic);
+        await server.InsertAsync(1, 50);
+        Assert.Equal(50, (await ReadRowsAsync(observer, 50)).Count); // routed: the first socket takes them as well
+        await Task.Delay(300);
+        foreach (var _ in new[] { 1, 2 })
+        {
+            await first.SendTextAsync("""[null,null,"phoenix","heartbeat",{}]"""); // nothing read: neither rows nor replies
+            await Task.Delay(100);
+        }
+
+        await server.DropAsync(first);
+
+        await using var again = await server.JoinAsync(topic);
+        Assert.Equal(Enumerable.Range(1, 50), await ReadRowsAsync(again, 50));
+        await AssertNothingMoreAsync(again);
+    }
+
     [Fact]
     public async Task Resume_RowsProvenByThePongToTheServersPing_RejoinRepeatsNoneOfThem()
     {
