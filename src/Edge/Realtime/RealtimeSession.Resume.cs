@@ -47,6 +47,13 @@ internal sealed partial class RealtimeSession
     private long _pingQueuedAt;
     private ulong _pingsSent;
 
+    /// <summary>When the client last answered a proof ping (timestamp, 0: never), and how long that answer took (ticks).</summary>
+    private long _lastPongAt;
+    private long _lastRoundTrip;
+
+    /// <summary>How recently, and how promptly, a live-looking client must have answered for a rejoin to resume from it (<see cref="AnsweredLately"/>).</summary>
+    private static readonly TimeSpan s_lately = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// A client heartbeat arrived (under the session lock), just before its reply is queued. It proves the reply to the
     /// previous one was read only when both carry a ref: a client that waits for each reply matches it by ref
@@ -128,6 +135,9 @@ internal sealed partial class RealtimeSession
             {
                 _pingNumber = 0;
                 Prove(_provenByPong, _sequenceByPong);
+                var now = _hub.Time.GetTimestamp();
+                Volatile.Write(ref _lastRoundTrip, _hub.Time.GetElapsedTime(_pingQueuedAt, now).Ticks);
+                Volatile.Write(ref _lastPongAt, now);
             }
         }
     }
@@ -194,9 +204,9 @@ internal sealed partial class RealtimeSession
     }
 
     /// <summary>
-    /// A channel's client is gone when its socket is closing, or silent when nothing came from it for longer than its
-    /// heartbeat interval (as measured between its last two heartbeats; 5 s before it has sent two): a live client
-    /// never is either.
+    /// Whether a rejoin with this channel's key may be its client coming back, and if so from where (what it proved).
+    /// Gone: its socket is closing, or silent — nothing came from it for longer than its heartbeat interval (as
+    /// measured between its last two heartbeats; 5 s before it has sent two). Or it may be gone: <see cref="AnsweredLately"/>.
     /// </summary>
     /// <remarks>
     /// Closing counts whatever the last frame's age: realtime-js, on a heartbeat timeout, sends its Close and
@@ -205,11 +215,31 @@ internal sealed partial class RealtimeSession
     /// rejoin would start fresh and silently skip what it had not proven (seen with 30 clients × 100,000 rows in
     /// cluster mode, where the clients' event loops fell behind their heartbeats).
     /// </remarks>
-    private ChangePosition? ProvenIfSilent(RealtimeChannel channel)
+    private ChangePosition? ProvenIfMaybeGone(RealtimeChannel channel)
     {
         var every = Volatile.Read(ref _heartbeatEvery);
         var patience = every > 0 ? _hub.Time.GetElapsedTime(0, every) + TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5);
-        return Connection.IsClosing || Connection.IdleFor > patience ? PositionOf(channel, Volatile.Read(ref _proven).Position) : null;
+        return Connection.IsClosing || Connection.IdleFor > patience || AnsweredLately()
+            ? PositionOf(channel, Volatile.Read(ref _proven).Position)
+            : null;
+    }
+
+    /// <summary>
+    /// The client answered a proof ping within the last <see cref="s_lately"/>, in less than that, and its socket took
+    /// changes after its last proof (as <see cref="AskForProof"/> sees it). Such a socket looks alive to the server for up to a heartbeat
+    /// interval after its client is gone — a phone that changed networks leaves it open, unanswered, and is back on a
+    /// new connection within a few seconds — and starting that rejoin fresh would skip, untold, what the old socket
+    /// took after its proof. Resuming from the proof instead costs a genuinely second client of the key (anonymous
+    /// clients of a topic share it) the changes committed since the other's last proof, repeated before its first
+    /// live ones: normally half a second's, at most about twice <see cref="s_lately"/>, since the prompt answer bounds
+    /// how old the proof is. A client answering slowly (a backlog in its buffers) is not used: its proof may be old.
+    /// </summary>
+    private bool AnsweredLately()
+    {
+        var at = Volatile.Read(ref _lastPongAt);
+        return at != 0 && _hub.Time.GetElapsedTime(at) < s_lately && Volatile.Read(ref _lastRoundTrip) < s_lately.Ticks
+            && _cursor is { } cursor
+            && (cursor.Taken() > Volatile.Read(ref _proven).Position || cursor.Position > Volatile.Read(ref _provenSequence));
     }
 
     /// <summary>
@@ -229,6 +259,6 @@ internal sealed partial class RealtimeSession
     /// <summary>Reads a live channel's position for a rejoin without taking the session's lock (the joiner holds its own).</summary>
     private sealed class ChannelTwin(RealtimeSession session, RealtimeChannel channel) : IResumeTwin
     {
-        public ChangePosition? ProvenIfSilent(DateTimeOffset now) => channel.IsClosed ? null : session.ProvenIfSilent(channel);
+        public ChangePosition? ProvenIfMaybeGone(DateTimeOffset now) => channel.IsClosed ? null : session.ProvenIfMaybeGone(channel);
     }
 }

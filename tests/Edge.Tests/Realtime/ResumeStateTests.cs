@@ -176,7 +176,7 @@ public sealed class ResumeStateTests
 
     private sealed class Twin(ChangePosition? proven) : IResumeTwin
     {
-        public ChangePosition? ProvenIfSilent(DateTimeOffset now) => proven;
+        public ChangePosition? ProvenIfMaybeGone(DateTimeOffset now) => proven;
     }
 
     /// <summary>A clock the test moves by hand (timestamps and wall time together).</summary>

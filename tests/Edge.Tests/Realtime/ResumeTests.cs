@@ -83,6 +83,29 @@ public sealed partial class ResumeTests
         await AssertNothingMoreAsync(again);
     }
 
+    /// <summary>
+    /// A phone that changes networks is back on a new socket within seconds while its old one still looks alive here
+    /// (it answered a proof ping a moment ago, and no heartbeat interval has passed). The rejoin resumes from that
+    /// proof: rows the old socket took after it are not skipped (before: a fresh start, rows 4-6 lost untold).
+    /// </summary>
+    [Fact]
+    public async Task Resume_RejoinWhileTheOldSocketStillLooksAlive_ResumesFromItsLastProof()
+    {
+        await using var server = await ResumeServer.StartAsync();
+        var topic = NewTopic();
+        await using var first = await server.JoinAsync(topic);
+        var ping = await ReadRowsOneToThreeThenPingAsync(server, first);
+        await first.SendFrameAsync(WebSocketOpcode.Pong, ping); // proves rows 1-3, promptly
+        await using var observer = await server.JoinAsync("observer-" + topic);
+        await server.InsertAsync(4, 6); // taken by the old socket, never read: its client is on the move
+        Assert.Equal([4, 5, 6], await ReadRowsAsync(observer, 3));
+        await Task.Delay(300);
+
+        await using var again = await server.JoinAsync(topic);
+        Assert.Equal([4, 5, 6], await ReadRowsAsync(again, 3));
+        await AssertNothingMoreAsync(again);
+    }
+
     [Fact]
     public async Task Resume_PingUnansweredOrAnsweredWithAnotherPayload_RowsComeAgain()
     {

@@ -100,9 +100,9 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
     }
 
     /// <summary>
-    /// Where a join with <paramref name="key"/> resumes: a remembered entry (taken), else a live twin whose client has
-    /// gone silent (the server has not yet noticed its socket died: the client is already back, on this join; the
-    /// twin is not taken, so a real second tab at worst repeats), else (cluster mode) the lowest position another node
+    /// Where a join with <paramref name="key"/> resumes: a remembered entry (taken), else a live twin whose client may
+    /// be gone — silent, closing, or with changes out since a prompt proof lately (the server has not yet noticed its
+    /// socket died: the client may be back, on this join; the twin is not taken, so a real second tab at worst repeats), else (cluster mode) the lowest position another node
     /// last shared for the key. <see cref="ResumeOutcome.Expired"/>: the window
     /// passed since such a channel was last remembered, and the client is told it may have missed changes.
     /// </summary>
@@ -121,7 +121,7 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
             {
                 foreach (var twin in twins)
                 {
-                    if (twin.ProvenIfSilent(now) is { } proven && (!found || proven < position))
+                    if (twin.ProvenIfMaybeGone(now) is { } proven && (!found || proven < position))
                     {
                         position = proven;
                         found = true;
@@ -264,6 +264,10 @@ internal enum ResumeOutcome
 /// <summary>A live channel that a rejoin may be the comeback of (read without the session's lock).</summary>
 internal interface IResumeTwin
 {
-    /// <summary>What its client proved it received, if the client has gone silent for longer than it heartbeats; else null.</summary>
-    ChangePosition? ProvenIfSilent(DateTimeOffset now);
+    /// <summary>
+    /// What its client proved it received, if a rejoin with its key may be that client back on a new connection: its
+    /// socket is closing, or silent for longer than it heartbeats, or it answered proof pings promptly until lately and
+    /// has changes out since; else null.
+    /// </summary>
+    ChangePosition? ProvenIfMaybeGone(DateTimeOffset now);
 }
