@@ -32,7 +32,11 @@ internal sealed class ChangeBus : IChangeBus
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly StreamSettings _config;
     private ulong _lastSeq;
-    private ulong _heldThrough;
+
+    /// <summary>A transaction ending at or below this is not published again: the stream has it (from the lead's start,
+    /// <see cref="ChangeBusLead.ResendsThrough"/>, which stops below a transaction held only in part; then what this leader published).</summary>
+    private ulong _skipThrough;
+
     private ulong _term;
     private bool _fenced = true; // until the first TakeLeadAsync
 
@@ -89,10 +93,10 @@ internal sealed class ChangeBus : IChangeBus
         try
         {
             (_lastSeq, var lead) = await ReadLastAsync(cancellationToken);
-            _heldThrough = lead.ResendsThrough;
+            _skipThrough = lead.ResendsThrough;
             _term = _lastSeq;
             _fenced = false;
-            Log.ChangeStreamLeading(_logger, StreamName, _lastSeq, new NpgsqlTypes.NpgsqlLogSequenceNumber(_heldThrough).ToString());
+            Log.ChangeStreamLeading(_logger, StreamName, _lastSeq, new NpgsqlTypes.NpgsqlLogSequenceNumber(_skipThrough).ToString());
             return lead;
         }
         finally
@@ -111,7 +115,7 @@ internal sealed class ChangeBus : IChangeBus
                 throw new ChangeBusFencedException("this node no longer leads the change stream");
             }
 
-            if (transaction.EndLsn <= _heldThrough)
+            if (transaction.EndLsn <= _skipThrough)
             {
                 return; // the stream has it already (queued before this leader read the stream's end)
             }
@@ -122,7 +126,7 @@ internal sealed class ChangeBus : IChangeBus
                 await PublishChunkAsync(chunks[i], $"{transaction.EndLsn}.{i}.{_term}", cancellationToken);
             }
 
-            _heldThrough = transaction.EndLsn;
+            _skipThrough = transaction.EndLsn;
             Published.Increment();
         }
         finally
