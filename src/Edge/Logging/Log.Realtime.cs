@@ -86,4 +86,7 @@ internal static partial class Log
 
     [LoggerMessage(3025, LogLevel.Warning, "Channel {Topic} cannot resume after {From}: {Reason}; the client is told")]
     public static partial void ResumeGap(ILogger logger, string topic, string from, string reason);
+
+    [LoggerMessage(3028, LogLevel.Warning, "Binary broadcast to {Topic} (event {Event}) not sent: a binary frame carries a topic, event and metadata of at most 255 bytes each")]
+    public static partial void BinaryBroadcastUnsendable(ILogger logger, string topic, string @event);
 }

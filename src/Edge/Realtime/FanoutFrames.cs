@@ -64,6 +64,18 @@ internal readonly ref struct RawBroadcastFrame(string topic, string @event, stri
 {
     private readonly ReadOnlySpan<byte> _payload = payload;
 
+    /// <summary>
+    /// Whether the frame can be written: its topic, event and metadata each fit a one-byte length. A client's own
+    /// binary broadcast came in such a frame; a database row or a REST call may name longer ones, and must be refused
+    /// before they reach a fan-out (building the frame would throw there).
+    /// </summary>
+    public static bool Fits(string topic, string @event, string? messageId) =>
+        Encoding.UTF8.GetByteCount(topic) <= PhoenixBinary.MaxFieldLength && Encoding.UTF8.GetByteCount(@event) <= PhoenixBinary.MaxFieldLength
+        && (messageId is null || Encoding.UTF8.GetByteCount(messageId) + MetadataOverhead <= PhoenixBinary.MaxFieldLength);
+
+    /// <summary><c>{"id":""}</c> around the message id (ids are uuids: no escapes).</summary>
+    private const int MetadataOverhead = 9;
+
     public byte[]? Build(PhoenixVersion version) =>
         version != PhoenixVersion.V2 ? null
         : PhoenixFrames.BinaryBroadcast(Encoding.UTF8.GetBytes(topic), Encoding.UTF8.GetBytes(@event),

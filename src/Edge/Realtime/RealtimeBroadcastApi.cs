@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MadBase.Edge.Auth;
 using MadBase.Edge.Json;
+using MadBase.Protocol.Phoenix;
 using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 
@@ -99,6 +100,13 @@ internal static class RealtimeBroadcastApi
         var topic = new TopicKey(RealtimeChannel.TopicPrefix + name, isPrivate);
         if (context.Request.ContentType?.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) == true)
         {
+            if (!RawBroadcastFrame.Fits(topic.Topic, eventName, messageId: null))
+            {
+                await ErrorAsync(context, StatusCodes.Status400BadRequest, "bad_request",
+                    $"A binary broadcast's topic (with its \"{RealtimeChannel.TopicPrefix}\" prefix) and event are at most {PhoenixBinary.MaxFieldLength} bytes each.");
+                return;
+            }
+
             hub.BroadcastRaw(topic, eventName, body);
         }
         else

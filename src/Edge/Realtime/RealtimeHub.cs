@@ -184,13 +184,32 @@ internal sealed partial class RealtimeHub : IDisposable
     /// </param>
     public int BroadcastRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null)
     {
+        if (!RawBroadcastFrame.Fits(key.Topic, @event, messageId))
+        {
+            return RefuseUnsendable(key, @event); // not published either: no node could send it
+        }
+
         Cluster?.PublishBroadcast(PeerBroadcastKind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload);
         return DeliverRaw(key, @event, payload, messageId);
     }
 
-    /// <summary><see cref="BroadcastRaw"/> on this node only.</summary>
+    /// <summary><see cref="BroadcastRaw"/> on this node only (a <c>realtime.send_binary</c> row, or a peer's broadcast).</summary>
     public int DeliverRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null) =>
-        Fanout.Send(key, new RawBroadcastFrame(key.Topic, @event, messageId, payload), TopicFanout.Audience.Broadcast, except: null, messageId, Metrics.BroadcastDeliveries);
+        RawBroadcastFrame.Fits(key.Topic, @event, messageId)
+            ? Fanout.Send(key, new RawBroadcastFrame(key.Topic, @event, messageId, payload), TopicFanout.Audience.Broadcast, except: null, messageId, Metrics.BroadcastDeliveries)
+            : RefuseUnsendable(key, @event);
+
+    /// <summary>
+    /// A binary broadcast no frame can carry: counted and logged for its sender (a database row has no one else to tell;
+    /// the REST API answers 400 before it gets here). It never reaches a fan-out: building its frame would throw in the
+    /// change router, which retries a failed change forever.
+    /// </summary>
+    private int RefuseUnsendable(TopicKey key, string @event)
+    {
+        Metrics.BroadcastsUnsendable.Increment();
+        Log.BinaryBroadcastUnsendable(Logger, key.Topic, @event);
+        return 0;
+    }
 
     private void Sweep()
     {

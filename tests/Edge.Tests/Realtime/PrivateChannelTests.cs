@@ -205,6 +205,24 @@ public sealed partial class PrivateChannelTests(PrivateChannelServerFixture serv
         }
     }
 
+    /// <summary>
+    /// A binary frame carries an event of at most 255 bytes. Building one for a longer <c>realtime.send_binary</c> event
+    /// threw in the change router, which retries a failed change forever: nothing reached anyone on the node after it.
+    /// </summary>
+    [Fact]
+    public async Task SendBinary_EventLongerThanAFrameCarries_CountedNotSent_AndWhatFollowsIsDelivered()
+    {
+        await server.WaitForStreamingAsync();
+        await using var socket = await ConnectAsync(TokenA);
+        await JoinAsync(socket, RoomA, "{}");
+
+        await server.ExecuteAsync($"select realtime.send_binary('\\x01'::bytea, repeat('e', 300), '{RoomA}', false)");
+        await server.ExecuteAsync($"select realtime.send('{{\"n\":3}}', 'after', '{RoomA}', false)");
+
+        Assert.Contains("\"event\":\"after\"", await ReadTextAsync(socket), StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^madbase_realtime_broadcasts_unsendable_total 1$", await server.Edge.Http.GetStringAsync("/metrics"));
+    }
+
     [GeneratedRegex(@"(?m)^madbase_realtime_policy_checks_total [1-9]")]
     private static partial Regex PolicyChecksMetric();
 

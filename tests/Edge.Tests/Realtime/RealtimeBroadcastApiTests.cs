@@ -47,6 +47,28 @@ public sealed class RealtimeBroadcastApiTests(RealtimeServerFixture server) : IC
     }
 
     [Fact]
+    public async Task PostEvent_OctetStreamWithAnEventLongerThanABinaryFrameCarries_Returns400_NextOneDelivered()
+    {
+        await using var socket = await JoinAsync("rest-long");
+        foreach (var (eventName, status) in new[] { (new string('e', 256), HttpStatusCode.BadRequest), ("short", HttpStatusCode.Accepted) })
+        {
+            using var raw = new HttpRequestMessage(HttpMethod.Post, $"/realtime/v1/api/broadcast/rest-long/events/{eventName}") { Content = new ByteArrayContent([1]) };
+            raw.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            raw.Headers.Add("apikey", Tokens.Anon);
+            using var response = await server.Edge.Http.SendAsync(raw);
+            Assert.Equal(status, response.StatusCode);
+            if (status == HttpStatusCode.BadRequest)
+            {
+                Assert.Contains("at most 255 bytes", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }
+
+        var frame = await socket.ReadFrameAsync(s_timeout);
+        Assert.Equal(WebSocketOpcode.Binary, frame?.Opcode);
+        Assert.EndsWith(Convert.ToHexString("short"u8) + "01", Convert.ToHexString(frame!.Value.Payload), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PostMessages_ForgedKey_Returns401()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/realtime/v1/api/broadcast")
