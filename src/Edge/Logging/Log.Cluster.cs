@@ -47,4 +47,7 @@ internal static partial class Log
 
     [LoggerMessage(8014, LogLevel.Warning, "Reading the change stream failed ({Reason}); retrying")]
     public static partial void ChangeStreamReadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(8015, LogLevel.Error, "Change stream message {Seq} cannot be read ({Reason}): its changes are lost on this node; postgres_changes subscribers are told")]
+    public static partial void ChangeStreamMessageUnreadable(ILogger logger, ulong seq, string reason);
 }

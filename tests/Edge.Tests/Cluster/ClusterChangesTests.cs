@@ -166,6 +166,37 @@ public sealed class ClusterChangesTests
     private static long MostBefore(JsonElement[] perClient, long at) =>
         Math.Max(0, perClient.Where(e => e.ValueKind == JsonValueKind.Number).Select(e => at - (long)e.GetDouble()).DefaultIfEmpty(0).Max());
 
+    /// <summary>
+    /// A follower learns column types it has not seen from the database, as it reads the transaction that has them.
+    /// When that query failed (the database out of reach), the reader re-opened after the transaction's messages: the
+    /// transaction was lost on that node, untold. It is now retried, holding the transaction, until the database is back.
+    /// </summary>
+    [Fact]
+    public async Task Changes_AFollowerLosesTheDatabaseWhileReadingNewTypes_ItsSubscriberGetsTheRowOnceItIsBack()
+    {
+        await using var cluster = await StartAsync();
+        var database = new NpgsqlConnectionStringBuilder(cluster.Database);
+        using var proxy = new TcpProxy(TestPorts.Next(), new IPEndPoint(IPAddress.Loopback, database.Port));
+        var follower = await cluster.StartExtraNodeAsync(3, env => env["MADBASE_DATABASE_URL"] = new NpgsqlConnectionStringBuilder(env["MADBASE_DATABASE_URL"]) { Port = proxy.Port }.ConnectionString);
+        await cluster.ExecuteAsync("""
+            create type public.mood as enum ('ok', 'sad');
+            create table public.typed (id bigint primary key, mood public.mood not null);
+            grant select on public.typed to anon, authenticated;
+            alter publication madbase_pub add table public.typed;
+            """);
+        await using var socket = await RawWebSocket.ConnectAsync(follower.Port, $"/realtime/v1/websocket?apikey={Tokens.Anon}&vsn=2.0.0");
+        await socket.SendTextAsync("""["1","1","realtime:typed","phx_join",{"config":{"postgres_changes":[{"event":"INSERT","schema":"public","table":"typed"}]}}]""");
+        Assert.Contains("Subscribed to PostgreSQL", await socket.ReadTextContainingAsync("system", s_timeout), StringComparison.Ordinal);
+
+        proxy.Cut(); // the follower's database is out of reach; the leader's is not
+        await cluster.ExecuteAsync("insert into public.typed values (1, 'sad')"); // an enum created after the follower loaded its catalog
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        proxy.Restore();
+
+        var frame = await socket.ReadTextContainingAsync("postgres_changes", s_timeout);
+        Assert.Contains("\"mood\":\"sad\"", frame, StringComparison.Ordinal);
+    }
+
     private static async Task<ClusterFixture> StartAsync()
     {
         var cluster = new ClusterFixture();

@@ -42,9 +42,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>One more node of this cluster (disposed with the fixture unless the test ends it).</summary>
-    internal async Task<EdgeProcess> StartExtraNodeAsync(int expectedPeers)
+    internal async Task<EdgeProcess> StartExtraNodeAsync(int expectedPeers, Action<Dictionary<string, string>>? configure = null)
     {
-        var node = await StartNodeAsync();
+        var node = await StartNodeAsync(configure);
         await WaitForPeersAsync(node, expectedPeers);
         return node;
     }
@@ -88,12 +88,13 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Nats.DisposeAsync();
     }
 
-    private async Task<EdgeProcess> StartNodeAsync()
+    private async Task<EdgeProcess> StartNodeAsync(Action<Dictionary<string, string>>? configure = null)
     {
         var node = await EdgeProcess.StartAsync(Database, env =>
         {
             env["MADBASE_SLOT"] = Slot;
             env["MADBASE_NATS_URL"] = Nats.Url;
+            configure?.Invoke(env);
         });
         _started.Add(node);
         return node;

@@ -36,7 +36,7 @@ internal sealed class ChangeStreamReader(
     {
         metrics.Gauge("madbase_cluster_changes_lag", "Change stream messages this node has not read yet (JetStream's last sequence minus the last read).", () => Math.Max(0L, (long)Volatile.Read(ref _streamLastSeq) - (long)Volatile.Read(ref _lastSeq)));
         var read = metrics.Counter("madbase_cluster_changes_read_total", "Transactions this node read from the change stream into its change log.");
-        var gaps = metrics.Counter("madbase_cluster_changes_gaps_total", "Times the change stream had removed messages before this node read them (subscribers told).");
+        var gaps = metrics.Counter("madbase_cluster_changes_gaps_total", "Times this node missed change stream messages: removed by the stream's limits before it read them, or unreadable (subscribers told).");
         try
         {
             await migrations.Applied.WaitAsync(stoppingToken);
@@ -95,8 +95,26 @@ internal sealed class ChangeStreamReader(
                 _assembler.Reset();
             }
 
+            // Read past from here on: a failure below must not lose what this message carries (a re-opened reader
+            // starts after it), so it is either handled here or marks a gap.
             Volatile.Write(ref _lastSeq, seq);
-            if (_assembler.Add(message.Data, afterGap: _gap) is { } transaction)
+            ChangeTransaction? transaction;
+            try
+            {
+                transaction = _assembler.Add(message.Data, afterGap: _gap);
+            }
+            catch (InvalidDataException ex)
+            {
+                // Unreadable (damaged, or written by a newer layout): its changes are lost on this node, so the next
+                // whole transaction is marked as following a gap and postgres_changes subscribers are told.
+                Log.ChangeStreamMessageUnreadable(_logger, seq, ex.Message);
+                gaps.Increment();
+                _gap = true;
+                _assembler.Reset();
+                continue;
+            }
+
+            if (transaction is not null)
             {
                 // The history starts below the first whole transaction read: everything above it comes through here.
                 state.SetFirstStreamedAfter(transaction.EndLsn - 1);
@@ -112,15 +130,34 @@ internal sealed class ChangeStreamReader(
     /// The router's projections (a binding's <c>select</c>) write values by their type, which this node's catalog knows
     /// only if it asked: the leader learns types from Relation messages, a follower from what it reads here.
     /// </summary>
+    /// <remarks>
+    /// Retried here until it succeeds, holding the transaction: its messages are read past (a reader re-opened after a
+    /// failure would start after them), and a catalog query fails when the database restarts or drops the pool's
+    /// connections, which would have lost the transaction on this node, untold.
+    /// </remarks>
     private async Task EnsureTypesAsync(ChangeTransaction transaction, CancellationToken cancellationToken)
     {
         IReadOnlyList<ChangeColumn>? last = null;
         foreach (var change in transaction.Changes)
         {
-            if (!ReferenceEquals(change.Columns, last))
+            if (ReferenceEquals(change.Columns, last))
             {
-                last = change.Columns;
-                await catalog.EnsureTypesAsync(last.Select(c => c.TypeOid), cancellationToken);
+                continue;
+            }
+
+            last = change.Columns;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await catalog.EnsureTypesAsync(last.Select(c => c.TypeOid), cancellationToken);
+                    break;
+                }
+                catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    Log.ChangeStreamReadFailed(_logger, $"the column types of a transaction could not be read: {ex.Message}");
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)), cancellationToken);
+                }
             }
         }
     }
