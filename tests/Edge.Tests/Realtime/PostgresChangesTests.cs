@@ -118,6 +118,36 @@ public sealed partial class PostgresChangesTests
         }
     }
 
+    /// <summary>
+    /// An RLS probe that meets a transient database error (here the policy's first evaluation raises SQLSTATE 53300, too
+    /// many connections) is asked again: the row was hidden for good before, counted as RLS-hidden, untold.
+    /// </summary>
+    [Fact]
+    public async Task Changes_RlsProbeMeetsATransientError_AskedAgainNotHidden()
+    {
+        await using var ctx = await StartAsync("""
+            create table public.notes (id bigint primary key, title text);
+            grant select on public.notes to anon, authenticated;
+            alter table public.notes enable row level security;
+            create sequence public.policy_calls;
+            grant usage on sequence public.policy_calls to anon;
+            create function public.fails_once() returns boolean language plpgsql as $$
+            begin
+              if nextval('public.policy_calls') = 1 then
+                raise exception 'simulated: too many connections' using errcode = '53300';
+              end if;
+              return true;
+            end $$;
+            create policy everyone on public.notes for select to anon using (public.fails_once());
+            """, "notes");
+        var run = ctx.RunScriptAsync("realtime-changes.mjs", new() { ["all"] = 1 }, table: "notes");
+        await ctx.WaitForBindingsAsync(1);
+        await ctx.ExecuteAsync("insert into public.notes values (1, 'for everyone')");
+
+        var insert = Assert.Single((await run).GetProperty("got").GetProperty("all").EnumerateArray());
+        Assert.Equal("for everyone", insert.GetProperty("new").GetProperty("title").GetString());
+    }
+
     [Fact]
     public async Task Changes_RlsOwnRowsPolicy_EachUserSeesOnlyOwnRows()
     {

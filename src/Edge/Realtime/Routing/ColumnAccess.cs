@@ -33,12 +33,15 @@ internal sealed class ColumnAccess(NpgsqlDataSource dataSource, RealtimeHub hub)
 
         var names = change.Columns.Select(c => c.Name).ToArray();
         bool[] columns;
+
+        // Only an answer about the table is cached as "reads nothing"; a transient error goes up (the router retries
+        // the change) instead of withholding the table's columns for 5 s.
         try
         {
             columns = await ColumnPrivileges.ReadableAsync(dataSource, role, change.Schema, change.Table, names, cancellationToken)
                 ?? new bool[names.Length]; // no such role or table: reads nothing
         }
-        catch (PostgresException ex)
+        catch (PostgresException ex) when (!PostgresErrors.IsTransient(ex))
         {
             Log.ColumnPrivilegesFailed(hub.Logger, change.Schema + "." + change.Table, role, ex.MessageText); // reads nothing
             columns = new bool[names.Length];

@@ -126,13 +126,16 @@ internal sealed class RlsProbe(NpgsqlDataSource dataSource, RealtimeHub hub)
 
                 return visible;
             }
-            catch (PostgresException ex)
+            catch (PostgresException ex) when (!PostgresErrors.IsTransient(ex))
             {
+                // About the probe itself (e.g. a policy that raises): the rows stay hidden from this identity.
                 Log.RlsProbeFailed(hub.Logger, schema + "." + table, claims.Role, ex.MessageText);
                 return [];
             }
             catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
             {
+                // The database could not answer now (also a PostgresException: shutting down, too many connections,
+                // a timeout): asked again, the transaction held, never read as "not visible".
                 Log.RlsProbeFailed(hub.Logger, schema + "." + table, claims.Role, ex.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * (attempt + 1))), hub.Time, cancellationToken);
             }
