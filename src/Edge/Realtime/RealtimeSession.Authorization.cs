@@ -15,6 +15,9 @@ namespace MadBase.Edge.Realtime;
 /// </summary>
 internal sealed partial class RealtimeSession
 {
+    /// <summary>Upstream's reason when a private channel's policies cannot be read.</summary>
+    private const string UnableToConnect = "Realtime was unable to connect to the project database";
+
     /// <summary>Messages one topic may hold while a check runs; more are dropped (a client flooding a slow database).</summary>
     private const int MaxWaitingPerTopic = 1024;
 
@@ -208,9 +211,22 @@ internal sealed partial class RealtimeSession
         Authorize(channel.Topic, opcode, raw, async () =>
         {
             var read = withPresenceRead ? await ReadPoliciesAsync(claims, name, presence: true) : null;
-            var (broadcast, presence) = await WritePoliciesAsync(claims, name);
+            var writes = await WritePoliciesAsync(claims, name);
             return () =>
             {
+                if (writes is not { } granted)
+                {
+                    // Not a denial to keep until the next token (every send dropped, untold, for up to its lifetime):
+                    // the channel cannot be served now, so it is closed and its client told, as a refresh's read is.
+                    if (!channel.IsClosed)
+                    {
+                        CloseChannel(channel, UnableToConnect);
+                    }
+
+                    return;
+                }
+
+                var (broadcast, presence) = granted;
                 var policies = channel.Policies;
                 if (withPresenceRead)
                 {
@@ -244,7 +260,7 @@ internal sealed partial class RealtimeSession
 
                 if (next is null)
                 {
-                    CloseChannel(channel, "Realtime was unable to connect to the project database");
+                    CloseChannel(channel, UnableToConnect);
                 }
                 else if (channel.Policies.LosesReadIn(next))
                 {
@@ -274,8 +290,8 @@ internal sealed partial class RealtimeSession
         }
     }
 
-    /// <summary>Write grants; none when the database cannot be asked (cached like a denial until the next token).</summary>
-    private async Task<(bool Broadcast, bool Presence)> WritePoliciesAsync(JwtClaims claims, string name)
+    /// <summary>Write grants; null when the database cannot be asked.</summary>
+    private async Task<(bool Broadcast, bool Presence)?> WritePoliciesAsync(JwtClaims claims, string name)
     {
         try
         {
@@ -284,7 +300,7 @@ internal sealed partial class RealtimeSession
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             Log.ChannelAuthorizationUnavailable(_hub.Logger, name, ex.Message);
-            return (false, false);
+            return null;
         }
     }
 

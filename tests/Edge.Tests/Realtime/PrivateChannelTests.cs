@@ -178,7 +178,7 @@ public sealed partial class PrivateChannelTests(PrivateChannelServerFixture serv
         await socket.SendTextAsync($$$"""["1","2","realtime:{{{RoomA}}}","broadcast",{"type":"broadcast","event":"e","payload":{}}]""");
         await socket.ReadTextContainingAsync("phx_reply", s_timeout);
 
-        Assert.Equal(0L, await server.ScalarAsync("select count(*) from realtime.messages where extension in ('broadcast', 'presence') and payload is null"));
+        Assert.Equal(0L, await server.ScalarAsync("select count(*) from realtime.messages where extension in ('broadcast', 'presence') and payload is null and binary_payload is null"));
         Assert.Matches(PolicyChecksMetric(), await server.Edge.Http.GetStringAsync("/metrics"));
     }
 
@@ -221,6 +221,37 @@ public sealed partial class PrivateChannelTests(PrivateChannelServerFixture serv
 
         Assert.Contains("\"event\":\"after\"", await ReadTextAsync(socket), StringComparison.Ordinal);
         Assert.Matches(@"(?m)^madbase_realtime_broadcasts_unsendable_total 1$", await server.Edge.Http.GetStringAsync("/metrics"));
+    }
+
+    /// <summary>
+    /// A write-policy check that meets a transient database error (the INSERT policy's first evaluation raises SQLSTATE
+    /// 53300) was cached as a denial until the next token: every send of the channel dropped, untold, even with ack.
+    /// The channel cannot be served now, so it is closed and its client told (upstream's reason).
+    /// </summary>
+    [Fact]
+    public async Task Broadcast_WriteCheckMeetsATransientError_ClientToldNotDeniedForTheTokensLife()
+    {
+        await server.ExecuteAsync("""
+            create sequence public.write_policy_calls;
+            grant usage on sequence public.write_policy_calls to authenticated;
+            create function public.fails_first_write() returns boolean language plpgsql as $$
+            begin
+              if nextval('public.write_policy_calls') = 1 then
+                raise exception 'simulated: too many connections' using errcode = '53300';
+              end if;
+              return true;
+            end $$;
+            create policy flaky_read on realtime.messages for select to authenticated using (realtime.topic() = 'flaky-room');
+            create policy flaky_write on realtime.messages for insert to authenticated
+              with check (realtime.topic() = 'flaky-room' and public.fails_first_write());
+            """);
+        await using var socket = await ConnectAsync(TokenA);
+        await JoinAsync(socket, "flaky-room", """{"private":true,"broadcast":{"ack":true}}""");
+
+        await socket.SendTextAsync("""["1","2","realtime:flaky-room","broadcast",{"type":"broadcast","event":"e","payload":{}}]""");
+
+        Assert.Contains("unable to connect to the project database", await socket.ReadTextContainingAsync("system", s_timeout), StringComparison.Ordinal);
+        Assert.Contains("phx_close", await socket.ReadTextContainingAsync("phx_close", s_timeout), StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"(?m)^madbase_realtime_policy_checks_total [1-9]")]

@@ -1,4 +1,5 @@
 using MadBase.Edge.Auth;
+using MadBase.Edge.Database;
 using Npgsql;
 
 namespace MadBase.Edge.Realtime.Authorization;
@@ -46,7 +47,7 @@ internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILoggerFact
 
             return new ChannelPolicies(visible.Contains(broadcastId), presence ? visible.Contains(presenceId) : null, null, null);
         }
-        catch (PostgresException ex)
+        catch (PostgresException ex) when (!PostgresErrors.IsTransient(ex))
         {
             Log.ChannelPolicyFailed(_logger, topic, claims.Role, "read", ex.MessageText);
             return new ChannelPolicies(false, presence ? false : null, null, null);
@@ -56,7 +57,8 @@ internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILoggerFact
     /// <summary>
     /// Write access: as the caller, insert a <c>broadcast</c> and a <c>presence</c> row for the topic, each under
     /// a savepoint. insufficient_privilege (no INSERT policy lets it through, or no grant) denies that extension;
-    /// any other SQL error denies it too, and is logged.
+    /// any other SQL error about the statement denies it too, and is logged. A transient one (the database could
+    /// not answer now: <see cref="PostgresErrors.IsTransient"/>) is thrown, never read as a denial.
     /// </summary>
     /// <returns>(broadcast write, presence write).</returns>
     public async Task<(bool Broadcast, bool Presence)> WriteAsync(JwtClaims claims, string topic, CancellationToken cancellationToken)
@@ -69,7 +71,7 @@ internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILoggerFact
             var presence = await TryInsertAsync(scope, claims, topic, "presence", cancellationToken);
             return (broadcast, presence);
         }
-        catch (PostgresException ex)
+        catch (PostgresException ex) when (!PostgresErrors.IsTransient(ex))
         {
             Log.ChannelPolicyFailed(_logger, topic, claims.Role, "write", ex.MessageText); // e.g. a role that does not exist
             return (false, false);
@@ -96,7 +98,7 @@ internal sealed class ChannelAuthorizer(NpgsqlDataSource dataSource, ILoggerFact
             await insert.ExecuteNonQueryAsync(cancellationToken);
             return true;
         }
-        catch (PostgresException ex)
+        catch (PostgresException ex) when (!PostgresErrors.IsTransient(ex))
         {
             if (ex.SqlState != InsufficientPrivilege)
             {
