@@ -27,10 +27,13 @@ internal sealed class DbScope : IAsyncDisposable
     /// <summary>
     /// Opens a transaction as <paramref name="claims"/>' role; <c>null</c> claims act as the server itself. With
     /// <paramref name="storageOperation"/>, <c>storage.operation</c> is set too, for policies using
-    /// <c>storage.operation()</c>. One round trip: Npgsql sends the BEGIN with the settings statement.
+    /// <c>storage.operation()</c>. With <paramref name="utcText"/> (claims required), <c>TimeZone</c> is UTC for the
+    /// transaction, so <c>timestamptz</c> values read as text match the replication stream's (pinned to UTC) whatever
+    /// the database's or the connection string's time zone. One round trip: Npgsql sends the BEGIN with the settings
+    /// statement.
     /// </summary>
     public static async Task<DbScope> BeginAsync(
-        NpgsqlDataSource dataSource, JwtClaims? claims, CancellationToken cancellationToken, string? storageOperation = null)
+        NpgsqlDataSource dataSource, JwtClaims? claims, CancellationToken cancellationToken, string? storageOperation = null, bool utcText = false)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
@@ -41,6 +44,12 @@ internal sealed class DbScope : IAsyncDisposable
             {
                 await using var command = new NpgsqlCommand(null, connection, transaction);
                 command.CommandText = SettingsSql(command.Parameters, claims, realtimeTopic: null, storageOperation);
+                if (utcText)
+                {
+                    ArgumentNullException.ThrowIfNull(claims);
+                    command.CommandText += UtcSetting;
+                }
+
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -112,6 +121,8 @@ internal sealed class DbScope : IAsyncDisposable
     private const string ClaimsAndOperationSql = "select " + ClaimsSettings + ", set_config('storage.operation', $5, true)";
 
     private const string OperationSql = "select set_config('storage.operation', $1, true)";
+
+    private const string UtcSetting = ", set_config('TimeZone', 'UTC', true)";
 
     public NpgsqlCommand CreateCommand(string sql)
     {

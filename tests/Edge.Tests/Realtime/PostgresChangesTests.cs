@@ -119,6 +119,28 @@ public sealed partial class PostgresChangesTests
     }
 
     /// <summary>
+    /// An RLS probe matches the keys it reads back as text with the replication stream's, which is written in UTC. With
+    /// the server's connections in another time zone a <c>timestamptz</c> key read back differently, so every row of
+    /// such a table was hidden from every subscriber but service_role.
+    /// </summary>
+    [Fact]
+    public async Task Changes_RlsTableKeyedByTimestamptz_ServerConnectionsInAnotherTimeZone_RowStillVisible()
+    {
+        await using var ctx = await StartAsync("""
+            create table public.events (at timestamptz primary key, title text);
+            grant select on public.events to anon, authenticated;
+            alter table public.events enable row level security;
+            create policy everyone on public.events for select to anon using (true);
+            """, "events", env => env["MADBASE_DATABASE_URL"] += ";Options=-c timezone=Europe/Berlin");
+        var run = ctx.RunScriptAsync("realtime-changes.mjs", new() { ["all"] = 1 }, table: "events");
+        await ctx.WaitForBindingsAsync(1);
+        await ctx.ExecuteAsync("insert into public.events values ('2026-12-08 01:00:00+00', 'keyed by time')");
+
+        var insert = Assert.Single((await run).GetProperty("got").GetProperty("all").EnumerateArray());
+        Assert.Equal("keyed by time", insert.GetProperty("new").GetProperty("title").GetString());
+    }
+
+    /// <summary>
     /// An RLS probe that meets a transient database error (here the policy's first evaluation raises SQLSTATE 53300, too
     /// many connections) is asked again: the row was hidden for good before, counted as RLS-hidden, untold.
     /// </summary>
@@ -214,7 +236,7 @@ public sealed partial class PostgresChangesTests
         Assert.Matches(@"(?m)^madbase_realtime_outbound_dropped_total 0$", metrics);
     }
 
-    private static async Task<TestContext> StartAsync(string setupSql, string table)
+    private static async Task<TestContext> StartAsync(string setupSql, string table, Action<Dictionary<string, string>>? configure = null)
     {
         var database = await TestEnvironment.CreateDatabaseAsync();
         var slot = RealtimeServerFixture.NewSlotName();
@@ -225,6 +247,7 @@ public sealed partial class PostgresChangesTests
 
             // Hundreds of sockets joining on a shared 2-core box: keep the idle sweep out of the way.
             env["MADBASE_REALTIME_IDLE_TIMEOUT_MS"] = "60000";
+            configure?.Invoke(env);
         });
         var context = new TestContext(edge, database, slot);
 

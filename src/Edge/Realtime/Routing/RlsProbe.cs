@@ -98,7 +98,8 @@ internal sealed class RlsProbe(NpgsqlDataSource dataSource, RealtimeHub hub)
         {
             try
             {
-                await using var scope = await DbScope.BeginAsync(dataSource, claims, cancellationToken);
+                // Keys come back as text and are matched with the replication stream's text, written in UTC.
+                await using var scope = await DbScope.BeginAsync(dataSource, claims, cancellationToken, utcText: true);
                 await using var command = scope.CreateCommand(sql);
                 for (var column = 0; column < security.KeyColumns.Length; column++)
                 {
