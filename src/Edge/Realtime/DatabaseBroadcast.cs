@@ -85,7 +85,15 @@ internal static class DatabaseBroadcast
             json.WriteString("type", "broadcast");
             json.WriteString("event", m.eventName);
             json.WritePropertyName("payload");
-            json.WriteRawValue(m.payload); // jsonb text output: validated, never trusted blindly
+
+            // jsonb text output: validated, never trusted blindly — but with jsonb's own nesting, not the writer's
+            // validation (64 levels), which silently dropped a deeper payload that PostgreSQL had accepted.
+            if (!IsOneJsonValue(m.payload))
+            {
+                throw new JsonException("the payload is not one JSON value");
+            }
+
+            json.WriteRawValue(m.payload, skipInputValidation: true);
             if (m.id is not null)
             {
                 json.WriteStartObject("meta");
@@ -105,5 +113,21 @@ internal static class DatabaseBroadcast
     {
         var index = change.ColumnIndex(column);
         return index >= 0 && index < change.Record.Count && change.Record[index].Kind == ChangeValueKind.Text ? change.Record[index].Text : null;
+    }
+
+    /// <summary>Deep enough for any payload a client's <c>JSON.parse</c> takes; the reader is iterative, so depth costs no stack.</summary>
+    private const int MaxPayloadDepth = 10_000;
+
+    private static bool IsOneJsonValue(string payload)
+    {
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(payload), new JsonReaderOptions { MaxDepth = MaxPayloadDepth });
+        try
+        {
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 }

@@ -50,8 +50,8 @@ internal sealed class RealtimeMetrics(EdgeMetrics metrics)
 
     public Counter ResumeReplayed { get; } = metrics.Counter("madbase_realtime_resume_replayed_total", "Change deliveries sent to resumed channels from the resume history.");
 
+    public Counter ResumeGaps { get; } = metrics.Counter("madbase_realtime_resume_gaps_total", "Resumes refused because the history no longer held their position (the channel was told).");
+
     public Counter BroadcastsUnsendable { get; } = metrics.Counter(
         "madbase_realtime_broadcasts_unsendable_total", "Binary broadcasts not sent: a topic, event or metadata longer than the 255 bytes a vsn 2.0.0 binary frame carries.");
-
-    public Counter ResumeGaps { get; } = metrics.Counter("madbase_realtime_resume_gaps_total", "Resumes refused because the history no longer held their position (the channel was told).");
 }

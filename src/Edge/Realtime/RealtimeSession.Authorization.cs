@@ -214,10 +214,11 @@ internal sealed partial class RealtimeSession
             var writes = await WritePoliciesAsync(claims, name);
             return () =>
             {
-                if (writes is not { } granted)
+                if (writes is not { } granted || (withPresenceRead && read is null))
                 {
-                    // Not a denial to keep until the next token (every send dropped, untold, for up to its lifetime):
-                    // the channel cannot be served now, so it is closed and its client told, as a refresh's read is.
+                    // Not a denial to keep until the next token (every send, or every presence diff, dropped untold
+                    // for up to its lifetime): the channel cannot be served now, so it is closed and its client told,
+                    // as a refresh's read is.
                     if (!channel.IsClosed)
                     {
                         CloseChannel(channel, UnableToConnect);

@@ -226,8 +226,8 @@ internal sealed partial class RealtimeSession
 
     /// <summary>
     /// The client answered a proof ping within the last <see cref="s_lately"/>, in less than that, and its socket took
-    /// changes after its last proof (as <see cref="AskForProof"/> sees it). Such a socket looks alive to the server for up to a heartbeat
-    /// interval after its client is gone — a phone that changed networks leaves it open, unanswered, and is back on a
+    /// changes after its last proof (as <see cref="AskForProof"/> sees it). Such a socket looks alive to the server for
+    /// up to a heartbeat interval after its client is gone — a phone that changed networks leaves it open, unanswered, and is back on a
     /// new connection within a few seconds — and starting that rejoin fresh would skip, untold, what the old socket
     /// took after its proof. Resuming from the proof instead costs a genuinely second client of the key (anonymous
     /// clients of a topic share it) the changes committed since the other's last proof, repeated before its first

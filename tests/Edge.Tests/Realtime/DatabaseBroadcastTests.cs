@@ -22,6 +22,17 @@ public sealed class DatabaseBroadcastTests
         Assert.Equal("""{"type":"broadcast","event":"news","payload":{"x": 1, "id": "0b6c"},"meta":{"id":"0b6c"}}""", Encoding.UTF8.GetString(payload));
     }
 
+    /// <summary>The writer's own validation stops at 64 levels; such a row was not delivered, counted or logged.</summary>
+    [Fact]
+    public void TryRead_PayloadNestedDeeperThanTheJsonWritersDefault_Delivered()
+    {
+        var deep = new string('[', 70) + "1" + new string(']', 70);
+
+        Assert.True(DatabaseBroadcast.TryRead(Messages(ChangeKind.Insert, "lobby", "broadcast", deep, "e", "f", "1"), out _, out var payload));
+
+        Assert.Contains(deep, Encoding.UTF8.GetString(payload), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TryRead_PublicRow_PublicTopic()
     {

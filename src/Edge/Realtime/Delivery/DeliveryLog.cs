@@ -117,8 +117,9 @@ internal sealed class DeliveryLog : IDisposable
                     break;
                 }
 
-                _progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                progress = _progress.Task;
+                // One read of the field: OnReaderProgress clears it without the lock (a second read could find null).
+                var waiting = _progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                progress = waiting.Task;
             }
 
             if (!counted)

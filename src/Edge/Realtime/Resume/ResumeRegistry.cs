@@ -102,8 +102,8 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
     /// <summary>
     /// Where a join with <paramref name="key"/> resumes: a remembered entry (taken), else a live twin whose client may
     /// be gone — silent, closing, or with changes out since a prompt proof lately (the server has not yet noticed its
-    /// socket died: the client may be back, on this join; the twin is not taken, so a real second tab at worst repeats), else (cluster mode) the lowest position another node
-    /// last shared for the key. <see cref="ResumeOutcome.Expired"/>: the window
+    /// socket died: the client may be back, on this join; the twin is not taken, so a real second tab at worst
+    /// repeats), else (cluster mode) the lowest position another node last shared for the key. <see cref="ResumeOutcome.Expired"/>: the window
     /// passed since such a channel was last remembered, and the client is told it may have missed changes.
     /// </summary>
     public ResumeOutcome Find(ResumeKey key, out ChangePosition position)
@@ -129,16 +129,18 @@ internal sealed class ResumeRegistry(TimeSpan window, TimeProvider time)
                 }
             }
 
-            if (found)
+            if (Share?.Lowest(key, now) is { } elsewhere && (!found || elsewhere < position))
             {
-                return ResumeOutcome.Resume;
+                // Remembered (or live) on another node, e.g. one that died: not taken there, so at worst a repeat. Also
+                // below a live twin here: the rejoin may be the dead node's client, and a twin that merely answered
+                // lately is no proof that it is not.
+                position = elsewhere;
+                found = true;
+                _expired.Remove(key);
             }
 
-            if (Share?.Lowest(key, now) is { } elsewhere)
+            if (found)
             {
-                // Remembered (or live) on another node, e.g. one that died: not taken there, so at worst a repeat.
-                position = elsewhere;
-                _expired.Remove(key);
                 return ResumeOutcome.Resume;
             }
 
