@@ -35,6 +35,11 @@ internal sealed class DbScope : IAsyncDisposable
     public static async Task<DbScope> BeginAsync(
         NpgsqlDataSource dataSource, JwtClaims? claims, CancellationToken cancellationToken, string? storageOperation = null, bool utcText = false)
     {
+        if (utcText)
+        {
+            ArgumentNullException.ThrowIfNull(claims); // the setting rides on the claims statement
+        }
+
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
@@ -46,7 +51,6 @@ internal sealed class DbScope : IAsyncDisposable
                 command.CommandText = SettingsSql(command.Parameters, claims, realtimeTopic: null, storageOperation);
                 if (utcText)
                 {
-                    ArgumentNullException.ThrowIfNull(claims);
                     command.CommandText += UtcSetting;
                 }
 

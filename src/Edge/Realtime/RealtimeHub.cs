@@ -190,14 +190,16 @@ internal sealed partial class RealtimeHub : IDisposable
         }
 
         Cluster?.PublishBroadcast(PeerBroadcastKind.Raw, key, System.Text.Encoding.UTF8.GetBytes(@event), [], PhoenixPayloadEncoding.Raw, null, payload);
-        return DeliverRaw(key, @event, payload, messageId);
+        return SendRaw(key, @event, payload, messageId);
     }
 
     /// <summary><see cref="BroadcastRaw"/> on this node only (a <c>realtime.send_binary</c> row, or a peer's broadcast).</summary>
     public int DeliverRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId = null) =>
-        RawBroadcastFrame.Fits(key.Topic, @event, messageId)
-            ? Fanout.Send(key, new RawBroadcastFrame(key.Topic, @event, messageId, payload), TopicFanout.Audience.Broadcast, except: null, messageId, Metrics.BroadcastDeliveries)
-            : RefuseUnsendable(key, @event);
+        RawBroadcastFrame.Fits(key.Topic, @event, messageId) ? SendRaw(key, @event, payload, messageId) : RefuseUnsendable(key, @event);
+
+    /// <summary>The fan-out of a raw broadcast whose frame fits (checked by the caller).</summary>
+    private int SendRaw(TopicKey key, string @event, ReadOnlySpan<byte> payload, string? messageId) =>
+        Fanout.Send(key, new RawBroadcastFrame(key.Topic, @event, messageId, payload), TopicFanout.Audience.Broadcast, except: null, messageId, Metrics.BroadcastDeliveries);
 
     /// <summary>
     /// A binary broadcast no frame can carry: counted and logged for its sender (a database row has no one else to tell;

@@ -7,6 +7,23 @@ namespace MadBase.Edge.Tests.Infrastructure;
 internal static class TestSql
 {
     /// <summary>
+    /// A boolean function <c>public.{name}()</c> whose first call fails as a database that cannot answer now (SQLSTATE
+    /// 53300, too many connections) and whose later calls return true, for policies that must meet a transient error
+    /// once. Its call count is a sequence, which a failing statement's rollback does not undo.
+    /// </summary>
+    public static string FailsOnceFunction(string name, string role) => $$"""
+        create sequence public.{{name}}_calls;
+        grant usage on sequence public.{{name}}_calls to {{role}};
+        create function public.{{name}}() returns boolean language plpgsql as $$
+        begin
+          if nextval('public.{{name}}_calls') = 1 then
+            raise exception 'simulated: too many connections' using errcode = '53300';
+          end if;
+          return true;
+        end $$;
+        """;
+
+    /// <summary>
     /// Runs <paramref name="statements"/> in order on one connection; each may take <paramref name="timeoutSeconds"/>
     /// (null: the connection string's command timeout, Npgsql's 30 s unless it names one).
     /// </summary>

@@ -147,19 +147,10 @@ public sealed partial class PostgresChangesTests
     [Fact]
     public async Task Changes_RlsProbeMeetsATransientError_AskedAgainNotHidden()
     {
-        await using var ctx = await StartAsync("""
+        await using var ctx = await StartAsync(TestSql.FailsOnceFunction("fails_once", "anon") + """
             create table public.notes (id bigint primary key, title text);
             grant select on public.notes to anon, authenticated;
             alter table public.notes enable row level security;
-            create sequence public.policy_calls;
-            grant usage on sequence public.policy_calls to anon;
-            create function public.fails_once() returns boolean language plpgsql as $$
-            begin
-              if nextval('public.policy_calls') = 1 then
-                raise exception 'simulated: too many connections' using errcode = '53300';
-              end if;
-              return true;
-            end $$;
             create policy everyone on public.notes for select to anon using (public.fails_once());
             """, "notes");
         var run = ctx.RunScriptAsync("realtime-changes.mjs", new() { ["all"] = 1 }, table: "notes");

@@ -231,16 +231,7 @@ public sealed partial class PrivateChannelTests(PrivateChannelServerFixture serv
     [Fact]
     public async Task Broadcast_WriteCheckMeetsATransientError_ClientToldNotDeniedForTheTokensLife()
     {
-        await server.ExecuteAsync("""
-            create sequence public.write_policy_calls;
-            grant usage on sequence public.write_policy_calls to authenticated;
-            create function public.fails_first_write() returns boolean language plpgsql as $$
-            begin
-              if nextval('public.write_policy_calls') = 1 then
-                raise exception 'simulated: too many connections' using errcode = '53300';
-              end if;
-              return true;
-            end $$;
+        await server.ExecuteAsync(TestSql.FailsOnceFunction("fails_first_write", "authenticated") + """
             create policy flaky_read on realtime.messages for select to authenticated using (realtime.topic() = 'flaky-room');
             create policy flaky_write on realtime.messages for insert to authenticated
               with check (realtime.topic() = 'flaky-room' and public.fails_first_write());
